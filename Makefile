@@ -1,0 +1,44 @@
+# tuneloop: two commands on a fresh clone.
+#   make run    install into .venv, then run the whole pipeline (dvc repro) on the embedded default
+#   make test   install into .venv, then run the test suite
+# Both need only Python 3.11, pip and git. Override the interpreter with PYTHON=python3.11.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.tuneloop-installed
+
+.PHONY: install run test params clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@# torch first, pinned: an unpinned resolve would pull the multi-GB CUDA build on a CPU machine
+	$(BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,wandb]'
+	touch $@
+
+install: $(STAMP)
+
+# The whole pipeline: fetch the example corpus from the repo-local DVC remote, replay every stage
+# that is out of date, then enforce the gate (exit 1 if it failed).
+run: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc
+	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
+	@echo
+	@echo "adapter:    models/adapter/        (PEFT folder, DVC-tracked)"
+	@echo "metrics:    metrics/train.json metrics/eval.json metrics/gate.json  (dvc metrics show)"
+	@echo "report:     reports/gate.md  reports/data/prepare.md  reports/samples.jsonl"
+	@echo "model card: model_card.md"
+	@cat reports/gate.md | sed -n '1,30p'
+	$(BIN)/tuneloop gate --check
+
+test: install
+	$(BIN)/python -m pytest -q
+
+# Rewrite params.yaml from conf/ (ARGS="preset=quality model=qwen2.5-0.5b-instruct")
+params: install
+	$(BIN)/tuneloop params $(ARGS)
+
+clean:
+	rm -rf models data/prepared data/examples.jsonl data/splits reports/samples.jsonl .pytest_cache

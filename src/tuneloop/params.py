@@ -1,0 +1,54 @@
+"""Parameters: compose conf/ with Hydra (what `dvc exp run` does) and read params.yaml (what stages do).
+
+    tuneloop params                      # rewrite params.yaml from conf/ (defaults)
+    tuneloop params preset=quality       # ... with Hydra overrides
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tuneloop.io import write_text_atomic
+
+PARAMS_FILE = "params.yaml"
+CONF_DIR = "conf"
+
+
+def compose(overrides: list[str] | None = None, conf_dir: str | Path = CONF_DIR) -> dict[str, Any]:
+    """Compose conf/config.yaml with overrides, resolved to plain containers (as DVC writes them)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from omegaconf import OmegaConf
+
+    with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
+        cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def write_params(params: dict[str, Any], path: str | Path = PARAMS_FILE) -> Path:
+    text = yaml.safe_dump(params, sort_keys=False, default_flow_style=False)
+    return write_text_atomic(path, text)
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: not found; run `tuneloop params` to compose it from conf/")
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def resolve_training(params: dict[str, Any]) -> dict[str, Any]:
+    """Turn the preset's "auto" values into numbers, documented in conf/preset/balanced.yaml."""
+    preset = dict(params["preset"])
+    method = params["method"]
+    if preset["learning_rate"] == "auto":
+        preset["learning_rate"] = float(method["learning_rate"])
+    if preset["warmup"] == "auto":
+        preset["warmup"] = 0.03
+    if preset["lora_alpha"] == "auto":
+        preset["lora_alpha"] = 2 * int(preset["lora_rank"])
+    return preset

@@ -1,0 +1,196 @@
+"""Stage `train`: TRL SFTTrainer + PEFT (LoRA/DoRA/QLoRA) on the frozen base, or full fine-tuning.
+
+    tuneloop train       # models/base + data/splits -> models/adapter, metrics/train.json, plots/train_loss.json
+
+Examples are prompt/completion chat messages, so TRL applies the base's chat template and computes
+the loss on the completion (the assistant turn) only. "auto" hyperparameters resolve as documented
+in conf/preset/balanced.yaml; the resolved values are written to metrics/train.json.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from tuneloop import hardware
+from tuneloop.io import read_jsonl, write_json
+from tuneloop.params import resolve_training
+
+log = logging.getLogger(__name__)
+
+BASE_DIR = Path("models/base")
+SPLIT_DIR = Path("data/splits")
+ADAPTER_DIR = Path("models/adapter")
+METRICS_FILE = Path("metrics/train.json")
+LOSS_PLOT = Path("plots/train_loss.json")
+
+
+class TrainError(RuntimeError):
+    pass
+
+
+def load_split(path: Path, limit: int | dict[str, int] | None, seed: int):
+    """Read a split as prompt/completion rows; `limit` caps it (seeded sample), in total or per task."""
+    from datasets import Dataset
+
+    rows = read_jsonl(path)
+    if isinstance(limit, dict):
+        rows = [r for task in sorted({r["task"] for r in rows})
+                for r in _sample([r for r in rows if r["task"] == task], limit.get(task), seed)]
+        random.Random(seed).shuffle(rows)
+    else:
+        rows = _sample(rows, limit, seed)
+    return Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
+
+
+def _sample(rows: list[dict], limit: int | None, seed: int) -> list[dict]:
+    return random.Random(seed).sample(rows, int(limit)) if limit is not None and len(rows) > limit else rows
+
+
+def build_model(base_dir: Path, method: dict, preset: dict, hw: hardware.Hardware, seed: int):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": hw.dtype}
+    if method["load_in_4bit"]:
+        if hw.device != "cuda":
+            raise TrainError(f"method={method['name']} loads the base in 4 bit (bitsandbytes), which needs CUDA; "
+                             "use method=lora on this machine")
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=hw.dtype)
+    model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
+    if not method["peft"]:
+        return model, None
+    from peft import LoraConfig
+
+    torch.manual_seed(seed)  # LoRA A-matrix init
+    peft_config = LoraConfig(
+        r=int(preset["lora_rank"]), lora_alpha=int(preset["lora_alpha"]), lora_dropout=float(method["lora_dropout"]),
+        target_modules=method["target_modules"], use_dora=bool(method["use_dora"]), task_type="CAUSAL_LM")
+    return model, peft_config
+
+
+def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str | Path = SPLIT_DIR,
+        out_dir: str | Path = ADAPTER_DIR, metrics_file: str | Path = METRICS_FILE,
+        loss_plot: str | Path = LOSS_PLOT) -> dict:
+    from transformers import AutoTokenizer, set_seed
+    from trl import SFTConfig, SFTTrainer
+
+    seed = int(params["seed"])
+    method, preset = params["method"], resolve_training(params)
+    base_dir, split_dir, out_dir = Path(base_dir), Path(split_dir), Path(out_dir)
+    hw = hardware.detect()
+    set_seed(seed)
+    report_to = _configure_logger(params.get("logger") or {"name": "none"})
+
+    train_ds = load_split(split_dir / "train.jsonl", preset.get("max_train_examples"), seed)
+    val_ds = load_split(split_dir / "val.jsonl", preset.get("max_val_examples"), seed)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model, peft_config = build_model(base_dir, method, preset, hw, seed)
+
+    work_dir = out_dir.with_name(out_dir.name + ".work")
+    shutil.rmtree(work_dir, ignore_errors=True)
+    config = SFTConfig(
+        output_dir=str(work_dir),
+        num_train_epochs=float(preset["epochs"]),
+        max_steps=int(preset["max_steps"]),
+        per_device_train_batch_size=int(preset["batch_size"]),
+        per_device_eval_batch_size=int(preset["batch_size"]),
+        gradient_accumulation_steps=int(preset["grad_accum"]),
+        learning_rate=float(preset["learning_rate"]),
+        warmup_steps=float(preset["warmup"]),  # a float < 1 is a fraction of the optimizer steps
+        weight_decay=float(preset["weight_decay"]),
+        lr_scheduler_type=preset["lr_scheduler"],
+        max_length=int(preset["max_length"]),
+        logging_steps=int(preset["logging_steps"]),
+        eval_strategy="epoch" if len(val_ds) else "no",
+        save_strategy="no",
+        bf16=hw.precision == "bf16",
+        fp16=hw.precision == "fp16",
+        use_cpu=hw.device == "cpu",
+        gradient_checkpointing=hw.device == "cuda",
+        seed=seed,
+        data_seed=seed,
+        report_to=report_to,
+        run_name=f"{params['model']['name']}-{method['name']}-{preset['name']}",
+        dataloader_num_workers=0,
+        # batches of similar length: on CPU every padded token costs as much as a real one
+        train_sampling_strategy="group_by_length",
+        disable_tqdm=True,
+    )
+    trainer = SFTTrainer(model=model, args=config, train_dataset=train_ds,
+                         eval_dataset=val_ds if len(val_ds) else None,
+                         processing_class=tokenizer, peft_config=peft_config)
+    truncated = sum(1 for ids in trainer.train_dataset["input_ids"] if len(ids) >= int(preset["max_length"]))
+    trainable, total = _count_parameters(trainer.model)
+    log.info("train: %d examples (%d truncated), %s/%s, %s on %s, %.2f%% of %d params trainable",
+             len(train_ds), truncated, method["name"], preset["name"], hw.precision, hw.device,
+             100 * trainable / total, total)
+
+    start = time.perf_counter()
+    result = trainer.train()
+    wall = time.perf_counter() - start
+    eval_loss = next((h["eval_loss"] for h in reversed(trainer.state.log_history) if "eval_loss" in h), None)
+
+    tmp_out = out_dir.with_name(out_dir.name + ".partial")
+    shutil.rmtree(tmp_out, ignore_errors=True)
+    trainer.save_model(str(tmp_out))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp_out.rename(out_dir)
+    shutil.rmtree(work_dir, ignore_errors=True)
+
+    history = trainer.state.log_history
+    curve = [{"step": h["step"], "loss": round(h["loss"], 6)} for h in history if "loss" in h]
+    write_json(loss_plot, curve)
+    metrics = {
+        "train_loss": round(result.training_loss, 6),
+        "first_logged_loss": curve[0]["loss"] if curve else None,
+        "last_logged_loss": curve[-1]["loss"] if curve else None,
+        "eval_loss": round(eval_loss, 6) if eval_loss is not None and math.isfinite(eval_loss) else None,
+        "steps": trainer.state.global_step,
+        "epochs": round(trainer.state.epoch or 0, 4),
+        "train_examples": len(train_ds),
+        "val_examples": len(val_ds),
+        "truncated_examples": truncated,
+        "trainable_params": trainable,
+        "total_params": total,
+        "wall_seconds": round(wall, 1),
+        "device": hw.device,
+        "precision": hw.precision,
+        "hyperparameters": {k: preset[k] for k in sorted(preset)},
+    }
+    write_json(metrics_file, metrics)
+    log.info("train: loss %.4f -> %.4f in %d steps, %.0f s; adapter in %s", metrics["first_logged_loss"] or 0,
+             metrics["last_logged_loss"] or 0, metrics["steps"], wall, out_dir)
+    return metrics
+
+
+def _count_parameters(model) -> tuple[int, int]:
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    return trainable, total
+
+
+def _configure_logger(logger: dict) -> str:
+    if logger.get("name") != "wandb":
+        return "none"
+    try:
+        import wandb  # noqa: F401
+    except ImportError as exc:
+        raise TrainError("logger=wandb needs the wandb extra: pip install 'tuneloop[wandb]'") from exc
+    # Offline unless the environment says otherwise; the API key only ever comes from the environment.
+    os.environ.setdefault("WANDB_MODE", logger.get("mode") or "offline")
+    os.environ.setdefault("WANDB_PROJECT", logger.get("project") or "tuneloop")
+    os.environ.setdefault("WANDB_SILENT", "true")
+    return "wandb"

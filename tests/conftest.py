@@ -1,0 +1,63 @@
+"""Shared fixtures: a small example corpus and a tiny random model, built locally (no network)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))  # tests/tiny_model.py
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("WANDB_MODE", "offline")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def pytest_collection_modifyitems(config, items):
+    import torch
+
+    if not torch.cuda.is_available():
+        skip = pytest.mark.skip(reason="needs CUDA")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory) -> Path:
+    from tuneloop import example_corpus
+
+    out = tmp_path_factory.mktemp("corpus") / "raw"
+    example_corpus.generate(out, n_tickets=160, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, corpus_dir) -> Path:
+    from tiny_model import build_tiny_model
+
+    texts = [line for line in (corpus_dir / "tickets.jsonl").read_text().splitlines()]
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny", texts)
+
+
+def tiny_params(tiny_model_dir: Path, *overrides: str) -> dict:
+    """The real composed config, shrunk for a tiny model on CPU."""
+    from tuneloop.params import compose
+
+    return compose(["model=tiny-random", f"model.local_path={tiny_model_dir}", "preset=smoke",
+                    "eval.limit.tuneloop_reply=8", "eval.max_gen_toks.tuneloop_reply=16", *overrides], conf_dir=REPO / "conf")
+
+
+@pytest.fixture
+def workdir(tmp_path, corpus_dir, monkeypatch) -> Path:
+    """A scratch repo root with data/raw holding the small corpus; stages run with their default paths."""
+    import shutil
+
+    shutil.copytree(corpus_dir, tmp_path / "data" / "raw")
+    shutil.copytree(REPO / "evals", tmp_path / "evals")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

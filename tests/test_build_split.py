@@ -1,0 +1,58 @@
+"""build + split: chat-format examples per task; seeded, stratified, leak-free splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tuneloop import build, prepare, split
+from tuneloop.params import compose
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def built(workdir):
+    params = compose(conf_dir=REPO / "conf")
+    prepare.run(params)
+    return params, build.run(params)
+
+
+def test_each_ticket_gives_one_example_per_task_in_chat_format(built):
+    params, examples = built
+    tasks = {e["task"] for e in examples}
+    assert tasks == set(params["data"]["tasks"])
+    e = next(x for x in examples if x["task"] == "classify")
+    assert [m["role"] for m in e["prompt"]] == ["system", "user"] and e["completion"][0]["role"] == "assistant"
+    assert e["completion"][0]["content"] in params["data"]["labels"] and e["choices"][e["gold"]] == e["label"]
+
+
+def test_split_is_deterministic_stratified_and_grouped(built, tmp_path):
+    params, _ = built
+    report = split.run(params)
+    first = {s: Path(f"data/splits/{s}.jsonl").read_bytes() for s in split.SPLITS}
+    split.run(params)
+    assert first == {s: Path(f"data/splits/{s}.jsonl").read_bytes() for s in split.SPLITS}
+    params2 = {**params, "seed": params["seed"] + 1}
+    split.run(params2, out_dir=tmp_path / "other", report_file=tmp_path / "r.json")
+    assert (tmp_path / "other/test.jsonl").read_bytes() != first["test"]
+    # every label present in train and test
+    labels = set(params["data"]["labels"])
+    assert set(report["train"]["labels"]) == labels and set(report["test"]["labels"]) == labels
+    # a ticket's examples never straddle splits
+    groups = {s: {line.split('"group": "')[1].split('"')[0] for line in first[s].decode().splitlines()} for s in first}
+    assert not (groups["train"] & groups["test"]) and not (groups["train"] & groups["val"])
+
+
+def test_leakage_check_catches_a_shared_ticket():
+    row = {"group": "T1", "user": "u", "id": "T1:classify"}
+    with pytest.raises(split.LeakageError, match="T1"):
+        split.check_leakage({"train": [row], "val": [], "test": [dict(row)]})
+
+
+def test_split_fractions_must_add_up(built):
+    params, _ = built
+    params["data"]["split"] = {"train": 0.7, "val": 0.2, "test": 0.2}
+    with pytest.raises(ValueError, match="add up to 1"):
+        split.run(params)

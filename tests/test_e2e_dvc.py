@@ -1,0 +1,88 @@
+"""End to end: a fresh copy of this repo runs `dvc repro` on the tiny model, replays nothing the
+second time, and `dvc exp run -S preset=quick_start` re-runs only what depends on the preset."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from tuneloop.io import read_json
+
+pytestmark = pytest.mark.slow
+STAGES = ["base", "prepare", "build", "split", "train", "evaluate", "gate", "card"]
+
+
+def sh(*cmd: str, cwd: Path) -> str:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout + result.stderr
+
+
+def ran(output: str) -> list[str]:
+    return [s for s in STAGES if re.search(rf"Running stage '{s}'", output)]
+
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory, tiny_model_dir):
+    """The repo's own files (what a clone has), configured for the tiny model, as a new git repo."""
+    dest = tmp_path_factory.mktemp("clone") / "repo"
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        if (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    config = (dest / "conf/config.yaml").read_text()
+    config = config.replace("model: smollm2-135m", "model: tiny-random").replace("preset: cpu ", "preset: smoke ")
+    (dest / "conf/config.yaml").write_text(config)
+    tiny = (dest / "conf/model/tiny-random.yaml").read_text().replace("local_path: ???", f"local_path: {tiny_model_dir}")
+    (dest / "conf/model/tiny-random.yaml").write_text(tiny)
+    ev = yaml.safe_load((dest / "conf/eval/default.yaml").read_text())
+    ev["limit"] = {"tuneloop_classify": 24, "tuneloop_reply": 4}
+    ev["max_gen_toks"]["tuneloop_reply"] = 16
+    (dest / "conf/eval/default.yaml").write_text(yaml.safe_dump(ev))
+    sh("tuneloop", "params", cwd=dest)
+    sh("git", "init", "-q", "-b", "main", cwd=dest)
+    sh("git", "add", "-A", cwd=dest)
+    sh("git", "commit", "-q", "-m", "clone", cwd=dest)
+    return dest
+
+
+def test_fresh_clone_pulls_corpus_and_reproduces(repo_copy):
+    sh("dvc", "pull", "-q", "data.dvc", cwd=repo_copy)
+    assert sh("dvc", "status", "data.dvc", cwd=repo_copy).strip().endswith("Data and pipelines are up to date.")
+    out = sh("dvc", "repro", cwd=repo_copy)
+    assert ran(out) == STAGES
+    for path in ("models/adapter/adapter_config.json", "metrics/train.json", "metrics/eval.json",
+                 "metrics/gate.json", "reports/gate.md", "model_card.md", "dvc.lock"):
+        assert (repo_copy / path).exists(), path
+    card = (repo_copy / "model_card.md").read_text()
+    assert card.startswith("---\nbase_model:") and "| tuneloop_classify | acc |" in card
+    gate = read_json(repo_copy / "metrics/gate.json")
+    assert isinstance(gate["passed"], bool)
+
+    # a second repro does nothing
+    again = sh("dvc", "repro", cwd=repo_copy)
+    assert ran(again) == [] and "Data and pipelines are up to date" in again
+    assert "tuneloop_classify" in sh("dvc", "metrics", "show", cwd=repo_copy)
+    sh("dvc", "plots", "show", "-o", str(repo_copy / "plots_html"), cwd=repo_copy)
+    assert (repo_copy / "plots_html/index.html").exists()
+
+    # changing the preset re-runs only the stages downstream of it
+    sh("git", "add", "-A", cwd=repo_copy)
+    sh("git", "commit", "-q", "-m", "baseline run", cwd=repo_copy)
+    exp = sh("dvc", "exp", "run", "-S", "preset=quick_start", cwd=repo_copy)
+    assert ran(exp) == ["train", "evaluate", "gate", "card"]
+    assert yaml.safe_load((repo_copy / "params.yaml").read_text())["preset"]["name"] == "quick_start"
+    diff = sh("dvc", "params", "diff", "--md", cwd=repo_copy)
+    assert "preset.name" in diff and "quick_start" in diff

@@ -1,0 +1,47 @@
+"""params.yaml is exactly the composition of conf/, and every config group option composes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tuneloop.params import compose, resolve_training
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_params_yaml_equals_composition_of_conf():
+    committed = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert committed == compose(conf_dir=REPO / "conf"), "params.yaml is stale: run `tuneloop params`"
+
+
+@pytest.mark.parametrize("group", ["model", "method", "preset", "data", "eval", "gate", "logger"])
+def test_every_option_of_every_group_composes(group):
+    for option in sorted((REPO / "conf" / group).glob("*.yaml")):
+        cfg = compose([f"{group}={option.stem}"], conf_dir=REPO / "conf")
+        assert cfg[group]["name" if group not in ("eval", "gate") else next(iter(cfg[group]))] is not None
+
+
+def test_presets_keep_seed_defaults_and_resolve_auto():
+    cfg = compose(["preset=balanced"], conf_dir=REPO / "conf")
+    p = cfg["preset"]
+    assert (p["epochs"], p["batch_size"], p["weight_decay"], p["max_length"], p["lora_rank"]) == (3, 4, 0.01, 2048, 8)
+    resolved = resolve_training(cfg)
+    assert resolved["lora_alpha"] == 16 and resolved["learning_rate"] == 2e-4 and resolved["warmup"] == 0.03
+    full = resolve_training(compose(["preset=balanced", "method=full"], conf_dir=REPO / "conf"))
+    assert full["learning_rate"] == 2e-5
+
+
+def test_presets_differ_where_they_say():
+    quality = compose(["preset=quality"], conf_dir=REPO / "conf")["preset"]
+    assert quality["lora_rank"] == 16 and resolve_training({"preset": quality, "method": {"learning_rate": 1}})["lora_alpha"] == 32
+    assert compose(["preset=quick_start"], conf_dir=REPO / "conf")["preset"]["epochs"] == 1
+
+
+def test_models_carry_license_and_size():
+    for option in sorted((REPO / "conf" / "model").glob("*.yaml")):
+        model = compose([f"model={option.stem}"], conf_dir=REPO / "conf")["model"] if option.stem != "tiny-random" else None
+        if model:
+            assert model["license"] and model["parameters"] and model["hub_id"]

@@ -1,0 +1,108 @@
+"""prepare: every record is kept, dropped or quarantined with a reason; PII never passes through."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tuneloop import prepare
+from tuneloop.example_corpus import CANARIES
+from tuneloop.io import read_jsonl
+from tuneloop.params import compose
+from tuneloop.redact import luhn_valid, redact
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def params_for(*tickets: str, min_examples: int = 10) -> dict:
+    params = compose(conf_dir=REPO / "conf")
+    params["data"]["tickets"] = list(tickets)
+    params["data"]["min_examples"] = min_examples
+    return params
+
+
+def test_example_corpus_is_fully_accounted_for(workdir):
+    report = prepare.run(params_for("data/raw/tickets.jsonl"))
+    lines = [line for line in Path("data/raw/tickets.jsonl").read_text().splitlines() if line.strip()]
+    assert report["records_in"] == len(lines)
+    assert report["records_in"] == report["kept"] + report["dropped"] + report["quarantined"]
+    assert report["quarantined"] >= 1 and report["dropped"] >= 1
+    quarantine = read_jsonl("data/prepared/quarantine.jsonl")
+    assert any(q["reason"].startswith("invalid JSON") for q in quarantine)
+    for q in quarantine:  # each quarantined record names its file and line
+        assert q["source"].endswith("tickets.jsonl") and q["line"] >= 1
+        assert lines[q["line"] - 1]  # the line number points at a real line
+    kept = [r for r in read_jsonl("data/prepared/records.jsonl") if r["kind"] == "ticket"]
+    assert len(kept) == report["kept"] and len({r["id"] for r in kept}) == len(kept)
+    assert sum(report["pii_redacted"].values()) > 0
+    assert Path("reports/data/prepare.md").read_text().startswith("# Data report: prepare")
+
+
+def test_planted_canaries_reach_no_prepared_file_or_report(workdir):
+    prepare.run(params_for("data/raw/tickets.jsonl"))
+    raw = Path("data/raw/tickets.jsonl").read_text()
+    assert all(c in raw for c in CANARIES), "the corpus should plant every canary"
+    for path in [p for p in [*Path("data/prepared").glob("*"), *Path("reports").rglob("*")] if p.is_file()]:
+        text = path.read_text()
+        for canary in CANARIES:
+            assert canary not in text, f"canary {canary!r} leaked into {path}"
+
+
+def test_malformed_json_line_is_quarantined_with_file_and_line(workdir):
+    good = Path("data/raw/tickets.jsonl").read_text().splitlines()
+    Path("data/raw/bad.jsonl").write_text("\n".join(good[:20] + ['{"ticket_id": "X-1", "customer_message": "hi'] + good[20:25]) + "\n")
+    prepare.run(params_for("data/raw/bad.jsonl"))
+    q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["line"] == 21]
+    assert q and q[0]["source"] == "data/raw/bad.jsonl" and q[0]["reason"].startswith("invalid JSON")
+
+
+def test_csv_missing_a_column_is_quarantined_and_valid_csv_is_read(workdir):
+    rows = [json.loads(line) for line in Path("data/raw/tickets.jsonl").read_text().splitlines()[:40]
+            if line.strip().endswith("}")]
+    import csv
+
+    with open("data/raw/good.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["ticket_id", "subject", "customer_message", "agent_reply", "category"],
+                                extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(r for r in rows if "category" in r)
+    Path("data/raw/nocat.csv").write_text("ticket_id,customer_message,agent_reply\n1,My bill is wrong,Sorry\n")
+    report = prepare.run(params_for("data/raw/good.csv", "data/raw/nocat.csv"))
+    assert report["files"]["data/raw/good.csv"]["kept"] >= 10
+    q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["source"] == "data/raw/nocat.csv"]
+    assert q[0]["line"] == 1 and "lacks required column(s) ['category']" in q[0]["reason"]
+
+
+def test_empty_file_is_quarantined_and_nothing_usable_stops_with_a_clear_error(workdir):
+    Path("data/raw/empty.jsonl").write_text("")
+    report = prepare.run(params_for("data/raw/tickets.jsonl", "data/raw/empty.jsonl"))
+    assert report["quarantined_by_reason"]["empty file"] == 1
+    with pytest.raises(prepare.PrepareError, match=r"only 0 usable tickets.*empty\.jsonl"):
+        prepare.run(params_for("data/raw/empty.jsonl"))
+
+
+def test_latin1_file_is_quarantined_not_crashed(workdir):
+    Path("data/raw/latin1.jsonl").write_bytes('{"customer_message": "Caf\u00e9 bill", "agent_reply": "ok", "category": "billing"}\n'.encode("latin-1"))
+    report = prepare.run(params_for("data/raw/tickets.jsonl", "data/raw/latin1.jsonl"))
+    assert report["files"]["data/raw/latin1.jsonl"] == {"in": 1, "kept": 0, "dropped": 0, "quarantined": 1}
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("mail me at jane.doe+x@example.co.uk please", "EMAIL"),
+    ("call +1 415-555-0199 or (212) 555 0147", "PHONE"),
+    ("card 4111-1111-1111-1111 expired", "CARD"),
+    ("my card is 5500 0000 0000 0004", "CARD"),
+])
+def test_redaction_replaces_each_type(text, kind):
+    counts = Counter()
+    out = redact(text, counts)
+    assert f"<{kind}>" in out and counts[kind] >= 1
+    assert not any(ch.isdigit() for ch in out.split("<")[0][-5:]) or kind == "EMAIL"
+
+
+def test_luhn_rejects_non_cards_and_order_numbers_survive():
+    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
+    assert redact("order #LM-48213 shipped, tracking 1234 5678 9012 3456") .count("<CARD>") == 0

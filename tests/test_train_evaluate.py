@@ -1,0 +1,123 @@
+"""train + evaluate on a tiny random Llama: real TRL/PEFT training and real lm-eval runs, in seconds."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, tiny_params
+from tuneloop import base, build, evaluate, gate, prepare, split, train
+from tuneloop.io import read_json, sha256_tree
+
+
+@pytest.fixture(scope="module")
+def pipeline_dir(tmp_path_factory, corpus_dir, tiny_model_dir):
+    """prepare -> build -> split -> base -> train (smoke preset) once, in a scratch repo root."""
+    root = tmp_path_factory.mktemp("pipeline")
+    shutil.copytree(corpus_dir, root / "data" / "raw")
+    shutil.copytree(REPO / "evals", root / "evals")
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        params = tiny_params(tiny_model_dir)
+        for stage in (base, prepare, build, split):
+            stage.run(params)
+        base_sha = sha256_tree("models/base")
+        metrics = train.run(params)
+        yield root, params, base_sha, metrics
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture
+def in_pipeline(pipeline_dir, monkeypatch):
+    monkeypatch.chdir(pipeline_dir[0])
+    return pipeline_dir
+
+
+def test_train_writes_a_peft_adapter_and_leaves_the_base_untouched(in_pipeline):
+    root, params, base_sha, metrics = in_pipeline
+    from safetensors.torch import load_file
+
+    assert sha256_tree("models/base") == base_sha
+    config = json.loads(Path("models/adapter/adapter_config.json").read_text())
+    assert config["r"] == 8 and config["lora_alpha"] == 16 and config["peft_type"] == "LORA"
+    weights = load_file("models/adapter/adapter_model.safetensors")
+    lora_b = [t for name, t in weights.items() if "lora_B" in name]
+    assert lora_b and all(t.abs().sum() > 0 for t in lora_b), "lora_B starts at zero; training must move it"
+    assert not any("lora" not in name for name in weights), "the adapter holds LoRA weights only"
+    assert metrics["steps"] == params["preset"]["max_steps"]
+    assert math.isfinite(metrics["train_loss"]) and math.isfinite(metrics["eval_loss"])
+    assert metrics["trainable_params"] < metrics["total_params"] and metrics["precision"] == "fp32"
+    curve = read_json("plots/train_loss.json")
+    assert [p["step"] for p in curve] == list(range(1, metrics["steps"] + 1))
+
+
+def test_loss_decreases_on_a_learnable_task(in_pipeline, tmp_path, tiny_model_dir):
+    params = tiny_params(tiny_model_dir, "preset.max_steps=40", "preset.learning_rate=0.02", "data.tasks=[classify]")
+    build.run(params, out_file=tmp_path / "examples.jsonl")
+    split.run(params, in_file=tmp_path / "examples.jsonl", out_dir=tmp_path / "splits", report_file=tmp_path / "s.json")
+    m = train.run(params, split_dir=tmp_path / "splits", out_dir=tmp_path / "adapter",
+                  metrics_file=tmp_path / "train.json", loss_plot=tmp_path / "loss.json")
+    curve = [p["loss"] for p in read_json(tmp_path / "loss.json")]
+    first, last = sum(curve[:5]) / 5, sum(curve[-5:]) / 5
+    assert last < 0.7 * first, f"loss did not fall enough: {first:.3f} -> {last:.3f}"
+    assert m["eval_loss"] < curve[0]
+
+
+def test_same_seed_same_training(in_pipeline, tmp_path):
+    root, params, _, metrics = in_pipeline
+    again = train.run(params, out_dir=tmp_path / "adapter", metrics_file=tmp_path / "train.json",
+                      loss_plot=tmp_path / "loss.json")
+    assert again["train_loss"] == metrics["train_loss"]
+    assert read_json(tmp_path / "loss.json") == read_json("plots/train_loss.json")
+
+
+def test_qlora_refuses_cpu_with_a_clear_error(in_pipeline, tiny_model_dir, tmp_path):
+    params = tiny_params(tiny_model_dir, "method=qlora")
+    with pytest.raises(train.TrainError, match="needs CUDA"):
+        train.run(params, out_dir=tmp_path / "a", metrics_file=tmp_path / "m.json", loss_plot=tmp_path / "l.json")
+
+
+@pytest.mark.parametrize("method", ["dora", "full"])
+def test_other_methods_train(in_pipeline, tiny_model_dir, tmp_path, method):
+    params = tiny_params(tiny_model_dir, f"method={method}", "preset.max_steps=2")
+    m = train.run(params, out_dir=tmp_path / "a", metrics_file=tmp_path / "m.json", loss_plot=tmp_path / "l.json")
+    assert math.isfinite(m["train_loss"])
+    if method == "full":
+        assert (tmp_path / "a" / "config.json").exists() and m["trainable_params"] == m["total_params"]
+    else:
+        assert json.loads((tmp_path / "a" / "adapter_config.json").read_text())["use_dora"] is True
+
+
+def test_wandb_logs_offline_when_enabled(in_pipeline, tiny_model_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    params = tiny_params(tiny_model_dir, "logger=wandb", "preset.max_steps=2")
+    train.run(params, out_dir=tmp_path / "a", metrics_file=tmp_path / "m.json", loss_plot=tmp_path / "l.json")
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert runs and list(runs[0].glob("*.wandb")), "an offline wandb run with its log file"
+
+
+def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_path):
+    root, params, _, _ = in_pipeline
+    table = evaluate.run(params)
+    for task, metric in (("tuneloop_classify", "acc"), ("tuneloop_classify", "macro_f1"), ("tuneloop_reply", "rougeL")):
+        m = table[task][metric]
+        assert 0.0 <= m["pre"] <= 1.0 and 0.0 <= m["post"] <= 1.0
+        assert m["delta"] == pytest.approx(m["post"] - m["pre"], abs=1e-5)
+    test_tickets = read_json("reports/data/split.json")["test"]["tickets"]
+    assert table["tuneloop_classify"]["n"] == test_tickets
+    assert table["tuneloop_reply"]["n"] == min(8, test_tickets)
+    samples = [json.loads(line) for line in Path("reports/samples.jsonl").read_text().splitlines()]
+    assert {s["model"] for s in samples} == {"base", "candidate"}
+    again = evaluate.run(params, metrics_file=tmp_path / "eval.json", samples_file=tmp_path / "s.jsonl")
+    strip = lambda t: {k: v for k, v in t.items() if k != "wall_seconds"}  # noqa: E731
+    assert strip(again) == strip(table)
+    gate_result = gate.run(params)
+    assert gate_result["rules_total"] == len(params["gate"]["rules"])
