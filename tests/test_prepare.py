@@ -31,7 +31,7 @@ def test_example_corpus_is_fully_accounted_for(workdir):
     assert report["records_in"] == report["kept"] + report["dropped"] + report["quarantined"]
     assert report["quarantined"] >= 1 and report["dropped"] >= 1
     quarantine = read_jsonl("data/prepared/quarantine.jsonl")
-    assert any(q["reason"].startswith("invalid JSON") for q in quarantine)
+    assert any(q["reason"].startswith("invalid_json: ") for q in quarantine)
     for q in quarantine:  # each quarantined record names its file and line
         assert q["source"].endswith("tickets.jsonl") and q["line"] >= 1
         assert lines[q["line"] - 1]  # the line number points at a real line
@@ -56,7 +56,7 @@ def test_malformed_json_line_is_quarantined_with_file_and_line(workdir):
     Path("data/raw/bad.jsonl").write_text("\n".join(good[:20] + ['{"ticket_id": "X-1", "customer_message": "hi'] + good[20:25]) + "\n")
     prepare.run(params_for("data/raw/bad.jsonl"))
     q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["line"] == 21]
-    assert q and q[0]["source"] == "data/raw/bad.jsonl" and q[0]["reason"].startswith("invalid JSON")
+    assert q and q[0]["source"] == "data/raw/bad.jsonl" and q[0]["reason"].startswith("invalid_json: ")
 
 
 def test_csv_missing_a_column_is_quarantined_and_valid_csv_is_read(workdir):
@@ -73,13 +73,13 @@ def test_csv_missing_a_column_is_quarantined_and_valid_csv_is_read(workdir):
     report = prepare.run(params_for("data/raw/good.csv", "data/raw/nocat.csv"))
     assert report["files"]["data/raw/good.csv"]["kept"] >= 10
     q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["source"] == "data/raw/nocat.csv"]
-    assert q[0]["line"] == 1 and "lacks required column(s) ['category']" in q[0]["reason"]
+    assert q[0]["line"] == 1 and q[0]["reason"].startswith("csv_missing_columns: header lacks required column(s) ['category']")
 
 
 def test_empty_file_is_quarantined_and_nothing_usable_stops_with_a_clear_error(workdir):
     Path("data/raw/empty.jsonl").write_text("")
     report = prepare.run(params_for("data/raw/tickets.jsonl", "data/raw/empty.jsonl"))
-    assert report["quarantined_by_reason"]["empty file"] == 1
+    assert report["quarantined_by_reason"]["empty_file"] == 1
     with pytest.raises(prepare.PrepareError, match=r"only 0 usable tickets.*empty\.jsonl"):
         prepare.run(params_for("data/raw/empty.jsonl"))
 
@@ -106,3 +106,17 @@ def test_redaction_replaces_each_type(text, kind):
 def test_luhn_rejects_non_cards_and_order_numbers_survive():
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
     assert redact("order #LM-48213 shipped, tracking 1234 5678 9012 3456") .count("<CARD>") == 0
+
+
+def test_csv_rows_with_extra_or_missing_cells_and_non_object_json_are_quarantined(workdir):
+    Path("data/raw/ragged.csv").write_text(
+        "customer_message,agent_reply,category\n"
+        "My bill is wrong,Sorry about that,billing\n"
+        "Too,many,cells,here\n"
+        "Too few\n")
+    Path("data/raw/list.jsonl").write_text('["not", "an", "object"]\n')
+    prepare.run(params_for("data/raw/tickets.jsonl", "data/raw/ragged.csv", "data/raw/list.jsonl"))
+    q = {(r["source"], r["line"]): r["reason"].split(":")[0] for r in read_jsonl("data/prepared/quarantine.jsonl")}
+    assert q[("data/raw/ragged.csv", 3)] == "csv_extra_cells"
+    assert q[("data/raw/ragged.csv", 4)] == "csv_missing_cells"
+    assert q[("data/raw/list.jsonl", 1)] == "not_an_object"

@@ -20,8 +20,8 @@ EVAL = {  # the shape evaluate.compare() writes
                                             "post_stderr": 0.041}},
     "tuneloop_reply": {"n": 140, "rougeL": {"pre": 0.1, "post": 0.15, "delta": 0.05, "pre_stderr": 0.01,
                                             "post_stderr": 0.012}},
-    "wall_seconds": 300.0}
-TRAIN = {"wall_seconds": 5400.0, "device": "cuda", "train_loss": 1.2}
+}
+TIMING = {"train": {"wall_seconds": 5400.0, "device": "cuda"}, "evaluate": {"wall_seconds": 300.0}}
 SPLIT = {"train": {"examples": 978, "tickets": 489, "labels": {"billing": 65, "shipping": 424}},
          "val": {"examples": 138, "tickets": 69, "labels": {"billing": 9, "shipping": 60}},
          "test": {"examples": 280, "tickets": 140, "labels": {"billing": 19, "shipping": 121}}}
@@ -38,7 +38,7 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _write("metrics/gate.json", GATE_FAIL)
     _write("metrics/eval.json", EVAL)
-    _write("metrics/train.json", TRAIN)
+    _write("reports/timing.json", TIMING)
     _write("reports/data/split.json", SPLIT)
     calls = []
 
@@ -94,7 +94,7 @@ def test_cost_line_gpu_hours_and_price_assumption(workdir):
 
 
 def test_cpu_training_costs_no_gpu_hours(workdir):
-    _write("metrics/train.json", {"wall_seconds": 754.0, "device": "cpu"})
+    _write("reports/timing.json", {"train": {"wall_seconds": 754.0, "device": "cpu"}})
     body = report.render_pr_comment("main", env={})
     assert "- Training: 12 min 34 s on `cpu` = 0.00 GPU-hours." in body and "**$0.00**" in body
 
@@ -116,7 +116,7 @@ def test_no_crash_when_dvc_and_git_fail(tmp_path, monkeypatch):
     assert "_`dvc metrics diff no-such-ref` failed: FileNotFoundError_" in body
     assert "No `reports/data/split.json` at `no-such-ref`" in body  # git show failed (not a repo)
     assert "⚠️ Gate: **NO VERDICT**" in body and "`metrics/eval.json` is missing" in body
-    assert "`metrics/train.json` is missing" in body
+    assert "`reports/timing.json` has no training time: no cost estimate." in body
 
     monkeypatch.setattr(report, "DVC", [sys.executable, "-m", "dvc"])
     ok, reason = report._run([*report.DVC, "params", "diff", "no-such-ref", "--md"])  # dvc present, no repo

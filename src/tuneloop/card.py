@@ -72,7 +72,7 @@ def render(params: dict[str, Any], *, base: dict, data_hash: str, adapter_sha: s
         "- Replay: `dvc repro` from this commit's `params.yaml` and `dvc.lock`.", "",
         "## Training", "",
         f"TRL SFTTrainer, completion-only loss on the base's chat template, {train['device']} {train['precision']}, "
-        f"{train['steps']} steps over {train['train_examples']} examples in {train['wall_seconds']} s; "
+        f"{train['steps']} steps over {train['train_examples']} examples; "
         f"{train['trainable_params']:,} of {train['total_params']:,} parameters trainable. "
         f"Loss {train['first_logged_loss']} → {train['last_logged_loss']}, validation loss {train['eval_loss']}.", "",
         "| hyperparameter | value |", "|---|---|", *[f"| {k} | {v} |" for k, v in hp.items()], "",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware
-from tuneloop.io import write_json, write_jsonl
+from tuneloop.io import record_timing, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
     pre, pre_samples = score_model("base", Path(base_dir), None, params, Path(task_dir))
     post, post_samples = score_model("candidate", Path(base_dir), Path(adapter_dir), params, Path(task_dir))
     table = compare(pre, post)
-    table["wall_seconds"] = round(time.perf_counter() - start, 1)
     write_json(metrics_file, table)
+    record_timing("evaluate", wall_seconds=round(time.perf_counter() - start, 1))
     write_jsonl(samples_file, pre_samples + post_samples)
     return table

@@ -34,6 +34,21 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
     return write_text_atomic(path, "".join(line + "\n" for line in lines))
 
 
+TIMING_FILE = Path("reports/timing.json")
+
+
+def record_timing(stage: str, timing_file: str | Path = TIMING_FILE, **values: Any) -> Path:
+    """Merge one stage's wall time (and context) into reports/timing.json.
+
+    Timings live outside metrics/ on purpose: they differ on every run, and metrics files (and so
+    dvc.lock) must be byte-identical when `dvc repro` replays a run with the same inputs and seed.
+    """
+    path = Path(timing_file)
+    timings = read_json(path) if path.exists() else {}
+    timings[stage] = values
+    return write_json(path, timings)
+
+
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     with Path(path).open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]

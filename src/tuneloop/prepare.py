@@ -2,6 +2,8 @@
 
     tuneloop prepare     # data/raw -> data/prepared/{records,quarantine}.jsonl, reports/data/prepare.{json,md}
 
+Quarantine reasons read `code: detail` (invalid_json, missing_field, unknown_category, no_text,
+empty_file, not_utf8, csv_missing_columns, ...); the report counts them by code.
 Every input record ends in exactly one place: kept, dropped (with a reason, e.g. an exact duplicate)
 or quarantined (unreadable or invalid, with the file, line and reason). The report's counts add up:
 records_in == kept + dropped + quarantined, per file and in total.
@@ -91,10 +93,10 @@ def _read_tickets(path: Path):
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        yield 0, "", None, f"file is not UTF-8 (byte {exc.start}): re-export as UTF-8"
+        yield 0, "", None, f"not_utf8: undecodable byte at offset {exc.start}; re-export as UTF-8"
         return
     if not text.strip():
-        yield 0, "", None, "empty file: no records"
+        yield 0, "", None, "empty_file: no records"
         return
     if path.suffix == ".jsonl":
         for line_no, line in enumerate(text.splitlines(), start=1):
@@ -103,10 +105,10 @@ def _read_tickets(path: Path):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield line_no, line, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+                yield line_no, line, None, f"invalid_json: {exc.msg} at column {exc.colno}"
                 continue
             if not isinstance(record, dict):
-                yield line_no, line, None, f"expected a JSON object, got {type(record).__name__}"
+                yield line_no, line, None, f"not_an_object: expected a JSON object, got {type(record).__name__}"
                 continue
             yield line_no, line, record, None
     elif path.suffix == ".csv":
@@ -114,15 +116,15 @@ def _read_tickets(path: Path):
         header = reader.fieldnames or []
         missing = [f for f in TICKET_FIELDS if f not in header]
         if missing:
-            yield 1, ",".join(header), None, f"CSV header lacks required column(s) {missing}; has {header}"
+            yield 1, ",".join(header), None, f"csv_missing_columns: header lacks required column(s) {missing}; has {header}"
             return
         for row in reader:
             line_no = reader.line_num
             if None in row:  # more cells than header columns
-                yield line_no, json.dumps(row, default=str), None, f"row has {len(header) + len(row[None])} cells, header has {len(header)}"
+                yield line_no, json.dumps(row, default=str), None, f"csv_extra_cells: row has {len(header) + len(row[None])} cells, header has {len(header)}"
                 continue
             if any(v is None for v in row.values()):
-                yield line_no, json.dumps(row), None, f"row has fewer cells than the {len(header)} header columns"
+                yield line_no, json.dumps(row), None, f"csv_missing_cells: row has fewer cells than the {len(header)} header columns"
                 continue
             yield line_no, json.dumps(row), row, None
     else:
@@ -132,14 +134,14 @@ def _read_tickets(path: Path):
 def _validate(record: dict, labels: set[str]) -> str | None:
     for field in TICKET_FIELDS:
         if field not in record or record[field] is None:
-            return f"missing field {field!r}"
+            return f"missing_field: {field!r}"
         if not isinstance(record[field], str):
-            return f"field {field!r} is {type(record[field]).__name__}, expected text"
+            return f"not_text: field {field!r} is {type(record[field]).__name__}"
     for field in ("customer_message", "agent_reply"):
         if not re.search(r"[A-Za-z]{2,}", record[field]):
-            return f"field {field!r} has no text"
+            return f"no_text: field {field!r} is empty or has no words"
     if record["category"] not in labels:
-        return f"category {record['category']!r} is not one of data.labels"
+        return f"unknown_category: {record['category']!r} is not one of data.labels"
     return None
 
 

@@ -24,7 +24,7 @@ MARKER = "<!-- tuneloop:pr-eval -->"  # first line of the body; how `publish` fi
 OUT_FILE = Path("reports/pr_comment.md")
 GATE_FILE = Path("metrics/gate.json")
 EVAL_FILE = Path("metrics/eval.json")
-TRAIN_FILE = Path("metrics/train.json")
+TIMING_FILE = Path("reports/timing.json")  # wall times: written by train/evaluate, not DVC-tracked
 SPLIT_FILE = "reports/data/split.json"  # a git path too: compared with `git show <ref>:<path>`
 DEFAULT_GPU_HOUR_USD = 2.0
 DIFF_LIMIT = 15_000  # characters per diff section: a GitHub comment holds at most 65,536
@@ -164,7 +164,7 @@ def _duration(seconds: float) -> str:
 def cost_section(train: dict | None, evaluation: dict | None, env: dict) -> list[str]:
     lines = ["### Cost", ""]
     if not train or not isinstance(train.get("wall_seconds"), (int, float)):
-        return lines + [f"`{TRAIN_FILE}` is missing: no training time or cost."]
+        return lines + [f"`{TIMING_FILE}` has no training time: no cost estimate."]
     wall, device = float(train["wall_seconds"]), train.get("device", "?")
     gpu_hours = wall / 3600 if device == "cuda" else 0.0  # CPU time on the runner is not billed per GPU
     price_note = ""
@@ -190,6 +190,7 @@ def run_link(env: dict) -> str:
 def render_pr_comment(base_ref: str = "main", env: dict | None = None) -> str:
     """The whole comment body; paths are relative to the current directory (the repo root)."""
     env = dict(os.environ) if env is None else env
+    timing = _read(TIMING_FILE) or {}
     sections = [
         [MARKER],
         verdict_section(_read(GATE_FILE)),  # verdict first: it is what a reviewer looks for
@@ -197,7 +198,7 @@ def render_pr_comment(base_ref: str = "main", env: dict | None = None) -> str:
         dvc_diff_section("params", base_ref),
         dvc_diff_section("metrics", base_ref),
         data_section(base_ref),
-        cost_section(_read(TRAIN_FILE), _read(EVAL_FILE), env),
+        cost_section(timing.get("train"), timing.get("evaluate"), env),
         [run_link(env) + " · artifacts: `reports/`, `metrics/`, `model_card.md`"],
     ]
     return "\n\n".join("\n".join(s) for s in sections) + "\n"

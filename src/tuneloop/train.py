@@ -9,6 +9,7 @@ in conf/preset/balanced.yaml; the resolved values are written to metrics/train.j
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware
-from tuneloop.io import read_jsonl, write_json
+from tuneloop.io import read_jsonl, record_timing, write_json
 from tuneloop.params import resolve_training
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     tmp_out = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(tmp_out, ignore_errors=True)
     trainer.save_model(str(tmp_out))
+    _sort_target_modules(tmp_out / "adapter_config.json")
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp_out.rename(out_dir)
     shutil.rmtree(work_dir, ignore_errors=True)
@@ -165,15 +167,26 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
         "truncated_examples": truncated,
         "trainable_params": trainable,
         "total_params": total,
-        "wall_seconds": round(wall, 1),
         "device": hw.device,
         "precision": hw.precision,
         "hyperparameters": {k: preset[k] for k in sorted(preset)},
     }
     write_json(metrics_file, metrics)
+    record_timing("train", wall_seconds=round(wall, 1), device=hw.device, hardware=hw.name)
     log.info("train: loss %.4f -> %.4f in %d steps, %.0f s; adapter in %s", metrics["first_logged_loss"] or 0,
              metrics["last_logged_loss"] or 0, metrics["steps"], wall, out_dir)
     return metrics
+
+
+def _sort_target_modules(config_file: Path) -> None:
+    """PEFT writes target_modules in set order, which varies with PYTHONHASHSEED; sort it so the
+    same run gives a byte-identical adapter folder (and the same md5 in dvc.lock)."""
+    if not config_file.exists():
+        return  # full fine-tuning: no adapter config
+    config = json.loads(config_file.read_text())
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+        config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def _count_parameters(model) -> tuple[int, int]:
