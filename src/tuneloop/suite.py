@@ -1,0 +1,62 @@
+"""The frozen evaluation suite: evals/regression and evals/probes, locked by sha256 in evals/suite.lock.
+
+    tuneloop freeze      # re-freeze after a DELIBERATE change (then get the eval owners' review)
+
+`evaluate` refuses to run, and CI fails, when any locked file changed, appeared or disappeared without
+a re-freeze: a regression suite that can be edited silently is no referee. CODEOWNERS puts evals/
+under the eval owners' review, so a re-freeze is visible in the pull request.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tuneloop.io import sha256_file, write_text_atomic
+
+LOCK_FILE = Path("evals/suite.lock")
+SUITE_DIRS = (Path("evals/regression"), Path("evals/probes"))
+SUITE_GLOB = "*.jsonl"
+
+
+class SuiteChangedError(RuntimeError):
+    pass
+
+
+def current_hashes(dirs=SUITE_DIRS) -> dict[str, str]:
+    return {p.as_posix(): sha256_file(p) for d in dirs for p in sorted(Path(d).glob(SUITE_GLOB))}
+
+
+def verify(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]:
+    """Return the locked hashes; raise SuiteChangedError naming every file that differs from the lock."""
+    lock_file = Path(lock_file)
+    if not lock_file.exists():
+        raise SuiteChangedError(f"{lock_file} is missing: the frozen suite has no lock (run `tuneloop freeze`)")
+    locked = json.loads(lock_file.read_text(encoding="utf-8"))["files"]
+    now = current_hashes(dirs)
+    changed = sorted(f for f in locked.keys() & now.keys() if locked[f] != now[f])
+    added, removed = sorted(now.keys() - locked.keys()), sorted(locked.keys() - now.keys())
+    if changed or added or removed:
+        raise SuiteChangedError(
+            "the frozen evaluation suite changed without a re-freeze: "
+            + "; ".join(f"{what}: {', '.join(files)}" for what, files in
+                        (("changed", changed), ("added", added), ("removed", removed)) if files)
+            + f". Revert it, or re-freeze deliberately with `tuneloop freeze` (updates {lock_file}; "
+            "the eval owners review it through CODEOWNERS).")
+    return locked
+
+
+def freeze(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]:
+    hashes = current_hashes(dirs)
+    old = json.loads(Path(lock_file).read_text(encoding="utf-8"))["files"] if Path(lock_file).exists() else {}
+    lock = {"comment": "sha256 of the frozen eval suite; change only with `tuneloop freeze` + eval owners' review",
+            "files": hashes}
+    write_text_atomic(lock_file, json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    changed = sorted(f for f in hashes if old.get(f) != hashes[f]) + sorted(set(old) - set(hashes))
+    banner = "!" * 78
+    print(f"{banner}\n!! RE-FROZE the evaluation suite: {lock_file}\n"
+          + "".join(f"!!   {f}: {'removed' if f not in hashes else 'new' if f not in old else 'CHANGED'}\n" for f in changed)
+          + ("!!   (no file changed)\n" if not changed else "")
+          + "!! Scores on the regression suite are no longer comparable with earlier runs.\n"
+          + f"!! Commit {lock_file} with the change; the eval owners must review it (CODEOWNERS).\n{banner}")
+    return hashes
