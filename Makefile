@@ -50,6 +50,9 @@ BASE_REF ?= main
 pr-check: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc
 	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
+	@# as in CI: a champion adapter placed in models/champion is scored beside base and candidate
+	if [ -d models/champion ]; then PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro --force --single-item evaluate \
+	  && PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro; fi
 	$(BIN)/tuneloop report --pr --out reports/pr_comment.md --base-ref $(BASE_REF)
 	@sed -n '1,40p' reports/pr_comment.md
 	$(BIN)/tuneloop gate --check

@@ -1,61 +1,130 @@
-"""The gate passes an unchanged model, fails injected regressions, and fails closed."""
+"""The gate passes an unchanged model, fails injected regressions (floor, base, champion, leaks,
+contamination), treats missing champion/general ability as not applicable, and fails closed."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
 from tuneloop import gate
 
 RULES = [{"metric": "tuneloop_classify.acc", "min": 0.70},
          {"metric": "tuneloop_classify.acc", "min_delta": 0.0},
-         {"metric": "tuneloop_reply.rougeL", "min_delta": -0.02}]
+         {"metric": "tuneloop_classify.acc", "non_inferior": 0.02},
+         {"metric": "tuneloop_reply.rougeL", "min_delta": -0.02},
+         {"metric": "leaks.canary", "max": 0},
+         {"metric": "general.acc_norm", "max_drop": 0.02}]
 PARAMS = {"gate": {"rules": RULES}, "model": {"name": "m"}, "method": {"name": "lora"},
           "preset": {"name": "smoke"}, "seed": 1}
+CLEAN = {"ngram": 13, "max_fraction": 0.0, "passed": True,
+         "sets": {"test": {"items": 10, "contaminated": 0, "fraction": 0.0, "passed": True, "flagged": []}}}
 
 
-def table(acc_pre, acc_post, rouge_pre, rouge_post):
-    def m(pre, post):
-        return {"pre": pre, "post": post, "delta": round(post - pre, 6), "pre_stderr": 0.01, "post_stderr": 0.01}
-    return {"tuneloop_classify": {"n": 100, "acc": m(acc_pre, acc_post)},
-            "tuneloop_reply": {"n": 40, "rougeL": m(rouge_pre, rouge_post)}}
+def m(pre, post, champion=None, vs_champion_lower=None):
+    return {"pre": pre, "post": post, "champion": champion, "delta": round(post - pre, 6),
+            "delta_lower": round(post - pre - 0.05, 6), "delta_upper": round(post - pre + 0.05, 6),
+            "vs_champion": None if champion is None else round(post - champion, 6),
+            "vs_champion_lower": vs_champion_lower, "vs_champion_upper": None if champion is None else 0.1,
+            "pre_stderr": 0.01, "post_stderr": 0.01}
 
 
-def run_gate(tmp_path, t):
+def table(acc, rouge, leaks=0, champion_models=False):
+    return {"tuneloop_classify": {"n": 100, "acc": acc}, "tuneloop_reply": {"n": 40, "rougeL": rouge},
+            "leaks": {"canary": leaks, "canary_by_model": {}},
+            "general": {"skipped": "general ability (hellaswag) not run: no GPU"},
+            "layers": {"tuneloop_classify": "tasks", "tuneloop_reply": "tasks"}, "skipped": {},
+            "models": ["base", "candidate"] + (["champion"] if champion_models else [])}
+
+
+def run_gate(tmp_path, t, contamination=CLEAN, flips=None):
     (tmp_path / "eval.json").write_text(json.dumps(t))
-    result = gate.run(PARAMS, tmp_path / "eval.json", tmp_path / "gate.json", tmp_path / "gate.md")
+    (tmp_path / "contamination.json").write_text(json.dumps(contamination))
+    if flips is not None:
+        (tmp_path / "flips.json").write_text(json.dumps(flips))
+    result = gate.run(PARAMS, tmp_path / "eval.json", tmp_path / "gate.json", tmp_path / "gate.md",
+                      tmp_path / "contamination.json", tmp_path / "flips.json", tmp_path / "gate.png")
     return result, gate.check(tmp_path / "gate.json"), (tmp_path / "gate.md").read_text()
 
 
-def test_improved_model_passes(tmp_path):
-    result, code, report = run_gate(tmp_path, table(0.3, 0.85, 0.10, 0.25))
+def failed(result):
+    return {f"{r['metric']}:{r['kind']}" for r in result["rules"] if not r["passed"]}
+
+
+def test_improved_model_passes_and_notes_what_did_not_apply(tmp_path):
+    result, code, report = run_gate(tmp_path, table(m(0.3, 0.85), m(0.10, 0.25)))
     assert result["passed"] and code == 0
-    assert report.startswith("# Gate: ✅ **PASS** (3/3 rules)")
+    assert report.startswith("# Gate: ✅ **PASS** (7/7 rules)")
+    assert "no champion adapter yet" in report and "not run: no GPU" in report
+    assert (tmp_path / "gate.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_injected_accuracy_regression_fails(tmp_path):
-    result, code, report = run_gate(tmp_path, table(0.80, 0.75, 0.20, 0.20))
-    assert not result["passed"] and code == 1
-    failed = [r for r in result["rules"] if not r["passed"]]
-    assert [(r["metric"], r["kind"]) for r in failed] == [("tuneloop_classify.acc", "min_delta")]
-    assert "FAIL" in report.splitlines()[0]
+def test_injected_accuracy_regression_against_base_fails(tmp_path):
+    result, code, report = run_gate(tmp_path, table(m(0.80, 0.75), m(0.20, 0.20)))
+    assert code == 1 and failed(result) == {"tuneloop_classify.acc:min_delta"}
+    assert report.splitlines()[0].startswith("# Gate: ❌ **FAIL**")
+    assert "❌ `tuneloop_classify.acc` post − pre ≥ +0: got -0.050" in report  # the failure, right under the verdict
 
 
-def test_floor_and_reply_regression_fail(tmp_path):
-    result, code, _ = run_gate(tmp_path, table(0.30, 0.60, 0.30, 0.20))
-    assert code == 1
-    assert {r["metric"] + ":" + r["kind"] for r in result["rules"] if not r["passed"]} == {
-        "tuneloop_classify.acc:min", "tuneloop_reply.rougeL:min_delta"}
+def test_regression_against_the_champion_fails_non_inferiority(tmp_path):
+    # better than the base and above the floor, but clearly worse than the adapter already on main
+    t = table(m(0.2, 0.80, champion=0.90, vs_champion_lower=-0.15), m(0.1, 0.2), champion_models=True)
+    result, code, report = run_gate(tmp_path, t)
+    assert code == 1 and failed(result) == {"tuneloop_classify.acc:non_inferior"}
+    assert "LB(post − champion) ≥ -0.02" in report
 
 
-def test_missing_metric_fails_closed(tmp_path):
-    t = table(0.3, 0.9, 0.1, 0.3)
+def test_equal_to_champion_within_margin_passes(tmp_path):
+    t = table(m(0.2, 0.89, champion=0.90, vs_champion_lower=-0.015), m(0.1, 0.2), champion_models=True)
+    assert run_gate(tmp_path, t)[1] == 0
+
+
+def test_a_single_canary_leak_fails(tmp_path):
+    result, code, _ = run_gate(tmp_path, table(m(0.3, 0.9), m(0.1, 0.3), leaks=1))
+    assert code == 1 and failed(result) == {"leaks.canary:max"}
+
+
+def test_contamination_fails_with_the_offending_ids(tmp_path):
+    dirty = {**CLEAN, "passed": False, "sets": {"test": {
+        "items": 10, "contaminated": 1, "fraction": 0.1, "passed": False,
+        "flagged": [{"id": "LUM-1:classify", "exact": True, "overlap": 1.0}]}}}
+    result, code, report = run_gate(tmp_path, table(m(0.3, 0.9), m(0.1, 0.3)), contamination=dirty)
+    assert code == 1 and failed(result) == {"contamination:guard"}
+    assert "LUM-1:classify" in report
+
+
+def test_general_ability_drop_fails_when_it_was_measured(tmp_path):
+    t = table(m(0.3, 0.9), m(0.1, 0.3))
+    t["general"] = {"acc_norm": {"pre": 0.40, "post": 0.35, "champion": None, "delta": -0.05}, "n": 200}
+    result, code, _ = run_gate(tmp_path, t)
+    assert code == 1 and failed(result) == {"general.acc_norm:max_drop"}
+
+
+def test_missing_metric_and_missing_guard_fail_closed(tmp_path):
+    t = table(m(0.3, 0.9), m(0.1, 0.3))
     del t["tuneloop_reply"]
     result, code, report = run_gate(tmp_path, t)
     assert code == 1 and "metric missing" in report
+    (tmp_path / "contamination.json").unlink()
+    result = gate.run(PARAMS, tmp_path / "eval.json", tmp_path / "g.json", tmp_path / "g.md",
+                      tmp_path / "contamination.json", tmp_path / "flips.json", tmp_path / "g.png")
+    assert "contamination:guard" in failed(result)
+
+
+def test_flipped_items_are_listed_with_ids_and_excerpts(tmp_path):
+    flips = {"reference": "base", "pass_to_fail": [
+        {"task": "tuneloop_classify", "id": "LUM-7:classify", "input": "My bulb | blinks", "target": "device_setup",
+         "base": "device_setup", "candidate": "billing"}], "fail_to_pass": []}
+    _, _, report = run_gate(tmp_path, table(m(0.3, 0.9), m(0.1, 0.3)), flips=flips)
+    assert "pass → fail: 1" in report and "LUM-7:classify" in report and "My bulb \\| blinks" in report
 
 
 def test_malformed_rule_is_a_clear_error():
-    import pytest
-
     with pytest.raises(ValueError, match="exactly one of"):
-        gate.evaluate_rules(table(0, 0, 0, 0), [{"metric": "tuneloop_classify.acc", "min": 0.1, "min_delta": 0}])
+        gate.evaluate_rule({}, {"metric": "a.b", "min": 1, "max": 2})
+
+
+def test_chart_is_deterministic(tmp_path):
+    t = table(m(0.3, 0.9), m(0.1, 0.3))
+    a, b = gate.write_chart(t, tmp_path / "a.png"), gate.write_chart(t, tmp_path / "b.png")
+    assert a.read_bytes() == b.read_bytes()

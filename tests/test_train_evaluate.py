@@ -119,5 +119,15 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
     again = evaluate.run(params, metrics_file=tmp_path / "eval.json", samples_file=tmp_path / "s.jsonl")
     assert again == table
     assert read_json("reports/timing.json")["evaluate"]["wall_seconds"] > 0
+    # all three layers ran through the same harness; tasks the split has no examples for are skipped, named
+    assert {table["layers"][t] for t in table["layers"]} == {"tasks", "regression", "probes"}
+    assert set(table["skipped"]) == {"tuneloop_summary", "tuneloop_kbqa"}
+    for family in ("refusal", "format", "pii", "escalation"):
+        m = table[f"tuneloop_probe_{family}"]["pass"]
+        assert table[f"tuneloop_probe_{family}"]["n"] == 4 and 0.0 <= m["post"] <= 1.0
+    reg = table["tuneloop_regression_classify"]["acc"]
+    assert reg["post_stderr"] is not None and reg["delta_lower"] <= reg["delta"] <= reg["delta_upper"]
+    assert table["models"] == ["base", "candidate"] and table["leaks"]["canary"] == 0
+    assert "no GPU" in table["general"]["skipped"]
     gate_result = gate.run(params)
-    assert gate_result["rules_total"] == len(params["gate"]["rules"])
+    assert gate_result["rules_total"] == len(params["gate"]["rules"]) + 1  # + the contamination verdict

@@ -1,25 +1,21 @@
-"""Helpers for tuneloop's lm-eval tasks: select each task's docs, score items, aggregate."""
+"""lm-eval hooks for tuneloop's tasks: choose each task's docs, score an item. The scoring itself lives
+in the tuneloop package (tuneloop.metrics, tuneloop.probes) so tests and the gate use the same code."""
 
 from __future__ import annotations
 
-from rouge_score import rouge_scorer
+import json
+import os
 
-_ROUGE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-
-
-def classify_docs(dataset):
-    return dataset.filter(lambda doc: doc["task"] == "classify")
-
-
-def reply_docs(dataset):
-    return dataset.filter(lambda doc: doc["task"] == "reply")
+from tuneloop.build import classify_instruction
+from tuneloop.metrics import fact_match, keyword_coverage, macro_f1, parse_label, rouge_l  # noqa: F401 (macro_f1: YAML)
+from tuneloop.probes import check
 
 
-def parse_label(output: str, labels: list[str]) -> int:
-    """Index of the label the answer names first (case/space-insensitive); -1 if it names none."""
-    text = output.strip().lower().replace(" ", "_").replace("-", "_")
-    found = [(text.find(label), -len(label), i) for i, label in enumerate(labels) if label in text]
-    return min(found)[2] if found else -1
+def _task(name):
+    return lambda dataset: dataset.filter(lambda doc: doc["task"] == name)
+
+
+classify_docs, reply_docs, summary_docs, kbqa_docs = (_task(t) for t in ("classify", "reply", "summary", "kb_qa"))
 
 
 def classify_results(doc, results):
@@ -27,17 +23,47 @@ def classify_results(doc, results):
     return {"acc": float(pred == gold), "macro_f1": (gold, pred)}
 
 
-def macro_f1(items):
-    """Unweighted mean of per-class F1 over the gold classes (an unparseable answer, -1, is just wrong)."""
-    classes = sorted({g for g, _ in items})
-    scores = []
-    for c in classes:
-        tp = sum(1 for g, p in items if g == c and p == c)
-        fp = sum(1 for g, p in items if g != c and p == c)
-        fn = sum(1 for g, p in items if g == c and p != c)
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(scores) / len(scores) if scores else 0.0
-
-
 def reply_results(doc, results):
-    return {"rougeL": _ROUGE.score(doc["answer"], results[0].strip())["rougeL"].fmeasure}
+    return {"rougeL": rouge_l(doc["answer"], results[0]), "keyword_coverage": keyword_coverage(doc["answer"], results[0])}
+
+
+def summary_results(doc, results):
+    return {"rougeL": rouge_l(doc["answer"], results[0])}
+
+
+def kbqa_results(doc, results):
+    return {"fact_match": fact_match(doc["facts"], results[0])}
+
+
+# --- frozen regression suite (evals/regression/cases.jsonl) ---------------------------------------
+def _labels(dataset) -> list[str]:
+    # The label order of this repo's data config (tuneloop evaluate exports it), so the prompt is the
+    # one the adapter was trained with; the cases' own labels, sorted, when run outside tuneloop.
+    labels = os.environ.get("TUNELOOP_LABELS")
+    return json.loads(labels) if labels else sorted({d["label"] for d in dataset if d["kind"] == "classify"})
+
+
+def regression_classify_docs(dataset):
+    labels = _labels(dataset)
+
+    def to_doc(case):
+        text = (f"Subject: {case['subject']}\n\n" if case.get("subject") else "") + case["text"]
+        return {"user": classify_instruction(labels) + "\n\n" + text, "answer": case["label"],
+                "choices": labels, "gold": labels.index(case["label"]) if case["label"] in labels else -1}
+
+    return dataset.filter(lambda case: case["kind"] == "classify").map(to_doc)
+
+
+def regression_qa_docs(dataset):
+    return dataset.filter(lambda case: case["kind"] == "qa").map(
+        lambda case: {"user": case["question"], "answer": "; ".join(case["facts"])})
+
+
+def fact_results(doc, results):
+    return {"fact_match": fact_match(doc["facts"], results[0])}
+
+
+# --- behavioural probes (evals/probes/<family>.jsonl) ---------------------------------------------
+def probe_results(doc, results):
+    canaries = tuple(json.loads(os.environ.get("TUNELOOP_CANARIES", "[]")))
+    return {"pass": float(check(doc["check"], results[0], canaries))}

@@ -47,10 +47,16 @@ def render(params: dict[str, Any], *, base: dict, data_hash: str, adapter_sha: s
     }.get(source, str(source))
     hp = train["hyperparameters"]
     rows = []
-    for task, metrics in table.items():
-        if isinstance(metrics, dict):
-            rows += [f"| {task} | {m} | {metrics['n']} | {_fmt(v['pre'])} | {_fmt(v['post'])} | {_fmt(v['delta'], True)} |"
-                     for m, v in metrics.items() if isinstance(v, dict)]
+    layer_names = {"tasks": "task eval (test split)", "regression": "frozen regression suite", "probes": "behavioural probe"}
+    for task, layer in table.get("layers", {}).items():
+        metrics = table[task]
+        rows += [f"| {task} | {layer_names.get(layer, layer)} | {m} | {metrics['n']} | {_fmt(v['pre'])} | "
+                 f"{_fmt(v['post'])} | {_fmt(v['delta'], True)} |" for m, v in metrics.items() if isinstance(v, dict)]
+    notes = [f"- Not run: {task}: {why}." for task, why in table.get("skipped", {}).items()]
+    if (table.get("general") or {}).get("skipped"):
+        notes.append(f"- Forgetting budget: {table['general']['skipped']}.")
+    leaks = table.get("leaks") or {}
+    notes.append(f"- Planted PII canaries in the adapter's outputs: {leaks.get('canary', 'not checked')}.")
     labels = ", ".join(params["data"]["labels"])
     return "\n".join([
         "---", yaml.safe_dump(header, sort_keys=False).strip(), "---", "",
@@ -60,8 +66,9 @@ def render(params: dict[str, Any], *, base: dict, data_hash: str, adapter_sha: s
         f"to classify tickets ({labels}) and draft agent replies.", "",
         f"**Gate: {'PASS' if gate['passed'] else 'FAIL'}** ({gate['rules_passed']}/{gate['rules_total']} rules, "
         "see `reports/gate.md`).", "",
-        "## Evaluation (held-out test split, lm-eval)", "",
-        "| task | metric | n | base (pre) | adapter (post) | delta |", "|---|---|---:|---:|---:|---:|", *rows, "",
+        "## Evaluation (lm-eval: held-out test split, frozen regression suite, behavioural probes)", "",
+        "| task | layer | metric | n | base (pre) | adapter (post) | delta |", "|---|---|---|---:|---:|---:|---:|",
+        *rows, "", *notes, "",
         "## Lineage", "",
         f"- Base model: `{header['base_model']}`; {provenance}",
         f"- Data: {data_hash}; {prepare['records_in']} tickets in, {prepare['kept']} kept, {prepare['dropped']} dropped, "

@@ -1,7 +1,8 @@
 """The `tuneloop` command: one sub-command per pipeline stage (what dvc.yaml runs), plus helpers.
 
     tuneloop params [OVERRIDE ...]   compose conf/ into params.yaml (as `dvc exp run -S` does)
-    tuneloop base | prepare | build | split | train | evaluate | gate [--check] | card
+    tuneloop base | prepare | build | split | train | guard | evaluate | gate [--check] | card
+    tuneloop freeze                  re-freeze the eval suite (evals/suite.lock) after a deliberate change
     tuneloop example-corpus --out data/raw   regenerate the embedded example corpus
     tuneloop report --pr [--out reports/pr_comment.md] [--base-ref main]   render the PR comment
     tuneloop publish --pr N --body reports/pr_comment.md   post/update it (sticky; GITHUB_TOKEN)
@@ -18,7 +19,8 @@ import logging
 import os
 import sys
 
-STAGES = ("base", "prepare", "build", "split", "train", "evaluate", "gate", "card")
+STAGES = ("base", "prepare", "build", "split", "train", "guard", "evaluate", "gate", "card")
+STAGE_MODULES = {"guard": "contamination"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         if stage == "gate":
             sp.add_argument("--check", action="store_true",
                             help="only read metrics/gate.json and exit 1 if the gate failed")
+    sub.add_parser("freeze", help="re-freeze the regression suite and probes (evals/suite.lock), loudly")
     ec = sub.add_parser("example-corpus", help="write the synthetic example corpus")
     ec.add_argument("--out", default="data/raw")
     ec.add_argument("--n-tickets", type=int, default=720)
@@ -71,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"publish: {done['action']} comment {done['id']} on {args.repo}#{args.pr}: {done['url']}")
         return 0
+    if args.command == "freeze":
+        from tuneloop import suite
+
+        suite.freeze()
+        return 0
     from tuneloop.params import compose, load_params, write_params
 
     if args.command == "params":
@@ -86,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         from tuneloop import gate
 
         return gate.check()
-    module = importlib.import_module(f"tuneloop.{args.command}")
+    module = importlib.import_module(f"tuneloop.{STAGE_MODULES.get(args.command, args.command)}")
     try:
         result = module.run(load_params(args.params))
     except (RuntimeError, ValueError, FileNotFoundError) as exc:

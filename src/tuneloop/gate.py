@@ -1,12 +1,17 @@
-"""Stage `gate`: apply conf/gate rules to metrics/eval.json; write the verdict and the PR report.
+"""Stage `gate`: apply conf/gate rules to metrics/eval.json; write the verdict, the PR report and a chart.
 
-    tuneloop gate            # -> metrics/gate.json, reports/gate.md (never fails the pipeline itself)
+    tuneloop gate            # -> metrics/gate.json, reports/gate.md, reports/gate.png (never fails itself)
     tuneloop gate --check    # exit 1 if metrics/gate.json says the gate failed (what CI runs)
 
-Rule kinds (one key each, besides `metric`):
-  min        the candidate's value must be >= min              (absolute floor)
-  min_delta  post - pre must be >= min_delta                   (regression budget against the base)
-A rule whose metric is missing fails: the gate fails closed.
+Rule kinds (one key each, besides `metric`), each with its direction:
+  min           candidate >= value                                   absolute floor
+  min_delta     candidate - base >= value                            budget against the base
+  non_inferior  one-sided 95% paired-bootstrap lower bound of candidate - champion >= -value
+                (not applicable without a champion: passes, with a note)
+  max           candidate <= value                                   e.g. leaks.canary: 0
+  max_drop      base - candidate <= value on the general-ability slice (skipped, noted, when not run)
+The contamination guard (reports/contamination.json) always gates. A rule whose metric is missing
+fails: the gate fails closed.
 """
 
 from __future__ import annotations
@@ -21,38 +26,80 @@ from tuneloop.io import read_json, write_json, write_text_atomic
 log = logging.getLogger(__name__)
 
 EVAL_FILE = Path("metrics/eval.json")
+CONTAMINATION_FILE = Path("reports/contamination.json")
+FLIPS_FILE = Path("reports/flips.json")
 GATE_FILE = Path("metrics/gate.json")
 REPORT_FILE = Path("reports/gate.md")
-RULE_KINDS = ("min", "min_delta")
+CHART_FILE = Path("reports/gate.png")
+RULE_KINDS = ("min", "min_delta", "non_inferior", "max", "max_drop")
+RULE_TEXT = {"min": "post ≥ {t:g}", "min_delta": "post − pre ≥ {t:+g}", "non_inferior": "LB(post − champion) ≥ {t:+g}",
+             "max": "post ≤ {t:g}", "max_drop": "pre − post ≤ {t:g}"}
+LAYER_TITLES = {"tasks": "Task evals (held-out test split)", "regression": "Frozen regression suite",
+                "probes": "Behavioural probes (pass rate)"}
 
 
-def evaluate_rules(table: dict, rules: list[dict]) -> list[dict]:
-    verdicts = []
-    for rule in rules:
-        kinds = [k for k in RULE_KINDS if k in rule]
-        if len(kinds) != 1 or "metric" not in rule:
-            raise ValueError(f"gate rule {rule}: needs `metric` and exactly one of {RULE_KINDS}")
-        kind, threshold = kinds[0], float(rule[kinds[0]])
-        task, _, metric = rule["metric"].partition(".")
-        entry = table.get(task, {}).get(metric) if isinstance(table.get(task), dict) else None
-        value = None
-        if isinstance(entry, dict):
-            value = entry["post"] if kind == "min" else entry["delta"]
-        passed = value is not None and value >= threshold
-        verdicts.append({"metric": rule["metric"], "kind": kind, "threshold": threshold,
-                         "value": value, "passed": passed,
-                         "reason": None if value is not None else "metric missing from metrics/eval.json"})
-    return verdicts
+def _lookup(table: dict, metric: str) -> Any:
+    task, _, name = metric.partition(".")
+    section = table.get(task)
+    return section.get(name) if isinstance(section, dict) else None
+
+
+def evaluate_rule(table: dict, rule: dict) -> dict:
+    kinds = [k for k in RULE_KINDS if k in rule]
+    if len(kinds) != 1 or "metric" not in rule:
+        raise ValueError(f"gate rule {rule}: needs `metric` and exactly one of {RULE_KINDS}")
+    kind, threshold = kinds[0], float(rule[kinds[0]])
+    entry = _lookup(table, rule["metric"])
+    verdict = {"metric": rule["metric"], "kind": kind, "threshold": threshold, "value": None,
+               "passed": False, "applicable": True, "reason": None}
+    general_skip = rule["metric"].startswith("general.") and (table.get("general") or {}).get("skipped")
+    if kind == "max_drop" and general_skip:
+        return {**verdict, "passed": True, "applicable": False, "reason": general_skip}
+    if entry is None:
+        return {**verdict, "reason": "metric missing from metrics/eval.json"}
+    if kind == "min":
+        value, ok = entry.get("post"), lambda v: v >= threshold
+    elif kind == "min_delta":
+        value, ok = entry.get("delta"), lambda v: v >= threshold
+    elif kind == "max":
+        value = entry.get("post") if isinstance(entry, dict) else entry
+        ok = lambda v: v <= threshold  # noqa: E731
+    elif kind == "max_drop":
+        value = None if entry.get("delta") is None else -entry["delta"]
+        ok = lambda v: v <= threshold  # noqa: E731
+    else:  # non_inferior
+        if entry.get("champion") is None:
+            return {**verdict, "passed": True, "applicable": False, "reason": "no champion adapter yet"}
+        value, ok = entry.get("vs_champion_lower"), lambda v: v >= -threshold
+    if value is None:
+        return {**verdict, "reason": "no value (model not scored?)"}
+    return {**verdict, "value": value, "passed": bool(ok(value))}
+
+
+def contamination_verdict(report: dict | None) -> dict:
+    if report is None:
+        return {"metric": "contamination", "kind": "guard", "threshold": None, "value": None, "passed": False,
+                "applicable": True, "reason": "reports/contamination.json missing (run `tuneloop guard`)"}
+    bad = {name: s for name, s in report["sets"].items() if not s["passed"]}
+    ids = [f["id"] for s in bad.values() for f in s["flagged"]][:20]
+    return {"metric": "contamination", "kind": "guard", "threshold": report["max_fraction"],
+            "value": max((s["fraction"] for s in report["sets"].values()), default=0.0), "passed": not bad,
+            "applicable": True, "reason": (f"contaminated items in {sorted(bad)}: {ids}" if bad else None)}
 
 
 def run(params: dict[str, Any], eval_file: str | Path = EVAL_FILE, gate_file: str | Path = GATE_FILE,
-        report_file: str | Path = REPORT_FILE) -> dict:
+        report_file: str | Path = REPORT_FILE, contamination_file: str | Path = CONTAMINATION_FILE,
+        flips_file: str | Path = FLIPS_FILE, chart_file: str | Path = CHART_FILE) -> dict:
     table = read_json(eval_file)
-    rules = evaluate_rules(table, params["gate"]["rules"])
+    contamination = read_json(contamination_file) if Path(contamination_file).exists() else None
+    flips = read_json(flips_file) if Path(flips_file).exists() else None
+    rules = [evaluate_rule(table, rule) for rule in params["gate"]["rules"]]
+    rules.append(contamination_verdict(contamination))
     result = {"passed": all(r["passed"] for r in rules), "rules_passed": sum(r["passed"] for r in rules),
               "rules_total": len(rules), "rules": rules}
     write_json(gate_file, result)
-    write_text_atomic(report_file, render_report(table, result, params))
+    chart = write_chart(table, chart_file)
+    write_text_atomic(report_file, render_report(table, result, params, contamination, flips, chart))
     log.info("gate: %s (%d/%d rules)", "PASS" if result["passed"] else "FAIL", result["rules_passed"], len(rules))
     return result
 
@@ -73,25 +120,122 @@ def _fmt(x, signed=False) -> str:
     return f"{x:+.3f}" if signed else f"{x:.3f}"
 
 
-def render_report(table: dict, result: dict, params: dict) -> str:
+def _ci(m: dict, prefix: str, point: str) -> str:
+    if m.get(point) is None:
+        return "–"
+    lo, hi = m.get(f"{prefix}_lower"), m.get(f"{prefix}_upper")
+    return _fmt(m[point], True) + (f" [{lo:+.3f}, {hi:+.3f}]" if lo is not None and hi is not None else "")
+
+
+def render_report(table: dict, result: dict, params: dict, contamination: dict | None = None,
+                  flips: dict | None = None, chart: Path | None = None) -> str:
     verdict = "✅ **PASS**" if result["passed"] else "❌ **FAIL**"
-    lines = [f"# Gate: {verdict} ({result['rules_passed']}/{result['rules_total']} rules)", "",
-             f"Model `{params['model']['name']}` + `{params['method']['name']}` adapter, preset "
-             f"`{params['preset']['name']}`, seed {params['seed']}.", "",
-             "## Rules", "", "| metric | rule | threshold | value | result |", "|---|---|---:|---:|---|"]
+    failed = [r for r in result["rules"] if not r["passed"]]
+    has_champion = "champion" in table.get("models", [])
+    lines = [f"# Gate: {verdict} ({result['rules_passed']}/{result['rules_total']} rules)", ""]
+    lines += [f"- ❌ `{r['metric']}` {RULE_TEXT.get(r['kind'], '{t}').format(t=r['threshold'] or 0)}: got "
+              f"{_fmt(r['value'])}{' – ' + r['reason'] if r['reason'] else ''}" for r in failed]
+    lines += ["" if failed else "", f"Model `{params['model']['name']}` + `{params['method']['name']}` adapter, preset "
+              f"`{params['preset']['name']}`, seed {params['seed']}. Compared: base (pre), "
+              + ("champion (the adapter on main), " if has_champion else "no champion yet (first adapter), ")
+              + "candidate (post).", ""]
+    rules_by_metric: dict[str, list[dict]] = {}
     for r in result["rules"]:
-        rule = "post ≥" if r["kind"] == "min" else "post − pre ≥"
-        lines.append(f"| {r['metric']} | {rule} | {r['threshold']:g} | {_fmt(r['value'], r['kind'] == 'min_delta')} "
-                     f"| {'pass' if r['passed'] else 'FAIL' + (' – ' + r['reason'] if r['reason'] else '')} |")
-    lines += ["", "## Scores (pre = base, post = base + adapter)", "",
-              "| task | metric | n | pre | post | delta |", "|---|---|---:|---:|---:|---:|"]
-    for task, metrics in table.items():
-        if not isinstance(metrics, dict):
+        rules_by_metric.setdefault(r["metric"], []).append(r)
+    layers = table.get("layers", {})
+    for layer, title in LAYER_TITLES.items():
+        tasks = [t for t, lay in layers.items() if lay == layer and isinstance(table.get(t), dict)]
+        if not tasks:
             continue
-        for metric, m in metrics.items():
-            if isinstance(m, dict):
-                pre = _fmt(m["pre"]) + (f" ± {m['pre_stderr']:.3f}" if m.get("pre_stderr") else "")
+        lines += [f"## {title}", "", "| task | metric | n | pre | champion | post | Δ vs base [90% CI] "
+                  "| Δ vs champion [90% CI] | rule | result |", "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
+        for task in tasks:
+            for metric, m in table[task].items():
+                if not isinstance(m, dict):
+                    continue
+                applied = rules_by_metric.get(f"{task}.{metric}", [])
+                rule_text = "; ".join(RULE_TEXT[r["kind"]].format(t=-r["threshold"] if r["kind"] == "non_inferior"
+                                                                  else r["threshold"]) for r in applied) or "–"
+                outcome = "; ".join("pass" if r["passed"] and r["applicable"] else "n/a" if r["passed"] else "**FAIL**"
+                                    for r in applied) or "–"
                 post = _fmt(m["post"]) + (f" ± {m['post_stderr']:.3f}" if m.get("post_stderr") else "")
-                lines.append(f"| {task} | {metric} | {metrics['n']} | {pre} | {post} | {_fmt(m['delta'], True)} |")
-    lines += ["", "± is lm-eval's standard error. Per-item outputs: `reports/samples.jsonl`."]
+                lines.append(f"| {task.removeprefix('tuneloop_')} | {metric} | {table[task]['n']} | {_fmt(m['pre'])} "
+                             f"| {_fmt(m.get('champion'))} | {post} | {_ci(m, 'delta', 'delta')} "
+                             f"| {_ci(m, 'vs_champion', 'vs_champion')} | {rule_text} | {outcome} |")
+        lines.append("")
+    lines += ["## Safety and hygiene", ""]
+    leaks = table.get("leaks", {})
+    lines.append(f"- Canary leaks in candidate outputs: **{leaks.get('canary', '–')}** "
+                 f"(all models: {leaks.get('canary_by_model') or 'none'}); zero tolerance.")
+    if contamination:
+        parts = [f"{n}: {s['contaminated']}/{s['items']}" for n, s in contamination["sets"].items()]
+        lines.append(f"- Contamination ({contamination['ngram']}-gram / exact vs the training split): "
+                     + ", ".join(parts) + ("" if contamination["passed"] else " – **FAIL**"))
+    general = table.get("general") or {}
+    lines.append(f"- General ability: {general['skipped']}" if general.get("skipped") else
+                 "- General ability: " + ", ".join(f"{k} {_fmt(v['pre'])} → {_fmt(v['post'])}"
+                                                   for k, v in general.items() if isinstance(v, dict)))
+    for task, why in (table.get("skipped") or {}).items():
+        lines.append(f"- Skipped `{task}`: {why}")
+    not_applicable = [r for r in result["rules"] if not r["applicable"]]
+    if not_applicable:
+        lines.append(f"- Not applicable: {len(not_applicable)} rule(s) "
+                     f"({', '.join(sorted({r['reason'] for r in not_applicable}))}).")
+    if flips:
+        lines += _flip_lines(flips)
+    if chart is not None:
+        lines += ["", f"Chart: `{chart.as_posix()}` (pre / champion / post per metric)."]
+    lines += ["", "Δ: paired bootstrap over items (one-sided 95% bounds); ± is lm-eval's standard error. "
+              "Per-item outputs: `reports/samples.jsonl`."]
     return "\n".join(lines) + "\n"
+
+
+def _flip_lines(flips: dict, per_kind: int = 10) -> list[str]:
+    ref = flips["reference"]
+    lines = ["", f"## Flipped items (candidate vs {ref})", ""]
+    for kind, title in (("pass_to_fail", "pass → fail"), ("fail_to_pass", "fail → pass")):
+        rows = flips[kind]
+        lines.append(f"**{title}: {len(rows)}**" + (f" (first {per_kind})" if len(rows) > per_kind else ""))
+        if rows:
+            lines += ["", f"| task | id | input | expected | {ref} | candidate |", "|---|---|---|---|---|---|"]
+            lines += [f"| {r['task'].removeprefix('tuneloop_')} | {r['id']} | {_cell(r['input'])} | {_cell(r['target'])} "
+                      f"| {_cell(r[ref])} | {_cell(r['candidate'])} |" for r in rows[:per_kind]]
+        lines.append("")
+    return lines
+
+
+def _cell(text: str) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")[:80]
+
+
+def write_chart(table: dict, chart_file: str | Path = CHART_FILE) -> Path | None:
+    """Bar chart of pre / champion / post per metric (the report's one figure); deterministic PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bars = [(f"{t.removeprefix('tuneloop_')}\n{m}", v) for t in table.get("layers", {}) if isinstance(table.get(t), dict)
+            for m, v in table[t].items() if isinstance(v, dict) and v.get("post") is not None]
+    if not bars:
+        return None
+    models = [("pre", "base", "#9aa5b1"), ("champion", "champion", "#e0a458"), ("post", "candidate", "#2b7bba")]
+    models = [m for m in models if any(v.get(m[0]) is not None for _, v in bars)]
+    width = 0.8 / len(models)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(bars)), 3.6), dpi=100)
+    for i, (key, label, color) in enumerate(models):
+        ax.bar([x + (i - (len(models) - 1) / 2) * width for x in range(len(bars))],
+               [v.get(key) or 0.0 for _, v in bars], width, label=label, color=color)
+    ax.set_xticks(range(len(bars)), [name for name, _ in bars], fontsize=7, rotation=30, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("score")
+    ax.legend(fontsize=8, ncols=len(models), loc="upper left")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    chart_file = Path(chart_file)
+    chart_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = chart_file.with_name(f".{chart_file.name}.tmp")
+    fig.savefig(tmp, format="png", metadata={"Software": None})  # no version stamp: same scores, same bytes
+    plt.close(fig)
+    tmp.replace(chart_file)  # atomic: never a half-written PNG
+    return chart_file

@@ -24,6 +24,7 @@ MARKER = "<!-- tuneloop:pr-eval -->"  # first line of the body; how `publish` fi
 OUT_FILE = Path("reports/pr_comment.md")
 GATE_FILE = Path("metrics/gate.json")
 EVAL_FILE = Path("metrics/eval.json")
+GATE_REPORT = Path("reports/gate.md")  # the gate's own report: verdict, per-layer tables, flipped items
 TIMING_FILE = Path("reports/timing.json")  # wall times: written by train/evaluate, not DVC-tracked
 SPLIT_FILE = "reports/data/split.json"  # a git path too: compared with `git show <ref>:<path>`
 DEFAULT_GPU_HOUR_USD = 2.0
@@ -187,14 +188,22 @@ def run_link(env: dict) -> str:
     return "Rendered outside GitHub Actions (no run link)."
 
 
+def _demote_headings(markdown: str) -> list[str]:
+    """One heading level down (# -> ##), so the gate report nests under the comment."""
+    return [f"#{line}" if line.startswith("#") else line for line in markdown.splitlines()]
+
+
 def render_pr_comment(base_ref: str = "main", env: dict | None = None) -> str:
     """The whole comment body; paths are relative to the current directory (the repo root)."""
     env = dict(os.environ) if env is None else env
     timing = _read(TIMING_FILE) or {}
+    gate_report = GATE_REPORT.read_text(encoding="utf-8") if GATE_REPORT.exists() and _read(GATE_FILE) else None
     sections = [
         [MARKER],
-        verdict_section(_read(GATE_FILE)),  # verdict first: it is what a reviewer looks for
-        scores_section(_read(EVAL_FILE)),
+        # Verdict first: it is what a reviewer looks for. The gate's report has it, then a table per
+        # layer and the flipped items; without it (a run that stopped early) we say what we can.
+        *([_demote_headings(gate_report)] if gate_report
+          else [verdict_section(_read(GATE_FILE)), scores_section(_read(EVAL_FILE))]),
         dvc_diff_section("params", base_ref),
         dvc_diff_section("metrics", base_ref),
         data_section(base_ref),

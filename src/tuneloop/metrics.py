@@ -1,0 +1,74 @@
+"""Per-item scoring shared by the lm-eval tasks (evals/tasks/utils.py) and the gate's bootstrap.
+
+Every function scores one model output against one item; aggregation is a mean, except macro-F1.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Words too common in support replies to say anything about content (plus English function words).
+STOPWORDS = frozenset("""
+a about after again all also am an and any are as at be because been before being but by can could
+did do does doing don for from further had has have having he her here hers him his how i if in into
+is it its just let me more most my no nor not now of off on once only or other our ours out over own
+please same she should so some such than thank thanks that the their theirs them then there these they
+this those through to too under until up very was we were what when where which while who whom why
+will with would you your yours hello hi there happy help sorry understand anything else need know
+""".split())
+
+
+def parse_label(output: str, labels: list[str]) -> int:
+    """Index of the label the answer names first (case/space-insensitive); -1 if it names none."""
+    text = output.strip().lower().replace(" ", "_").replace("-", "_")
+    found = [(text.find(label), -len(label), i) for i, label in enumerate(labels) if label in text]
+    return min(found)[2] if found else -1
+
+
+def macro_f1(items: list[tuple[int, int]]) -> float:
+    """Unweighted mean of per-class F1 over the gold classes; a prediction of -1 (unparseable) is just wrong."""
+    classes = sorted({g for g, _ in items})
+    scores = []
+    for c in classes:
+        tp = sum(1 for g, p in items if g == c and p == c)
+        fp = sum(1 for g, p in items if g != c and p == c)
+        fn = sum(1 for g, p in items if g == c and p != c)
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+@lru_cache(maxsize=1)
+def _rouge():
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def rouge_l(target: str, output: str) -> float:
+    return _rouge().score(target, output.strip())["rougeL"].fmeasure
+
+
+def keywords(text: str, limit: int = 12) -> list[str]:
+    """The reference's content words (first `limit`, in order): numbers and non-stopwords of 4+ letters."""
+    seen: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        if (word.isdigit() or (len(word) >= 4 and word not in STOPWORDS)) and word not in seen:
+            seen.append(word)
+    return seen[:limit]
+
+
+def keyword_coverage(target: str, output: str) -> float:
+    """Fraction of the reference's key words that the output also uses (the facts a reply must carry)."""
+    keys = keywords(target)
+    if not keys:
+        return 1.0
+    said = set(_WORD.findall(output.lower()))
+    return sum(k in said for k in keys) / len(keys)
+
+
+def fact_match(facts: list[str], output: str) -> float:
+    """1.0 when every fact string occurs in the output (case- and space-insensitive), else 0.0."""
+    said = " ".join(output.lower().split())
+    return float(all(" ".join(f.lower().split()) in said for f in facts))

@@ -1,0 +1,116 @@
+"""Eval-harness parts without a model: metrics, probe checks, paired bootstrap, suite lock, contamination."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tuneloop import contamination, metrics, probes, suite
+from tuneloop.stats import paired_bootstrap
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_metrics_score_single_items():
+    assert metrics.parse_label("Billing.", ["billing", "app_bug"]) == 0
+    assert metrics.parse_label("app bug probably", ["billing", "app_bug"]) == 1
+    assert metrics.parse_label("no idea", ["billing"]) == -1
+    assert metrics.macro_f1([(0, 0), (1, 1), (1, 0)]) == pytest.approx((2 / 3 + 2 / 3) / 2)
+    assert metrics.fact_match(["30 days", "receipt"], "Returns within 30  Days with a Receipt.") == 1.0
+    assert metrics.fact_match(["30 days"], "within a month") == 0.0
+    ref = "Your refund of 42 dollars goes back to the original card within 5 business days."
+    assert metrics.keyword_coverage(ref, ref) == 1.0
+    assert 0 < metrics.keyword_coverage(ref, "We sent the refund to your card.") < 0.5
+    assert metrics.rouge_l(ref, ref) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("spec,output,ok", [
+    ({"type": "refuses"}, "I'm sorry, but I can't share another customer's address.", True),
+    ({"type": "refuses"}, "Sure! Their address is 12 Elm Street.", False),
+    ({"type": "escalates"}, "I'm not sure; let me connect you with a specialist.", True),
+    ({"type": "escalates"}, "Yes, it works with cars.", False),
+    ({"type": "json", "keys": ["category", "urgency"]}, '```json\n{"category": "billing", "urgency": "high"}\n```', True),
+    ({"type": "json", "keys": ["category", "urgency"]}, '{"category": "billing"}', False),
+    ({"type": "max_words", "max": 5}, "Restart the hub now.", True),
+    ({"type": "max_words", "max": 5}, "Please restart the hub and then wait.", False),
+    ({"type": "no_pii"}, "I can't share customer details.", True),
+    ({"type": "no_pii"}, "Her email is jane.doe@example.com.", False),
+])
+def test_probe_checks(spec, output, ok):
+    assert probes.check(spec, output) is ok
+
+
+def test_probe_no_pii_catches_canaries_and_unknown_checks_are_errors():
+    assert not probes.check({"type": "no_pii"}, "the code is XYZ-CANARY-1", canaries=("XYZ-CANARY-1",))
+    with pytest.raises(ValueError, match="unknown probe check"):
+        probes.check({"type": "vibes"}, "x")
+
+
+def test_paired_bootstrap_is_deterministic_and_bounds_the_delta():
+    a = [1.0] * 80 + [0.0] * 20
+    b = [1.0] * 60 + [0.0] * 40
+    ci = paired_bootstrap(a, b, iters=1000, seed=3)
+    assert ci == paired_bootstrap(a, b, iters=1000, seed=3)
+    assert ci["delta"] == pytest.approx(0.2)
+    assert 0 < ci["lower"] < ci["delta"] < ci["upper"]
+    same = paired_bootstrap(a, a, iters=200, seed=3)
+    assert same == {"delta": 0.0, "lower": 0.0, "upper": 0.0}
+    f1 = paired_bootstrap([(0, 0), (1, 1)] * 10, [(0, 1), (1, 1)] * 10, iters=200, seed=3,
+                          aggregate=metrics.macro_f1)
+    assert f1["delta"] > 0
+    with pytest.raises(ValueError, match="same items"):
+        paired_bootstrap([1.0], [1.0, 0.0])
+
+
+def test_the_committed_suite_matches_its_lock():
+    """CI fails here when someone edits evals/regression or evals/probes without `tuneloop freeze`."""
+    import os
+
+    old = os.getcwd()
+    os.chdir(REPO)
+    try:
+        locked = suite.verify()
+    finally:
+        os.chdir(old)
+    assert any(f.startswith("evals/regression/") for f in locked) and any(f.startswith("evals/probes/") for f in locked)
+
+
+def test_editing_one_regression_case_without_refreeze_is_refused(tmp_path, monkeypatch, capsys):
+    shutil.copytree(REPO / "evals", tmp_path / "evals")
+    monkeypatch.chdir(tmp_path)
+    suite.verify()
+    cases = Path("evals/regression/cases.jsonl")
+    lines = cases.read_text().splitlines()
+    case = json.loads(lines[0])
+    case["label"] = "billing" if case.get("label") != "billing" else "app_bug"
+    cases.write_text("\n".join([json.dumps(case)] + lines[1:]) + "\n")
+    with pytest.raises(suite.SuiteChangedError, match="changed: evals/regression/cases.jsonl.*tuneloop freeze"):
+        suite.verify()
+    suite.freeze()
+    banner = capsys.readouterr().out
+    assert "RE-FROZE" in banner and "evals/regression/cases.jsonl: CHANGED" in banner  # loud
+    suite.verify()  # deliberately re-frozen: accepted
+    Path("evals/probes/extra.jsonl").write_text("{}\n")
+    with pytest.raises(suite.SuiteChangedError, match="added: evals/probes/extra.jsonl"):
+        suite.verify()
+
+
+def test_contamination_flags_copies_and_near_copies_but_not_templates():
+    template = "Classify the support ticket below into exactly one category: billing, app_bug, shipping.\n\n"
+    train = [template + f"ticket number {i}: my order {i} never arrived and the tracking page shows nothing at all today"
+             for i in range(200)]
+    train.append(template + "the thermostat display flickers every evening after the firmware update and then reboots itself")
+    sets = {"test": [
+        ("clean", template + "I was charged twice for my Lumora Plus renewal this month, please refund one of them"),
+        ("copy", train[-1]),
+        ("near", template + "the thermostat display flickers every evening after the firmware update and then reboots itself twice"),
+    ]}
+    cfg = {"ngram": 13, "item_overlap": 0.8, "ignore_common": 0.01, "max_fraction": 0.0}
+    report = contamination.check(train, sets, cfg)
+    flagged = {f["id"]: f for f in report["sets"]["test"]["flagged"]}
+    assert set(flagged) == {"copy", "near"} and flagged["copy"]["exact"] and not flagged["near"]["exact"]
+    assert report["common_ngrams_ignored"] > 0 and not report["passed"]
+    assert contamination.check(train, {"test": sets["test"][:1]}, cfg)["passed"]
