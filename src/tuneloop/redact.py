@@ -8,8 +8,10 @@
 
 Rules (each can be turned off and given its placeholder in config):
   EMAIL       regex
-  PHONE       phonenumbers.PhoneNumberMatcher per configured region, leniency VALID (real numbering plans)
-  CARD        13-19 digits, optionally grouped by spaces or dashes, Luhn-validated
+  PHONE       phonenumbers.PhoneNumberMatcher per configured region, leniency VALID (real numbering plans);
+              unformatted digit strings or numbers after "order"/"serial"/"#" only with a phone cue;
+              any phone-shaped number right after (or before) a cue such as "Phone:", "call me on", "fax"
+  CARD        13-19 digits, optionally grouped by spaces or dashes, Luhn-validated (12 after a "card" cue)
   US_SSN      AAA-GG-SSSS (dash or space), area not 000/666/9xx, group not 00, serial not 0000;
               nine bare digits only right after an "SSN" cue
   IBAN        country code + check digits + BBAN, with or without spaces, python-stdnum iban.is_valid
@@ -47,8 +49,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "EMAIL": {"enabled": True, "replacement": "<EMAIL>",
                   "pattern": r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"},
         "PHONE": {"enabled": True, "replacement": "<PHONE>", "regions": ["US", "GB", "DE", "FR"],
-                  "leniency": "VALID"},
-        "CARD": {"enabled": True, "replacement": "<CARD>"},
+                  "leniency": "VALID",
+                  "cues": ["phone", "tel", "telephone", "mobile", "cell", "fax", "call me", "ring me", "reach me",
+                           "text me", "contact me", "whatsapp", "desk", "office", "home", "work"]},
+        "CARD": {"enabled": True, "replacement": "<CARD>", "cues": ["card", "credit card", "debit card", "cc", "visa",
+                                                                    "mastercard", "maestro", "amex"],
+                 "not_cues": ["imei", "meid", "tracking", "serial", "sn"]},  # IMEIs are Luhn-valid too
         "US_SSN": {"enabled": True, "replacement": "<US_SSN>",
                    "pattern": r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])",
                    "bare_cues": ["ssn", "social security", "social security number", "ss#"]},
@@ -67,6 +73,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
                                         "Square", "Sq", "Close", "Crescent", "Gardens", "Grove", "Trail", "Loop",
                                         "Plaza", "Row", "Mews"],
                     "extra_patterns": [
+                        # UK house names: Rose Cottage, Mill Lane, Ambleside LA22 9DH (ends in a postcode)
+                        r"(?:\b(?:Flat|Apartment|Unit)[ \t]+\d+[A-Z]?,[ \t]*)?\b(?:[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,3},[ \t]*){1,3}"
+                        r"[A-Z][a-z]+[ \t]+[A-Z]{1,2}\d[A-Z\d]?[ \t]+\d[A-Z]{2}\b",
+                        # US post office boxes: PO Box 1234, Austin, TX 78701
+                        r"\b(?:P\.?[ \t]?O\.?[ \t]?Box|Post Office Box)[ \t]+\d{1,6}\b(?:,[ \t]*[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+){0,2}"
+                        r",?[ \t]+[A-Z]{2}\b(?:[ \t]+\d{5}(?:-\d{4})?)?)?",
                         # German: Hauptstraße 12, 10115 Berlin / Am Rosenweg 3a
                         r"\b[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜ][a-zäöüß]+)*(?:straße|strasse|str\.|weg|platz|allee|gasse"
                         r"|ring|damm|ufer)[ \t]+\d{1,4}[a-z]?\b(?:,[ \t]*\d{5}[ \t]+[A-ZÄÖÜ][a-zäöüß]+)?",
@@ -95,6 +107,7 @@ June July August September October November December Today Tomorrow Yesterday Mo
 Regards Best Cheers Sincerely Hello Hi Hey Dear Good Great Ok Okay Sure Still Unfortunately Hopefully Attached
 Sent Update Urgent Re Fwd Fw Note Thanksgiving Christmas Happy Welcome Kind Warm Many Regarding Issue Problem
 Looking Waiting Trying Calling Following Back Again Ever Everything Nothing Something Yours Truly Name
+Mr Mrs Ms Miss Mx Dr Prof
 """.split())
 
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -102,12 +115,17 @@ _CUE_GREET = (r"\b(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|eveni
               r"|thank you(?: so much| again)?|many thanks|thx)")
 _CUE_SIGNOFF = (r"\b(?:best(?: regards| wishes)?|kind regards|warm regards|regards|cheers|sincerely|all the best"
                 r"|take care|yours(?: truly| sincerely)?)")
-_CUE_INTRO = r"\b(?:my name is|my name's|this is|it's|it is|i'm|i am|you're speaking (?:to|with)|speaking with)"
+_CUE_INTRO = (r"\b(?:my name is|my name's|this is|it's|it is|i'm|i am|you're speaking (?:to|with)|speaking with"
+              r"|spoke (?:with|to)|talked (?:with|to)|chatted with|cc:?|attn:?|attention:?|ask for|asked for)")
 _CUE_HOLDER = (r"\b(?:under the name(?: of)?|in the name(?: of)?|account holder(?: is)?|card ?holder(?: is)?"
-               r"|name on the (?:account|card|order) is|customer name:?|full name:?|name:)")
+               r"|name on the (?:account|card|order) is)\b:?|\b(?:customer |full |account )?name:")
+_CUE_RELATION = (r"\b(?:my|our|your|the|his|her) (?:partner|husband|wife|son|daughter|mom|mum|dad|mother|father"
+                 r"|brother|sister|colleague|manager|boss|friend|neighbou?r|landlord|tenant|roommate|flatmate"
+                 r"|installer|technician|electrician|engineer|contractor|assistant|agent|rep|representative)")
 _PERSON_CUES = re.compile(
     rf"(?P<greet>{_CUE_GREET})(?:,?[ \t]+|,?[ \t]*\n[ \t]*)"
     rf"|(?P<signoff>{_CUE_SIGNOFF})(?:,[ \t]*\n?[ \t]*|[ \t]*\n[ \t]*)"  # "Best Buy" is a store; "Best, Ana" is not
+    rf"|(?P<relation>{_CUE_RELATION})[ \t]+"
     rf"|(?P<intro>{_CUE_INTRO})[ \t]+|(?P<holder>{_CUE_HOLDER})[ \t]+|(?P<under>\bunder)[ \t]+"
     rf"|(?<![\w.])(?P<title>(?-i:Mr|Mrs|Ms|Miss|Mx|Dr)\.?)[ \t]+",
     re.IGNORECASE)
@@ -115,14 +133,26 @@ _PERSON_CUES = re.compile(
 _SIGNATURE = re.compile(
     r"(?m)^[ \t]*(?:[—–-]+[ \t]*)?(?P<name>[^\W\d_][^\s,|(]*(?:[ \t][^\W\d_][^\s,|(]*){0,2})[ \t]*(?:,|\||\(|[—–-])"
     r"[ \t]*(?:[A-Z][\w&.'-]*[ \t]+){0,3}(?:Support|Team|Care|Customer Service|Helpdesk|Help Desk)\b")
+# "Sofia Okafor called yesterday": a first and last name (two words at least) before a verb of contact.
+_NAME_BEFORE_VERB = re.compile(
+    r"(?<![\w'’-])(?P<name>[^\W\d_][\w'’-]*(?:[ \t](?:[A-Z]\.[ \t])?[^\W\d_][\w'’-]*){1,2})[ \t]+(?:called|phoned|rang"
+    r"|emailed|e-mailed|wrote|texted|messaged|said|told me|mentioned|promised|replied|confirmed|visited|came by)\b")
 _DASH_SIGNATURE = re.compile(r"(?m)^[ \t]*[—–]+[ \t]*(?=[^\W\d_])")
 _TERMINATOR = re.compile(r"[ \t]*(?:[,.!?:;)(|\n—–]|$)")
 _INTRO_FOLLOWERS = re.compile(r"[ \t]+(?:from|here|calling|speaking|and|with|at|on|again|by the way)\b", re.IGNORECASE)
 
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
-_DIGIT_RUN = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*(?!\d)")
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z\d])\d+(?:[ -]\d+)*(?![A-Za-z\d])")
 _IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){10,32}")
+# A phone-shaped run for the cue fallback ("Phone: 467 3395", "fax 259.735.7502x459"): numbers that
+# phonenumbers rejects (an unknown region, a made-up exchange) still are phone numbers when so labelled.
+_PHONE_SHAPE = re.compile(r"(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}"
+                          r"(?:[ ]?(?:x|ext\.?)[ ]?\d{1,5})?(?![\w.]|[-/]\d)")
+_PHONE_NOT = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3}")  # dates, IPv4 shapes
+_ID_CUE_BEFORE = re.compile(r"(?i:\b(?:order|invoice|serial|sn|s/n|imei|tracking|ref|reference|case|ticket|po|sku|model"
+                            r"|part|account|acct|transaction|confirmation|no\.?|nr\.?)(?:[ \t]+(?:number|no\.?|id|nr\.?))?"
+                            r"(?:[ \t]+is)?\W{0,3}$|#\s*$|[A-Za-z]-$)")
 _DIGITS_HINT = re.compile(r"\d(?:\D{0,3}\d){4}")  # a phone needs at least five digits close together
 
 
@@ -168,6 +198,10 @@ class Redactor:
         self.replacements = {t: str(rules[t]["replacement"]) for t in TYPES}
         self._email = re.compile(rules["EMAIL"]["pattern"])
         self._ssn = re.compile(rules["US_SSN"]["pattern"])
+        card_cues = "|".join(re.escape(c) for c in sorted(rules["CARD"]["cues"], key=len, reverse=True))
+        self._card_cue = re.compile(rf"(?i:\b(?:{card_cues})\b)")
+        not_cues = "|".join(re.escape(c) for c in sorted(rules["CARD"]["not_cues"], key=len, reverse=True))
+        self._card_not_cue = re.compile(rf"(?i:\b(?:{not_cues})\b)\W{{0,3}}(?:(?:number|no\.?|is)\W{{0,3}})*$")
         cues = "|".join(re.escape(c) for c in rules["US_SSN"]["bare_cues"])
         self._ssn_bare = re.compile(rf"(?i:\b(?:{cues}))\W{{0,3}}(?:is|was|:|#)?\W{{0,3}}(?<![\w-])(\d{{3}})()(\d{{2}})(\d{{4}})(?![\w-])")
         version = "|".join(re.escape(c) for c in sorted(rules["IP_ADDRESS"]["version_cues"], key=len, reverse=True))
@@ -182,6 +216,9 @@ class Redactor:
         self._allow_phones = frozenset(allow["phones"])
         self._phone_regions = [str(r).upper() for r in rules["PHONE"]["regions"]]
         self._phone_leniency = str(rules["PHONE"]["leniency"]).upper()
+        phone_cues = "|".join(re.escape(c) for c in sorted(rules["PHONE"]["cues"], key=len, reverse=True))
+        self._phone_cue_before = re.compile(rf"(?i:\b(?:{phone_cues})\b)(?:[ \t]*(?:number|no\.?|#))?[\s:]*(?:is|at|on)?[\s:]*$")
+        self._phone_cue_after = re.compile(rf"[ \t]*(?:-|\()?[ \t]*(?i:(?:{phone_cues})\b)")
         self._finders = {"EMAIL": self._find_email, "PHONE": self._find_phone, "CARD": self._find_card,
                          "US_SSN": self._find_ssn, "IBAN": self._find_iban, "IP_ADDRESS": self._find_ip,
                          "PERSON": self._find_person, "ADDRESS": self._find_address}
@@ -252,15 +289,47 @@ class Redactor:
         for region in self._phone_regions:
             for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=leniency):
                 e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-                if e164 not in self._allow_phones:
-                    found.add((match.start, match.end))
+                if e164 in self._allow_phones or _PHONE_NOT.fullmatch(match.raw_string):
+                    continue
+                cue = self._phone_cue(text, match.start)
+                # National numbers in four numbering plans cover many digit strings: an order id or an
+                # IMEI must not become a phone. Unformatted digits need a phone cue before them.
+                unformatted = match.raw_string.isdigit()
+                national = not match.raw_string.startswith(("+", "00"))
+                if cue == "id" or (unformatted and cue != "phone"):
+                    continue
+                if national and sum(ch.isdigit() for ch in match.raw_string) > 12 and cue != "phone":
+                    continue  # 4903 9413 8217 7365 is no national phone number, whatever DE's plan allows
+                found.add((match.start, match.end))
+        for m in _PHONE_SHAPE.finditer(text):
+            digits = sum(ch.isdigit() for ch in m.group())
+            if 7 <= digits <= 15 and not _PHONE_NOT.fullmatch(m.group()) and (
+                    self._phone_cue(text, m.start()) == "phone" or self._phone_cue_after.match(text, m.end())):
+                if not self._allow_phones or _e164(m.group()) not in self._allow_phones:
+                    found.add((m.start(), m.end()))
         return [Span("PHONE", s, e) for s, e in sorted(found)]
+
+    def _phone_cue(self, text: str, start: int) -> str | None:
+        """"phone" when a phone cue ends right before start, "id" for an order/serial/... cue."""
+        before = text[max(0, start - 32):start]
+        if self._phone_cue_before.search(before):
+            return "phone"
+        if _ID_CUE_BEFORE.search(before):
+            return "id"
+        return None
 
     def _find_card(self, text: str) -> list[Span]:
         spans = []
         for m in _DIGIT_RUN.finditer(text):
             groups = [(g.start(), g.end()) for g in re.finditer(r"\d+", m.group())]
-            if sum(e - s for s, e in groups) < 13:
+            n_digits = sum(e - s for s, e in groups)
+            if self._card_not_cue.search(text[max(0, m.start() - 24):m.start()]):
+                continue  # "IMEI 356938035643809": Luhn-valid by design, not a card
+            if n_digits == 12 and len(groups) == 1 and luhn_valid(m.group()) and self._card_cue.search(
+                    text[max(0, m.start() - 40):m.start()]):
+                spans.append(Span("CARD", m.start(), m.end()))  # a 12-digit Maestro, only when called a card
+                continue
+            if n_digits < 13:
                 continue
             # The whole run; else the run less a short trailing group (a CVV or "exp 12" glued on);
             # else any single unbroken group. Never a window from the middle of a longer run:
@@ -270,6 +339,9 @@ class Redactor:
                 options.append(groups[:-1])
             options += [[g] for g in groups]
             for option in options:
+                lengths = [e - s for s, e in option]
+                if len(option) > 1 and (lengths[0] != 4 or not all(3 <= n <= 6 for n in lengths)):
+                    continue  # cards are written 4-4-4-4, 4-6-5, 4-6-4...; 858-4191410-6776871 is an order id
                 digits = "".join(m.group()[s:e] for s, e in option)
                 if 13 <= len(digits) <= 19 and luhn_valid(digits):
                     spans.append(Span("CARD", m.start() + option[0][0], m.start() + option[-1][1]))
@@ -328,6 +400,10 @@ class Redactor:
             span = self._name_at(text, m.start("name"), "signature")
             if span and span.end == m.end("name"):
                 spans.append(span)
+        for m in _NAME_BEFORE_VERB.finditer(text):
+            span = self._name_at(text, m.start("name"), "before_verb")
+            if span and span.end == m.end("name"):
+                spans.append(span)
         for m in _DASH_SIGNATURE.finditer(text):
             span = self._name_at(text, m.end(), "dash")
             if span:
@@ -363,6 +439,8 @@ class Redactor:
             return None
         if cue == "under" and (words < 2 or not terminated):
             return None
+        if cue == "before_verb" and words < 2:
+            return None
         return Span("PERSON", pos, end)
 
     def _find_address(self, text: str) -> list[Span]:
@@ -383,6 +461,15 @@ def _us_address_pattern(suffixes: str) -> str:
     dot = r"(?:\.(?=,|[ \t]+(?:Apt|Apartment|Unit|Suite|Ste|#)))?"
     return (rf"{street}[ \t]+(?:{suffixes})\b{dot}(?:[ \t]+{direction}(?![\w.]))?{unit}"
             rf"(?:{uk_tail}|{us_tail}|{zip_only})?")
+
+
+def _e164(value: str) -> str | None:
+    import phonenumbers
+
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(value, "US"), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def _valid_ip(value: str) -> bool:
