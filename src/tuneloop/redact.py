@@ -321,33 +321,58 @@ class Redactor:
     def _find_card(self, text: str) -> list[Span]:
         spans = []
         for m in _DIGIT_RUN.finditer(text):
-            groups = [(g.start(), g.end()) for g in re.finditer(r"\d+", m.group())]
-            n_digits = sum(e - s for s, e in groups)
-            if self._card_not_cue.search(text[max(0, m.start() - 24):m.start()]):
-                continue  # "IMEI 356938035643809": Luhn-valid by design, not a card
-            if n_digits == 12 and len(groups) == 1 and luhn_valid(m.group()) and self._card_cue.search(
-                    text[max(0, m.start() - 40):m.start()]):
-                spans.append(Span("CARD", m.start(), m.end()))  # a 12-digit Maestro, only when called a card
+            groups = [(m.start() + g.start(), m.start() + g.end()) for g in re.finditer(r"\d+", m.group())]
+            if sum(e - s for s, e in groups) < 12:
                 continue
-            if n_digits < 13:
-                continue
-            # The whole run; else the run less a short trailing group (a CVV or "exp 12" glued on);
-            # else any single unbroken group. Never a window from the middle of a longer run:
-            # spaced tracking numbers (9400 1118 9922 ...) hold Luhn-valid windows by chance.
-            options = [groups]
-            if len(groups) > 1 and groups[-1][1] - groups[-1][0] <= 4:
-                options.append(groups[:-1])
-            options += [[g] for g in groups]
-            for option in options:
-                lengths = [e - s for s, e in option]
-                if len(option) > 1 and (lengths[0] != 4 or not all(3 <= n <= 6 for n in lengths)):
-                    continue  # cards are written 4-4-4-4, 4-6-5, 4-6-4...; 858-4191410-6776871 is an order id
-                digits = "".join(m.group()[s:e] for s, e in option)
-                if 13 <= len(digits) <= 19 and luhn_valid(digits):
-                    spans.append(Span("CARD", m.start() + option[0][0], m.start() + option[-1][1]))
-                    if option is groups or len(option) > 1:
-                        break
+            before = text[max(0, m.start() - 40):m.start()]
+            # Cards are written unbroken or in groups of 3-6 digits (4-4-4-4, 4-6-5, 4-6-4...): a long
+            # unbroken group stands alone, and the short groups between long ones are read together.
+            found, segment = [], []
+            for group in [*groups, None]:
+                if group is None or group[1] - group[0] >= 7:
+                    found += self._card_tiles(text, segment, before)
+                    segment = []
+                    if group is not None:
+                        found += self._card_tiles(text, [group], before)
+                else:
+                    segment.append(group)
+            not_card = self._card_not_cue.search(before[-24:])
+            # "IMEI 356938035643809" is Luhn-valid by design; 16 digits are always taken as a card.
+            spans += [s for s in found if not (not_card and sum(ch.isdigit() for ch in text[s.start:s.end]) != 16)]
         return spans
+
+    def _card_tiles(self, text: str, groups: list[tuple[int, int]], before: str) -> list[Span]:
+        """Cards in a sequence of digit groups: the whole sequence must split into cards, except a
+        short trailing group (a CVV, "12" of an expiry) and a leading group that cannot start a card
+        (a quantity, a 5-digit order number). Spaced tracking numbers (9400 1118 9922 3845 6789 01)
+        hold Luhn-valid windows by chance; requiring a full split keeps them out."""
+        if not groups:
+            return []
+        if len(groups) == 1:
+            (s, e), = groups
+            digits = text[s:e]
+            if (13 <= len(digits) <= 19 or (len(digits) == 12 and self._card_cue.search(before))) and luhn_valid(digits):
+                return [Span("CARD", s, e)]  # 12 digits: a Maestro, only when the text calls it a card
+            return []
+        lengths = [e - s for s, e in groups]
+
+        def is_card(i: int, j: int) -> bool:
+            if lengths[i] != 4 or not all(3 <= n <= 6 for n in lengths[i:j]) or not 13 <= sum(lengths[i:j]) <= 19:
+                return False
+            return luhn_valid("".join(text[s:e] for s, e in groups[i:j]))
+
+        def tile(i: int) -> list[tuple[int, int]] | None:
+            if i == len(groups) or (i == len(groups) - 1 and i > 0 and lengths[i] <= 4):
+                return []
+            for j in range(min(len(groups), i + 5), i + 2, -1):  # the longest card first
+                if is_card(i, j) and (rest := tile(j)) is not None:
+                    return [(i, j), *rest]
+            return None
+
+        chunks = tile(0)
+        if chunks is None and lengths[0] != 4:
+            chunks = tile(1)
+        return [Span("CARD", groups[i][0], groups[j - 1][1]) for i, j in chunks or []]
 
     def _find_ssn(self, text: str) -> list[Span]:
         spans = []
