@@ -231,7 +231,30 @@ class Redactor:
     # -- public API ------------------------------------------------------------------------------
 
     def find(self, text: str) -> list[Span]:
-        """Resolved, non-overlapping PII spans in text, sorted by start."""
+        """Resolved, non-overlapping PII spans in text, sorted by start.
+
+        Rules read context (phonenumbers picks its candidates from the digits around them), so a
+        value can hide next to another one and stand out once its neighbour is replaced. The text
+        is therefore redacted and searched again until nothing new appears (at most 3 rounds):
+        redacting the output finds nothing, and redaction is idempotent.
+        """
+        spans = self._find_once(text)
+        for _ in range(3):
+            if not spans:
+                break
+            out, segments = self._apply(text, spans)
+            extra = self._find_once(out)
+            if not extra:
+                break
+            spans = _resolve(spans + [_map_back(e, segments) for e in extra])
+        return spans
+
+    def redact(self, text: str) -> tuple[str, list[Span]]:
+        """(text with each span replaced by its placeholder, spans in the ORIGINAL text)."""
+        spans = self.find(text)
+        return (self._apply(text, spans)[0] if spans else text), spans
+
+    def _find_once(self, text: str) -> list[Span]:
         if not text:
             return []
         candidates = [span for kind in self.enabled for span in self._finders[kind](text)]
@@ -240,17 +263,19 @@ class Redactor:
             candidates = [c for c in candidates if not any(a <= c.start and c.end <= b for a, b in allowed)]
         return _resolve(candidates)
 
-    def redact(self, text: str) -> tuple[str, list[Span]]:
-        """(text with each span replaced by its placeholder, spans in the ORIGINAL text)."""
-        spans = self.find(text)
-        if not spans:
-            return text, spans
-        out, pos = [], 0
+    def _apply(self, text: str, spans: list[Span]) -> tuple[str, list[tuple[int, int, int, int, bool]]]:
+        """Redacted text and its segments (out_start, out_end, orig_start, orig_end, is_placeholder)."""
+        out, segments, pos, at = [], [], 0, 0
         for span in spans:
-            out += [text[pos:span.start], self.replacements[span.type]]
+            for piece, orig, placeholder in ((text[pos:span.start], (pos, span.start), False),
+                                             (self.replacements[span.type], (span.start, span.end), True)):
+                segments.append((at, at + len(piece), *orig, placeholder))
+                out.append(piece)
+                at += len(piece)
             pos = span.end
+        segments.append((at, at + len(text) - pos, pos, len(text), False))
         out.append(text[pos:])
-        return "".join(out), spans
+        return "".join(out), segments
 
     def redact_record(self, record: Mapping[str, Any], fields: Iterable[str] | None = None
                       ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -486,6 +511,19 @@ def _us_address_pattern(suffixes: str) -> str:
     dot = r"(?:\.(?=,|[ \t]+(?:Apt|Apartment|Unit|Suite|Ste|#)))?"
     return (rf"{street}[ \t]+(?:{suffixes})\b{dot}(?:[ \t]+{direction}(?![\w.]))?{unit}"
             rf"(?:{uk_tail}|{us_tail}|{zip_only})?")
+
+
+def _map_back(span: Span, segments: list[tuple[int, int, int, int, bool]]) -> Span:
+    """A span found in redacted text, in the original text's offsets (a placeholder maps to all of
+    the value it replaced)."""
+    def orig(offset: int, is_end: bool) -> int:
+        for out_start, out_end, orig_start, orig_end, placeholder in segments:
+            if out_start <= offset < out_end or (is_end and offset == out_end):
+                if not placeholder:
+                    return orig_start + offset - out_start
+                return orig_end if is_end else orig_start
+        return segments[-1][3]
+    return Span(span.type, orig(span.start, False), orig(span.end, True))
 
 
 def _e164(value: str) -> str | None:
