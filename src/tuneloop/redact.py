@@ -388,17 +388,20 @@ class Redactor:
                 return False
             return luhn_valid("".join(text[s:e] for s, e in groups[i:j]))
 
-        def tile(i: int) -> list[tuple[int, int]] | None:
-            if i == len(groups) or (i == len(groups) - 1 and i > 0 and lengths[i] <= 4):
+        def tile(i: int, trailing: bool = True) -> list[tuple[int, int]] | None:
+            if i == len(groups) or (trailing and i == len(groups) - 1 and i > 0 and lengths[i] <= 4):
                 return []
             for j in range(min(len(groups), i + 5), i + 2, -1):  # the longest card first
-                if is_card(i, j) and (rest := tile(j)) is not None:
+                if is_card(i, j) and (rest := tile(j, trailing)) is not None:
                     return [(i, j), *rest]
             return None
 
         chunks = tile(0)
-        if chunks is None and lengths[0] != 4:
-            chunks = tile(1)
+        if chunks is None:
+            # A leading group that is no card's start ("qty 2 4111 ...", "order 12345 4111 ..."). A
+            # leading 4-digit group ("ref 1234 4111 1111 1111 1111") is dropped only when the rest
+            # splits into cards exactly, with nothing left over: 9400 1118 9922 3845 6789 01 does not.
+            chunks = tile(1) if lengths[0] != 4 else tile(1, trailing=False)
         return [Span("CARD", groups[i][0], groups[j - 1][1]) for i, j in chunks or []]
 
     def _find_ssn(self, text: str) -> list[Span]:
