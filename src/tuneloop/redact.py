@@ -11,13 +11,15 @@ Rules (each can be turned off and given its placeholder in config):
   PHONE       phonenumbers.PhoneNumberMatcher per configured region, leniency VALID (real numbering plans);
               unformatted digit strings or numbers after "order"/"serial"/"#" only with a phone cue;
               any phone-shaped number right after (or before) a cue such as "Phone:", "call me on", "fax"
-  CARD        13-19 digits, optionally grouped by spaces or dashes, Luhn-validated (12 after a "card" cue)
+  CARD        13-19 digits, unbroken or in groups of 3-6 (spaces/dashes), Luhn-validated; a run of groups
+              must split into whole cards (12 digits only after a "card" cue; not after "IMEI" unless 16)
   US_SSN      AAA-GG-SSSS (dash or space), area not 000/666/9xx, group not 00, serial not 0000;
               nine bare digits only right after an "SSN" cue
   IBAN        country code + check digits + BBAN, with or without spaces, python-stdnum iban.is_valid
   IP_ADDRESS  IPv4 and IPv6 candidates validated by `ipaddress`; dotted version strings are skipped
   PERSON      heuristic: a capitalised name right after a cue (greeting, sign-off, "my name is",
-              "this is ... from", "under the name", Mr/Ms/Dr) or before "<Org> Support" in a signature
+              "this is ... from", "spoke with", "under the name", "my partner", Mr/Ms/Dr), before
+              "<Org> Support" in a signature, or a full name before "called"/"emailed"/...
   ADDRESS     heuristic: number + capitalised street name + street suffix (+ unit, city, state, ZIP or
               UK postcode), plus the locale patterns listed in config (German and French by default)
 PERSON and ADDRESS are heuristics, not a model (nothing here may download one): they catch the
@@ -25,7 +27,8 @@ shapes support text uses and miss names and addresses outside them; docs/pii.md 
 
 Overlaps are resolved deterministically: the longest match wins, a tie goes to the more specific
 type (order of TYPES), and a partial overlap is merged into the winner so no detected character is
-ever left in clear. Spans on the allow-list (the company's own addresses and numbers) are never
+ever left in clear. The redacted text is searched again until nothing new appears, so redaction
+is idempotent. Spans on the allow-list (the company's own addresses and numbers) are never
 redacted. Nothing in this module logs or returns an original value outside the redacted text.
 """
 
