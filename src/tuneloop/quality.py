@@ -189,7 +189,7 @@ STOPWORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang,
           "oder über nur schon keine mir mich uns",
     "fr": "le la les et est pas je un une avec pour sur dans des du que qui vous il elle ce mon ma mes "
           "merci bonjour svp comment mais ou au aux ne plus très j'ai c'est votre nous sont été fait "
-          "peut être",
+          "peut être quand depuis toujours rien",
     "es": "el la los las y es no yo un una con para por que en del al mi mis gracias hola cómo como "
           "pero o muy está tengo ha han su sus nos lo le se cuando puedo ayuda favor",
     "it": "il lo la gli le e è non io un una con per che di del della mio mia grazie ciao come ma o "
@@ -199,7 +199,8 @@ STOPWORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang,
     "nl": "de het een en is niet ik met voor op dat die van wij je mijn bedankt hallo hoe wat maar of "
           "ook nog bij kan heb heeft zijn was u uw graag alstublieft wanneer",
 }.items()}
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_WORD = re.compile(r"(?<!\w)[^\W\d_]+(?:['’][^\W\d_]+)?(?!\w)")  # letters only: "E17" is no word
+_FRENCH_ELISION = re.compile(r"^(?:l|j|d|qu|n|c|s|m|t)'[^\W\d_]")  # l'application, j'ouvre, qu'il
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -207,18 +208,19 @@ _LETTER = re.compile(r"[^\W\d_]")
 def detect_language(text: str) -> tuple[str | None, float]:
     """(language code or None if undecided, confidence in [0, 1]) by stopword hits per language.
 
-    A text mostly in a non-Latin script is reported as "non-latin". Ties go to English; fewer than two
-    stopword hits in all languages together is undecided.
+    A text mostly in a non-Latin script is reported as "non-latin". Ties go to English; a best language
+    with fewer than two stopword hits is undecided.
     """
     letters = len(_LETTER.findall(text or ""))
     if letters and len(_LATIN.findall(text)) / letters < 0.5:
         return "non-latin", 1.0
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text or "")]
     hits = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items()}
-    total = sum(hits.values())
-    if total < 2:
-        return None, 0.0
+    hits["fr"] += sum(bool(_FRENCH_ELISION.match(w)) and w not in STOPWORDS["fr"] for w in words)
     best = max(hits, key=lambda lang: (hits[lang], lang == "en"))
+    if hits[best] < 2:
+        return None, 0.0
+    total = sum(hits.values())
     return best, round(hits[best] / total, 3)
 
 
@@ -313,6 +315,8 @@ def score_record(record: dict, cfg: QualityConfig | None = None) -> QualityResul
         hard.append(f"too_short: {n_tokens} tokens < {cfg.min_tokens}")
     elif n_tokens > cfg.max_tokens:
         hard.append(f"too_long: {n_tokens} tokens > {cfg.max_tokens}")
+    if record.get("kind") == "ticket" and not _WORD.search(texts.get("customer_message", "")):
+        hard.append("no_customer_message: the customer's message has no words")
     if cfg.require_agent_reply and _has_answer(record) is False:
         hard.append("no_agent_reply: nothing answers the customer")
     if cfg.require_approved and record.get("approved") is False:
