@@ -404,3 +404,25 @@ def test_split_run_reports_the_moves(tmp_path):
     params["clean"]["leakage"] = "fail"
     with pytest.raises(split.LeakageError, match="near duplicate in train"):
         split.run(params, in_file=tmp_path / "examples.jsonl", out_dir=tmp_path / "s2", report_file=tmp_path / "s2.json")
+
+
+# ---------------------------------------------------------------------------------------------------
+# One call for prepare
+# ---------------------------------------------------------------------------------------------------
+
+def test_clean_records_scores_then_dedups_and_accounts_for_every_record():
+    from tuneloop.clean import clean_records
+
+    records = [ticket("T1", BASE + "\n\nSent from my iPhone", satisfaction=5, created_at="2025-02-01T00:00:00Z"),
+               ticket("T2", "Hi,\n\n" + BASE, satisfaction=4, created_at="2025-01-01T00:00:00Z"),
+               ticket("T3", BASE.replace("reboots", "rebotos"), satisfaction=2),
+               ticket("T4", OTHER, satisfaction=None),
+               ticket("T5", "ok", reply="")]
+    params = {"clean": {"quality": {"min_satisfaction": 4}, "dedup": {"threshold": 0.8}}}
+    kept, dropped, report = clean_records(records, params)
+    assert [r["id"] for r in kept] == ["T2", "T4"]  # T1 and T2 tie on score 1.0: T2 is earlier
+    assert {d["id"]: d["reason"] for d in dropped} == {"T3": "low_quality", "T5": "low_quality", "T1": "near_duplicate"}
+    assert next(d for d in dropped if d["id"] == "T1")["duplicate_of"] == "T2"
+    assert report["records_in"] == report["kept"] + report["dropped"] == 5
+    assert report["quality_reasons"] == {"language_uncertain": 1, "low_satisfaction": 1, "no_agent_reply": 1, "too_short": 1}
+    assert report["boilerplate_stripped"] == {"mobile_footer": 1}

@@ -24,6 +24,7 @@ speed), and it is deterministic without seeding.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -375,11 +376,13 @@ def with_cleaned_text(record: dict, cleaned: dict[str, Any]) -> dict:
     return out
 
 
-def apply_quality(records: list[dict], cfg: QualityConfig | None = None) -> tuple[list[dict], list[dict]]:
+def apply_quality(records: list[dict], cfg: QualityConfig | None = None,
+                  stripped: Counter | None = None) -> tuple[list[dict], list[dict]]:
     """Score every record: (kept copies with cleaned text and `quality`, dropped entries with reasons).
 
     A dropped entry: {"id", "kind", "source", "locator", "reason": "low_quality", "detail", "quality"}.
-    With cfg.enabled false, records come back unchanged and nothing is dropped.
+    With cfg.enabled false, records come back unchanged and nothing is dropped. `stripped`, if given,
+    counts the records from which each kind of boilerplate was removed.
     """
     cfg = cfg or QualityConfig()
     if not cfg.enabled:
@@ -387,6 +390,8 @@ def apply_quality(records: list[dict], cfg: QualityConfig | None = None) -> tupl
     kept, dropped = [], []
     for record in records:
         result = score_record(record, cfg)
+        if stripped is not None:
+            stripped.update(result.stripped)
         if result.keep:
             out = with_cleaned_text(record, result.cleaned)
             out["quality"] = result.as_dict()
