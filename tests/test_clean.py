@@ -123,6 +123,8 @@ def test_near_duplicate_pairs_between_two_sets():
     pairs = near_duplicate_pairs(train, test, DedupConfig())
     assert [(i, j) for i, j, _ in pairs] == [(1, 0)] and pairs[0][2] >= 0.8
     assert near_duplicate_pairs([], test) == [] and near_duplicate_pairs(train, [""]) == []
+    strict = DedupConfig(threshold=1.0)  # only identical normalized texts
+    assert near_duplicate_pairs(train, [OTHER.upper(), test[0]], strict) == [(1, 0, 1.0)]
 
 
 @settings(max_examples=40, deadline=None)

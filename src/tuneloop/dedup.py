@@ -240,7 +240,9 @@ def candidate_neighbours(sigs: np.ndarray, rows: Iterable[int], cfg: DedupConfig
     from datasketch import MinHash, MinHashLSH
 
     perms = permutations(cfg.num_perm, cfg.seed)
-    lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm)
+    # datasketch needs at least 2 bands, which thresholds near 1 do not give; a lower LSH threshold only
+    # adds candidates, and every candidate is checked against cfg.threshold afterwards
+    lsh = MinHashLSH(threshold=min(cfg.threshold, 0.95), num_perm=cfg.num_perm)
     with lsh.insertion_session() as session:
         for row in rows:
             session.insert(int(row), MinHash(seed=cfg.seed, hashvalues=sigs[row], permutations=perms,
