@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tuneloop import build, dedup, quality, split, synth
+from tuneloop import build, dedup, split, synth
 from tuneloop.dedup import DedupConfig, find_duplicates, near_duplicate_pairs
 from tuneloop.io import write_jsonl
 from tuneloop.quality import QualityConfig, apply_quality, clean_text, score_record, strip_boilerplate

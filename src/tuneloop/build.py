@@ -108,7 +108,7 @@ def kb_examples(chunk: dict, tasks: list[str], system: str) -> list[dict]:
             answer = synth.kb_facts_answer(text)
         elif task == "kb_rephrase":
             user = ("Using this help-center section, write a short, friendly answer for a customer who asks about "
-                    f"{synth._lower_first(heading, text)}." + synth.SEPARATOR + content)
+                    f"{synth.lower_first(heading, text)}." + synth.SEPARATOR + content)
             answer = synth.kb_rephrase_answer(heading, text)
         else:  # kb_qa: closed book, the question alone
             if not facts:

@@ -262,7 +262,7 @@ def kb_summary(text: str) -> str:
     return lead([re.sub(r"^\d+\.\s+", "", line) for _, line in blocks(text)], 2, 50)
 
 
-def _lower_first(phrase: str, text: str) -> str:
+def lower_first(phrase: str, text: str) -> str:
     """Lowercase the first word unless the chunk writes it capitalized mid-sentence (a name: Lumora, Wi-Fi)."""
     first = phrase.split(" ", 1)[0]
     if first[1:2].isupper() or re.search(rf"[a-z,;] {re.escape(first)}\b", text):
@@ -282,7 +282,7 @@ def heading_question(heading: str, title: str, text: str = "") -> str:
     if h.endswith("?"):
         return h if h == title else f"{title}: {h}"
     first = h.split(" ", 1)[0].lower()
-    phrase = re.sub(r"\byour\b", "my", _lower_first(h, text))
+    phrase = re.sub(r"\byour\b", "my", lower_first(h, text))
     if first == "how" and h.lower().startswith("how to "):
         question = "how do I " + phrase[len("how to "):] + "?"
     elif first in ("what", "when", "where", "which", "who", "why", "how"):
@@ -312,5 +312,5 @@ def kb_rephrase_answer(heading: str, text: str) -> str:
     body = lead(prose, 3, 60) if prose else ""
     if steps:
         body = (body + " " if body else "") + "Here's how: " + " ".join(_end(s) for s in steps[:5])
-    topic = _lower_first(heading, text)
+    topic = lower_first(heading, text)
     return f"Happy to help with {topic}! {body.strip()} If anything is still unclear, just reply and we'll sort it out."
