@@ -136,7 +136,8 @@ def data_section(base_ref: str) -> list[str]:
     old = _split_at(base_ref) or {}
     if not old:
         lines += [f"_No `{SPLIT_FILE}` at `{base_ref}` to compare with; showing this PR's split only._", ""]
-    splits = [s for s in ("train", "val", "test") if s in new] + sorted(set(new) - {"train", "val", "test"})
+    splits = [s for s in ("train", "val", "test") if s in new] + sorted(
+        s for s in set(new) - {"train", "val", "test"} if isinstance(new[s], dict) and "examples" in new[s])
     lines += ["| split | examples | tickets |", "|---|---:|---:|"]
     for s in splits:
         n, o = new[s], old.get(s, {})
