@@ -5,8 +5,8 @@ continues the previous speaker. JSON: a list of segments, or {"segments" | "utte
 speaker (speaker / speaker_label / speaker_name), text (text / transcript), start (seconds), and
 optionally call_id, created_at, category at the top. Consecutive lines of one speaker are merged.
 Roles: a speaker is an agent if named in mapping.agent_speakers, or if the name says so ("agent",
-"support", "rep", "advisor", "operator"); else the speaker who opens with "thank you for calling" or
-"how can I help". Everyone else is the customer. A call where no agent can be told apart is
+"support", "rep", "advisor", "operator"); else the speaker who opens with "thank you for calling",
+"how can I help" or "<company> support, <name> speaking". Everyone else is the customer. A call where no agent can be told apart is
 quarantined (unknown_roles) rather than guessed. Cues with no speaker at all are dropped
 (meta.dropped_turns).
 """
@@ -26,7 +26,8 @@ TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*((?:\d+:)?
 VOICE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>")
 PREFIX = re.compile(r"^(?:\[([^\]]{1,40})\]|([A-Z][\w .'-]{0,38}?)\s*:)\s+")
 AGENT_WORDS = re.compile(r"\b(agent|support|rep|representative|advisor|operator|specialist)\b", re.I)
-GREETING = re.compile(r"thank(?:s| you) for calling|how (?:can|may) i help", re.I)
+GREETING = re.compile(r"thank(?:s| you) for calling|how (?:can|may) i help|"
+                      r"\b(?:support|service|help ?desk)[,.]? (?:this is )?[A-Z]?\w+ speaking", re.I)
 
 
 def read_vtt(path: Path, mapping: dict) -> Iterator[Item]:
