@@ -173,7 +173,7 @@ def iter_json_records(path: Path, mapping: dict, list_keys: tuple[str, ...]) -> 
             text, error = decode_line(line)
             if error:
                 any_line = True
-                yield line.number, "", None, error
+                yield line.number, line.data[:EXCERPT_CHARS].decode("utf-8", "replace"), None, error
                 continue
             if not text.strip():
                 continue

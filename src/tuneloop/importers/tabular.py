@@ -65,7 +65,7 @@ def iter_csv_rows(path: Path, mapping: dict, required: tuple[str, ...], aliases:
     try:
         reader = csv.reader(feeder)
         header: list[str] | None = None
-        oversized = 0
+        oversized = rows = 0
         while True:
             try:
                 cells = next(reader)
@@ -92,6 +92,7 @@ def iter_csv_rows(path: Path, mapping: dict, required: tuple[str, ...], aliases:
                     yield line_no, raw, None, f"csv_missing_columns: header lacks required column(s) {missing}; has {header}"
                     return
                 continue
+            rows += 1
             if bad_bytes:
                 yield line_no, raw, None, bad_bytes
             elif len(cells) > len(header):
@@ -102,8 +103,8 @@ def iter_csv_rows(path: Path, mapping: dict, required: tuple[str, ...], aliases:
                 yield line_no, raw, dict(zip(header, cells)), None
         oversized += len(feeder.skipped)
         yield from _drain(feeder)
-        if header is None and not oversized:
-            yield 0, "", None, "empty_file: no records"
+        if not rows and not oversized:
+            yield 0, "", None, "empty_file: no records" + (" (a header and no rows)" if header else "")
     finally:
         csv.field_size_limit(old_limit)
 
