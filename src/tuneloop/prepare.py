@@ -1,12 +1,15 @@
 """Stage `prepare`: read the raw exports into one record schema, validate, redact, dedup, quarantine.
 
-    tuneloop prepare     # data/raw -> data/prepared/{records,quarantine}.jsonl, reports/data/prepare.{json,md}
+    tuneloop prepare     # data/raw -> data/prepared/{records,quarantine,dropped}.jsonl, reports/data/prepare.{json,md}
 
-Quarantine reasons read `code: detail` (invalid_json, missing_field, unknown_category, no_text,
-empty_file, not_utf8, csv_missing_columns, ...); the report counts them by code.
-Every input record ends in exactly one place: kept, dropped (with a reason, e.g. an exact duplicate)
-or quarantined (unreadable or invalid, with the file, line and reason). The report's counts add up:
-records_in == kept + dropped + quarantined, per file and in total.
+The sources are conf/data's `tickets` / `kb_dir` shorthand and `sources:` list, read through
+tuneloop.importers (formats and mapping keys: docs/data-sources.md). Quarantine reasons read
+`code: detail` (invalid_json, missing_field, unknown_category, no_text, empty_file, not_utf8,
+csv_missing_columns, record_too_large, corrupt_file, duplicate_id, ...); the report counts them by code.
+Every input item ends in exactly one place: kept, dropped (with a reason, e.g. an exact duplicate)
+or quarantined (unreadable or invalid, with the file, locator and reason). The report's counts add up,
+per file and in total: records_in == kept + dropped + quarantined for records (tickets, calls,
+ready-made examples), and documents.chunks_in == kept + dropped + quarantined for KB chunks.
 """
 
 from __future__ import annotations
