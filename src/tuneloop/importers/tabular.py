@@ -72,6 +72,8 @@ def iter_csv_rows(path: Path, mapping: dict, required: tuple[str, ...], aliases:
             except StopIteration:
                 break
             except csv.Error as exc:
+                oversized += len(feeder.skipped)
+                rows += 1
                 yield from _drain(feeder)
                 raw, _ = feeder.take_row()
                 yield feeder.line_no, raw, None, f"csv_error: {exc}"
