@@ -33,8 +33,8 @@ def test_example_corpus_is_fully_accounted_for(workdir):
     quarantine = read_jsonl("data/prepared/quarantine.jsonl")
     assert any(q["reason"].startswith("invalid_json: ") for q in quarantine)
     for q in quarantine:  # each quarantined record names its file and line
-        assert q["source"].endswith("tickets.jsonl") and q["line"] >= 1
-        assert lines[q["line"] - 1]  # the line number points at a real line
+        assert q["source"].endswith("tickets.jsonl") and q["locator"] >= 1
+        assert lines[q["locator"] - 1]  # the line number points at a real line
     kept = [r for r in read_jsonl("data/prepared/records.jsonl") if r["kind"] == "ticket"]
     assert len(kept) == report["kept"] and len({r["id"] for r in kept}) == len(kept)
     assert sum(report["pii_redacted"].values()) > 0
@@ -55,7 +55,7 @@ def test_malformed_json_line_is_quarantined_with_file_and_line(workdir):
     good = Path("data/raw/tickets.jsonl").read_text().splitlines()
     Path("data/raw/bad.jsonl").write_text("\n".join(good[:20] + ['{"ticket_id": "X-1", "customer_message": "hi'] + good[20:25]) + "\n")
     prepare.run(params_for("data/raw/bad.jsonl"))
-    q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["line"] == 21]
+    q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["locator"] == 21]
     assert q and q[0]["source"] == "data/raw/bad.jsonl" and q[0]["reason"].startswith("invalid_json: ")
 
 
@@ -73,7 +73,7 @@ def test_csv_missing_a_column_is_quarantined_and_valid_csv_is_read(workdir):
     report = prepare.run(params_for("data/raw/good.csv", "data/raw/nocat.csv"))
     assert report["files"]["data/raw/good.csv"]["kept"] >= 10
     q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["source"] == "data/raw/nocat.csv"]
-    assert q[0]["line"] == 1 and q[0]["reason"].startswith("csv_missing_columns: header lacks required column(s) ['category']")
+    assert q[0]["locator"] == 1 and q[0]["reason"].startswith("csv_missing_columns: header lacks required column(s) ['category']")
 
 
 def test_empty_file_is_quarantined_and_nothing_usable_stops_with_a_clear_error(workdir):
@@ -116,7 +116,7 @@ def test_csv_rows_with_extra_or_missing_cells_and_non_object_json_are_quarantine
         "Too few\n")
     Path("data/raw/list.jsonl").write_text('["not", "an", "object"]\n')
     prepare.run(params_for("data/raw/tickets.jsonl", "data/raw/ragged.csv", "data/raw/list.jsonl"))
-    q = {(r["source"], r["line"]): r["reason"].split(":")[0] for r in read_jsonl("data/prepared/quarantine.jsonl")}
+    q = {(r["source"], r["locator"]): r["reason"].split(":")[0] for r in read_jsonl("data/prepared/quarantine.jsonl")}
     assert q[("data/raw/ragged.csv", 3)] == "csv_extra_cells"
     assert q[("data/raw/ragged.csv", 4)] == "csv_missing_cells"
     assert q[("data/raw/list.jsonl", 1)] == "not_an_object"

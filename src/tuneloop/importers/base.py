@@ -1,0 +1,403 @@
+"""What every reader shares: the Item it yields, bounded reading, decoding, JSON records, field mapping.
+
+A reader is `read(path, mapping) -> Iterator[Item]`. It never raises on bad input: whatever it cannot
+use becomes an Item with `error = "code: detail"` and a locator naming the record (line number, record
+id or chunk id; 0 for the whole file), so `prepare` can quarantine it with its file and reason.
+Only a bad configuration (unknown format, missing file) raises ConfigError.
+
+`mapping` is the source's `mapping:` from conf/data plus three keys `read_source` fills in:
+`labels` (data.labels), `max_record_bytes` and `max_document_bytes` (size caps; a source may set its own).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+EXCERPT_CHARS = 2000
+DEFAULT_MAX_RECORD_BYTES = 2_000_000      # one JSONL line, CSV line or JSON record
+DEFAULT_MAX_DOCUMENT_BYTES = 50_000_000   # one whole-file export (JSON document, HTML, PDF, DOCX, transcript)
+SKIP_CHUNK = 1 << 20                       # bytes read at a time while skipping an oversized line
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+class ConfigError(ValueError):
+    """conf/data names a source that cannot be read at all (unknown format, missing path)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One unit read from a source: a usable record, or the reason it is not usable."""
+
+    locator: int | str                 # line number, record id/index or chunk id; 0 = the whole file
+    raw_excerpt: str = ""              # at most EXCERPT_CHARS of the input, for the quarantine file
+    record: dict[str, Any] | None = None
+    error: str | None = None           # "code: detail" when record is None
+    source: str = ""                   # the file it came from (filled in by read_source)
+
+
+def bad(locator: int | str, error: str, raw: str = "") -> Item:
+    return Item(locator=locator, raw_excerpt=raw[:EXCERPT_CHARS], error=error)
+
+
+def good(locator: int | str, record: dict[str, Any], raw: str = "") -> Item:
+    return Item(locator=locator, raw_excerpt=raw[:EXCERPT_CHARS], record=record)
+
+
+def safely(convert, *args) -> tuple[dict | None, str | None]:
+    """Run a record converter; an export shaped in a way it does not expect becomes bad_record, not a crash."""
+    try:
+        return convert(*args)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, RecursionError) as exc:
+        return None, f"bad_record: {type(exc).__name__}: {str(exc)[:200]}"
+
+
+def provenance(path: Path, locator: int | str, source_format: str, record_id: str, kind: str) -> dict[str, Any]:
+    """The fields every record carries (see the schema in docs/data-sources.md)."""
+    return {"id": record_id, "kind": kind, "source": str(path), "locator": locator, "source_format": source_format}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bytes -> text, with size caps
+# ---------------------------------------------------------------------------------------------------
+
+def caps(mapping: dict) -> tuple[int, int]:
+    return (int(mapping.get("max_record_bytes") or DEFAULT_MAX_RECORD_BYTES),
+            int(mapping.get("max_document_bytes") or DEFAULT_MAX_DOCUMENT_BYTES))
+
+
+@dataclass
+class Line:
+    number: int          # 1-based physical line number
+    offset: int          # byte offset of the line's first byte in the file
+    data: bytes | None   # None when the line is longer than the cap (it was skipped, never held whole)
+    size: int            # length in bytes (without the newline)
+
+
+def iter_lines(path: Path, max_bytes: int) -> Iterator[Line]:
+    """Physical lines as bytes, each read at most max_bytes at a time.
+
+    An oversized line is skipped in 1 MiB steps and reported with data=None, so a 50 MB record is
+    never held in memory, let alone decoded to a Python string.
+    """
+    with path.open("rb") as fh:
+        number, offset = 0, 0
+        while True:
+            chunk = fh.readline(max_bytes + 1)
+            if not chunk:
+                return
+            number += 1
+            if len(chunk) > max_bytes and not chunk.endswith(b"\n"):
+                size = len(chunk)
+                while True:  # discard the rest of the line
+                    more = fh.readline(SKIP_CHUNK)
+                    size += len(more)
+                    if not more or more.endswith(b"\n"):
+                        break
+                yield Line(number, offset, None, size - (1 if more.endswith(b"\n") else 0))
+                offset += size
+                continue
+            stripped = chunk.rstrip(b"\r\n")
+            yield Line(number, offset, stripped, len(stripped))
+            offset += len(chunk)
+
+
+def decode_line(line: Line) -> tuple[str | None, str | None]:
+    """(text, None) or (None, "not_utf8: ..."). A UTF-8 BOM on line 1 is accepted and removed."""
+    data = line.data or b""
+    bom = 3 if line.number == 1 and data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        return data[bom:].decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, not_utf8(line.offset + bom + exc.start)
+
+
+def not_utf8(offset: int) -> str:
+    # We quarantine rather than guess cp1252: a wrong guess silently corrupts names and amounts.
+    return f"not_utf8: undecodable byte at offset {offset}; re-export as UTF-8 (e.g. iconv -f cp1252 -t utf-8)"
+
+
+def too_large(size: int, cap: int, what: str = "record") -> str:
+    return f"record_too_large: {what} is {size} bytes, over the cap of {cap} (mapping.max_record_bytes / data.max_record_bytes)"
+
+
+def read_document_text(path: Path, mapping: dict) -> tuple[str | None, Item | None]:
+    """A whole text file as a string (UTF-8, BOM accepted), or the Item that quarantines the file."""
+    data, error = read_document_bytes(path, mapping)
+    if error is not None:
+        return None, error
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, bad(0, not_utf8(exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)))
+    if not text.strip():
+        return None, bad(0, "empty_file: no records")
+    return text, None
+
+
+def read_document_bytes(path: Path, mapping: dict) -> tuple[bytes | None, Item | None]:
+    _, max_doc = caps(mapping)
+    size = path.stat().st_size
+    if size > max_doc:
+        return None, bad(0, f"file_too_large: {size} bytes, over the cap of {max_doc} (data.max_document_bytes)")
+    if size == 0:
+        return None, bad(0, "empty_file: no records")
+    return path.read_bytes(), None
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON exports: NDJSON (.jsonl/.ndjson, one record per line) or one JSON document (.json)
+# ---------------------------------------------------------------------------------------------------
+
+def iter_json_records(path: Path, mapping: dict, list_keys: tuple[str, ...]) -> Iterator[tuple[int | str, str, dict | None, str | None]]:
+    """Yield (locator, raw_excerpt, record, error) for each record of a JSON export.
+
+    .json files hold one document: a list of records, an object with the list under one of list_keys
+    (e.g. {"tickets": [...]}), or one record. Locators are 1-based record indexes there ("#3"),
+    line numbers in NDJSON.
+    """
+    max_record, _ = caps(mapping)
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        any_line = False
+        for line in iter_lines(path, max_record):
+            if line.data is None:
+                any_line = True
+                yield line.number, "", None, too_large(line.size, max_record)
+                continue
+            text, error = decode_line(line)
+            if error:
+                any_line = True
+                yield line.number, line.data[:EXCERPT_CHARS].decode("utf-8", "replace"), None, error
+                continue
+            if not text.strip():
+                continue
+            any_line = True
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield line.number, text, None, f"invalid_json: {exc.msg} at column {exc.colno}"
+                continue
+            except RecursionError:
+                yield line.number, text, None, "invalid_json: nested too deeply"
+                continue
+            if not isinstance(value, dict):
+                yield line.number, text, None, f"not_an_object: expected a JSON object, got {type(value).__name__}"
+                continue
+            yield line.number, text, value, None
+        if not any_line:
+            yield 0, "", None, "empty_file: no records"
+        return
+
+    text, error_item = read_document_text(path, mapping)
+    if error_item is not None:
+        yield error_item.locator, "", None, error_item.error
+        return
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield 0, text[:EXCERPT_CHARS], None, f"invalid_json: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        return
+    except RecursionError:
+        yield 0, text[:EXCERPT_CHARS], None, "invalid_json: nested too deeply"
+        return
+    if isinstance(value, dict):
+        key = next((k for k in list_keys if isinstance(value.get(k), list)), None)
+        records = value[key] if key else [value]
+    elif isinstance(value, list):
+        records = value
+    else:
+        yield 0, text[:EXCERPT_CHARS], None, f"not_an_object: expected a JSON object or list, got {type(value).__name__}"
+        return
+    if not records:
+        yield 0, "", None, "empty_file: no records"
+        return
+    for index, record in enumerate(records, start=1):
+        locator = f"#{index}"
+        if not isinstance(record, dict):
+            yield locator, json.dumps(record)[:EXCERPT_CHARS], None, f"not_an_object: expected a JSON object, got {type(record).__name__}"
+            continue
+        size = approx_size(record, max_record + 1)
+        if size > max_record:
+            yield locator, "", None, too_large(size, max_record)
+            continue
+        yield locator, json.dumps(record, ensure_ascii=False)[:EXCERPT_CHARS], record, None
+
+
+def approx_size(value: Any, stop: int) -> int:
+    """Roughly the JSON size of value, without serialising it again (stops counting past `stop`)."""
+    total, stack = 0, [value]
+    while stack and total <= stop:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2
+            for key, sub in item.items():
+                total += len(str(key)) + 4
+                stack.append(sub)
+        elif isinstance(item, list):
+            total += 2
+            stack.extend(item)
+        else:
+            total += 8
+    return total
+
+
+# ---------------------------------------------------------------------------------------------------
+# Field mapping
+# ---------------------------------------------------------------------------------------------------
+
+def lookup(record: Any, dotted: str) -> Any:
+    """record["a"]["b"] for "a.b"; a list of {"id": .., "value": ..} (Zendesk custom_fields) is
+    indexed by id, so "custom_fields.360001" finds that field's value."""
+    value = record
+    for part in dotted.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            match = next((v for v in value if str(v.get("id")) == part), None)
+            value = match.get("value") if match else None
+        else:
+            return None
+    return value
+
+
+def norm_label(value: Any) -> str:
+    return re.sub(r"[\s\-/]+", "_", str(value).strip().lower())
+
+
+def map_category(record: dict, mapping: dict, default_field: str | None) -> tuple[str | None, bool]:
+    """(category, explicit): the category read through mapping.category_field / category_map.
+
+    With the field given explicitly in the mapping, a value that maps to nothing is passed on (and
+    `prepare` quarantines it as unknown_category, naming it); with only the format's default field,
+    such a value yields None: the ticket is kept without a category.
+    A list field (tags) yields its first element that maps to a label.
+    """
+    field = mapping.get("category_field") or default_field
+    explicit = bool(mapping.get("category_field"))
+    if not field:
+        return None, explicit
+    value = lookup(record, field)
+    if field == "tags" and isinstance(value, dict):  # Intercom: {"type": "tag.list", "tags": [...]}
+        value = value.get("tags")
+    category_map = {str(k): v for k, v in (mapping.get("category_map") or {}).items()}
+    labels = set(mapping.get("labels") or ())
+    values = value if isinstance(value, list) else [value]
+    values = [v.get("name") if isinstance(v, dict) else v for v in values]
+    for raw in values:
+        if raw is None or raw == "":
+            continue
+        if str(raw) in category_map:
+            return category_map[str(raw)], explicit
+        if norm_label(raw) in labels:
+            return norm_label(raw), explicit
+        if explicit and not isinstance(value, list):
+            return str(raw), explicit
+    return None, explicit
+
+
+def priority_of(value: Any, table: dict, mapping: dict) -> str | None:
+    if value is None or value == "":
+        return None
+    custom = {str(k).lower(): v for k, v in (mapping.get("priority_map") or {}).items()}
+    key = str(value).strip().lower()
+    result = custom.get(key, table.get(key))
+    return result if result in PRIORITIES else None
+
+
+def iso_time(value: Any) -> str | None:
+    """ISO 8601 UTC ("2025-03-04T15:22:10Z") from an ISO string, a Salesforce timestamp or Unix seconds."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            moment = datetime.fromtimestamp(float(value), tz=timezone.utc)
+        else:
+            text = str(value).strip().replace("Z", "+00:00")
+            text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)  # +0000 -> +00:00 (Salesforce)
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                moment = next(m for m in (_try_strptime(text, f) for f in _REPORT_FORMATS) if m)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    except (ValueError, OverflowError, OSError, StopIteration):
+        return None
+
+
+_REPORT_FORMATS = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y")  # Salesforce report exports (US)
+
+
+def _try_strptime(text: str, fmt: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, fmt)
+    except ValueError:
+        return None
+
+
+def has_words(text: Any) -> bool:
+    return isinstance(text, str) and re.search(r"[^\W\d_]{2,}", text) is not None
+
+
+def merge_turns(turns: list[dict]) -> list[dict]:
+    """Join consecutive turns of the same role (a customer who writes twice in a row is one turn)."""
+    merged: list[dict] = []
+    for turn in turns:
+        text = (turn.get("text") or "").strip()
+        if not text:
+            continue
+        if merged and merged[-1]["role"] == turn["role"]:
+            merged[-1]["text"] += "\n\n" + text
+        else:
+            merged.append({**turn, "text": text})
+    return merged
+
+
+def thread_fields(turns: list[dict]) -> tuple[str, str]:
+    """(customer_message, agent_reply): the first customer turn and the first agent turn after it."""
+    first = next((i for i, t in enumerate(turns) if t["role"] == "customer"), None)
+    if first is None:
+        return "", ""
+    reply = next((t["text"] for t in turns[first + 1:] if t["role"] == "agent"), "")
+    return turns[first]["text"], reply
+
+
+def ticket_record(path: Path, locator: int | str, source_format: str, record_id: str, *, subject: Any,
+                  turns: list[dict], category: str | None, priority: str | None, status: Any,
+                  satisfaction: int | None, created_at: str | None, channel: Any, tags: list,
+                  approved: bool | None = None, meta: dict | None = None) -> tuple[dict | None, str | None]:
+    """A kind "ticket" record from a threaded conversation, or the reason it is unusable."""
+    turns = merge_turns(turns)
+    customer, reply = thread_fields(turns)
+    if not has_words(customer):
+        return None, "no_text: the thread has no customer message with words"
+    return {
+        **provenance(path, locator, source_format, record_id, "ticket"),
+        "subject": str(subject).strip() if subject else "",
+        "customer_message": customer, "agent_reply": reply, "turns": turns,
+        "category": category, "priority": priority,
+        "status": str(status).strip().lower() if status not in (None, "") else None,
+        "satisfaction": satisfaction, "created_at": created_at,
+        "channel": str(channel).strip().lower() if channel not in (None, "") else None,
+        "tags": sorted({str(t) for t in tags if t not in (None, "")}), "approved": approved,
+        "meta": meta or {},
+    }, None
+
+
+def approved_of(tags: list, mapping: dict) -> bool | None:
+    """mapping.approved_tag: tickets carrying that tag are marked approved (others False); unset: None."""
+    tag = mapping.get("approved_tag")
+    return None if not tag else tag in {str(t) for t in tags}
+
+
+def slug(text: str, fallback: str = "section") -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or fallback
