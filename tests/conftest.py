@@ -54,7 +54,8 @@ def tiny_params(tiny_model_dir: Path, *overrides: str) -> dict:
 
 # The eval harness shrunk for the tiny model: fewer items and shorter generations per task (the real
 # sizes are the default run's; the harness code path is the same).
-TINY_EVAL_SIZES = {"tasks.tuneloop_reply": (8, 16), "regression.tuneloop_regression_classify": (16, 8),
+TINY_EVAL_SIZES = {"tasks.tuneloop_reply": (8, 16), "tasks.tuneloop_summary": (4, 16), "tasks.tuneloop_kbqa": (4, 16),
+                   "regression.tuneloop_regression_classify": (16, 8),
                    "regression.tuneloop_regression_qa": (8, 16),
                    **{f"probes.tuneloop_probe_{f}": (4, 16) for f in ("refusal", "format", "pii", "escalation")}}
 TINY_EVAL = [o for key, (limit, toks) in TINY_EVAL_SIZES.items()

@@ -22,6 +22,9 @@ from tuneloop.io import read_jsonl
 EXPORTS = Path(__file__).parent / "data" / "exports"
 LABELS = ["billing", "account_access", "shipping_delivery", "returns_refunds", "device_setup", "connectivity",
           "app_bug", "subscription"]
+# The importers' tests check reading and accounting; quality filtering (tests/test_clean.py) would
+# drop the short sample records, so it is off here. Duplicate removal stays on.
+NO_QUALITY = {"quality": {"enabled": False}}
 DATA = {"labels": LABELS}
 ERROR = re.compile(r"^[a-z][a-z0-9_]*: \S")
 ZENDESK_MAP = {"category_field": "custom_fields.360001",
@@ -422,7 +425,7 @@ def test_prepare_reads_every_sample_source_and_accounts_for_each_item(tmp_path, 
     sources = [{"path": str(p), "format": f, "mapping": m} for f, p, m in SAMPLES]
     sources.append({"path": "bad.jsonl", "format": "instruction_jsonl"})
     sources.append({"path": str(EXPORTS / "zendesk_tickets.jsonl"), "format": "zendesk"})  # same ids again
-    params = {"data": {"labels": LABELS, "sources": sources, "redact": True, "min_examples": 5}}
+    params = {"data": {"labels": LABELS, "sources": sources, "redact": True, "min_examples": 5}, "clean": NO_QUALITY}
     report = prepare.run(params)
     assert report["records_in"] == report["kept"] + report["dropped"] + report["quarantined"]
     assert report["kinds"] == {"chat": 2, "instruction": 4, "labelled_text": 3, "ticket": 13, "transcript": 3}
@@ -440,7 +443,7 @@ def test_prepare_keeps_running_past_bad_files_and_stops_only_when_nothing_is_usa
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty.json").write_text("")
     (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.4 garbage")
-    params = {"data": {"labels": LABELS, "min_examples": 3, "sources": [
+    params = {"clean": NO_QUALITY, "data": {"labels": LABELS, "min_examples": 3, "sources": [
         {"path": "empty.json", "format": "zendesk"}, {"path": "junk.pdf", "format": "pdf"},
         {"path": str(EXPORTS / "freshdesk_tickets.json"), "format": "freshdesk"}]}}
     report = prepare.run(params)
@@ -453,7 +456,7 @@ def test_prepare_keeps_running_past_bad_files_and_stops_only_when_nothing_is_usa
 
 def test_prepare_quarantines_labels_outside_data_labels_with_a_mapping_hint(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    params = {"data": {"labels": LABELS, "min_examples": 1, "sources": [
+    params = {"clean": NO_QUALITY, "data": {"labels": LABELS, "min_examples": 1, "sources": [
         {"path": str(EXPORTS / "labelled.csv"), "format": "classification_csv"},
         {"path": str(EXPORTS / "salesforce_cases.csv"), "format": "salesforce", "mapping": {"category_field": "Type"}}]}}
     prepare.run(params)
@@ -540,6 +543,6 @@ def test_prepare_accounting_adds_up_on_random_input(values):
         path = Path(tmp) / "t.jsonl"
         good = {"customer_message": "My bill is wrong", "agent_reply": "Sorry about that", "category": "billing"}
         path.write_text("".join(json.dumps(v) + "\n" for v in [good, *values]))
-        params = {"data": {"labels": LABELS, "min_examples": 1, "sources": [{"path": str(path), "format": "tuneloop_jsonl"}]}}
+        params = {"clean": NO_QUALITY, "data": {"labels": LABELS, "min_examples": 1, "sources": [{"path": str(path), "format": "tuneloop_jsonl"}]}}
         report = prepare.run(params, out_dir=Path(tmp) / "out", report_dir=Path(tmp) / "reports")
         assert report["records_in"] == 1 + len(values) == report["kept"] + report["dropped"] + report["quarantined"]

@@ -45,7 +45,7 @@ def test_planted_canaries_reach_no_prepared_file_or_report(workdir):
     prepare.run(params_for("data/raw/tickets.jsonl"))
     raw = Path("data/raw/tickets.jsonl").read_text()
     assert all(c in raw for c in CANARIES), "the corpus should plant every canary"
-    for path in [p for p in [*Path("data/prepared").glob("*"), *Path("reports").rglob("*")] if p.is_file()]:
+    for path in [p for p in [*Path("data/prepared").glob("*"), *Path("reports").rglob("*")] if p.is_file() and p.suffix != ".png"]:
         text = path.read_text()
         for canary in CANARIES:
             assert canary not in text, f"canary {canary!r} leaked into {path}"
@@ -120,3 +120,33 @@ def test_csv_rows_with_extra_or_missing_cells_and_non_object_json_are_quarantine
     assert q[("data/raw/ragged.csv", 3)] == "csv_extra_cells"
     assert q[("data/raw/ragged.csv", 4)] == "csv_missing_cells"
     assert q[("data/raw/list.jsonl", 1)] == "not_an_object"
+
+
+def test_data_report_has_cleaning_pii_balance_and_lengths(workdir):
+    report = prepare.run(params_for("data/raw/tickets.jsonl"))
+    # cleaning ran inside prepare: quality reasons and duplicate clusters are counted, and add up
+    assert report["dropped"] == sum(n for reason, n in report["dropped_by_reason"].items()
+                                    if reason in ("exact_duplicate", "near_duplicate", "low_quality"))
+    assert sum(report["quality"]["quality_reasons"].values()) >= report["dropped_by_reason"].get("low_quality", 0) > 0
+    assert 0 < report["duplicate_rate"] < 0.5
+    kept = [r for r in read_jsonl("data/prepared/records.jsonl") if r["kind"] == "ticket"]
+    assert all(0 <= r["quality"]["score"] <= 1 for r in kept)
+    assert sum(report["labels"].values()) == report["kept"] and sum(report["token_lengths"]["counts"]) == report["kept"]
+    # where PII was replaced, never what: entries name record, field, type and offsets only
+    entries = read_jsonl("reports/data/redactions.jsonl")
+    assert len(entries) == report["pii"]["total"] == sum(report["pii_redacted"].values())
+    assert all(set(e) == {"id", "field", "type", "start", "end"} for e in entries)
+    assert Path("reports/data/data.png").read_bytes().startswith(b"\x89PNG")
+    md = Path("reports/data/prepare.md").read_text()
+    assert "## Token lengths" in md and "## Duplicate clusters" in md and "## PII redacted (by type)" in md
+
+
+def test_small_corpus_warns_about_overfitting_and_tiny_one_stops(workdir):
+    lines = Path("data/raw/tickets.jsonl").read_text().splitlines()
+    Path("data/raw/small.jsonl").write_text("\n".join(lines[:40]) + "\n")
+    report = prepare.run(params_for("data/raw/small.jsonl"))
+    assert report["kept"] < prepare.OVERFIT_WARNING_BELOW and "retrieval" in report["warnings"][0]
+    assert "**Warning:**" in Path("reports/data/prepare.md").read_text()
+    Path("data/raw/tiny.jsonl").write_text("\n".join(lines[:5]) + "\n")
+    with pytest.raises(prepare.PrepareError, match=r"only \d+ usable .*tiny.jsonl.*need at least 10"):
+        prepare.run(params_for("data/raw/tiny.jsonl"))

@@ -90,7 +90,8 @@ def render(params: dict[str, Any], *, base: dict, data_hash: str, adapter_sha: s
         "- A small model: replies can be fluent but wrong about policy details; check facts against the knowledge base.",
         "- Trained on one company's historical tickets: it learns their biases and stale policies; retrain when policies change.",
         "- Evaluated on a held-out split of the same corpus only; scores do not transfer to other domains.",
-        "- PII was redacted by pattern rules (emails, phones, card numbers); names and addresses may remain.", "",
+        "- PII was redacted by the rules of `conf/redact` (emails, phones, Luhn-valid cards, SSNs, IBANs, IP addresses;"
+        " names and street addresses by offline heuristics that miss some, see docs/pii.md).", "",
     ])
 
 

@@ -21,15 +21,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tuneloop.clean import clean_records
+from tuneloop.data_report import token_lengths, write_data_chart
 from tuneloop.importers import ConfigError, family, read_source, sources_from_config  # noqa: F401 (ConfigError for callers)
 from tuneloop.importers.base import thread_fields
 from tuneloop.io import write_json, write_jsonl, write_text_atomic
-from tuneloop.redact import redact
+from tuneloop.redact import Redactor, summarize
 
 log = logging.getLogger(__name__)
 
 OUT_DIR = Path("data/prepared")
 REPORT_DIR = Path("reports/data")
+
+
+# Fewer usable records than this trains an adapter that mostly memorizes: say so, and what to do instead.
+OVERFIT_WARNING_BELOW = 500
 
 
 class PrepareError(RuntimeError):
@@ -39,16 +45,14 @@ class PrepareError(RuntimeError):
 def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str | Path = REPORT_DIR) -> dict:
     data = params["data"]
     labels = set(data["labels"])
-    do_redact = data.get("redact", True)
-    kept: list[dict] = []      # records: tickets, transcripts, instruction/chat/labelled examples
-    kb: list[dict] = []        # document chunks
+    redactor = Redactor.from_params(params) if data.get("redact", True) else None
+    records: list[dict] = []   # everything readable and valid: tickets, transcripts, examples, KB chunks
     quarantined: list[dict] = []
     dropped: list[dict] = []
-    pii = Counter()
+    redactions: list[dict] = []  # {id, field, type, start, end}: where PII was replaced, never the value
     per_file: dict[str, Counter] = {}
     families: dict[str, str] = {}
-    seen: dict[str, str] = {}  # normalized content hash -> id of the first record kept
-    ids: dict[str, str] = {}   # record id -> "file:locator" of the record that has it
+    ids: dict[str, tuple[str, str]] = {}  # record id -> ("file:locator", content key) of the record that has it
 
     sources = sources_from_config(data)  # ConfigError (naming the source) on a bad source entry
     for source in sources:
@@ -59,39 +63,58 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
             error = item.error or _validate(item.record, labels)
             record = None
             if error is None:
-                record = _redact_record(item.record, pii) if do_redact else item.record
+                record = _redact_record(item.record, redactor, redactions) if redactor else item.record
                 key = _content_key(record)
-                if key in seen:
-                    counts["dropped"] += 1
-                    dropped.append({"id": record["id"], "source": item.source, "locator": item.locator,
-                                    "reason": "exact_duplicate", "duplicate_of": seen[key]})
-                    continue
                 if record["id"] in ids:
-                    error = f"duplicate_id: id {record['id']!r} is already used by {ids[record['id']]}"
+                    where, first_key = ids[record["id"]]
+                    if key == first_key:  # the same record exported twice
+                        counts["dropped"] += 1
+                        dropped.append({"id": record["id"], "kind": record["kind"], "source": item.source,
+                                        "locator": item.locator, "reason": "exact_duplicate",
+                                        "duplicate_of": record["id"], "jaccard": 1.0})
+                        continue
+                    error = f"duplicate_id: id {record['id']!r} is already used by {where}"
             if error is not None:
                 counts["quarantined"] += 1
-                quarantined.append({"source": item.source, "locator": item.locator, "reason": error,
-                                    "raw": redact(item.raw_excerpt, Counter())[:2000]})
+                raw = redactor.redact(item.raw_excerpt)[0] if redactor else item.raw_excerpt
+                quarantined.append({"source": item.source, "locator": item.locator, "reason": error, "raw": raw[:2000]})
                 log.debug("quarantined %s:%s: %s", item.source, item.locator, error.split(":")[0])
                 continue
-            ids[record["id"]] = f"{item.source}:{item.locator}"
-            seen[key] = record["id"]
+            ids[record["id"]] = (f"{item.source}:{item.locator}", key)
             counts["kept"] += 1
-            (kb if record["kind"] == "kb" else kept).append(record)
+            records.append(record)
+
+    # Quality scoring (boilerplate stripped first), then exact and near-duplicate removal.
+    records, cleaned_out, clean_report = clean_records(records, params)
+    for entry in cleaned_out:
+        per_file[entry["source"]]["kept"] -= 1
+        per_file[entry["source"]]["dropped"] += 1
+    dropped += cleaned_out
+    kept = [r for r in records if r["kind"] != "kb"]
+    kb = [r for r in records if r["kind"] == "kb"]
 
     usable = len(kept)
-    if usable < int(data.get("min_examples", 10)):
+    minimum = int(data.get("min_examples", 10))
+    if usable < minimum:
         names = [s["path"] for s in sources if family(s) == "records"]
-        raise PrepareError(f"only {usable} usable tickets or records in {names} (need at least "
-                           f"{data.get('min_examples', 10)}); see the reasons in {Path(out_dir) / 'quarantine.jsonl'}")
+        raise PrepareError(f"only {usable} usable tickets or records in {names} (need at least {minimum}); "
+                           f"see the reasons in {Path(out_dir) / 'quarantine.jsonl'} and {Path(out_dir) / 'dropped.jsonl'}")
+    warnings = []
+    if usable < OVERFIT_WARNING_BELOW:
+        warnings.append(f"only {usable} usable records (< {OVERFIT_WARNING_BELOW}): a fine-tuned adapter will likely "
+                        "overfit. With this little data, consider retrieval only (search the knowledge base and "
+                        "tickets at answer time) and collect more history before fine-tuning.")
+        log.warning("prepare: %s", warnings[-1])
 
     out_dir, report_dir = Path(out_dir), Path(report_dir)
     write_jsonl(out_dir / "quarantine.jsonl", quarantined)
     write_jsonl(out_dir / "dropped.jsonl", dropped)
     write_jsonl(out_dir / "records.jsonl", kept + kb)
-    report = _report(per_file, families, quarantined, dropped, pii, kept, kb)
+    write_jsonl(report_dir / "redactions.jsonl", redactions)
+    report = _report(per_file, families, quarantined, dropped, redactions, kept, kb, clean_report, warnings)
     write_json(report_dir / "prepare.json", report)
     write_text_atomic(report_dir / "prepare.md", _markdown(report))
+    write_data_chart(report, report_dir / "data.png")
     log.info("prepare: %d records in, %d kept, %d dropped, %d quarantined; %d KB chunks from %d documents",
              report["records_in"], report["kept"], report["dropped"], report["quarantined"],
              report["documents"]["kept"], report["kb_articles"])
@@ -109,24 +132,15 @@ def _validate(record: dict, labels: set[str]) -> str | None:
     return None
 
 
-def _redact_record(record: dict, pii: Counter) -> dict:
-    """Redact every free-text field of a record, whatever its kind (counts go to `pii`)."""
-    record = dict(record)
-    kind = record["kind"]
-    if kind in ("ticket", "transcript"):
-        record["turns"] = [{**t, "text": redact(t["text"], pii)} for t in record["turns"]]
-    if kind == "ticket":
-        # customer_message / agent_reply are turns, redacted once there (so PII counts are not doubled)
+def _redact_record(record: dict, redactor: Redactor, redactions: list[dict]) -> dict:
+    """Redact every free-text field of a record, whatever its kind; report entries go to `redactions`."""
+    if record["kind"] == "ticket":
+        # customer_message / agent_reply are turns: redacted once there, so PII is not counted twice
+        record, entries = redactor.redact_record(record, fields=("subject", "turns[].text"))
         record["customer_message"], record["agent_reply"] = thread_fields(record["turns"])
-        record["subject"] = redact(record["subject"], pii)
-    elif kind == "kb":
-        record.update(title=redact(record["title"], pii), section=redact(record["section"], pii), text=redact(record["text"], pii))
-    elif kind == "instruction":
-        record.update(prompt=redact(record["prompt"], pii), completion=redact(record["completion"], pii))
-    elif kind == "chat":
-        record["messages"] = [{**m, "content": redact(m["content"], pii)} for m in record["messages"]]
-    elif kind == "labelled_text":
-        record["text"] = redact(record["text"], pii)
+    else:
+        record, entries = redactor.redact_record(record)
+    redactions += entries
     return record
 
 
@@ -146,10 +160,13 @@ def _content_key(record: dict) -> str:
     return hashlib.sha256(f"{kind}|{norm}".encode() if kind != "ticket" else norm.encode()).hexdigest()
 
 
-def _report(per_file, families, quarantined, dropped, pii, kept, kb) -> dict:
+def _report(per_file, families, quarantined, dropped, redactions, kept, kb, clean_report, warnings) -> dict:
     def total(fam: str, key: str) -> int:
         return sum(c[key] for f, c in per_file.items() if families[f] == fam)
 
+    pii = summarize(redactions)
+    items_in = sum(c["in"] for c in per_file.values())
+    duplicates = sum(1 for d in dropped if d["reason"] in ("exact_duplicate", "near_duplicate"))
     report = {
         "records_in": total("records", "in"),
         "kept": total("records", "kept"),
@@ -159,12 +176,20 @@ def _report(per_file, families, quarantined, dropped, pii, kept, kb) -> dict:
         "documents": {k: total("documents", key) for k, key in
                       (("chunks_in", "in"), ("kept", "kept"), ("dropped", "dropped"), ("quarantined", "quarantined"))},
         "kb_articles": len({c["doc_id"] for c in kb}),
-        "dropped_by_reason": dict(Counter(d["reason"] for d in dropped)),
-        "quarantined_by_reason": dict(Counter(q["reason"].split(":")[0] for q in quarantined)),
-        "pii_redacted": dict(sorted(pii.items())),
+        "dropped_by_reason": dict(sorted(Counter(d["reason"] for d in dropped).items())),
+        "quarantined_by_reason": dict(sorted(Counter(q["reason"].split(":")[0] for q in quarantined).items())),
+        "duplicate_rate": round(duplicates / items_in, 4) if items_in else 0.0,
+        "pii_redacted": pii["by_type"],
+        "pii": {k: pii[k] for k in ("total", "records_with_pii", "by_field")},
+        "quality": {k: clean_report[k] for k in ("quality_mean_score", "quality_reasons", "boilerplate_stripped",
+                                                 "duplicate_clusters")},
         "labels": dict(sorted(Counter(r.get("category") or r.get("label") for r in kept
                                       if (r.get("category") or r.get("label")) is not None).items())),
+        "priorities": dict(sorted(Counter(r["priority"] for r in kept if r.get("priority")).items())),
+        "token_lengths": token_lengths(kept),
+        "source_formats": dict(sorted(Counter(r.get("source_format") or "?" for r in kept + kb).items())),
         "files": {f: {k: c[k] for k in ("in", "kept", "dropped", "quarantined")} for f, c in per_file.items()},
+        "warnings": warnings,
     }
     assert report["records_in"] == report["kept"] + report["dropped"] + report["quarantined"], "record accounting does not add up"
     docs = report["documents"]
@@ -174,13 +199,27 @@ def _report(per_file, families, quarantined, dropped, pii, kept, kb) -> dict:
 
 
 def _markdown(report: dict) -> str:
-    lines = ["# Data report: prepare", "",
-             f"Records in: **{report['records_in']}** = kept {report['kept']} + dropped {report['dropped']}"
-             f" + quarantined {report['quarantined']}. Documents: {report['kb_articles']} kept as {report['documents']['kept']} KB chunks"
-             f" ({report['documents']['chunks_in']} in, {report['documents']['dropped']} dropped, {report['documents']['quarantined']} quarantined).", "",
-             "| file | in | kept | dropped | quarantined |", "|---|---:|---:|---:|---:|"]
+    docs = report["documents"]
+    lines = ["# Data report: prepare", ""]
+    lines += [f"> **Warning:** {w}" for w in report["warnings"]] + ([""] if report["warnings"] else [])
+    lines += [f"Records in: **{report['records_in']}** = kept {report['kept']} + dropped {report['dropped']}"
+              f" + quarantined {report['quarantined']}. Documents: {report['kb_articles']} kept as {docs['kept']} KB chunks"
+              f" ({docs['chunks_in']} in, {docs['dropped']} dropped, {docs['quarantined']} quarantined)."
+              f" Duplicate rate: {report['duplicate_rate']:.1%}. PII replaced: {report['pii']['total']} spans in"
+              f" {report['pii']['records_with_pii']} records (where: `reports/data/redactions.jsonl`, no values).", "",
+              "| file | in | kept | dropped | quarantined |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {f} | {c['in']} | {c['kept']} | {c['dropped']} | {c['quarantined']} |" for f, c in report["files"].items()]
-    for title, key in (("Dropped by reason", "dropped_by_reason"), ("Quarantined by reason", "quarantined_by_reason"),
-                       ("PII redacted (by type)", "pii_redacted"), ("Labels kept", "labels")):
-        lines += ["", f"## {title}", ""] + [f"- {k}: {v}" for k, v in report[key].items()] + (["- none"] if not report[key] else [])
+    lengths = report["token_lengths"]
+    sections = (("Dropped by reason", report["dropped_by_reason"]), ("Quarantined by reason", report["quarantined_by_reason"]),
+                ("Quality reasons (dropped records)", report["quality"]["quality_reasons"]),
+                ("Boilerplate stripped (records)", report["quality"]["boilerplate_stripped"]),
+                ("Duplicate clusters", report["quality"]["duplicate_clusters"]),
+                ("PII redacted (by type)", report["pii_redacted"]), ("PII redacted (by field)", report["pii"]["by_field"]),
+                ("Labels kept", report["labels"]), ("Priorities kept", report["priorities"]),
+                ("Sources kept (by format)", report["source_formats"]),
+                (f"Token lengths of kept records (median {lengths['median']}, p95 {lengths['p95']}, max {lengths['max']})",
+                 dict(zip(lengths["bins"], lengths["counts"]))))
+    for title, values in sections:
+        lines += ["", f"## {title}", ""] + [f"- {k}: {v}" for k, v in values.items()] + (["- none"] if not values else [])
+    lines += ["", "Chart: `reports/data/data.png` (label balance and token lengths)."]
     return "\n".join(lines) + "\n"
