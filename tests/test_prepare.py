@@ -150,3 +150,16 @@ def test_small_corpus_warns_about_overfitting_and_tiny_one_stops(workdir):
     Path("data/raw/tiny.jsonl").write_text("\n".join(lines[:5]) + "\n")
     with pytest.raises(prepare.PrepareError, match=r"only \d+ usable .*tiny.jsonl.*need at least 10"):
         prepare.run(params_for("data/raw/tiny.jsonl"))
+
+
+def test_parallel_redaction_gives_the_same_bytes(workdir, monkeypatch):
+    params = params_for("data/raw/tickets.jsonl")
+    params["data"]["num_proc"] = 1
+    one = prepare.run(params, out_dir="one", report_dir="r-one")
+    monkeypatch.setattr(prepare, "PARALLEL_FROM", 10)
+    params["data"]["num_proc"] = 2
+    two = prepare.run(params, out_dir="two", report_dir="r-two")
+    assert one == two
+    for name in ("records.jsonl", "dropped.jsonl", "quarantine.jsonl"):
+        assert Path("one", name).read_bytes() == Path("two", name).read_bytes()
+    assert Path("r-one/redactions.jsonl").read_bytes() == Path("r-two/redactions.jsonl").read_bytes()
