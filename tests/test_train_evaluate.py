@@ -111,9 +111,9 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
         m = table[task][metric]
         assert 0.0 <= m["pre"] <= 1.0 and 0.0 <= m["post"] <= 1.0
         assert m["delta"] == pytest.approx(m["post"] - m["pre"], abs=1e-5)
-    test_tickets = read_json("reports/data/split.json")["test"]["tickets"]
-    assert table["tuneloop_classify"]["n"] == test_tickets
-    assert table["tuneloop_reply"]["n"] == min(8, test_tickets)
+    test_tasks = read_json("reports/data/split.json")["test"]["tasks"]
+    assert table["tuneloop_classify"]["n"] == test_tasks["classify"]
+    assert table["tuneloop_reply"]["n"] == min(8, test_tasks["reply"])
     samples = [json.loads(line) for line in Path("reports/samples.jsonl").read_text().splitlines()]
     assert {s["model"] for s in samples} == {"base", "candidate"}
     again = evaluate.run(params, metrics_file=tmp_path / "eval.json", samples_file=tmp_path / "s.jsonl")

@@ -74,7 +74,8 @@ def render(params: dict[str, Any], *, base: dict, data_hash: str, adapter_sha: s
         f"- Data: {data_hash}; {prepare['records_in']} tickets in, {prepare['kept']} kept, {prepare['dropped']} dropped, "
         f"{prepare['quarantined']} quarantined; PII redacted: {prepare['pii_redacted'] or 'none found'}.",
         f"- Splits (by ticket, stratified, seed {params['seed']}): "
-        + ", ".join(f"{k} {v['tickets']} tickets / {v['examples']} examples" for k, v in split.items()) + ".",
+        + ", ".join(f"{k} {split[k]['tickets']} tickets or documents / {split[k]['examples']} examples"
+                    for k in ("train", "val", "test") if k in split) + ".",
         f"- Adapter: `models/adapter` sha256 `{adapter_sha}` (DVC-tracked; `dvc.lock` holds its md5).",
         "- Replay: `dvc repro` from this commit's `params.yaml` and `dvc.lock`.", "",
         "## Training", "",
