@@ -41,11 +41,21 @@ def test_example_corpus_is_fully_accounted_for(workdir):
     assert Path("reports/data/prepare.md").read_text().startswith("# Data report: prepare")
 
 
-def test_planted_canaries_reach_no_prepared_file_or_report(workdir):
-    prepare.run(params_for("data/raw/tickets.jsonl"))
+def test_planted_canaries_reach_no_prepared_file_split_report_or_log(workdir, caplog):
+    import logging
+
+    from tuneloop import build, split
+
+    caplog.set_level(logging.DEBUG)
+    params = params_for("data/raw/tickets.jsonl")
+    for stage in (prepare, build, split):
+        stage.run(params)
     raw = Path("data/raw/tickets.jsonl").read_text()
     assert all(c in raw for c in CANARIES), "the corpus should plant every canary"
-    for path in [p for p in [*Path("data/prepared").glob("*"), *Path("reports").rglob("*")] if p.is_file() and p.suffix != ".png"]:
+    assert not [c for c in CANARIES if c in caplog.text], "a canary reached the log"
+    files = [*Path("data/prepared").glob("*"), *Path("data/splits").glob("*"), Path("data/examples.jsonl"),
+             *Path("reports").rglob("*")]
+    for path in [p for p in files if p.is_file() and p.suffix != ".png"]:
         text = path.read_text()
         for canary in CANARIES:
             assert canary not in text, f"canary {canary!r} leaked into {path}"
@@ -129,6 +139,9 @@ def test_data_report_has_cleaning_pii_balance_and_lengths(workdir):
                                     if reason in ("exact_duplicate", "near_duplicate", "low_quality"))
     assert sum(report["quality"]["quality_reasons"].values()) >= report["dropped_by_reason"].get("low_quality", 0) > 0
     assert 0 < report["duplicate_rate"] < 0.5
+    assert sum(int(size) * n for size, n in report["duplicate_cluster_sizes"].items()) == \
+        sum(report["duplicate_cluster_sizes"].values()) + report["dropped_by_reason"]["exact_duplicate"] \
+        + report["dropped_by_reason"]["near_duplicate"]
     kept = [r for r in read_jsonl("data/prepared/records.jsonl") if r["kind"] == "ticket"]
     assert all(0 <= r["quality"]["score"] <= 1 for r in kept)
     assert sum(report["labels"].values()) == report["kept"] and sum(report["token_lengths"]["counts"]) == report["kept"]

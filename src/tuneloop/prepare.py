@@ -208,6 +208,8 @@ def _report(per_file, families, quarantined, dropped, redactions, kept, kb, clea
     pii = summarize(redactions)
     items_in = sum(c["in"] for c in per_file.values())
     duplicates = sum(1 for d in dropped if d["reason"] in ("exact_duplicate", "near_duplicate"))
+    members = Counter(d["duplicate_of"] for d in dropped if d["reason"] in ("exact_duplicate", "near_duplicate"))
+    cluster_sizes = dict(sorted(Counter(n + 1 for n in members.values()).items()))  # size (with the kept one) -> clusters
     report = {
         "records_in": total("records", "in"),
         "kept": total("records", "kept"),
@@ -220,6 +222,7 @@ def _report(per_file, families, quarantined, dropped, redactions, kept, kb, clea
         "dropped_by_reason": dict(sorted(Counter(d["reason"] for d in dropped).items())),
         "quarantined_by_reason": dict(sorted(Counter(q["reason"].split(":")[0] for q in quarantined).items())),
         "duplicate_rate": round(duplicates / items_in, 4) if items_in else 0.0,
+        "duplicate_cluster_sizes": {str(k): v for k, v in cluster_sizes.items()},
         "pii_redacted": pii["by_type"],
         "pii": {k: pii[k] for k in ("total", "records_with_pii", "by_field")},
         "quality": {k: clean_report[k] for k in ("quality_mean_score", "quality_reasons", "boilerplate_stripped",
@@ -255,6 +258,7 @@ def _markdown(report: dict) -> str:
                 ("Quality reasons (dropped records)", report["quality"]["quality_reasons"]),
                 ("Boilerplate stripped (records)", report["quality"]["boilerplate_stripped"]),
                 ("Duplicate clusters", report["quality"]["duplicate_clusters"]),
+                ("Duplicate cluster sizes (records per cluster: clusters)", report["duplicate_cluster_sizes"]),
                 ("PII redacted (by type)", report["pii_redacted"]), ("PII redacted (by field)", report["pii"]["by_field"]),
                 ("Labels kept", report["labels"]), ("Priorities kept", report["priorities"]),
                 ("Sources kept (by format)", report["source_formats"]),
