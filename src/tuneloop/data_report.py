@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tuneloop.io import save_png
+
 LENGTH_BINS = (0, 25, 50, 100, 200, 400, 800, 1600, 4000)
 
 
@@ -59,10 +61,4 @@ def write_data_chart(report: dict, chart_file: str | Path) -> Path:
     right.set_title(f"token lengths (median {lengths['median']}, p95 {lengths['p95']})", fontsize=9)
     right.tick_params(labelsize=7)
     fig.tight_layout()
-    chart_file = Path(chart_file)
-    chart_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = chart_file.with_name(f".{chart_file.name}.tmp")
-    fig.savefig(tmp, format="png", metadata={"Software": None})  # no version stamp: same data, same bytes
-    plt.close(fig)
-    tmp.replace(chart_file)
-    return chart_file
+    return save_png(fig, chart_file)

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tuneloop.io import read_json, write_json, write_text_atomic
+from tuneloop.io import read_json, save_png, write_json, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -232,10 +232,4 @@ def write_chart(table: dict, chart_file: str | Path = CHART_FILE) -> Path | None
     ax.legend(fontsize=8, ncols=len(models), loc="upper left")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    chart_file = Path(chart_file)
-    chart_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = chart_file.with_name(f".{chart_file.name}.tmp")
-    fig.savefig(tmp, format="png", metadata={"Software": None})  # no version stamp: same scores, same bytes
-    plt.close(fig)
-    tmp.replace(chart_file)  # atomic: never a half-written PNG
-    return chart_file
+    return save_png(fig, chart_file)

@@ -75,3 +75,20 @@ def sha256_tree(root: str | Path) -> str:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(sha256_file(path).encode())
     return digest.hexdigest()
+
+
+def save_png(fig: Any, path: str | Path) -> Path:
+    """Save a matplotlib figure as a deterministic PNG, atomically, and close it.
+
+    No "Software" stamp (it carries matplotlib's version): the same data gives the same bytes, so a
+    chart that DVC tracks changes only when its data does. Written to a temp file, then renamed.
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format="png", metadata={"Software": None})
+    plt.close(fig)
+    tmp.replace(path)
+    return path
