@@ -128,3 +128,16 @@ def test_chart_is_deterministic(tmp_path):
     t = table(m(0.3, 0.9), m(0.1, 0.3))
     a, b = gate.write_chart(t, tmp_path / "a.png"), gate.write_chart(t, tmp_path / "b.png")
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_a_warning_rule_is_reported_first_but_does_not_block(tmp_path, monkeypatch):
+    rules = [{"metric": "tuneloop_classify.acc", "min": 0.7},
+             {"metric": "tuneloop_classify.acc", "min": 0.99, "severity": "warn"}]
+    monkeypatch.setitem(PARAMS["gate"], "rules", rules)
+    result, exit_code, report = run_gate(tmp_path, table(m(0.1, 0.8), m(0.1, 0.2)))
+    assert result["passed"] and result["warnings"] == 1 and exit_code == 0
+    head = report.splitlines()
+    assert "PASS" in head[0] and "1 warning" in head[0] and head[2].startswith("- ⚠️ `tuneloop_classify.acc`")
+    monkeypatch.setitem(PARAMS["gate"], "rules", [{**rules[1], "severity": "sometimes"}])
+    with pytest.raises(ValueError, match="severity"):
+        run_gate(tmp_path, table(m(0.1, 0.8), m(0.1, 0.2)))

@@ -32,6 +32,7 @@ GATE_FILE = Path("metrics/gate.json")
 REPORT_FILE = Path("reports/gate.md")
 CHART_FILE = Path("reports/gate.png")
 RULE_KINDS = ("min", "min_delta", "non_inferior", "max", "max_drop")
+SEVERITIES = ("fail", "warn")  # warn: reported at the top of the verdict, but does not block the merge
 RULE_TEXT = {"min": "post ≥ {t:g}", "min_delta": "post − pre ≥ {t:+g}", "non_inferior": "LB(post − champion) ≥ {t:+g}",
              "max": "post ≤ {t:g}", "max_drop": "pre − post ≤ {t:g}"}
 LAYER_TITLES = {"tasks": "Task evals (held-out test split)", "regression": "Frozen regression suite",
@@ -49,9 +50,12 @@ def evaluate_rule(table: dict, rule: dict) -> dict:
     if len(kinds) != 1 or "metric" not in rule:
         raise ValueError(f"gate rule {rule}: needs `metric` and exactly one of {RULE_KINDS}")
     kind, threshold = kinds[0], float(rule[kinds[0]])
+    severity = rule.get("severity", "fail")
+    if severity not in SEVERITIES:
+        raise ValueError(f"gate rule {rule}: severity must be one of {SEVERITIES}, got {severity!r}")
     entry = _lookup(table, rule["metric"])
     verdict = {"metric": rule["metric"], "kind": kind, "threshold": threshold, "value": None,
-               "passed": False, "applicable": True, "reason": None}
+               "passed": False, "applicable": True, "reason": None, "severity": severity}
     general_skip = rule["metric"].startswith("general.") and (table.get("general") or {}).get("skipped")
     if kind == "max_drop" and general_skip:
         return {**verdict, "passed": True, "applicable": False, "reason": general_skip}
@@ -95,12 +99,14 @@ def run(params: dict[str, Any], eval_file: str | Path = EVAL_FILE, gate_file: st
     flips = read_json(flips_file) if Path(flips_file).exists() else None
     rules = [evaluate_rule(table, rule) for rule in params["gate"]["rules"]]
     rules.append(contamination_verdict(contamination))
-    result = {"passed": all(r["passed"] for r in rules), "rules_passed": sum(r["passed"] for r in rules),
-              "rules_total": len(rules), "rules": rules}
+    result = {"passed": all(r["passed"] for r in rules if r.get("severity", "fail") == "fail"),
+              "rules_passed": sum(r["passed"] for r in rules), "rules_total": len(rules),
+              "warnings": sum(not r["passed"] for r in rules if r.get("severity") == "warn"), "rules": rules}
     write_json(gate_file, result)
     chart = write_chart(table, chart_file)
     write_text_atomic(report_file, render_report(table, result, params, contamination, flips, chart))
-    log.info("gate: %s (%d/%d rules)", "PASS" if result["passed"] else "FAIL", result["rules_passed"], len(rules))
+    log.info("gate: %s (%d/%d rules, %d warnings)", "PASS" if result["passed"] else "FAIL", result["rules_passed"],
+             len(rules), result["warnings"])
     return result
 
 
@@ -108,9 +114,10 @@ def check(gate_file: str | Path = GATE_FILE) -> int:
     result = read_json(gate_file)
     for rule in result["rules"]:
         if not rule["passed"]:
-            print(f"gate: FAIL {rule['metric']} {rule['kind']} {rule['threshold']}: got {rule['value']}"
+            print(f"gate: {'WARN' if rule.get('severity') == 'warn' else 'FAIL'} {rule['metric']} {rule['kind']} {rule['threshold']}: got {rule['value']}"
                   + (f" ({rule['reason']})" if rule.get("reason") else ""), file=sys.stderr)
-    print(f"gate: {'PASS' if result['passed'] else 'FAIL'} ({result['rules_passed']}/{result['rules_total']} rules)")
+    print(f"gate: {'PASS' if result['passed'] else 'FAIL'} ({result['rules_passed']}/{result['rules_total']} rules"
+          + (f", {result['warnings']} warnings)" if result.get("warnings") else ")"))
     return 0 if result["passed"] else 1
 
 
@@ -132,9 +139,13 @@ def render_report(table: dict, result: dict, params: dict, contamination: dict |
     verdict = "✅ **PASS**" if result["passed"] else "❌ **FAIL**"
     failed = [r for r in result["rules"] if not r["passed"]]
     has_champion = "champion" in table.get("models", [])
-    lines = [f"# Gate: {verdict} ({result['rules_passed']}/{result['rules_total']} rules)", ""]
-    lines += [f"- ❌ `{r['metric']}` {RULE_TEXT.get(r['kind'], '{t}').format(t=r['threshold'] or 0)}: got "
-              f"{_fmt(r['value'])}{' – ' + r['reason'] if r['reason'] else ''}" for r in failed]
+    warned = result.get("warnings") or 0
+    lines = [f"# Gate: {verdict} ({result['rules_passed']}/{result['rules_total']} rules"
+             + (f", ⚠️ {warned} warning{'s' if warned > 1 else ''})" if warned else ")"), ""]
+    lines += [f"- {'⚠️' if r.get('severity') == 'warn' else '❌'} `{r['metric']}` "
+              f"{RULE_TEXT.get(r['kind'], '{t}').format(t=r['threshold'] or 0)}: got "
+              f"{_fmt(r['value'])}{' – ' + r['reason'] if r['reason'] else ''}"
+              + (" (warning: does not block)" if r.get("severity") == "warn" else "") for r in failed]
     lines += ["" if failed else "", f"Model `{params['model']['name']}` + `{params['method']['name']}` adapter, preset "
               f"`{params['preset']['name']}`, seed {params['seed']}. Compared: base (pre), "
               + ("champion (the adapter on main), " if has_champion else "no champion yet (first adapter), ")
@@ -156,7 +167,8 @@ def render_report(table: dict, result: dict, params: dict, contamination: dict |
                 applied = rules_by_metric.get(f"{task}.{metric}", [])
                 rule_text = "; ".join(RULE_TEXT[r["kind"]].format(t=-r["threshold"] if r["kind"] == "non_inferior"
                                                                   else r["threshold"]) for r in applied) or "–"
-                outcome = "; ".join("pass" if r["passed"] and r["applicable"] else "n/a" if r["passed"] else "**FAIL**"
+                outcome = "; ".join("pass" if r["passed"] and r["applicable"] else "n/a" if r["passed"]
+                                    else "⚠️ warn" if r.get("severity") == "warn" else "**FAIL**"
                                     for r in applied) or "–"
                 post = _fmt(m["post"]) + (f" ± {m['post_stderr']:.3f}" if m.get("post_stderr") else "")
                 lines.append(f"| {task.removeprefix('tuneloop_')} | {metric} | {table[task]['n']} | {_fmt(m['pre'])} "
