@@ -18,14 +18,17 @@ from collections import Counter
 from typing import Any
 
 from tuneloop.dedup import DedupConfig, find_duplicates
-from tuneloop.quality import QualityConfig, apply_quality
+from tuneloop.quality import QualityConfig, QualityResult, apply_quality
 
 
-def clean_records(records: list[dict], params: dict[str, Any]) -> tuple[list[dict], list[dict], dict]:
-    """(kept records with `quality` and cleaned text, dropped entries with reasons, counts)."""
+def clean_records(records: list[dict], params: dict[str, Any],
+                  quality_results: list[QualityResult] | None = None) -> tuple[list[dict], list[dict], dict]:
+    """(kept records with `quality` and cleaned text, dropped entries with reasons, counts).
+
+    `quality_results`: the records' quality scores if already computed (in parallel), in order."""
     quality_cfg, dedup_cfg = QualityConfig.from_params(params), DedupConfig.from_params(params)
     stripped: Counter = Counter()
-    kept, dropped = apply_quality(records, quality_cfg, stripped)
+    kept, dropped = apply_quality(records, quality_cfg, stripped, quality_results)
     result = find_duplicates(kept, dedup_cfg)
     by_id = {r["id"]: r for r in kept}
     for d in result.dropped:

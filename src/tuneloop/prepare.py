@@ -27,6 +27,7 @@ from tuneloop.data_report import token_lengths, write_data_chart
 from tuneloop.importers import ConfigError, family, read_source, sources_from_config  # noqa: F401 (ConfigError for callers)
 from tuneloop.importers.base import thread_fields
 from tuneloop.io import write_json, write_jsonl, write_text_atomic
+from tuneloop.quality import QualityConfig, score_record
 from tuneloop.redact import Redactor, summarize
 
 log = logging.getLogger(__name__)
@@ -63,17 +64,16 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
             families[item.source] = family(source)
             read.append((item, item.error or _validate(item.record, labels)))
 
-    # Redaction is the costly step (~1 ms a ticket): spread it over data.num_proc workers, order kept.
+    # Redaction and quality scoring are the costly steps (~1 ms a ticket): spread over data.num_proc
+    # workers, input order kept, so the output is byte-identical whatever the number of workers.
     valid = [item.record for item, error in read if error is None]
-    if redactor:
-        redacted = _redact_all(valid, params.get("redact"), _workers(data, len(valid)))
-        redactions += [e for _, entries in redacted for e in entries]
-        valid = [record for record, _ in redacted]
-    valid_iter = iter(valid)
+    processed = _process_all(valid, params, _workers(data, len(valid)))
+    valid_iter = iter(processed)
+    scores: list = []  # the quality result of each record kept below, in order
 
     for item, error in read:
         counts = per_file[item.source]
-        record = next(valid_iter) if error is None else None
+        record, entries, quality = next(valid_iter) if error is None else (None, [], None)
         if record is not None:
             key = _content_key(record)
             if record["id"] in ids:
@@ -94,9 +94,11 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
         ids[record["id"]] = (f"{item.source}:{item.locator}", key)
         counts["kept"] += 1
         records.append(record)
+        redactions += entries
+        scores.append(quality)
 
     # Quality scoring (boilerplate stripped first), then exact and near-duplicate removal.
-    records, cleaned_out, clean_report = clean_records(records, params)
+    records, cleaned_out, clean_report = clean_records(records, params, scores)
     for entry in cleaned_out:
         per_file[entry["source"]]["kept"] -= 1
         per_file[entry["source"]]["dropped"] += 1
@@ -154,7 +156,7 @@ def _redact_record(record: dict, redactor: Redactor) -> tuple[dict, list[dict]]:
 
 
 PARALLEL_FROM = 2000  # below this many records a worker pool costs more than it saves
-_worker_redactor: Redactor | None = None
+_worker: tuple[Redactor | None, QualityConfig] | None = None
 
 
 def _workers(data: dict, n_records: int) -> int:
@@ -163,26 +165,38 @@ def _workers(data: dict, n_records: int) -> int:
     return max(1, wanted) if n_records >= PARALLEL_FROM else 1
 
 
-def _init_worker(config: dict | None) -> None:
-    global _worker_redactor
-    _worker_redactor = Redactor(config)
+def _setup(params: dict) -> tuple[Redactor | None, QualityConfig]:
+    redactor = Redactor.from_params(params) if params["data"].get("redact", True) else None
+    return redactor, QualityConfig.from_params(params)
 
 
-def _redact_chunk(records: list[dict]) -> list[tuple[dict, list[dict]]]:
-    return [_redact_record(r, _worker_redactor) for r in records]
+def _process(record: dict, redactor: Redactor | None, quality: QualityConfig) -> tuple[dict, list[dict], Any]:
+    """One record: (redacted record, redaction entries, quality result of the redacted record)."""
+    record, entries = _redact_record(record, redactor) if redactor else (record, [])
+    return record, entries, score_record(record, quality) if quality.enabled else None
 
 
-def _redact_all(records: list[dict], config: dict | None, workers: int) -> list[tuple[dict, list[dict]]]:
-    """(redacted record, entries) for each record, in input order, on `workers` processes."""
+def _init_worker(params: dict) -> None:
+    global _worker
+    _worker = _setup(params)
+
+
+def _process_chunk(records: list[dict]) -> list[tuple[dict, list[dict], Any]]:
+    return [_process(r, *_worker) for r in records]
+
+
+def _process_all(records: list[dict], params: dict, workers: int) -> list[tuple[dict, list[dict], Any]]:
+    """_process for each record, in input order, on `workers` processes."""
     if workers <= 1:
-        redactor = Redactor(config)
-        return [_redact_record(r, redactor) for r in records]
+        setup = _setup(params)
+        return [_process(r, *setup) for r in records]
     import multiprocessing
 
     chunk = 256
     chunks = [records[i:i + chunk] for i in range(0, len(records), chunk)]
-    with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
-        return [pair for part in pool.imap(_redact_chunk, chunks) for pair in part]
+    subset = {"data": params["data"], "redact": params.get("redact"), "clean": params.get("clean")}
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(subset,)) as pool:
+        return [out for part in pool.imap(_process_chunk, chunks) for out in part]
 
 
 def _content_key(record: dict) -> str:

@@ -206,6 +206,12 @@ _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
+_STOPWORD_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _words in STOPWORDS.items():
+    for _w in _words:
+        _STOPWORD_LANGS[_w] = _STOPWORD_LANGS.get(_w, ()) + (_lang,)
+
+
 def detect_language(text: str) -> tuple[str | None, float]:
     """(language code or None if undecided, confidence in [0, 1]) by stopword hits per language.
 
@@ -216,7 +222,10 @@ def detect_language(text: str) -> tuple[str | None, float]:
     if letters and len(_LATIN.findall(text)) / letters < 0.5:
         return "non-latin", 1.0
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text or "")]
-    hits = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items()}
+    hits = dict.fromkeys(STOPWORDS, 0)
+    for w in words:  # one dictionary lookup per word, not one set lookup per word and language
+        for lang in _STOPWORD_LANGS.get(w, ()):
+            hits[lang] += 1
     hits["fr"] += sum(bool(_FRENCH_ELISION.match(w)) and w not in STOPWORDS["fr"] for w in words)
     best = max(hits, key=lambda lang: (hits[lang], lang == "en"))
     if hits[best] < 2:
@@ -234,13 +243,19 @@ _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]{3,}\|?\s*$", re.M)
 _PLAIN_PUNCT = set(".,!?;:'\"()-$%/&@#<>’“”–—")
 
 
+_NON_SPACE = re.compile(r"\S")
+# A symbol: neither a letter/digit (\w without "_") nor whitespace nor ordinary punctuation. One regex
+# scan instead of a Python loop per character (prepare scores every record).
+_SYMBOL = re.compile("_|[^\\w\\s" + re.escape("".join(sorted(_PLAIN_PUNCT))) + "]")
+
+
 def symbol_ratio(text: str) -> float:
     """Share of non-space characters that are neither letters, digits nor ordinary punctuation."""
     text = _MARKUP.sub(" ", _TABLE_RULE.sub(" ", text or ""))
-    chars = [c for c in text if not c.isspace()]
+    chars = len(_NON_SPACE.findall(text))
     if not chars:
         return 0.0
-    return sum(not c.isalnum() and c not in _PLAIN_PUNCT for c in chars) / len(chars)
+    return len(_SYMBOL.findall(text)) / chars
 
 
 def repetition(text: str) -> float:
@@ -376,20 +391,21 @@ def with_cleaned_text(record: dict, cleaned: dict[str, Any]) -> dict:
     return out
 
 
-def apply_quality(records: list[dict], cfg: QualityConfig | None = None,
-                  stripped: Counter | None = None) -> tuple[list[dict], list[dict]]:
+def apply_quality(records: list[dict], cfg: QualityConfig | None = None, stripped: Counter | None = None,
+                  results: list[QualityResult] | None = None) -> tuple[list[dict], list[dict]]:
     """Score every record: (kept copies with cleaned text and `quality`, dropped entries with reasons).
 
     A dropped entry: {"id", "kind", "source", "locator", "reason": "low_quality", "detail", "quality"}.
     With cfg.enabled false, records come back unchanged and nothing is dropped. `stripped`, if given,
-    counts the records from which each kind of boilerplate was removed.
+    counts the records from which each kind of boilerplate was removed. `results`, if given, are the
+    records' scores computed beforehand (prepare scores in its worker processes), in the same order.
     """
     cfg = cfg or QualityConfig()
     if not cfg.enabled:
         return list(records), []
     kept, dropped = [], []
-    for record in records:
-        result = score_record(record, cfg)
+    for i, record in enumerate(records):
+        result = results[i] if results is not None else score_record(record, cfg)
         if stripped is not None:
             stripped.update(result.stripped)
         if result.keep:
