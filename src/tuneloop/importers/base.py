@@ -229,6 +229,19 @@ def iter_json_records(path: Path, mapping: dict, list_keys: tuple[str, ...]) -> 
         yield locator, json.dumps(record, ensure_ascii=False)[:EXCERPT_CHARS], record, None
 
 
+
+def read_json_objects(path: Path, mapping: dict, list_keys: tuple[str, ...], convert, noun: str) -> Iterator[Item]:
+    """Items from a JSON export of objects (tickets, conversations): each converted by
+    `convert(obj, path, mapping) -> (record, error)`; a failure is located by the object's id."""
+    for locator, raw, obj, error in iter_json_records(path, mapping, list_keys=list_keys):
+        if error is None:
+            record, error = safely(convert, obj, path, mapping)
+            if record is not None:
+                yield good(record["locator"], record, raw)
+                continue
+            locator = f"{noun} {obj['id']}" if obj.get("id") is not None else locator
+        yield bad(locator, error, raw)
+
 def approx_size(value: Any, stop: int) -> int:
     """Roughly the JSON size of value, without serialising it again (stops counting past `stop`)."""
     total, stack = 0, [value]

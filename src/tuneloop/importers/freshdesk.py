@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from tuneloop.importers.base import (Item, approved_of, bad, good, iso_time, iter_json_records, map_category,
-                                     priority_of, safely, ticket_record)
+from tuneloop.importers.base import (Item, approved_of, iso_time, map_category, priority_of, read_json_objects,
+                                     ticket_record)
 from tuneloop.importers.html import html_to_text
 
 PRIORITY = {"1": "low", "2": "normal", "3": "high", "4": "urgent",
@@ -25,14 +25,7 @@ RATING = {103: 5, 102: 5, 101: 4, 100: 3, -101: 2, -102: 1, -103: 1}
 
 
 def read(path: Path, mapping: dict) -> Iterator[Item]:
-    for locator, raw, ticket, error in iter_json_records(path, mapping, list_keys=("tickets", "results")):
-        if error is None:
-            record, error = safely(to_ticket, ticket, path, mapping)
-            if record is not None:
-                yield good(record["locator"], record, raw)
-                continue
-            locator = f"ticket {ticket['id']}" if ticket.get("id") is not None else locator
-        yield bad(locator, error, raw)
+    return read_json_objects(path, mapping, ("tickets", "results"), to_ticket, "ticket")
 
 
 def to_ticket(ticket: dict, path: Path, mapping: dict) -> tuple[dict | None, str | None]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from tuneloop.importers.base import (Item, approved_of, bad, good, iso_time, iter_json_records, map_category,
-                                     priority_of, safely, ticket_record)
+from tuneloop.importers.base import (Item, approved_of, iso_time, map_category, priority_of, read_json_objects,
+                                     ticket_record)
 from tuneloop.importers.html import html_to_text
 
 CUSTOMER_TYPES = {"user", "lead", "contact"}
@@ -25,14 +25,7 @@ CHANNEL = {"conversation": "chat"}  # Messenger conversations
 
 
 def read(path: Path, mapping: dict) -> Iterator[Item]:
-    for locator, raw, conv, error in iter_json_records(path, mapping, list_keys=("conversations", "data")):
-        if error is None:
-            record, error = safely(to_ticket, conv, path, mapping)
-            if record is not None:
-                yield good(record["locator"], record, raw)
-                continue
-            locator = f"conversation {conv['id']}" if conv.get("id") is not None else locator
-        yield bad(locator, error, raw)
+    return read_json_objects(path, mapping, ("conversations", "data"), to_ticket, "conversation")
 
 
 def _role(part: dict) -> str | None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from tuneloop.importers.base import (Item, approved_of, bad, good, iso_time, iter_json_records, map_category,
-                                     priority_of, safely, ticket_record)
+from tuneloop.importers.base import (Item, approved_of, iso_time, map_category, priority_of, read_json_objects,
+                                     ticket_record)
 from tuneloop.importers.html import html_to_text
 
 PRIORITY = {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"}
@@ -24,13 +24,7 @@ MACHINE_CHANNELS = ("rule", "system", "automation", "answer_bot", "bot")
 
 
 def read(path: Path, mapping: dict) -> Iterator[Item]:
-    for locator, raw, ticket, error in iter_json_records(path, mapping, list_keys=("tickets", "results")):
-        if error is not None:
-            yield bad(locator, error, raw)
-            continue
-        record, error = safely(to_ticket, ticket, path, mapping)
-        locator = f"ticket {ticket['id']}" if record is None and ticket.get("id") is not None else locator
-        yield good(record["locator"], record, raw) if record else bad(locator, error, raw)
+    return read_json_objects(path, mapping, ("tickets", "results"), to_ticket, "ticket")
 
 
 def to_ticket(ticket: dict, path: Path, mapping: dict) -> tuple[dict | None, str | None]:
