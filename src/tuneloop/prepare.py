@@ -47,7 +47,8 @@ class PrepareError(RuntimeError):
 def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str | Path = REPORT_DIR) -> dict:
     data = params["data"]
     labels = set(data["labels"])
-    redactor = Redactor.from_params(params) if data.get("redact", True) else None
+    setup = _setup(params)  # (redactor or None, quality config); worker processes build their own
+    redactor = setup[0]
     records: list[dict] = []   # everything readable and valid: tickets, transcripts, examples, KB chunks
     quarantined: list[dict] = []
     dropped: list[dict] = []
@@ -67,7 +68,7 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
     # Redaction and quality scoring are the costly steps (~1 ms a ticket): spread over data.num_proc
     # workers, input order kept, so the output is byte-identical whatever the number of workers.
     valid = [item.record for item, error in read if error is None]
-    processed = _process_all(valid, params, _workers(data, len(valid)))
+    processed = _process_all(valid, params, _workers(data, len(valid)), setup)
     valid_iter = iter(processed)
     scores: list = []  # the quality result of each record kept below, in order
 
@@ -185,10 +186,10 @@ def _process_chunk(records: list[dict]) -> list[tuple[dict, list[dict], Any]]:
     return [_process(r, *_worker) for r in records]
 
 
-def _process_all(records: list[dict], params: dict, workers: int) -> list[tuple[dict, list[dict], Any]]:
-    """_process for each record, in input order, on `workers` processes."""
+def _process_all(records: list[dict], params: dict, workers: int,
+                 setup: tuple[Redactor | None, QualityConfig]) -> list[tuple[dict, list[dict], Any]]:
+    """_process for each record, in input order: here with `setup`, or on `workers` processes."""
     if workers <= 1:
-        setup = _setup(params)
         return [_process(r, *setup) for r in records]
     import multiprocessing
 
