@@ -14,7 +14,6 @@ ready-made examples), and documents.chunks_in == kept + dropped + quarantined fo
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -55,7 +54,7 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
     redactions: list[dict] = []  # {id, field, type, start, end}: where PII was replaced, never the value
     per_file: dict[str, Counter] = {}
     families: dict[str, str] = {}
-    ids: dict[str, tuple[str, str]] = {}  # record id -> ("file:locator", content key) of the record that has it
+    ids: dict[str, tuple[str, dict]] = {}  # record id -> ("file:locator", record) of the first record with it
 
     sources = sources_from_config(data)  # ConfigError (naming the source) on a bad source entry
     read: list[tuple[Any, str | None]] = []  # (item, error) in input order
@@ -70,35 +69,34 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
     valid = [item.record for item, error in read if error is None]
     processed = _process_all(valid, params, _workers(data, len(valid)), setup)
     valid_iter = iter(processed)
-    scores: list = []  # the quality result of each record kept below, in order
+    scores: list = []  # the quality result of each record kept below, in order (for clean_records)
 
     for item, error in read:
         counts = per_file[item.source]
         record, entries, quality = next(valid_iter) if error is None else (None, [], None)
-        if record is not None:
-            key = _content_key(record)
-            if record["id"] in ids:
-                where, first_key = ids[record["id"]]
-                if key == first_key:  # the same record exported twice
-                    counts["dropped"] += 1
-                    dropped.append({"id": record["id"], "kind": record["kind"], "source": item.source,
-                                    "locator": item.locator, "reason": "exact_duplicate",
-                                    "duplicate_of": record["id"], "jaccard": 1.0})
-                    continue
-                error = f"duplicate_id: id {record['id']!r} is already used by {where}"
+        if record is not None and record["id"] in ids:
+            where, first = ids[record["id"]]
+            if _content_key(record) == _content_key(first):  # the same record exported twice
+                counts["dropped"] += 1
+                dropped.append({"id": record["id"], "kind": record["kind"], "source": item.source,
+                                "locator": item.locator, "reason": "exact_duplicate",
+                                "duplicate_of": record["id"], "jaccard": 1.0})
+                continue
+            error = f"duplicate_id: id {record['id']!r} is already used by {where}"
         if error is not None:
             counts["quarantined"] += 1
             raw = redactor.redact(item.raw_excerpt)[0] if redactor else item.raw_excerpt
             quarantined.append({"source": item.source, "locator": item.locator, "reason": error, "raw": raw[:2000]})
             log.debug("quarantined %s:%s: %s", item.source, item.locator, error.split(":")[0])
             continue
-        ids[record["id"]] = (f"{item.source}:{item.locator}", key)
+        ids[record["id"]] = (f"{item.source}:{item.locator}", record)
         counts["kept"] += 1
         records.append(record)
         redactions += entries
         scores.append(quality)
 
-    # Quality scoring (boilerplate stripped first), then exact and near-duplicate removal.
+    # Apply the quality scores (low-quality records dropped, boilerplate-stripped text kept), then
+    # remove exact and near duplicates.
     records, cleaned_out, clean_report = clean_records(records, params, scores)
     for entry in cleaned_out:
         per_file[entry["source"]]["kept"] -= 1
@@ -201,6 +199,8 @@ def _process_all(records: list[dict], params: dict, workers: int,
 
 
 def _content_key(record: dict) -> str:
+    """Normalized content of a record (case, punctuation and spacing ignored), to tell a record exported
+    twice under one id from two different records sharing an id."""
     kind = record["kind"]
     if kind == "ticket":
         text = f"{record['customer_message']} || {record['agent_reply']}"
@@ -213,7 +213,7 @@ def _content_key(record: dict) -> str:
     else:
         text = record["text"]
     norm = " ".join(re.sub(r"[^\w\s<>]", " ", text.lower()).split())
-    return hashlib.sha256(f"{kind}|{norm}".encode() if kind != "ticket" else norm.encode()).hexdigest()
+    return f"{kind}|{norm}"
 
 
 def _report(per_file, families, quarantined, dropped, redactions, kept, kb, clean_report, warnings) -> dict:
