@@ -59,21 +59,28 @@ def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE) -> tuple[
     return run, skipped
 
 
+def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int):
+    """lm-eval's HF model for the base, base + PEFT adapter, or a fully fine-tuned model folder."""
+    from lm_eval.models.huggingface import HFLM
+
+    hw = hardware.detect()
+    full_model = adapter_dir is not None and (adapter_dir / "config.json").exists() \
+        and not (adapter_dir / "adapter_config.json").exists()
+    return HFLM(pretrained=str(adapter_dir if full_model else base_dir),
+                peft=str(adapter_dir) if adapter_dir is not None and not full_model else None,
+                dtype=hw.precision.replace("fp", "float").replace("bf16", "bfloat16"),
+                device=hw.device, batch_size=batch_size)
+
+
 def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dict[str, Any],
                 tasks: dict[str, dict], task_dir: Path = TASK_DIR) -> tuple[dict, list[dict], dict[str, float]]:
     """Run every task on one model: ({task: {metric: value, metric_stderr: ..., n}}, per-item samples,
     {task: wall seconds})."""
     import lm_eval
-    from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
 
-    ev, seed, hw = params["eval"], int(params["seed"]), hardware.detect()
-    full_model = adapter_dir is not None and (adapter_dir / "config.json").exists() \
-        and not (adapter_dir / "adapter_config.json").exists()
-    lm = HFLM(pretrained=str(adapter_dir if full_model else base_dir),
-              peft=str(adapter_dir) if adapter_dir is not None and not full_model else None,
-              dtype=hw.precision.replace("fp", "float").replace("bf16", "bfloat16"),
-              device=hw.device, batch_size=int(ev["batch_size"]))
+    ev, seed = params["eval"], int(params["seed"])
+    lm = load_lm(base_dir, adapter_dir, int(ev["batch_size"]))
     task_manager = TaskManager(include_path=str(task_dir))
     scores, samples, seconds = {}, [], {}
     for task, settings in tasks.items():
@@ -187,13 +194,10 @@ def general_ability(params: dict[str, Any], models: dict[str, tuple[Path, Path |
         return {"skipped": f"general ability ({cfg['task']}) not run: {'no GPU' if hw.device != 'cuda' else 'disabled'};"
                            f" `eval.general.enabled=true` forces it (needs the dataset from the hub)"}
     import lm_eval
-    from lm_eval.models.huggingface import HFLM
 
     result: dict[str, Any] = {"task": cfg["task"], "limit": cfg["limit"]}
     for name, (base_dir, adapter_dir) in models.items():
-        lm = HFLM(pretrained=str(base_dir), peft=str(adapter_dir) if adapter_dir else None, device=hw.device,
-                  dtype=hw.precision.replace("fp", "float").replace("bf16", "bfloat16"),
-                  batch_size=int(params["eval"]["batch_size"]))
+        lm = load_lm(base_dir, adapter_dir, int(params["eval"]["batch_size"]))
         out = lm_eval.simple_evaluate(model=lm, tasks=[cfg["task"]], limit=cfg["limit"], random_seed=int(params["seed"]),
                                       numpy_random_seed=int(params["seed"]), torch_random_seed=int(params["seed"]))
         result[name] = out["results"][cfg["task"]][f"{cfg['metric']},none"]
