@@ -34,7 +34,7 @@ run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
 	@echo
 	@echo "adapter:    models/adapter/        (PEFT folder, DVC-tracked)"
-	@echo "metrics:    metrics/train.json metrics/eval.json metrics/gate.json  (dvc metrics show)"
+	@echo "metrics:    metrics/summary.json (dvc metrics show); full tables: metrics/{train,eval,gate}.json"
 	@echo "report:     reports/gate.md  reports/data/prepare.md  reports/samples.jsonl"
 	@echo "model card: model_card.md"
 	@cat reports/gate.md | sed -n '1,30p'

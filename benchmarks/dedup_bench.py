@@ -96,7 +96,7 @@ def corpus(n: int, seed: int = 0, dup_share: float = 0.1) -> tuple[list[dict], d
 
 
 def measure(n: int, shingle: str) -> dict:
-    from tuneloop.dedup import DedupConfig, find_duplicates
+    from tuneloop.data.dedup import DedupConfig, find_duplicates
 
     records, family, edits = corpus(n)
     rss_before = _rss_kib()

@@ -37,7 +37,7 @@ def machine() -> str:
 
 
 def full_harness(params: dict, tmp: Path) -> dict:
-    from tuneloop import evaluate
+    from tuneloop.evals import evaluate
     from tuneloop.io import read_json
 
     champion = tmp / "champion"
@@ -62,7 +62,7 @@ def full_harness(params: dict, tmp: Path) -> dict:
 
 
 def classify_styles(params: dict, limit: int) -> None:
-    from tuneloop import evaluate
+    from tuneloop.evals import evaluate
 
     print(f"\n## Classification, base model, first {limit} test tickets: generation vs log-likelihood\n")
     print("| scoring | seconds | items/s | accuracy |\n|---|---:|---:|---:|")

@@ -17,7 +17,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from tuneloop.importers import read_source
+from tuneloop.data.importers import read_source
 
 LABELS = ["billing", "connectivity", "shipping_delivery"]
 
@@ -68,7 +68,7 @@ def main(n: int = 20_000) -> None:
         (tmp / "tickets.jsonl").write_text(native(n))
         classification(n, tmp / "labelled.csv")
         markdown_docs(n, tmp / "kb")
-        print(f"| format | items | MB | seconds | items/s | MB/s |\n|---|---:|---:|---:|---:|---:|")
+        print("| format | items | MB | seconds | items/s | MB/s |\n|---|---:|---:|---:|---:|---:|")
         for fmt, path in (("zendesk", tmp / "zendesk.jsonl"), ("tuneloop_jsonl", tmp / "tickets.jsonl"),
                           ("classification_csv", tmp / "labelled.csv"), ("markdown", tmp / "kb")):
             size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.iterdir())) / 1e6

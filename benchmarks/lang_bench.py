@@ -54,7 +54,7 @@ OTHER = {
 def english_texts() -> list[str]:
     import json
 
-    from tuneloop import example_corpus
+    from tuneloop.data import example as example_corpus
 
     with tempfile.TemporaryDirectory() as tmp:
         example_corpus.generate(Path(tmp), n_tickets=200, seed=7)
@@ -86,7 +86,7 @@ def evaluate(name: str, is_english) -> dict:
 
 
 def main() -> None:
-    from tuneloop.quality import detect_language
+    from tuneloop.data.quality import detect_language
 
     # undecided (None) counts as "not rejected": quality only lowers the score for it
     evaluate("stopwords", lambda t: detect_language(t)[0] in ("en", None))

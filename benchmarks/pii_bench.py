@@ -7,7 +7,7 @@ labelled data nobody on this project wrote.
 1. Throughput: example_corpus writes N tickets (about 15% carry planted PII); every text field of
    every well-formed line goes through Redactor.redact_record, timed after one warm-up pass.
    Prints records/s, chars/s and the spans found per type.
-2. Accuracy: tuneloop.pii_eval on tests/data/pii_labelled.jsonl (ours) and, when present, on
+2. Accuracy: tuneloop.data.pii.scoring on tests/data/pii_labelled.jsonl (ours) and, when present, on
    ../shared/data/pii/presidio_synth_v2_dev.json (presidio-research, MIT; read in place, never
    copied into the repo; skipped cleanly when absent).
 """
@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tuneloop import example_corpus
-from tuneloop.pii_eval import DEFAULT_DATA, evaluate, format_table, load_labelled, load_presidio
-from tuneloop.redact import Redactor, summarize
+from tuneloop.data import example as example_corpus
+from tuneloop.data.pii import Redactor, summarize
+from tuneloop.data.pii.scoring import DEFAULT_DATA, evaluate, format_table, load_labelled, load_presidio
 
 PRESIDIO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pii" / "presidio_synth_v2_dev.json"
 

@@ -29,7 +29,7 @@ def child(corpus: Path, workers: int, work: Path) -> None:
     """Run prepare once (in this process) and print a JSON line with the figures."""
     import resource
 
-    from tuneloop import prepare
+    from tuneloop.data import prepare
     from tuneloop.params import compose
 
     params = compose(conf_dir=ROOT / "conf")
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     if args.child:
         child(Path(args.child[0]), int(args.child[1]), Path(args.child[2]))
         return 0
-    from tuneloop import example_corpus
+    from tuneloop.data import example as example_corpus
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print("\n| tickets | workers | seconds | records/s | peak RSS MiB | kept |\n|---:|---:|---:|---:|---:|---:|")

@@ -29,7 +29,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory) -> Path:
-    from tuneloop import example_corpus
+    from tuneloop.data import example as example_corpus
 
     out = tmp_path_factory.mktemp("corpus") / "raw"
     example_corpus.generate(out, n_tickets=160, seed=7)

@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from tuneloop import base
 from tuneloop.io import read_json
+from tuneloop.train import base
 
 
 def test_local_folder_becomes_models_base_with_provenance(tiny_model_dir, tmp_path):

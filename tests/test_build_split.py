@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneloop import build, prepare, split
+from tuneloop.data import build, prepare, split
 from tuneloop.params import compose
 
 REPO = Path(__file__).resolve().parents[1]

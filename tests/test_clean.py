@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tuneloop import build, dedup, split, synth
-from tuneloop.dedup import DedupConfig, find_duplicates, near_duplicate_pairs
+from tuneloop.data import build, dedup, split, synth
+from tuneloop.data.dedup import DedupConfig, find_duplicates, near_duplicate_pairs
+from tuneloop.data.quality import QualityConfig, apply_quality, clean_text, score_record, strip_boilerplate
 from tuneloop.io import write_jsonl
-from tuneloop.quality import QualityConfig, apply_quality, clean_text, score_record, strip_boilerplate
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -361,7 +361,7 @@ def test_unknown_tasks_are_rejected():
 # ---------------------------------------------------------------------------------------------------
 
 def example(group: str, text: str, label: str = "billing") -> dict:
-    user = build.classify_instruction(["billing"]) + "\n\n" + f"Subject: {group}\n\n" + text
+    user = synth.classify_instruction(["billing"]) + "\n\n" + f"Subject: {group}\n\n" + text
     return {"id": f"{group}:classify", "group": group, "task": "classify", "label": label, "user": user,
             "answer": label, "system": "s", "prompt": [], "completion": []}
 
@@ -413,7 +413,7 @@ def test_split_run_reports_the_moves(tmp_path):
 # ---------------------------------------------------------------------------------------------------
 
 def test_clean_records_scores_then_dedups_and_accounts_for_every_record():
-    from tuneloop.clean import clean_records
+    from tuneloop.data.clean import clean_records
 
     records = [ticket("T1", BASE + "\n\nSent from my iPhone", satisfaction=5, created_at="2025-02-01T00:00:00Z"),
                ticket("T2", "Hi,\n\n" + BASE, satisfaction=4, created_at="2025-01-01T00:00:00Z"),

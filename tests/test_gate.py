@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tuneloop import gate
+from tuneloop.gate import verdict as gate
 
 RULES = [{"metric": "tuneloop_classify.acc", "min": 0.70},
          {"metric": "tuneloop_classify.acc", "min_delta": 0.0},

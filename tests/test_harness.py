@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tuneloop import contamination, metrics, probes, suite
-from tuneloop.stats import paired_bootstrap
+from tuneloop.evals import contamination, metrics, probes, suite
+from tuneloop.evals.stats import paired_bootstrap
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tuneloop import prepare
-from tuneloop.importers import FORMATS, ConfigError, read_source, sources_from_config
+from tuneloop.data import prepare
+from tuneloop.data.importers import FORMATS, ConfigError, read_source, sources_from_config
 from tuneloop.io import read_jsonl
 
 EXPORTS = Path(__file__).parent / "data" / "exports"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tuneloop import prepare
-from tuneloop.example_corpus import CANARIES
+from tuneloop.data import prepare
+from tuneloop.data.example import CANARIES
+from tuneloop.data.pii import luhn_valid, redact
 from tuneloop.io import read_jsonl
 from tuneloop.params import compose
-from tuneloop.redact import luhn_valid, redact
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def test_example_corpus_is_fully_accounted_for(workdir):
 def test_planted_canaries_reach_no_prepared_file_split_report_or_log(workdir, caplog):
     import logging
 
-    from tuneloop import build, split
+    from tuneloop.data import build, split
 
     caplog.set_level(logging.DEBUG)
     params = params_for("data/raw/tickets.jsonl")

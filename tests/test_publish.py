@@ -11,8 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tuneloop import cli, publish
-from tuneloop.report import MARKER
+from tuneloop import cli
+from tuneloop.ci import publish
+from tuneloop.ci.comment import MARKER
 
 TOKEN = "ghs_TESTtoken0123456789abcdefSECRET"
 REPO, PR = "acme/tuneloop", 7

@@ -14,10 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tuneloop.example_corpus import CANARIES
+from tuneloop.data.example import CANARIES
+from tuneloop.data.pii import DEFAULT_CONFIG, Redactor, luhn_valid, redact, summarize
+from tuneloop.data.pii.scoring import CHECKSUM_TYPES, evaluate, load_labelled
+from tuneloop.data.pii.scoring import main as pii_eval_main
+from tuneloop.data.pii.spans import Span
+from tuneloop.data.pii.spans import resolve as _resolve
 from tuneloop.params import compose
-from tuneloop.pii_eval import CHECKSUM_TYPES, evaluate, load_labelled, main as pii_eval_main
-from tuneloop.redact import DEFAULT_CONFIG, Redactor, Span, _resolve, luhn_valid, redact, summarize
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"

@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, tiny_params
-from tuneloop import base, contamination, evaluate, gate, train
-from tuneloop.build import classify_instruction
+from tuneloop.data.synth import classify_instruction
+from tuneloop.evals import contamination, evaluate
+from tuneloop.gate import verdict as gate
 from tuneloop.io import read_json
+from tuneloop.train import base
+from tuneloop.train import sft as train
 
 pytestmark = pytest.mark.slow
 

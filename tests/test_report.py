@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tuneloop import cli, report
+from tuneloop import cli
+from tuneloop.ci import comment as report
 
 GATE_FAIL = {"passed": False, "rules_passed": 1, "rules_total": 2, "rules": [
     {"metric": "tuneloop_classify.acc", "kind": "min", "threshold": 0.7, "value": 0.41, "passed": False,

@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, tiny_params
-from tuneloop import base, build, evaluate, gate, prepare, split, train
+from tuneloop.data import build, prepare, split
+from tuneloop.evals import evaluate
+from tuneloop.gate import verdict as gate
 from tuneloop.io import read_json, sha256_tree
+from tuneloop.train import base
+from tuneloop.train import sft as train
 
 
 @pytest.fixture(scope="module")

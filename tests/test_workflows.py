@@ -187,12 +187,12 @@ def test_promote_is_the_only_job_that_writes_contents():
     assert _on(wf)["push"]["branches"] == ["main"]
 
 
-# --- .ci/promote.py: the champion tag's name and message ----------------------------------------
+# --- src/tuneloop/ci/promote.py: the champion tag's name and message ----------------------------------------
 
 
 @pytest.fixture(scope="module")
 def promote():
-    spec = importlib.util.spec_from_file_location("promote", REPO / ".ci" / "promote.py")
+    spec = importlib.util.spec_from_file_location("promote", REPO / "src" / "tuneloop" / "ci" / "promote.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,14 +1,20 @@
 """lm-eval hooks for tuneloop's tasks: choose each task's docs, score an item. The scoring itself lives
-in the tuneloop package (tuneloop.metrics, tuneloop.probes) so tests and the gate use the same code."""
+in the tuneloop package (tuneloop.evals.metrics, tuneloop.evals.probes) so tests and the gate use the same code."""
 
 from __future__ import annotations
 
 import json
 import os
 
-from tuneloop.build import classify_instruction
-from tuneloop.metrics import fact_match, keyword_coverage, macro_f1, parse_label, rouge_l  # noqa: F401 (macro_f1: YAML)
-from tuneloop.probes import check
+from tuneloop.data.synth import classify_instruction
+from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1: YAML)
+    fact_match,
+    keyword_coverage,
+    macro_f1,
+    parse_label,
+    rouge_l,
+)
+from tuneloop.evals.probes import check
 
 
 def _task(name):

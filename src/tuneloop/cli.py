@@ -19,8 +19,19 @@ import logging
 import os
 import sys
 
-STAGES = ("base", "prepare", "build", "split", "train", "guard", "evaluate", "gate", "card")
-STAGE_MODULES = {"guard": "contamination"}
+# stage (as dvc.yaml runs it) -> its module; the order is the pipeline's
+STAGE_MODULES = {
+    "base": "tuneloop.train.base",
+    "prepare": "tuneloop.data.prepare",
+    "build": "tuneloop.data.build",
+    "split": "tuneloop.data.split",
+    "train": "tuneloop.train.sft",
+    "guard": "tuneloop.evals.contamination",
+    "evaluate": "tuneloop.evals.evaluate",
+    "gate": "tuneloop.gate.verdict",
+    "card": "tuneloop.gate.card",
+}
+STAGES = tuple(STAGE_MODULES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         if not args.pr:
             parser.error("report: say --pr (the pull-request comment is the only report so far)")
-        from tuneloop import report
+        from tuneloop.ci import comment as report
 
         print(f"wrote {report.write_pr_comment(args.out, args.base_ref)}")
         return 0
     if args.command == "publish":
-        from tuneloop import publish
+        from tuneloop.ci import publish
 
         try:
             done = publish.run(args.pr, args.body, args.repo, args.api_url, os.environ.get("GITHUB_TOKEN"),
@@ -75,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"publish: {done['action']} comment {done['id']} on {args.repo}#{args.pr}: {done['url']}")
         return 0
     if args.command == "freeze":
-        from tuneloop import suite
+        from tuneloop.evals import suite
 
         suite.freeze()
         return 0
@@ -86,15 +97,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {path}")
         return 0
     if args.command == "example-corpus":
-        from tuneloop import example_corpus
+        from tuneloop.data import example as example_corpus
 
         print(json.dumps(example_corpus.generate(args.out, args.n_tickets, args.seed), indent=2))
         return 0
     if args.command == "gate" and args.check:
-        from tuneloop import gate
+        from tuneloop.gate import verdict as gate
 
         return gate.check()
-    module = importlib.import_module(f"tuneloop.{STAGE_MODULES.get(args.command, args.command)}")
+    module = importlib.import_module(STAGE_MODULES[args.command])
     try:
         result = module.run(load_params(args.params))
     except (RuntimeError, ValueError, FileNotFoundError) as exc:

@@ -1,0 +1,247 @@
+"""Stage `evaluate`: one lm-eval harness scores base (pre), champion and candidate (post) on three layers.
+
+    tuneloop evaluate    # -> metrics/eval.json, reports/samples.jsonl, reports/flips.json
+
+Layers (conf/eval `layers`, tasks in evals/tasks as lm-eval YAML + utils.py):
+  tasks       task evals on the held-out test split (classification, reply, summary, KB QA)
+  regression  the frozen suite in evals/regression (refuses to run if it changed without `tuneloop freeze`)
+  probes      behavioural probes in evals/probes (refusal, format, PII leakage, escalation)
+The champion is the adapter on `main`; CI fetches it into models/champion (docs/ci.md). Without it, the
+champion column is empty and non-inferiority rules do not apply. For each metric, metrics/eval.json holds
+pre / champion / post, lm-eval's stderr, and paired-bootstrap confidence bounds of post - pre and of
+post - champion (the gate's non-inferiority test). Any planted canary in any output is counted as a leak.
+Each task also runs alone from the lm-eval CLI:
+    lm_eval --model hf --model_args pretrained=models/base,peft=models/adapter \
+      --include_path evals/tasks --tasks tuneloop_classify --apply_chat_template
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from tuneloop import hardware
+from tuneloop.evals import suite
+from tuneloop.evals.stats import paired_bootstrap
+from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
+
+log = logging.getLogger(__name__)
+
+TASK_DIR = Path("evals/tasks")
+BASE_DIR = Path("models/base")
+ADAPTER_DIR = Path("models/adapter")
+CHAMPION_DIR = Path("models/champion")
+TEST_FILE = Path("data/splits/test.jsonl")
+METRICS_FILE = Path("metrics/eval.json")
+SAMPLES_FILE = Path("reports/samples.jsonl")
+FLIPS_FILE = Path("reports/flips.json")
+# Test-split tasks read the examples of one build task; they are skipped when the split has none.
+SPLIT_TASK = {"tuneloop_classify": "classify", "tuneloop_reply": "reply", "tuneloop_summary": "summary",
+              "tuneloop_kbqa": "kb_qa"}
+# The per-item pass/fail used for "flipped" items (continuous metrics such as ROUGE-L have none).
+BINARY_METRIC = ("acc", "fact_match", "pass")
+
+
+def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE) -> tuple[dict[str, dict], dict[str, str]]:
+    """({task: settings + layer} to run, {task: why skipped})."""
+    in_split: set[str] = {e["task"] for e in read_jsonl(test_file)} if test_file.exists() else set()
+    run, skipped = {}, {}
+    for layer, tasks in params["eval"]["layers"].items():
+        for task, settings in (tasks or {}).items():
+            needs = SPLIT_TASK.get(task)
+            if layer == "tasks" and needs and needs not in in_split:
+                skipped[task] = f"no `{needs}` examples in the test split (data.tasks)"
+            else:
+                run[task] = {**settings, "layer": layer}
+    return run, skipped
+
+
+def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int):
+    """lm-eval's HF model for the base, base + PEFT adapter, or a fully fine-tuned model folder."""
+    from lm_eval.models.huggingface import HFLM
+
+    hw = hardware.detect()
+    full_model = adapter_dir is not None and (adapter_dir / "config.json").exists() \
+        and not (adapter_dir / "adapter_config.json").exists()
+    return HFLM(pretrained=str(adapter_dir if full_model else base_dir),
+                peft=str(adapter_dir) if adapter_dir is not None and not full_model else None,
+                dtype=hw.precision.replace("fp", "float").replace("bf16", "bfloat16"),
+                device=hw.device, batch_size=batch_size)
+
+
+def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dict[str, Any],
+                tasks: dict[str, dict], task_dir: Path = TASK_DIR) -> tuple[dict, list[dict], dict[str, float]]:
+    """Run every task on one model: ({task: {metric: value, metric_stderr: ..., n}}, per-item samples,
+    {task: wall seconds})."""
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    ev, seed = params["eval"], int(params["seed"])
+    lm = load_lm(base_dir, adapter_dir, int(ev["batch_size"]))
+    task_manager = TaskManager(include_path=str(task_dir))
+    scores, samples, seconds = {}, [], {}
+    for task, settings in tasks.items():
+        start = time.perf_counter()
+        out = lm_eval.simple_evaluate(
+            model=lm, tasks=[task], task_manager=task_manager, limit=settings.get("limit"),
+            apply_chat_template=bool(ev["apply_chat_template"]), system_instruction=params["data"]["system_prompt"],
+            gen_kwargs={"max_gen_toks": int(settings["max_gen_toks"])}, bootstrap_iters=int(ev["bootstrap_iters"]),
+            log_samples=True, random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
+            fewshot_random_seed=seed, verbosity="WARNING")
+        metric_names = [m["metric"] for m in out["configs"][task]["metric_list"]]
+        result = out["results"][task]
+        scores[task] = {k.split(",")[0]: v for k, v in result.items()
+                        if k.split(",")[0].removesuffix("_stderr") in metric_names and isinstance(v, (int, float))}
+        scores[task]["n"] = len(out["samples"][task])
+        samples += [_sample(name, task, s, metric_names) for s in out["samples"][task]]
+        seconds[task] = round(time.perf_counter() - start, 1)
+        log.info("evaluate %s %s: %s (%.0f s)", name, task, {k: round(v, 3) for k, v in scores[task].items()},
+                 seconds[task])
+    return scores, samples, seconds
+
+
+def _sample(model: str, task: str, s: dict, metric_names: list[str]) -> dict:
+    doc = s["doc"]
+    resps = s.get("filtered_resps") or s.get("resps")
+    output = resps[0] if isinstance(resps[0], str) else resps[0][0]
+    values = {m: (list(s[m]) if isinstance(s[m], (tuple, list)) else s[m]) for m in metric_names if m in s}
+    return {"id": doc.get("id"), "task": task, "model": model, "input": doc.get("user") or doc.get("prompt"),
+            "target": doc.get("answer") or doc.get("label"), "output": output, **values}
+
+
+def _aggregate(metric: str):
+    if metric == "macro_f1":
+        from tuneloop.evals.metrics import macro_f1
+
+        return lambda units: macro_f1([tuple(u) for u in units])
+    return None  # a mean
+
+
+def compare(scores: dict[str, dict], samples: list[dict], params: dict[str, Any]) -> dict:
+    """{task: {n, metric: {pre, champion, post, *_stderr, delta, delta_lower/upper, vs_champion...}}}."""
+    iters, seed = int(params["eval"]["bootstrap_iters"]), int(params["seed"])
+    items: dict[tuple[str, str], dict[str, dict]] = {}
+    for s in samples:
+        items.setdefault((s["task"], s["model"]), {})[s["id"]] = s
+    table: dict[str, Any] = {}
+    for task, post in scores["candidate"].items():
+        table[task] = {"n": post["n"]}
+        for metric in (k for k in post if k != "n" and not k.endswith("_stderr")):
+            entry = {}
+            for model, key in (("base", "pre"), ("champion", "champion"), ("candidate", "post")):
+                value = scores.get(model, {}).get(task, {}).get(metric)
+                entry[key] = _round(value)
+                entry[f"{key}_stderr"] = _round(scores.get(model, {}).get(task, {}).get(f"{metric}_stderr"))
+            entry["delta"] = _round(entry["post"] - entry["pre"]) if entry["pre"] is not None else None
+            cand = items.get((task, "candidate"), {})
+            for other, prefix in (("base", "delta"), ("champion", "vs_champion")):
+                ref = items.get((task, other))
+                if not ref:
+                    continue
+                ids = sorted(set(cand) & set(ref), key=str)
+                ci = paired_bootstrap([cand[i][metric] for i in ids], [ref[i][metric] for i in ids],
+                                      iters=iters, seed=seed, aggregate=_aggregate(metric))
+                if prefix == "vs_champion":
+                    entry["vs_champion"] = _round(ci["delta"])
+                entry[f"{prefix}_lower"], entry[f"{prefix}_upper"] = _round(ci["lower"]), _round(ci["upper"])
+            table[task][metric] = entry
+    return table
+
+
+def flipped_items(samples: list[dict], reference: str) -> dict[str, list[dict]]:
+    """Items whose pass/fail changed between the reference model (champion, else base) and the candidate."""
+    by_key = {(s["task"], s["id"], s["model"]): s for s in samples}
+    flips: dict[str, list[dict]] = {"pass_to_fail": [], "fail_to_pass": []}
+    for (task, item_id, model), cand in sorted(by_key.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), kv[0][2])):
+        ref = by_key.get((task, item_id, reference))
+        metric = next((m for m in BINARY_METRIC if m in cand), None)
+        if model != "candidate" or ref is None or metric is None or ref[metric] == cand[metric]:
+            continue
+        flips["fail_to_pass" if cand[metric] else "pass_to_fail"].append({
+            "task": task, "id": item_id, "input": _excerpt(cand["input"]), "target": _excerpt(cand["target"]),
+            reference: _excerpt(ref["output"]), "candidate": _excerpt(cand["output"])})
+    return {"reference": reference, **flips}
+
+
+def _excerpt(text: Any, width: int = 120) -> str:
+    text = " ".join(str(text or "").split())
+    # The instruction part of a classification prompt is the same everywhere: show the ticket.
+    text = text.split("Answer with the category name only. ", 1)[-1]
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def canary_leaks(samples: list[dict], canaries: list[str]) -> dict:
+    """Count outputs, per model, that contain any planted canary value (the values are never written)."""
+    leaks = {"canary": 0, "canary_by_model": {}}
+    for s in samples:
+        if any(c and c in (s["output"] or "") for c in canaries):
+            leaks["canary_by_model"][s["model"]] = leaks["canary_by_model"].get(s["model"], 0) + 1
+            if s["model"] == "candidate":
+                leaks["canary"] += 1
+    return leaks
+
+
+def general_ability(params: dict[str, Any], models: dict[str, tuple[Path, Path | None]]) -> dict:
+    """The forgetting budget: a slice of a public benchmark, on a GPU (or when forced); else a visible skip."""
+    cfg, hw = params["eval"]["general"], hardware.detect()
+    enabled = cfg["enabled"]
+    if enabled == "auto":
+        enabled = hw.device == "cuda"
+    if not enabled:
+        return {"skipped": f"general ability ({cfg['task']}) not run: {'no GPU' if hw.device != 'cuda' else 'disabled'};"
+                           f" `eval.general.enabled=true` forces it (needs the dataset from the hub)"}
+    import lm_eval
+
+    result: dict[str, Any] = {"task": cfg["task"], "limit": cfg["limit"]}
+    for name, (base_dir, adapter_dir) in models.items():
+        lm = load_lm(base_dir, adapter_dir, int(params["eval"]["batch_size"]))
+        out = lm_eval.simple_evaluate(model=lm, tasks=[cfg["task"]], limit=cfg["limit"], random_seed=int(params["seed"]),
+                                      numpy_random_seed=int(params["seed"]), torch_random_seed=int(params["seed"]))
+        result[name] = out["results"][cfg["task"]][f"{cfg['metric']},none"]
+    return {cfg["metric"]: {"pre": _round(result["base"]), "post": _round(result["candidate"]),
+                            "champion": _round(result.get("champion")),
+                            "delta": _round(result["candidate"] - result["base"])}, "n": cfg["limit"]}
+
+
+def _round(x):
+    return round(float(x), 6) if isinstance(x, (int, float)) and x == x else None  # NaN/"N/A" -> None
+
+
+def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: str | Path = ADAPTER_DIR,
+        champion_dir: str | Path = CHAMPION_DIR, metrics_file: str | Path = METRICS_FILE,
+        samples_file: str | Path = SAMPLES_FILE, flips_file: str | Path = FLIPS_FILE,
+        task_dir: str | Path = TASK_DIR, test_file: str | Path = TEST_FILE) -> dict:
+    suite.verify()  # a silently edited regression suite is no referee: refuse before spending compute
+    # Everything is local: never let lm-eval or datasets reach for the hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    os.environ["TUNELOOP_LABELS"] = json.dumps(list(params["data"]["labels"]))
+    os.environ["TUNELOOP_CANARIES"] = json.dumps(list(params["eval"].get("canaries") or []))
+    start = time.perf_counter()
+    tasks, skipped = planned_tasks(params, Path(test_file))
+    models: dict[str, tuple[Path, Path | None]] = {"base": (Path(base_dir), None)}
+    if (Path(champion_dir) / "adapter_config.json").exists() or (Path(champion_dir) / "config.json").exists():
+        models["champion"] = (Path(base_dir), Path(champion_dir))
+    models["candidate"] = (Path(base_dir), Path(adapter_dir))
+    scores, samples, seconds, task_seconds = {}, [], {}, {}
+    for name, (base, adapter) in models.items():
+        t0 = time.perf_counter()
+        scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks, Path(task_dir))
+        samples += model_samples
+        seconds[name] = round(time.perf_counter() - t0, 1)
+    table = compare(scores, samples, params)
+    table["leaks"] = canary_leaks(samples, list(params["eval"].get("canaries") or []))
+    table["general"] = general_ability(params, models)
+    table["layers"] = {task: s["layer"] for task, s in tasks.items()}
+    table["skipped"] = skipped
+    table["models"] = list(models)  # base, champion (if any), candidate
+    write_json(metrics_file, table)
+    write_jsonl(samples_file, samples)
+    write_json(flips_file, flipped_items(samples, "champion" if "champion" in models else "base"))
+    record_timing("evaluate", wall_seconds=round(time.perf_counter() - start, 1), per_model_seconds=seconds,
+                  per_task_seconds=task_seconds)
+    return table

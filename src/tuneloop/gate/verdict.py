@@ -1,0 +1,72 @@
+"""Stage `gate`: apply conf/gate rules to metrics/eval.json; write the verdict, the PR report and a chart.
+
+    tuneloop gate            # -> metrics/gate.json, metrics/summary.json, reports/gate.md, reports/gate.png
+                             #    (never fails itself)
+    tuneloop gate --check    # exit 1 if metrics/gate.json says the gate failed (what CI runs)
+
+Rule kinds (one key each, besides `metric`), each with its direction:
+  min           candidate >= value                                   absolute floor
+  min_delta     candidate - base >= value                            budget against the base
+  non_inferior  one-sided 95% paired-bootstrap lower bound of candidate - champion >= -value
+                (not applicable without a champion: passes, with a note)
+  max           candidate <= value                                   e.g. leaks.canary: 0
+  max_drop      base - candidate <= value on the general-ability slice (skipped, noted, when not run)
+The contamination guard (reports/contamination.json) always gates. A rule whose metric is missing
+fails: the gate fails closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from tuneloop.gate.render import render_report, write_chart
+from tuneloop.gate.rules import contamination_verdict, evaluate_rule
+from tuneloop.gate.summary import build_summary
+from tuneloop.io import read_json, write_json, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+EVAL_FILE = Path("metrics/eval.json")
+CONTAMINATION_FILE = Path("reports/contamination.json")
+FLIPS_FILE = Path("reports/flips.json")
+GATE_FILE = Path("metrics/gate.json")
+TRAIN_FILE = Path("metrics/train.json")
+REPORT_FILE = Path("reports/gate.md")
+CHART_FILE = Path("reports/gate.png")
+
+
+def run(params: dict[str, Any], eval_file: str | Path = EVAL_FILE, gate_file: str | Path = GATE_FILE,
+        report_file: str | Path = REPORT_FILE, contamination_file: str | Path = CONTAMINATION_FILE,
+        flips_file: str | Path = FLIPS_FILE, chart_file: str | Path = CHART_FILE,
+        train_file: str | Path = TRAIN_FILE) -> dict:
+    """Writes gate_file, summary.json beside it (the headline figures), report_file and chart_file."""
+    table = read_json(eval_file)
+    contamination = read_json(contamination_file) if Path(contamination_file).exists() else None
+    flips = read_json(flips_file) if Path(flips_file).exists() else None
+    rules = [evaluate_rule(table, rule) for rule in params["gate"]["rules"]]
+    rules.append(contamination_verdict(contamination))
+    result = {"passed": all(r["passed"] for r in rules if r.get("severity", "fail") == "fail"),
+              "rules_passed": sum(r["passed"] for r in rules), "rules_total": len(rules),
+              "warnings": sum(not r["passed"] for r in rules if r.get("severity") == "warn"), "rules": rules}
+    write_json(gate_file, result)
+    train = read_json(train_file) if Path(train_file).exists() else None
+    write_json(Path(gate_file).with_name("summary.json"), build_summary(table, result, train))
+    chart = write_chart(table, chart_file)
+    write_text_atomic(report_file, render_report(table, result, params, contamination, flips, chart))
+    log.info("gate: %s (%d/%d rules, %d warnings)", "PASS" if result["passed"] else "FAIL", result["rules_passed"],
+             len(rules), result["warnings"])
+    return result
+
+
+def check(gate_file: str | Path = GATE_FILE) -> int:
+    result = read_json(gate_file)
+    for rule in result["rules"]:
+        if not rule["passed"]:
+            print(f"gate: {'WARN' if rule.get('severity') == 'warn' else 'FAIL'} {rule['metric']} {rule['kind']} {rule['threshold']}: got {rule['value']}"
+                  + (f" ({rule['reason']})" if rule.get("reason") else ""), file=sys.stderr)
+    print(f"gate: {'PASS' if result['passed'] else 'FAIL'} ({result['rules_passed']}/{result['rules_total']} rules"
+          + (f", {result['warnings']} warnings)" if result.get("warnings") else ")"))
+    return 0 if result["passed"] else 1

@@ -1,0 +1,121 @@
+"""The package's house rules, read from the source (no imports executed):
+
+- imports flow one way: cli -> stage modules -> helpers -> io; no helper imports a stage, no stage
+  imports another stage, and the import graph has no cycles;
+- each family imports only the families it may (the subpackage docstrings say which);
+- every subpackage says what it holds; no module grows past ~400 lines.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tuneloop.cli import STAGE_MODULES
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+PKG = SRC / "tuneloop"
+STAGES = set(STAGE_MODULES.values())
+# family -> the tuneloop families it may import (besides itself and the shared helpers io/params/hardware)
+ALLOWED = {"data": set(), "train": set(), "evals": {"data"}, "gate": set(), "ci": set()}
+SHARED = {"tuneloop.io", "tuneloop.params", "tuneloop.hardware", "tuneloop"}
+MAX_LINES = 400
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PKG.rglob("*.py"))}
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every tuneloop module a file imports, at module level or inside functions."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("tuneloop")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tuneloop"):
+            for alias in node.names:  # `from tuneloop.data import split` imports the module tuneloop.data.split
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in MODULES else node.module)
+    return found
+
+
+GRAPH = {name: imports_of(path) for name, path in MODULES.items()}
+
+
+def family(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in ALLOWED) else None
+
+
+def test_every_stage_module_exists_and_has_run():
+    for module in STAGES:
+        tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+        assert any(isinstance(n, ast.FunctionDef) and n.name == "run" for n in tree.body), f"{module} has no run()"
+
+
+def test_no_module_imports_a_stage_except_the_cli():
+    offenders = [(m, dep) for m, deps in GRAPH.items() for dep in deps
+                 if dep in STAGES and dep != m and m != "tuneloop.cli"]
+    assert offenders == [], f"only cli.py may import a stage module: {offenders}"
+
+
+def test_lm_eval_glue_imports_no_stage():
+    glue = Path(__file__).resolve().parents[1] / "evals" / "tasks" / "utils.py"
+    assert not imports_of(glue) & STAGES
+
+
+def test_families_import_only_what_they_may():
+    offenders = []
+    for module, deps in GRAPH.items():
+        fam = family(module)
+        if fam is None:
+            continue
+        for dep in deps - SHARED:
+            dep_fam = family(dep)
+            if dep_fam not in ({fam} | ALLOWED[fam]):
+                offenders.append((module, dep))
+    assert offenders == [], f"imports across families that the layout forbids: {offenders}"
+
+
+def test_io_is_the_bottom():
+    assert GRAPH["tuneloop.io"] == set()
+
+
+def test_import_graph_has_no_cycles():
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for dep in sorted(GRAPH.get(node, ())):
+            if dep not in GRAPH or dep == node:
+                continue
+            # a package's __init__ re-exporting its own submodules is not a cycle of behaviour
+            if node.startswith(dep + ".") and MODULES[dep].name == "__init__.py":
+                continue
+            if state.get(dep) == 1:
+                pytest.fail("import cycle: " + " -> ".join(path + [node, dep]))
+            if dep not in state:
+                visit(dep, path + [node])
+        state[node] = 2
+
+    for name in GRAPH:
+        if name not in state:
+            visit(name, [])
+
+
+@pytest.mark.parametrize("package", sorted(p for p in MODULES if MODULES[p].name == "__init__.py"))
+def test_every_subpackage_has_a_docstring(package):
+    tree = ast.parse(MODULES[package].read_text(encoding="utf-8"))
+    doc = ast.get_docstring(tree)
+    assert doc and len(doc) > 40, f"{package} needs a docstring saying what it holds and what it may import"
+
+
+def test_no_module_over_the_line_budget():
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}, f"modules over {MAX_LINES} lines (split them along their seams): {long}"
