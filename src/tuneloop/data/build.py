@@ -34,6 +34,7 @@ KB_TASKS = ("kb_summarize", "kb_facts", "kb_rephrase", "kb_qa")
 
 def build_examples(records: list[dict], data: dict[str, Any]) -> list[dict]:
     labels, system = list(data["labels"]), data["system_prompt"]
+    max_listed = int(data.get("max_listed_labels", synth.MAX_LISTED_LABELS))
     unknown = [t for t in data["tasks"] if t not in TICKET_TASKS + KB_TASKS]
     if unknown:
         raise ValueError(f"data.tasks: unknown task {unknown[0]!r} (known: {', '.join(TICKET_TASKS + KB_TASKS)})")
@@ -43,7 +44,7 @@ def build_examples(records: list[dict], data: dict[str, Any]) -> list[dict]:
             if task == "classify":
                 if ticket.get("category") not in labels:
                     continue  # a ticket without a (known) category has nothing to classify
-                user = classify_instruction(labels) + "\n\n" + ticket_text(ticket)
+                user = classify_instruction(labels, max_listed) + "\n\n" + ticket_text(ticket)
                 answer, extra = ticket["category"], {"choices": labels, "gold": labels.index(ticket["category"])}
             elif task == "reply":
                 if not (ticket.get("agent_reply") or "").strip():

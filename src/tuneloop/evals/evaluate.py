@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware
+from tuneloop.data.synth import MAX_LISTED_LABELS
 from tuneloop.evals import suite
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
@@ -220,6 +221,7 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ["TUNELOOP_LABELS"] = json.dumps(list(params["data"]["labels"]))
+    os.environ["TUNELOOP_MAX_LISTED_LABELS"] = str(params["data"].get("max_listed_labels", MAX_LISTED_LABELS))
     os.environ["TUNELOOP_CANARIES"] = json.dumps(list(params["eval"].get("canaries") or []))
     start = time.perf_counter()
     tasks, skipped = planned_tasks(params, Path(test_file))
