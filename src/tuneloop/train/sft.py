@@ -16,6 +16,7 @@ import os
 import random
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,7 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
         "steps": trainer.state.global_step,
         "epochs": round(trainer.state.epoch or 0, 4),
         "train_examples": len(train_ds),
+        "train_examples_by_task": dict(sorted(Counter(r["task"] for r in train_rows).items())),
         "val_examples": len(val_ds),
         "truncated_examples": fit["prompt_cut"],   # prompt cut to fit max_length; completions are never cut
         "dropped_too_long": fit["dropped_completion_too_long"] + val_fit["dropped_completion_too_long"],
