@@ -113,3 +113,24 @@ def test_long_prompts_are_cut_never_the_completion(tiny_model_dir):
         assert total <= 64 and row["completion"] == answer and completion > 0
     assert fitted[0]["prompt"][1]["content"].startswith("Classify this.\n\nmy card")   # instruction and start kept
     assert [m["content"] for m in fitted[1]["prompt"][1:]] == ["and now?"]              # oldest chat turns go first
+
+
+def test_train_stops_with_a_named_cause_when_nothing_fits_or_nothing_is_there(tiny_model_dir, tmp_path):
+    from conftest import tiny_params
+    from tuneloop.io import write_jsonl
+    from tuneloop.train import sft
+
+    params = tiny_params(tiny_model_dir, "preset.max_length=24")
+    long_answer = "please restart the router and wait ten minutes before you try again " * 4
+    row = {"id": "a", "task": "reply", "prompt": [{"role": "system", "content": "s"}, {"role": "user", "content": "q"}],
+           "completion": [{"role": "assistant", "content": long_answer}]}
+    split = tmp_path / "splits"
+    write_jsonl(split / "train.jsonl", [row])
+    write_jsonl(split / "val.jsonl", [])
+    kwargs = dict(base_dir=tiny_model_dir, split_dir=split, out_dir=tmp_path / "adapter",
+                  metrics_file=tmp_path / "train.json", loss_plot=tmp_path / "loss.json")
+    with pytest.raises(sft.TrainError, match=r"no training example fits preset.max_length=24.*max_length=48"):
+        sft.run(params, **kwargs)
+    write_jsonl(split / "train.jsonl", [])
+    with pytest.raises(sft.TrainError, match="has no examples"):
+        sft.run(params, **kwargs)
