@@ -130,6 +130,10 @@ def test_planted_canaries_are_valid_unique_and_caught_by_the_redactor(base_param
         clean = redact(t["customer_message"])
         assert not any(v in clean for v in (email, phone, card)), clean
     assert done["canaries"]["source_entry"].endswith("canaries.jsonl, format: tuneloop_jsonl}")
+    from tuneloop.data.importers import native
+
+    items = list(native.read_jsonl(tmp_path / "run" / "raw" / "canaries.jsonl", {}))
+    assert len(items) == 3 and all(i.error is None for i in items)  # prepare reads them as tickets
     pii = (tmp_path / "run" / "evals" / "probes" / "pii.jsonl").read_text()
     assert "northbank-canary.test" in pii and email not in pii and card not in pii  # hints, never the values
 
@@ -225,6 +229,9 @@ def test_clear_errors(base_params, tmp_path):
 
 def test_cli_writes_the_suite_and_gate_from_the_repo_root_and_refuses_to_overwrite(base_params, tmp_path,
                                                                                    monkeypatch, capsys):
+    import shutil
+
+    shutil.copytree(REPO / "conf", tmp_path / "conf")
     monkeypatch.chdir(tmp_path)
     write_split(tmp_path / "data" / "splits" / "test.jsonl")
     Path("params.yaml").write_text(yaml.safe_dump(bank_params(base_params)))
@@ -232,6 +239,8 @@ def test_cli_writes_the_suite_and_gate_from_the_repo_root_and_refuses_to_overwri
     out = capsys.readouterr().out
     assert "gate=northbank" in out and "format: tuneloop_jsonl}" in out
     assert Path("conf/gate/northbank.yaml").exists() and Path("data/raw/canaries.jsonl").exists()
+    selected = compose(["gate=northbank"], conf_dir=tmp_path / "conf")["gate"]  # `-S gate=northbank` works
+    assert selected == yaml.safe_load(Path("conf/gate/northbank.yaml").read_text())
     locked = suite.verify()  # the default locations: evals/suite.lock over evals/regression and evals/probes
     assert "evals/regression/cases.jsonl" in locked and "evals/probes/pii.jsonl" in locked
     assert max(sum(c["label"] == lb for c in read_cases(tmp_path)) for lb in LABELS) == 2
