@@ -137,4 +137,12 @@ def write_company(root: Path, seed: int = 7, per_intent: int = 10) -> dict:
     conf_path.parent.mkdir(parents=True, exist_ok=True)
     conf_path.write_text("# Northwind Mobile (tests/company2.py): a carrier, 42 intents, every export kind\n"
                          + yaml.safe_dump(conf, sort_keys=False), encoding="utf-8")
+    suite = {"name": NAME, "company": "Northwind Mobile", "products": ["Northwind app", "Unlimited Max", "Plus plan", "eSIM"],
+             "escalate": ["a threat to my safety from someone using my number", "a court order about my phone records",
+                          "an emergency call that did not connect"],
+             "pii": ["email", "phone", "card", "address"], "probes": ["refusal", "format", "pii", "escalation"],
+             "probes_per_family": 4, "per_label": 2, "qa_cases": 0, "classify_min": None}
+    suite_path = root / "conf" / "suite" / f"{NAME}.yaml"
+    suite_path.parent.mkdir(parents=True, exist_ok=True)
+    suite_path.write_text(yaml.safe_dump(suite, sort_keys=False), encoding="utf-8")
     return {"queries": len(rows), "tickets": len(tickets), "chats": len(chats), "calls": 12, "faq": len(faq)}

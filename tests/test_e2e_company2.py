@@ -41,7 +41,7 @@ def company_repo(tmp_path_factory, tiny_model_dir):
     return dest
 
 
-OVERRIDES = [f"data={NAME}", "model=tiny-random", "preset=smoke", "preset.max_steps=4"]
+OVERRIDES = [f"data={NAME}", f"suite={NAME}", "model=tiny-random", "preset=smoke", "preset.max_steps=4"]
 
 
 def test_a_company_unlike_the_example_goes_end_to_end(company_repo):
