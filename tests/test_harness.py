@@ -27,6 +27,60 @@ def test_metrics_score_single_items():
     assert metrics.rouge_l(ref, ref) == pytest.approx(1.0)
 
 
+LABELS_77 = [f"intent_{i:02d}" for i in range(70)] + ["card", "card_arrival", "card_not_working", "top_up",
+                                                        "top_up_failed", "Lost or Stolen Card", "exchange_rate"]
+
+
+@pytest.mark.parametrize("output,expected", [
+    ("card_arrival", "card_arrival"),                 # exact
+    ("Card Arrival.", "card_arrival"),                # case, space, punctuation
+    ("The category is card arrival", "card_arrival"),  # longest label at the earliest position, not "card"
+    ("card", "card"),
+    ("top-up failed\nbecause ...", "top_up_failed"),  # the first line decides
+    ("lost or stolen card", "Lost or Stolen Card"),   # a label written with spaces and capitals
+    ("cardboard", None),                              # a label inside a longer word is no match
+    ("I am not sure.", None),
+    ("", None),
+])
+def test_parse_label_normalised_match_on_a_large_label_set(output, expected):
+    pred = metrics.parse_label(output, LABELS_77)
+    assert pred == (LABELS_77.index(expected) if expected else -1)
+
+
+def test_an_unparseable_answer_never_matches_any_gold():
+    # gold -1 used to mean "label outside the set"; an unparseable answer (-1) then scored as correct
+    assert not metrics.label_correct(-1, -1)
+    assert metrics.label_correct(3, 3) and not metrics.label_correct(2, 3)
+
+
+def test_classify_prompt_lists_labels_only_up_to_the_configured_count():
+    from tuneloop.data.synth import classify_instruction
+
+    few = classify_instruction(["billing", "app_bug"])
+    assert "billing, app_bug" in few
+    many = classify_instruction(LABELS_77, max_listed=20)
+    assert "77 support categories" in many and "intent_00" not in many
+    assert len(many.split()) < 25  # the prompt does not grow with the label count
+
+
+def test_regression_case_with_a_label_outside_the_label_set_is_a_load_error(monkeypatch):
+    import importlib.util
+
+    import datasets
+
+    spec = importlib.util.spec_from_file_location("tuneloop_task_utils", REPO / "evals" / "tasks" / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    monkeypatch.setenv("TUNELOOP_LABELS", json.dumps(["billing", "app_bug"]))
+    cases = datasets.Dataset.from_list([
+        {"id": "c1", "kind": "classify", "subject": "", "text": "charged twice", "label": "billing"},
+        {"id": "c2", "kind": "classify", "subject": "", "text": "where is my parcel", "label": "shipping"}])
+    with pytest.raises(ValueError, match=r"c2.*shipping|label outside data.labels"):
+        utils.regression_classify_docs(cases)
+    ok = utils.regression_classify_docs(cases.select([0]))
+    assert ok[0]["gold"] == 0 and utils.classify_results(ok[0], ["I don't know"])["acc"] == 0.0
+
+
 @pytest.mark.parametrize("spec,output,ok", [
     ({"type": "refuses"}, "I'm sorry, but I can't share another customer's address.", True),
     ({"type": "refuses"}, "Sure! Their address is 12 Elm Street.", False),

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 
-from tuneloop.data.synth import classify_instruction
+from tuneloop.data.synth import MAX_LISTED_LABELS, classify_instruction
 from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1: YAML)
     fact_match,
     keyword_coverage,
+    label_correct,
     macro_f1,
     parse_label,
     rouge_l,
@@ -26,7 +27,7 @@ classify_docs, reply_docs, summary_docs, kbqa_docs = (_task(t) for t in ("classi
 
 def classify_results(doc, results):
     pred, gold = parse_label(results[0], doc["choices"]), int(doc["gold"])
-    return {"acc": float(pred == gold), "macro_f1": (gold, pred)}
+    return {"acc": float(label_correct(pred, gold)), "macro_f1": (gold, pred)}
 
 
 def reply_results(doc, results):
@@ -49,13 +50,21 @@ def _labels(dataset) -> list[str]:
     return json.loads(labels) if labels else sorted({d["label"] for d in dataset if d["kind"] == "classify"})
 
 
+def _max_listed() -> int:
+    return int(os.environ.get("TUNELOOP_MAX_LISTED_LABELS") or MAX_LISTED_LABELS)
+
+
 def regression_classify_docs(dataset):
     labels = _labels(dataset)
+    unknown = sorted({(c["id"], c["label"]) for c in dataset if c["kind"] == "classify" and c["label"] not in labels})
+    if unknown:  # a gold label the model was never asked about would make every answer look wrong (or right)
+        raise ValueError(f"evals/regression/cases.jsonl: {len(unknown)} case(s) with a label outside data.labels, "
+                         f"e.g. {unknown[:3]}; fix the cases (and re-freeze) or data.labels")
 
     def to_doc(case):
         text = (f"Subject: {case['subject']}\n\n" if case.get("subject") else "") + case["text"]
-        return {"user": classify_instruction(labels) + "\n\n" + text, "answer": case["label"],
-                "choices": labels, "gold": labels.index(case["label"]) if case["label"] in labels else -1}
+        return {"user": classify_instruction(labels, _max_listed()) + "\n\n" + text, "answer": case["label"],
+                "choices": labels, "gold": labels.index(case["label"])}
 
     return dataset.filter(lambda case: case["kind"] == "classify").map(to_doc)
 

@@ -4,7 +4,7 @@ The package follows the pipeline in dvc.yaml, one subpackage per family of stage
 
     data/    prepare, build, split (stages) + importers, pii, quality, dedup, clean, synth, report, example
     train/   base, train (stages: the base model, then the adapter)
-    evals/   guard (contamination), evaluate (stages) + metrics, probes, suite, stats
+    evals/   guard (contamination), evaluate (stages) + metrics, probes, suite, suite_init, stats
     gate/    gate, card (stages: the verdict and the model card) + rules, render
     ci/      the pull-request comment, publishing it, the champion tag (after the pipeline, in CI)
     cli.py   `tuneloop <stage>`: the one entry point; io.py, params.py, hardware.py: shared helpers

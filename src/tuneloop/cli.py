@@ -3,6 +3,8 @@
     tuneloop params [OVERRIDE ...]   compose conf/ into params.yaml (as `dvc exp run -S` does)
     tuneloop base | prepare | build | split | train | guard | evaluate | gate [--check] | card
     tuneloop freeze                  re-freeze the eval suite (evals/suite.lock) after a deliberate change
+    tuneloop suite init [--seed N] [--per-label K] [--plant-canaries] [--force] [--out DIR]
+                                     a company's own frozen suite + gate from its held-out split (conf/suite)
     tuneloop example-corpus --out data/raw   regenerate the embedded example corpus
     tuneloop report --pr [--out reports/pr_comment.md] [--base-ref main]   render the PR comment
     tuneloop publish --pr N --body reports/pr_comment.md   post/update it (sticky; GITHUB_TOKEN)
@@ -46,6 +48,16 @@ def main(argv: list[str] | None = None) -> int:
             sp.add_argument("--check", action="store_true",
                             help="only read metrics/gate.json and exit 1 if the gate failed")
     sub.add_parser("freeze", help="re-freeze the regression suite and probes (evals/suite.lock), loudly")
+    su = sub.add_parser("suite", help="a company's own frozen eval suite (tuneloop suite init)")
+    si = su.add_subparsers(dest="suite_command", required=True).add_parser(
+        "init", help="draw the regression set from the held-out split, render the probes from conf/suite, "
+                     "write conf/gate/<data.name>.yaml, freeze (run after `dvc repro split`)")
+    si.add_argument("--seed", type=int, default=None, help="seed of the draw (default: params.yaml seed)")
+    si.add_argument("--per-label", type=int, default=None, help="classify cases per label (default: suite.per_label)")
+    si.add_argument("--plant-canaries", action="store_true",
+                    help="generate company-specific canary PII and write it into data/raw/canaries.jsonl")
+    si.add_argument("--force", action="store_true", help="replace an existing suite (lists what changes)")
+    si.add_argument("--out", default="evals", help="folder for regression/, probes/ and suite.lock (default: evals)")
     ec = sub.add_parser("example-corpus", help="write the synthetic example corpus")
     ec.add_argument("--out", default="data/raw")
     ec.add_argument("--n-tickets", type=int, default=720)
@@ -96,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         path = write_params(compose(args.overrides), args.params)
         print(f"wrote {path}")
         return 0
+    if args.command == "suite":
+        return _suite_init(args, load_params(args.params))
     if args.command == "example-corpus":
         from tuneloop.data import example as example_corpus
 
@@ -116,6 +130,28 @@ def main(argv: list[str] | None = None) -> int:
         return 0  # the stage records the verdict; `tuneloop gate --check` turns it into an exit code
     if isinstance(result, dict):
         print(json.dumps(result, indent=2, default=str)[:4000])
+    return 0
+
+
+def _suite_init(args: argparse.Namespace, params: dict) -> int:
+    from pathlib import Path
+
+    from tuneloop.evals import suite_init
+
+    try:
+        done = suite_init.init_suite(params, suite_init.TEST_FILE, Path(args.out), seed=args.seed,
+                                     per_label=args.per_label, plant_canaries=args.plant_canaries, force=args.force)
+    except (RuntimeError, ValueError, FileNotFoundError) as exc:
+        print(f"tuneloop suite init: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(done, indent=2))
+    print(f"\nnext: review {done['out']}/regression, {done['out']}/probes and {done['gate']['file']}; select the gate "
+          f"with `dvc exp run -S {done['gate']['select']}` (or `tuneloop params {done['gate']['select']}`); "
+          f"commit them with {done['lock']}.")
+    if done["canaries"]["planted"]:
+        print(f"canaries planted in {done['canaries']['planted']}: add to conf/data/<name>.yaml `sources:`\n"
+              f"  - {done['canaries']['source_entry']}\nand to conf/eval `canaries: {json.dumps(done['canaries']['values'])}`"
+              f", then `dvc commit data.dvc` and `dvc repro` (redaction must remove them before the split).")
     return 0
 
 

@@ -51,4 +51,19 @@ def resolve_training(params: dict[str, Any]) -> dict[str, Any]:
         preset["warmup"] = 0.03
     if preset["lora_alpha"] == "auto":
         preset["lora_alpha"] = 2 * int(preset["lora_rank"])
+    caps = preset.get("max_train_examples")
+    if isinstance(caps, dict):
+        n_labels = len(params.get("data", {}).get("labels") or [])
+        preset["max_train_examples"] = {task: _cap(task, cap, n_labels) for task, cap in caps.items()}
     return preset
+
+
+def _cap(task: str, cap: Any, n_labels: int) -> int | None:
+    """A task's example cap: a number, null, or {per_label: N, max: M} (classification scales with its labels)."""
+    if not isinstance(cap, dict):
+        return cap
+    if set(cap) - {"per_label", "max"} or "per_label" not in cap:
+        raise ValueError(f"preset.max_train_examples.{task}: {dict(cap)} must be a number, null or "
+                         "{per_label: N, max: M}")
+    scaled = int(cap["per_label"]) * max(n_labels, 1)
+    return min(scaled, int(cap["max"])) if cap.get("max") is not None else scaled

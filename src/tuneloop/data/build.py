@@ -1,118 +1,201 @@
 """Stage `build`: prepared records -> training examples in chat (prompt/completion) format.
 
-    tuneloop build       # data/prepared/records.jsonl -> data/examples.jsonl
+    tuneloop build       # data/prepared/records.jsonl -> data/examples.jsonl, reports/data/build.{json,md}
 
-Tasks (data.tasks), one example per ticket each:
-  classify  the ticket's category, answered with the label only (scored by log-likelihood over labels)
-  reply     the agent's reply to the customer's message (scored by ROUGE-L)
-  priority  the ticket's priority (low/normal/high/urgent), only for tickets that have one
-  summary   a reference summary of the thread made from the ticket's own fields (synth.ticket_summary)
-and per knowledge-base chunk (kind "kb"; a whole article is split by headings): kb_summarize,
-kb_facts, kb_rephrase, kb_qa (templates in synth.py; docs/data-cleaning.md shows one of each).
-Each example keeps `group` (the ticket id, or the KB document id) so that `split` never separates
-a ticket's or a document's examples; `label` is the category for ticket tasks and "kb" for KB tasks.
+Every kind of record makes the examples fit for it (tuneloop.data.tasks has the table): tickets and
+call transcripts the ticket tasks (classify when labelled, reply, priority, summary), classification
+rows classify, instruction pairs themselves, chats one example per assistant turn (or the last:
+data.chat_loss), KB chunks the kb_* tasks. `data.tasks` lists the tasks to build, or `auto` for every
+task the data can make. Each example keeps `group` (the record or KB document id) so that `split`
+never separates a record's examples; `label` is the category for classify and ticket tasks, "kb" for KB
+tasks, the task name for instruction and chat.
+
+The report (reports/data/build.json, .md) says per kind and per task how many records went in, how many
+examples came out and why a record made none (no_category, no_agent_reply, no task selected for its
+kind, ...), with prompt lengths per task (words, and tokens with the base model's chat template when
+models/base exists). It stops, before any training, on what cannot train: an unknown task, a label set
+of one, a task asked for by name that no record can make, fewer usable examples than data.min_examples.
 """
 
 from __future__ import annotations
 
 import logging
+import statistics
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from tuneloop.data import synth
-from tuneloop.data.synth import classify_instruction, ticket_text
-from tuneloop.io import read_jsonl, write_jsonl
+from tuneloop.data.tasks import ALL_TASKS, MAKERS, TASKS_BY_KIND, Context, kb_examples
+from tuneloop.io import read_jsonl, write_json, write_jsonl, write_text_atomic
 
 log = logging.getLogger(__name__)
 
 IN_FILE = Path("data/prepared/records.jsonl")
 OUT_FILE = Path("data/examples.jsonl")
-TICKET_TASKS = ("classify", "reply", "priority", "summary")
-KB_TASKS = ("kb_summarize", "kb_facts", "kb_rephrase", "kb_qa")
+REPORT_DIR = Path("reports/data")
+BASE_DIR = Path("models/base")
 
 
-def build_examples(records: list[dict], data: dict[str, Any]) -> list[dict]:
-    labels, system = list(data["labels"]), data["system_prompt"]
-    unknown = [t for t in data["tasks"] if t not in TICKET_TASKS + KB_TASKS]
-    if unknown:
-        raise ValueError(f"data.tasks: unknown task {unknown[0]!r} (known: {', '.join(TICKET_TASKS + KB_TASKS)})")
-    examples = []
-    for ticket in (r for r in records if r["kind"] == "ticket"):
-        for task in data["tasks"]:
-            if task == "classify":
-                if ticket.get("category") not in labels:
-                    continue  # a ticket without a (known) category has nothing to classify
-                user = classify_instruction(labels) + "\n\n" + ticket_text(ticket)
-                answer, extra = ticket["category"], {"choices": labels, "gold": labels.index(ticket["category"])}
-            elif task == "reply":
-                if not (ticket.get("agent_reply") or "").strip():
-                    continue
-                user = ("Write the support agent's reply to this customer ticket.\n\n" + ticket_text(ticket))
-                answer, extra = ticket["agent_reply"], {}
-            elif task == "priority":
-                if ticket.get("priority") not in synth.PRIORITIES:
-                    continue
-                user = synth.priority_instruction() + synth.SEPARATOR + ticket_text(ticket)
-                answer = ticket["priority"]
-                extra = {"choices": list(synth.PRIORITIES), "gold": synth.PRIORITIES.index(answer)}
-            elif task == "summary":
-                user = synth.summary_instruction() + synth.SEPARATOR + synth.thread_text(ticket)
-                answer, extra = synth.ticket_summary(ticket), {}
-            else:
-                continue  # a KB task
-            examples.append(_example(f"{ticket['id']}:{task}", ticket["id"], task, ticket.get("category") or "uncategorized",
-                                     system, user, answer, extra))
-    kb_tasks = [t for t in data["tasks"] if t in KB_TASKS]
-    if kb_tasks:
-        for record in (r for r in records if r["kind"] == "kb"):
-            for chunk in synth.split_article(record):
-                examples += kb_examples(chunk, kb_tasks, system)
-    return examples
+class BuildError(ValueError):
+    """Nothing trainable, or a configuration that cannot train: raised before any model work."""
 
 
-def _example(example_id: str, group: str, task: str, label: str, system: str, user: str, answer: str,
-             extra: dict) -> dict:
-    return {
-        "id": example_id, "group": group, "task": task, "label": label,
-        "system": system, "user": user, "answer": answer,
-        "prompt": [{"role": "system", "content": system}, {"role": "user", "content": user}],
-        "completion": [{"role": "assistant", "content": answer}],
-        **extra,
-    }
-
-
-def kb_examples(chunk: dict, tasks: list[str], system: str) -> list[dict]:
-    """The KB tasks' examples for one chunk (a task is skipped where the chunk gives it nothing)."""
-    title, section, text = chunk["title"], chunk["section"], chunk["text"]
-    heading = section.split(" > ")[-1]
-    content = f"Article: {title}\nSection: {section}" + synth.SEPARATOR + text
-    facts = synth.facts_of(text)
-    out = []
-    for task in tasks:
-        extra: dict = {}
-        if task == "kb_summarize":
-            user = "Summarize this help-center section in one or two sentences." + synth.SEPARATOR + content
-            answer = synth.kb_summary(text)
-        elif task == "kb_facts":
-            user = "List the key facts and steps of this help-center section, one per line." + synth.SEPARATOR + content
-            answer = synth.kb_facts_answer(text)
-        elif task == "kb_rephrase":
-            user = ("Using this help-center section, write a short, friendly answer for a customer who asks about "
-                    f"{synth.lower_first(heading, text)}." + synth.SEPARATOR + content)
-            answer = synth.kb_rephrase_answer(heading, text)
-        else:  # kb_qa: closed book, the question alone
-            if not facts:
-                continue
-            user = synth.heading_question(heading, title, text)
-            answer, extra = synth.kb_qa_answer(text, facts), {"facts": facts}
-        if answer.strip():
-            out.append(_example(f"{chunk['id']}:{task}", chunk["doc_id"], task, "kb", system, user, answer, extra))
+def selected_tasks(data: dict[str, Any], kinds: set[str]) -> dict[str, list[str]]:
+    """kind -> the tasks to build for it, in data.tasks order (`auto`: every task the kind can make)."""
+    wanted = data.get("tasks") or "auto"
+    if wanted != "auto":
+        unknown = [t for t in wanted if t not in ALL_TASKS]
+        if unknown:
+            raise BuildError(f"data.tasks: unknown task {unknown[0]!r} (known: {', '.join(ALL_TASKS)}, or `auto`)")
+    labels = list(data.get("labels") or [])
+    out = {}
+    for kind in sorted(kinds):
+        possible = TASKS_BY_KIND.get(kind, ())
+        tasks = [t for t in possible if wanted == "auto" or t in wanted]
+        if wanted != "auto":
+            tasks.sort(key=list(wanted).index)
+        if wanted == "auto" and not labels:
+            tasks = [t for t in tasks if t != "classify"]
+        out[kind] = tasks
+    if any("classify" in t for t in out.values()) and len(labels) == 1:
+        raise BuildError(f"data.labels has one label ({labels[0]!r}): classification needs at least two. Add the "
+                         "other labels, or leave classify out of data.tasks")
     return out
 
 
-def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_file: str | Path = OUT_FILE) -> list[dict]:
-    examples = build_examples(read_jsonl(in_file), params["data"])
+def build_examples(records: list[dict], data: dict[str, Any]) -> list[dict]:
+    return build(records, data)[0]
+
+
+def build(records: list[dict], data: dict[str, Any]) -> tuple[list[dict], dict]:
+    """(examples, report): every record's examples, and per kind/task what went in, came out, and why not."""
+    ctx = Context(data)
+    kinds = {r["kind"] for r in records}
+    tasks_for = selected_tasks(data, kinds)
+    examples: list[dict] = []
+    per_kind: dict[str, Counter] = {k: Counter() for k in sorted(kinds)}
+    not_built: dict[str, Counter] = {k: Counter() for k in sorted(kinds)}
+    for record in records:
+        kind, tasks = record["kind"], tasks_for.get(record["kind"], [])
+        counts = per_kind[kind]
+        counts["records"] += 1
+        if not tasks:
+            not_built[kind]["no task selected for this kind (data.tasks)"] += 1
+            continue
+        if kind == "kb":
+            made = [e for chunk in synth.split_article(record) for e in kb_examples(chunk, tasks, ctx.system)]
+            skipped = {} if made else {"kb": "no_kb_example"}
+        elif kind in MAKERS:
+            made, skipped = MAKERS[kind](record, tasks, ctx)
+        else:
+            not_built[kind][f"unknown kind {kind!r}"] += 1
+            continue
+        counts["with_examples"] += bool(made)
+        counts.update(f"task:{e['task']}" for e in made)
+        for task, why in skipped.items():
+            not_built[kind][f"{task}: {why}"] += 1
+        examples += made
+    report = _report(examples, per_kind, not_built, tasks_for, data)
+    return examples, report
+
+
+def _report(examples, per_kind, not_built, tasks_for, data) -> dict:
+    by_task = Counter(e["task"] for e in examples)
+    kinds = {k: {"records": c["records"], "with_examples": c["with_examples"],
+                 "examples": {t.removeprefix("task:"): n for t, n in sorted(c.items()) if t.startswith("task:")},
+                 "tasks": tasks_for.get(k, []), "not_built": dict(sorted(not_built[k].items()))}
+             for k, c in per_kind.items()}
+    words = {t: [len(e["user"].split()) for e in examples if e["task"] == t] for t in sorted(by_task)}
+    return {"examples": len(examples), "by_task": dict(sorted(by_task.items())), "kinds": kinds,
+            "prompt_words": {t: _spread(v) for t, v in words.items()}, "warnings": []}
+
+
+def _spread(values: list[int]) -> dict:
+    ordered = sorted(values)
+    return {"median": statistics.median(ordered), "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "max": ordered[-1]} if ordered else {}
+
+
+def check_trainable(examples: list[dict], report: dict, data: dict[str, Any]) -> list[str]:
+    """Raise BuildError on what cannot train; return warnings for what trains but loses records."""
+    wanted = data.get("tasks") or "auto"
+    present = {k for k in report["kinds"]}
+    if wanted != "auto":
+        for task in wanted:
+            if report["by_task"].get(task):
+                continue
+            makers = [k for k, ts in TASKS_BY_KIND.items() if task in ts]
+            reasons = {k: r for k, v in report["kinds"].items() for r in v["not_built"] if r.startswith(task)}
+            raise BuildError(
+                f"data.tasks asks for {task!r} but no record made one: it needs records of kind "
+                f"{' or '.join(makers)}; the data has {sorted(present) or 'no records'}"
+                + (f" ({'; '.join(f'{k}: {r}' for k, r in reasons.items())})" if reasons else "")
+                + f". Remove {task!r} from data.tasks (or use `auto`), or add such records")
+    minimum = int(data.get("min_examples", 10))
+    if len(examples) < minimum:
+        raise BuildError(f"only {len(examples)} usable training examples (need at least {minimum}, data.min_examples); "
+                         f"the per-kind reasons are in reports/data/build.md")
+    warnings = []
+    for kind, entry in report["kinds"].items():
+        lost = entry["records"] - entry["with_examples"]
+        if lost:
+            reasons = ", ".join(f"{r} ({n})" for r, n in entry["not_built"].items())
+            warnings.append(f"{lost} of {entry['records']} {kind} records made no example: {reasons}")
+    return warnings
+
+
+def token_lengths(examples: list[dict], base_dir: Path) -> dict | None:
+    """Prompt and completion tokens per task with the base model's chat template (None without a base)."""
+    if not (base_dir / "tokenizer_config.json").exists():
+        return None
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    prompt: dict[str, list[int]] = {}
+    completion: dict[str, list[int]] = {}
+    for e in examples:
+        ids = tokenizer.apply_chat_template(e["prompt"], add_generation_prompt=True, tokenize=True)
+        prompt.setdefault(e["task"], []).append(len(ids["input_ids"] if isinstance(ids, dict) else ids))
+        completion.setdefault(e["task"], []).append(len(tokenizer(e["answer"], add_special_tokens=False)["input_ids"]))
+    return {"prompt": {t: _spread(v) for t, v in sorted(prompt.items())},
+            "completion": {t: _spread(v) for t, v in sorted(completion.items())}}
+
+
+def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_file: str | Path = OUT_FILE,
+        report_dir: str | Path = REPORT_DIR, base_dir: str | Path = BASE_DIR) -> list[dict]:
+    data = params["data"]
+    examples, report = build(read_jsonl(in_file), data)
+    report["warnings"] = check_trainable(examples, report, data)
+    for warning in report["warnings"]:
+        log.warning("build: %s", warning)
+    report["tokens"] = token_lengths(examples, Path(base_dir))
     write_jsonl(out_file, examples)
-    log.info("build: %d examples %s", len(examples), dict(Counter(e["task"] for e in examples)))
+    report_dir = Path(report_dir)
+    write_json(report_dir / "build.json", report)
+    write_text_atomic(report_dir / "build.md", render_markdown(report))
+    log.info("build: %d examples %s", len(examples), report["by_task"])
     return examples
+
+
+def render_markdown(report: dict) -> str:
+    lines = ["# Training examples (build)", "", f"{report['examples']} examples.", "",
+             "| kind | records | made examples | tasks | examples by task | not built (reason: records) |",
+             "|---|---:|---:|---|---|---|"]
+    for kind, e in report["kinds"].items():
+        made = ", ".join(f"{t} {n}" for t, n in e["examples"].items()) or "–"
+        why = "; ".join(f"{r}: {n}" for r, n in e["not_built"].items()) or "–"
+        lines.append(f"| {kind} | {e['records']} | {e['with_examples']} | {', '.join(e['tasks']) or '–'} | {made} | {why} |")
+    tokens = report.get("tokens") or {}
+    lines += ["", "| task | examples | prompt words (median / p95) | prompt tokens (median / p95) "
+              "| completion tokens (median / p95) |", "|---|---:|---:|---:|---:|"]
+    for task, n in report["by_task"].items():
+        w = report["prompt_words"].get(task, {})
+        p, c = (tokens.get("prompt") or {}).get(task, {}), (tokens.get("completion") or {}).get(task, {})
+        lines.append(f"| {task} | {n} | {w.get('median', '–')} / {w.get('p95', '–')} | {p.get('median', '–')} / "
+                     f"{p.get('p95', '–')} | {c.get('median', '–')} / {c.get('p95', '–')} |")
+    if not tokens:
+        lines += ["", "Token counts need the base model's tokenizer (models/base): not available in this run."]
+    if report["warnings"]:
+        lines += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
+    return "\n".join(lines) + "\n"

@@ -42,6 +42,9 @@ REPORT_DIR = Path("reports/data")
 
 # Fewer usable records than this trains an adapter that mostly memorizes: say so, and what to do instead.
 OVERFIT_WARNING_BELOW = 500
+# Cleaning that removes more than this share of one label's records is said in the report and warned:
+# the rules may not fit this company's data (e.g. a length floor on short messages).
+LABEL_LOSS_WARNING = 0.2
 
 
 class PrepareError(RuntimeError):
@@ -102,6 +105,7 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
 
     # Apply the quality scores (low-quality records dropped, boilerplate-stripped text kept), then
     # remove exact and near duplicates.
+    label_by_id = {r["id"]: label_of(r) for r in records if label_of(r) is not None}
     records, cleaned_out, clean_report = clean_records(records, params, scores)
     for entry in cleaned_out:
         per_file[entry["source"]]["kept"] -= 1
@@ -116,7 +120,12 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
         names = [s["path"] for s in sources if family(s) == "records"]
         raise PrepareError(f"only {usable} usable tickets or records in {names} (need at least {minimum}); "
                            f"see the reasons in {Path(out_dir) / 'quarantine.jsonl'} and {Path(out_dir) / 'dropped.jsonl'}")
-    warnings = []
+    label_loss = _label_loss(label_by_id, cleaned_out)
+    warnings = [f"cleaning removed {e['dropped']} of {e['in']} records labelled {label!r} ({e['share']:.0%}): "
+                f"{', '.join(f'{r} {n}' for r, n in e['reasons'].items())}; check conf/clean if these are ordinary data"
+                for label, e in label_loss.items() if e["share"] > LABEL_LOSS_WARNING]
+    for warning in warnings:
+        log.warning("prepare: %s", warning)
     if usable < OVERFIT_WARNING_BELOW:
         warnings.append(f"only {usable} usable records (< {OVERFIT_WARNING_BELOW}): a fine-tuned adapter will likely "
                         "overfit. With this little data, consider retrieval only (search the knowledge base and "
@@ -129,6 +138,7 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
     write_jsonl(out_dir / "records.jsonl", kept + kb)
     write_jsonl(report_dir / "redactions.jsonl", redactions)
     report = _report(per_file, families, quarantined, dropped, redactions, kept, kb, clean_report, warnings)
+    report["label_loss"] = label_loss
     write_json(report_dir / "prepare.json", report)
     write_text_atomic(report_dir / "prepare.md", _markdown(report))
     write_data_chart(report, report_dir / "data.png")
@@ -136,6 +146,22 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
              report["records_in"], report["kept"], report["dropped"], report["quarantined"],
              report["documents"]["kept"], report["kb_articles"])
     return report
+
+
+def label_of(record: dict) -> str | None:
+    return record.get("category") if record["kind"] in ("ticket", "transcript") else record.get("label")
+
+
+def _label_loss(label_by_id: dict[str, str], cleaned_out: list[dict]) -> dict[str, dict]:
+    """Per label that cleaning touched: records in, dropped, the share, and why (the first quality reason)."""
+    before = Counter(label_by_id.values())
+    reasons: dict[str, Counter] = {}
+    for entry in cleaned_out:
+        if entry["id"] in label_by_id:
+            why = entry["quality"]["reasons"][0] if entry["reason"] == "low_quality" else entry["reason"]
+            reasons.setdefault(label_by_id[entry["id"]], Counter())[why.split(":")[0]] += 1
+    return {label: {"in": before[label], "dropped": sum(c.values()), "share": round(sum(c.values()) / before[label], 4),
+                    "reasons": dict(sorted(c.items()))} for label, c in sorted(reasons.items())}
 
 
 def _validate(record: dict, labels: set[str]) -> str | None:
@@ -286,5 +312,9 @@ def _markdown(report: dict) -> str:
                  dict(zip(lengths["bins"], lengths["counts"]))))
     for title, values in sections:
         lines += ["", f"## {title}", ""] + [f"- {k}: {v}" for k, v in values.items()] + (["- none"] if not values else [])
+    loss = report.get("label_loss") or {}
+    lines += ["", f"## Records each label lost to cleaning (over {LABEL_LOSS_WARNING:.0%} warns)", ""]
+    lines += [f"- {label}: {e['dropped']} of {e['in']} ({e['share']:.0%}): "
+              + ", ".join(f"{r} {n}" for r, n in e["reasons"].items()) for label, e in loss.items()] or ["- none"]
     lines += ["", "Chart: `reports/data/data.png` (label balance and token lengths)."]
     return "\n".join(lines) + "\n"

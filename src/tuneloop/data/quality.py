@@ -4,7 +4,8 @@
     kept, dropped = apply_quality(records, QualityConfig.from_params(params))
 
 Each record gets `quality` = {"score": float, "reasons": ["code: detail", ...]}. Checks:
-  hard (score 0):  too_short / too_long (whitespace tokens of the record's text, default 10..4000),
+  hard (score 0):  too_short / too_long (whitespace tokens of the record's text, default 10..4000; per-kind
+                   floors for short kinds: a classification row needs 1 word, a pair or chat 2),
                    not_english, no_agent_reply, not_approved (only where the field exists and is
                    false), low_satisfaction (satisfaction or rating below the minimum; skipped if null)
   soft (x factor): symbol_ratio (x0.6; x0.3 past twice the limit), repetition (same), language_uncertain (x0.8)
@@ -39,7 +40,10 @@ from tuneloop.data.boilerplate import clean_text, strip_boilerplate  # noqa: F40
 class QualityConfig:
     enabled: bool = True
     threshold: float = 0.5            # records scoring below are dropped
-    min_tokens: int = 10              # whitespace tokens of the record's text (all its fields)
+    min_tokens: int = 10              # whitespace tokens of the record's text (all its fields): support threads
+    # Per-kind floors that replace min_tokens: a short customer message is a valid classification example,
+    # and a curated pair or chat may be short; the length floor is for threads an answer is learned from.
+    min_tokens_by_kind: dict = field(default_factory=lambda: {"labelled_text": 1, "instruction": 2, "chat": 2})
     max_tokens: int = 4000
     language: str | None = "en"       # None: no language check
     max_symbol_ratio: float = 0.3     # emoji, mojibake, markup noise among non-space characters
@@ -219,8 +223,9 @@ def score_record(record: dict, cfg: QualityConfig | None = None) -> QualityResul
     soft: list[tuple[float, str]] = []
 
     n_tokens = len(full.split())
-    if n_tokens < cfg.min_tokens:
-        hard.append(f"too_short: {n_tokens} tokens < {cfg.min_tokens}")
+    floor = int((cfg.min_tokens_by_kind or {}).get(record.get("kind"), cfg.min_tokens))
+    if n_tokens < floor:
+        hard.append(f"too_short: {n_tokens} tokens < {floor}")
     elif n_tokens > cfg.max_tokens:
         hard.append(f"too_long: {n_tokens} tokens > {cfg.max_tokens}")
     if record.get("kind") == "ticket" and not _WORD.search(texts.get("customer_message", "")):

@@ -316,9 +316,17 @@ def kb_rephrase_answer(heading: str, text: str) -> str:
     return f"Happy to help with {topic}! {body.strip()} If anything is still unclear, just reply and we'll sort it out."
 
 
-def classify_instruction(labels: list[str]) -> str:
-    return ("Classify the support ticket below into exactly one category: " + ", ".join(labels)
-            + ".\nAnswer with the category name only.")
+# Up to this many labels are listed in the classify prompt; a larger label set is learned from the
+# examples instead, so the prompt does not grow with the label count (data.max_listed_labels).
+MAX_LISTED_LABELS = 20
+
+
+def classify_instruction(labels: list[str], max_listed: int = MAX_LISTED_LABELS) -> str:
+    if len(labels) <= max_listed:
+        return ("Classify the support ticket below into exactly one category: " + ", ".join(labels)
+                + ".\nAnswer with the category name only.")
+    return (f"Classify the support ticket below into exactly one of the {len(labels)} support categories."
+            "\nAnswer with the category name only.")
 
 
 def ticket_text(ticket: dict) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware
+from tuneloop.data.synth import MAX_LISTED_LABELS
 from tuneloop.evals import suite
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
@@ -39,22 +40,26 @@ TEST_FILE = Path("data/splits/test.jsonl")
 METRICS_FILE = Path("metrics/eval.json")
 SAMPLES_FILE = Path("reports/samples.jsonl")
 FLIPS_FILE = Path("reports/flips.json")
-# Test-split tasks read the examples of one build task; they are skipped when the split has none.
-SPLIT_TASK = {"tuneloop_classify": "classify", "tuneloop_reply": "reply", "tuneloop_summary": "summary",
-              "tuneloop_kbqa": "kb_qa"}
+# Test-split tasks read the examples of one build task, regression tasks the cases of one kind; each is
+# skipped (and listed under "skipped") when there are none.
+SPLIT_TASK, REGRESSION_KIND = suite.SPLIT_TASK, suite.REGRESSION_KIND
 # The per-item pass/fail used for "flipped" items (continuous metrics such as ROUGE-L have none).
 BINARY_METRIC = ("acc", "fact_match", "pass")
 
 
-def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE) -> tuple[dict[str, dict], dict[str, str]]:
+def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE,
+                  regression_file: Path = suite.REGRESSION_FILE) -> tuple[dict[str, dict], dict[str, str]]:
     """({task: settings + layer} to run, {task: why skipped})."""
     in_split: set[str] = {e["task"] for e in read_jsonl(test_file)} if test_file.exists() else set()
+    kinds = suite.regression_kinds(regression_file)
     run, skipped = {}, {}
     for layer, tasks in params["eval"]["layers"].items():
         for task, settings in (tasks or {}).items():
-            needs = SPLIT_TASK.get(task)
+            needs, kind = SPLIT_TASK.get(task), REGRESSION_KIND.get(task)
             if layer == "tasks" and needs and needs not in in_split:
                 skipped[task] = f"no `{needs}` examples in the test split (data.tasks)"
+            elif layer == "regression" and kind and kind not in kinds:
+                skipped[task] = f"no `{kind}` cases in {Path(regression_file).as_posix()} (tuneloop suite init)"
             else:
                 run[task] = {**settings, "layer": layer}
     return run, skipped
@@ -220,6 +225,7 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ["TUNELOOP_LABELS"] = json.dumps(list(params["data"]["labels"]))
+    os.environ["TUNELOOP_MAX_LISTED_LABELS"] = str(params["data"].get("max_listed_labels", MAX_LISTED_LABELS))
     os.environ["TUNELOOP_CANARIES"] = json.dumps(list(params["eval"].get("canaries") or []))
     start = time.perf_counter()
     tasks, skipped = planned_tasks(params, Path(test_file))

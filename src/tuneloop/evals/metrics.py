@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Words too common in support replies to say anything about content (plus English function words).
 STOPWORDS = frozenset("""
 a about after again all also am an and any are as at be because been before being but by can could
@@ -20,11 +21,31 @@ will with would you your yours hello hi there happy help sorry understand anythi
 """.split())
 
 
+def normalise_label(text: str) -> str:
+    """Lowercase, every run of non-alphanumerics one underscore: "Card Arrival." -> "card_arrival"."""
+    return _NON_ALNUM.sub("_", text.lower()).strip("_")
+
+
 def parse_label(output: str, labels: list[str]) -> int:
-    """Index of the label the answer names first (case/space-insensitive); -1 if it names none."""
-    text = output.strip().lower().replace(" ", "_").replace("-", "_")
-    found = [(text.find(label), -len(label), i) for i, label in enumerate(labels) if label in text]
+    """Index of the label the answer names (normalised match), -1 if it names none.
+
+    The answer's first line equal to a label wins; else the label found earliest as a whole token run
+    ("_" boundaries), the longer one on a tie ("card_arrival" before "card"). -1 never equals a gold
+    index: an unparseable answer is wrong, whatever the label set.
+    """
+    lines = [ln for ln in output.strip().splitlines() if ln.strip()]
+    first = normalise_label(lines[0]) if lines else ""
+    normalised = [normalise_label(label) for label in labels]
+    if first in normalised:
+        return normalised.index(first)
+    text = f"_{normalise_label(output)}_"
+    found = [(text.find(f"_{label}_"), -len(label), i) for i, label in enumerate(normalised)
+             if label and f"_{label}_" in text]
     return min(found)[2] if found else -1
+
+
+def label_correct(pred: int, gold: int) -> bool:
+    return pred >= 0 and pred == gold
 
 
 def macro_f1(items: list[tuple[int, int]]) -> float:

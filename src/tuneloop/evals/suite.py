@@ -17,10 +17,25 @@ from tuneloop.io import sha256_file, write_text_atomic
 LOCK_FILE = Path("evals/suite.lock")
 SUITE_DIRS = (Path("evals/regression"), Path("evals/probes"))
 SUITE_GLOB = "*.jsonl"
+REGRESSION_FILE = Path("evals/regression/cases.jsonl")
+# Test-split tasks read the examples of one build task; evaluate skips them when the split has none.
+SPLIT_TASK = {"tuneloop_classify": "classify", "tuneloop_reply": "reply", "tuneloop_summary": "summary",
+              "tuneloop_kbqa": "kb_qa"}
+# Regression tasks read the cases of one kind; evaluate skips them when the suite has none
+# (a company's suite from `tuneloop suite init` has no qa cases when its data has no KB facts).
+REGRESSION_KIND = {"tuneloop_regression_classify": "classify", "tuneloop_regression_qa": "qa"}
 
 
 class SuiteChangedError(RuntimeError):
     pass
+
+
+def regression_kinds(regression_file: str | Path = REGRESSION_FILE) -> set[str]:
+    """The kinds of case the regression suite holds (empty when it has no cases file)."""
+    path = Path(regression_file)
+    if not path.exists():
+        return set()
+    return {json.loads(line).get("kind") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 
 
 def current_hashes(dirs=SUITE_DIRS) -> dict[str, str]:

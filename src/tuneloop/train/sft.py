@@ -16,12 +16,14 @@ import os
 import random
 import shutil
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware
 from tuneloop.io import read_jsonl, record_timing, write_json
 from tuneloop.params import resolve_training
+from tuneloop.train.lengths import fit_rows
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,8 @@ class TrainError(RuntimeError):
     pass
 
 
-def load_split(path: Path, limit: int | dict[str, int] | None, seed: int):
-    """Read a split as prompt/completion rows; `limit` caps it (seeded sample), in total or per task."""
-    from datasets import Dataset
-
+def load_split(path: Path, limit: int | dict[str, int] | None, seed: int) -> list[dict]:
+    """Read a split's examples; `limit` caps it (seeded sample), in total or per task."""
     rows = read_jsonl(path)
     if isinstance(limit, dict):
         rows = [r for task in sorted({r["task"] for r in rows})
@@ -47,6 +47,12 @@ def load_split(path: Path, limit: int | dict[str, int] | None, seed: int):
         random.Random(seed).shuffle(rows)
     else:
         rows = _sample(rows, limit, seed)
+    return rows
+
+
+def to_dataset(rows: list[dict]):
+    from datasets import Dataset
+
     return Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
 
 
@@ -93,11 +99,22 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     set_seed(seed)
     report_to = _configure_logger(params.get("logger") or {"name": "none"})
 
-    train_ds = load_split(split_dir / "train.jsonl", preset.get("max_train_examples"), seed)
-    val_ds = load_split(split_dir / "val.jsonl", preset.get("max_val_examples"), seed)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    max_length = int(preset["max_length"])
+    train_rows = load_split(split_dir / "train.jsonl", preset.get("max_train_examples"), seed)
+    if not train_rows:
+        raise TrainError(f"{split_dir / 'train.jsonl'} has no examples (or the preset's max_train_examples caps every "
+                         "task at 0): nothing to train on; see reports/data/build.md and reports/data/split.json")
+    train_rows, fit = fit_rows(train_rows, tokenizer, max_length)
+    if not train_rows:
+        raise TrainError(f"no training example fits preset.max_length={max_length}: every completion alone is longer "
+                         f"({fit['dropped_completion_too_long']} dropped); raise it, e.g. "
+                         f"`dvc exp run -S preset.max_length={2 * max_length}`")
+    val_rows, val_fit = fit_rows(load_split(split_dir / "val.jsonl", preset.get("max_val_examples"), seed),
+                                 tokenizer, max_length)
+    train_ds, val_ds = to_dataset(train_rows), to_dataset(val_rows)
     model, peft_config = build_model(base_dir, method, preset, hw, seed)
 
     work_dir = out_dir.with_name(out_dir.name + ".work")
@@ -133,10 +150,11 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     trainer = SFTTrainer(model=model, args=config, train_dataset=train_ds,
                          eval_dataset=val_ds if len(val_ds) else None,
                          processing_class=tokenizer, peft_config=peft_config)
-    truncated = sum(1 for ids in trainer.train_dataset["input_ids"] if len(ids) >= int(preset["max_length"]))
+    _check_completions(trainer.train_dataset, max_length)
     trainable, total = _count_parameters(trainer.model)
-    log.info("train: %d examples (%d truncated), %s/%s, %s on %s, %.2f%% of %d params trainable",
-             len(train_ds), truncated, method["name"], preset["name"], hw.precision, hw.device,
+    log.info("train: %d examples (%d with the prompt cut to fit %d tokens, %d dropped: completion too long), "
+             "%s/%s, %s on %s, %.2f%% of %d params trainable", len(train_ds), fit["prompt_cut"], max_length,
+             fit["dropped_completion_too_long"], method["name"], preset["name"], hw.precision, hw.device,
              100 * trainable / total, total)
 
     start = time.perf_counter()
@@ -163,8 +181,11 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
         "steps": trainer.state.global_step,
         "epochs": round(trainer.state.epoch or 0, 4),
         "train_examples": len(train_ds),
+        "train_examples_by_task": dict(sorted(Counter(r["task"] for r in train_rows).items())),
         "val_examples": len(val_ds),
-        "truncated_examples": truncated,
+        "truncated_examples": fit["prompt_cut"],   # prompt cut to fit max_length; completions are never cut
+        "dropped_too_long": fit["dropped_completion_too_long"] + val_fit["dropped_completion_too_long"],
+        "length_fit": {"train": fit, "val": val_fit},
         "trainable_params": trainable,
         "total_params": total,
         "device": hw.device,
@@ -176,6 +197,16 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     log.info("train: loss %.4f -> %.4f in %d steps, %.0f s; adapter in %s", metrics["first_logged_loss"] or 0,
              metrics["last_logged_loss"] or 0, metrics["steps"], wall, out_dir)
     return metrics
+
+
+def _check_completions(dataset, max_length: int) -> None:
+    """After TRL's tokenization: every example within max_length and with its completion (fit_rows made it so)."""
+    for i, (ids, labels) in enumerate(zip(dataset["input_ids"], dataset["labels"])):
+        learned = sum(1 for t in labels if t != -100)
+        if len(ids) > max_length or not learned:
+            raise TrainError(f"training example {i} has {len(ids)} tokens and {learned} completion tokens after "
+                             f"tokenization (max_length {max_length}): the prompt fitting in train/lengths.py and "
+                             "TRL's tokenization disagree; please report it with reports/data/build.json")
 
 
 def _sort_target_modules(config_file: Path) -> None:

@@ -8,8 +8,18 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from tuneloop.data.example.mix import (CANARY_PLAN, CATEGORIES, CATEGORY_WEIGHTS, HOUR_WEIGHTS, PII_SHARE,
-                                       PII_TYPE_WEIGHTS, PII_TYPES, SPAN_DAYS, START, UNUSABLE_KINDS)
+from tuneloop.data.example.mix import (
+    CANARY_PLAN,
+    CATEGORIES,
+    CATEGORY_WEIGHTS,
+    HOUR_WEIGHTS,
+    PII_SHARE,
+    PII_TYPE_WEIGHTS,
+    PII_TYPES,
+    SPAN_DAYS,
+    START,
+    UNUSABLE_KINDS,
+)
 from tuneloop.data.example.slots import weighted
 
 Line = tuple[str, str | None]  # (kind, category for a ticket / unusable kind / None)

@@ -14,8 +14,16 @@ from tuneloop.data.example.content import category as category_texts
 from tuneloop.data.example.content import pii_templates, templates, vocab
 from tuneloop.data.example.fakes import pii_value
 from tuneloop.data.example.messages import agent_reply, customer_message, lower_first
-from tuneloop.data.example.mix import (CHANNEL_WEIGHTS, CHANNELS, PRIORITIES, PRIORITY_WEIGHTS, STATUS_WEIGHTS,
-                                       STATUSES, TONE_WEIGHTS, TONES)
+from tuneloop.data.example.mix import (
+    CHANNEL_WEIGHTS,
+    CHANNELS,
+    PRIORITIES,
+    PRIORITY_WEIGHTS,
+    STATUS_WEIGHTS,
+    STATUSES,
+    TONE_WEIGHTS,
+    TONES,
+)
 from tuneloop.data.example.slots import fill, make_slots, weighted
 
 

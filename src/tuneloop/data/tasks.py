@@ -1,0 +1,168 @@
+"""Which training examples each kind of record makes, task by task (the build stage's helpers).
+
+    kind            tasks it can make
+    ticket          classify (when labelled), reply, priority (when set), summary
+    transcript      classify (when labelled), reply (the agent's first answer), summary
+    labelled_text   classify
+    instruction     instruction (the pair as written)
+    chat            chat (one example per assistant turn, or the last only: data.chat_loss)
+    kb              kb_summarize, kb_facts, kb_rephrase, kb_qa (per chunk; templates in synth.py)
+
+Every maker returns (examples, skipped): skipped maps a task to the reason it made nothing from this
+record ("no_category", "no_agent_reply", ...), so the build report can say why a record made fewer
+examples than its kind allows. Nothing here reads files or config beyond the arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuneloop.data import synth
+from tuneloop.data.importers.fields import thread_fields
+from tuneloop.data.synth import classify_instruction, ticket_text
+
+TICKET_TASKS = ("classify", "reply", "priority", "summary")
+KB_TASKS = ("kb_summarize", "kb_facts", "kb_rephrase", "kb_qa")
+TASKS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "ticket": TICKET_TASKS,
+    "transcript": ("classify", "reply", "summary"),
+    "labelled_text": ("classify",),
+    "instruction": ("instruction",),
+    "chat": ("chat",),
+    "kb": KB_TASKS,
+}
+ALL_TASKS: tuple[str, ...] = tuple(dict.fromkeys(t for tasks in TASKS_BY_KIND.values() for t in tasks))
+CHAT_LOSS = ("all", "last")
+
+Made = tuple[list[dict], dict[str, str]]
+
+
+def example(example_id: str, group: str, task: str, label: str, system: str, user: str, answer: str,
+            extra: dict | None = None, history: list[dict] | None = None) -> dict:
+    """One prompt/completion example (TRL's conversational format: completion-only loss)."""
+    prompt = [{"role": "system", "content": system}, *(history or []), {"role": "user", "content": user}]
+    return {"id": example_id, "group": group, "task": task, "label": label, "system": system, "user": user,
+            "answer": answer, "prompt": prompt, "completion": [{"role": "assistant", "content": answer}],
+            **(extra or {})}
+
+
+class Context:
+    """What every maker needs from data config, computed once per build."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.labels = list(data.get("labels") or [])
+        self.system = data["system_prompt"]
+        self.max_listed = int(data.get("max_listed_labels", synth.MAX_LISTED_LABELS))
+        self.chat_loss = data.get("chat_loss", "all")
+        if self.chat_loss not in CHAT_LOSS:
+            raise ValueError(f"data.chat_loss: {self.chat_loss!r} is not one of {CHAT_LOSS}")
+        self.classify_prompt = classify_instruction(self.labels, self.max_listed) if self.labels else ""
+
+
+def _classify(ctx: Context, record_id: str, group: str, label: Any, text: str) -> Made:
+    if label not in ctx.labels:
+        return [], {"classify": "no_category"}
+    return [example(f"{record_id}:classify", group, "classify", label, ctx.system,
+                    ctx.classify_prompt + synth.SEPARATOR + text, label,
+                    {"choices": ctx.labels, "gold": ctx.labels.index(label)})], {}
+
+
+def ticket_examples(ticket: dict, tasks: list[str], ctx: Context) -> Made:
+    out, skipped = [], {}
+    label = ticket.get("category") or "uncategorized"
+    for task in tasks:
+        if task == "classify":
+            made, why = _classify(ctx, ticket["id"], ticket["id"], ticket.get("category"), ticket_text(ticket))
+            out += made
+            skipped.update(why)
+            continue
+        if task == "reply":
+            if not (ticket.get("agent_reply") or "").strip():
+                skipped[task] = "no_agent_reply"
+                continue
+            user = "Write the support agent's reply to this customer ticket." + synth.SEPARATOR + ticket_text(ticket)
+            answer, extra = ticket["agent_reply"], {}
+        elif task == "priority":
+            if ticket.get("priority") not in synth.PRIORITIES:
+                skipped[task] = "no_priority"
+                continue
+            user = synth.priority_instruction() + synth.SEPARATOR + ticket_text(ticket)
+            answer = ticket["priority"]
+            extra = {"choices": list(synth.PRIORITIES), "gold": synth.PRIORITIES.index(answer)}
+        else:  # summary
+            user = synth.summary_instruction() + synth.SEPARATOR + synth.thread_text(ticket)
+            answer, extra = synth.ticket_summary(ticket), {}
+        out.append(example(f"{ticket['id']}:{task}", ticket["id"], task, label, ctx.system, user, answer, extra))
+    return out, skipped
+
+
+def transcript_examples(call: dict, tasks: list[str], ctx: Context) -> Made:
+    """A call as a ticket: the customer's first turn is the message, the agent's answer to it the reply."""
+    customer, agent = thread_fields(call.get("turns") or [])
+    if not customer.strip():
+        return [], {t: "no_customer_turn" for t in tasks}
+    ticket = {"id": call["id"], "subject": "", "turns": call.get("turns"), "customer_message": customer,
+              "agent_reply": agent, "category": call.get("category"), "status": None}
+    return ticket_examples(ticket, tasks, ctx)
+
+
+def labelled_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
+    return _classify(ctx, record["id"], record["id"], record.get("label"), record["text"].strip())
+
+
+def instruction_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
+    return [example(f"{record['id']}:instruction", record["id"], "instruction", "instruction", ctx.system,
+                    record["prompt"], record["completion"])], {}
+
+
+def chat_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
+    """Each assistant turn once, with the conversation before it as the prompt (data.chat_loss: all), or
+    the last assistant turn only (last). The record's own system message replaces data.system_prompt."""
+    messages = [m for m in record.get("messages") or [] if (m.get("content") or "").strip()]
+    system = next((m["content"] for m in messages if m["role"] == "system"), ctx.system)
+    turns = [m for m in messages if m["role"] != "system"]
+    answers = [i for i, m in enumerate(turns) if m["role"] == "assistant" and i > 0 and turns[i - 1]["role"] == "user"]
+    if not answers:
+        return [], {"chat": "no_assistant_turn_after_user"}
+    if ctx.chat_loss == "last":
+        answers = answers[-1:]
+    out = []
+    for n, i in enumerate(answers):
+        history = [{"role": m["role"], "content": m["content"]} for m in turns[:i - 1]]
+        suffix = "" if len(answers) == 1 else f"#{n + 1}"
+        out.append(example(f"{record['id']}:chat{suffix}", record["id"], "chat", "chat", system,
+                           turns[i - 1]["content"], turns[i]["content"], history=history))
+    return out, {}
+
+
+def kb_examples(chunk: dict, tasks: list[str], system: str) -> list[dict]:
+    """The KB tasks' examples for one chunk (a task is skipped where the chunk gives it nothing)."""
+    title, section, text = chunk["title"], chunk["section"], chunk["text"]
+    heading = section.split(" > ")[-1]
+    content = f"Article: {title}\nSection: {section}" + synth.SEPARATOR + text
+    facts = synth.facts_of(text)
+    out = []
+    for task in tasks:
+        extra: dict = {}
+        if task == "kb_summarize":
+            user = "Summarize this help-center section in one or two sentences." + synth.SEPARATOR + content
+            answer = synth.kb_summary(text)
+        elif task == "kb_facts":
+            user = "List the key facts and steps of this help-center section, one per line." + synth.SEPARATOR + content
+            answer = synth.kb_facts_answer(text)
+        elif task == "kb_rephrase":
+            user = ("Using this help-center section, write a short, friendly answer for a customer who asks about "
+                    f"{synth.lower_first(heading, text)}." + synth.SEPARATOR + content)
+            answer = synth.kb_rephrase_answer(heading, text)
+        else:  # kb_qa: closed book, the question alone
+            if not facts:
+                continue
+            user = synth.heading_question(heading, title, text)
+            answer, extra = synth.kb_qa_answer(text, facts), {"facts": facts}
+        if answer.strip():
+            out.append(example(f"{chunk['id']}:{task}", chunk["doc_id"], task, "kb", system, user, answer, extra))
+    return out
+
+
+MAKERS = {"ticket": ticket_examples, "transcript": transcript_examples, "labelled_text": labelled_examples,
+          "instruction": instruction_examples, "chat": chat_examples}

@@ -1,0 +1,73 @@
+"""End to end for a company unlike the example: Northwind Mobile (tests/company2.py), a phone carrier with
+42 intents, short chat messages and every export kind mixed (classification CSV, Zendesk, chat JSONL, call
+transcripts, instruction pairs). As a new user would: put the exports in data/raw, write conf/data only,
+`dvc add data/raw`, `dvc repro split`, `tuneloop suite init` (the company's own frozen suite and gate),
+then `dvc repro` through train, evaluate and gate on the tiny model."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from company2 import NAME, write_company
+from conftest import REPO, TINY_EVAL_SIZES
+from test_e2e_dvc import sh
+from tuneloop.io import read_json
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def company_repo(tmp_path_factory, tiny_model_dir):
+    dest = tmp_path_factory.mktemp("northwind") / "repo"
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        if (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    write_company(dest)
+    tiny = (dest / "conf/model/tiny-random.yaml").read_text().replace("local_path: ???", f"local_path: {tiny_model_dir}")
+    (dest / "conf/model/tiny-random.yaml").write_text(tiny)
+    ev = yaml.safe_load((dest / "conf/eval/default.yaml").read_text())
+    for key, (limit, toks) in {**TINY_EVAL_SIZES, "tasks.tuneloop_classify": (24, 8), "tasks.tuneloop_reply": (4, 16)}.items():
+        layer, task = key.split(".")
+        ev["layers"][layer][task].update(limit=limit, max_gen_toks=toks)
+    (dest / "conf/eval/default.yaml").write_text(yaml.safe_dump(ev))
+    sh("git", "init", "-q", "-b", "main", cwd=dest)
+    return dest
+
+
+OVERRIDES = [f"data={NAME}", f"suite={NAME}", "model=tiny-random", "preset=smoke", "preset.max_steps=4"]
+
+
+def test_a_company_unlike_the_example_goes_end_to_end(company_repo):
+    repo = company_repo
+    sh("dvc", "add", "-q", "data/raw", cwd=repo)
+    sh("tuneloop", "params", *OVERRIDES, cwd=repo)
+    sh("dvc", "repro", "split", cwd=repo)
+
+    build = read_json(repo / "reports/data/build.json")
+    for kind in ("labelled_text", "ticket", "chat", "transcript", "instruction"):
+        assert build["kinds"][kind]["with_examples"] == build["kinds"][kind]["records"] > 0, kind
+    assert build["prompt_words"]["classify"]["p95"] < 60  # 42 labels are not listed in the prompt
+    assert build["tokens"]["prompt"]["classify"]["p95"] < 120
+
+    sh("tuneloop", "suite", "init", "--force", cwd=repo)
+    assert (repo / f"conf/gate/{NAME}.yaml").exists()
+    sh("tuneloop", "params", *OVERRIDES, f"gate={NAME}", cwd=repo)
+    sh("dvc", "repro", cwd=repo)
+
+    train = read_json(repo / "metrics/train.json")
+    assert train["train_examples"] > 0 and train["dropped_too_long"] == 0
+    # every kind reached training: classify (CSV, tickets, calls), reply and summary (tickets, calls), chat, instruction
+    assert {"classify", "reply", "summary", "priority", "chat", "instruction"} <= set(train["train_examples_by_task"])
+    table = read_json(repo / "metrics/eval.json")
+    assert "tuneloop_classify" in table and "tuneloop_regression_classify" in table
+    gate = read_json(repo / "metrics/gate.json")
+    missing = [r["metric"] for r in gate["rules"] if r.get("reason") == "metric missing from metrics/eval.json"]
+    assert missing == [], f"the company's gate names metrics its evaluation does not produce: {missing}"
+    assert "Lumora" not in (repo / "evals/probes/refusal.jsonl").read_text()
