@@ -113,3 +113,15 @@ def test_long_prompts_are_cut_never_the_completion(tiny_model_dir):
         assert total <= 64 and row["completion"] == answer and completion > 0
     assert fitted[0]["prompt"][1]["content"].startswith("Classify this.\n\nmy card")   # instruction and start kept
     assert [m["content"] for m in fitted[1]["prompt"][1:]] == ["and now?"]              # oldest chat turns go first
+
+
+def test_build_report_counts_prompt_tokens_not_encoding_keys(tiny_model_dir):
+    """transformers 5's apply_chat_template(tokenize=True) returns a BatchEncoding (not a dict): its
+    length is its number of keys (2), which the report once gave as every prompt's token count."""
+    from transformers import AutoTokenizer
+
+    examples, _ = build.build(records()[:2], DATA)
+    tokens = build.token_lengths(examples, tiny_model_dir)["prompt"]["classify"]
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    expected = example_length(tok, examples[0]["prompt"], examples[0]["completion"])
+    assert tokens["median"] > 10 and tokens["max"] <= expected[0]
