@@ -130,7 +130,8 @@ def tuneloop(workdir: Path, *args: str) -> tuple[float, float]:
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise SystemExit(f"tuneloop {' '.join(args)} failed:\n{proc.stderr[-4000:]}")
+        raise SystemExit(f"tuneloop {' '.join(args)} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n"
+                         f"{proc.stderr[-4000:]}")
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
@@ -241,7 +242,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/tuneloop-intents"))
     ap.add_argument("--base", type=Path, default=None, help="an existing models/base folder (default: ./models/base)")
     ap.add_argument("--preset", default=None, help="extra `tuneloop params` overrides, comma-separated")
-    ap.add_argument("--skip-plain", action="store_true")
+    ap.add_argument("--skip-plain", action="store_true", help="template only (e.g. to compare presets)")
+    ap.add_argument("--skip-base", action="store_true", help="do not score the base model")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=42)
     a = ap.parse_args(argv)
@@ -323,11 +325,12 @@ def main(argv: list[str]) -> int:
         print(f"  plain TRL: {scores['plain_trl']}  oos forced: {res.get('oos_forced_plain')}", flush=True)
 
     n = a.base_limit or len(test)
-    tok, model = load_model(base, None)
-    scores["base_template_prompt"] = score(generate(tok, model, [tpl_prompt(t) for t, _ in test[:n]], max_new),
-                                           gold[:n], labels)
-    scores["base_plain_prompt"] = score(generate(tok, model, [plain_prompt(labels, t) for t, _ in test[:n]], max_new),
-                                        gold[:n], labels)
+    if not a.skip_base:
+        tok, model = load_model(base, None)
+        scores["base_template_prompt"] = score(generate(tok, model, [tpl_prompt(t) for t, _ in test[:n]], max_new),
+                                               gold[:n], labels)
+        scores["base_plain_prompt"] = score(generate(tok, model, [plain_prompt(labels, t) for t, _ in test[:n]],
+                                                     max_new), gold[:n], labels)
     res["scores"] = scores
     res["load_end"] = os.getloadavg()
 
@@ -341,7 +344,7 @@ def main(argv: list[str]) -> int:
         pt = res["plain_train"]
         print(f"| plain TRL (equal time) | {pt['wall_s']:.0f} | {pt['steps']}/{pt['planned_steps']} | {pt['epochs']} | "
               f"{scores['plain_trl']['acc']:.3f} | {scores['plain_trl']['macro_f1']:.3f} | {scores['plain_trl']['unparsed']:.3f} |")
-    for k in ("base_template_prompt", "base_plain_prompt"):
+    for k in [k for k in ("base_template_prompt", "base_plain_prompt") if k in scores]:
         print(f"| base, {k[5:].replace('_', ' ')} | 0 | 0 | 0 | {scores[k]['acc']:.3f} | {scores[k]['macro_f1']:.3f} | "
               f"{scores[k]['unparsed']:.3f} |")
     print(json.dumps({k: v for k, v in res.items() if k != "build"}, indent=1, default=str))
