@@ -134,3 +134,15 @@ def test_train_stops_with_a_named_cause_when_nothing_fits_or_nothing_is_there(ti
     write_jsonl(split / "train.jsonl", [])
     with pytest.raises(sft.TrainError, match="has no examples"):
         sft.run(params, **kwargs)
+
+
+def test_build_report_counts_prompt_tokens_not_encoding_keys(tiny_model_dir):
+    """transformers 5's apply_chat_template(tokenize=True) returns a BatchEncoding (not a dict): its
+    length is its number of keys (2), which the report once gave as every prompt's token count."""
+    from transformers import AutoTokenizer
+
+    examples, _ = build.build(records()[:2], DATA)
+    tokens = build.token_lengths(examples, tiny_model_dir)["prompt"]["classify"]
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    expected = example_length(tok, examples[0]["prompt"], examples[0]["completion"])
+    assert tokens["median"] > 10 and tokens["max"] <= expected[0]

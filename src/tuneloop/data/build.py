@@ -156,7 +156,7 @@ def token_lengths(examples: list[dict], base_dir: Path) -> dict | None:
     completion: dict[str, list[int]] = {}
     for e in examples:
         ids = tokenizer.apply_chat_template(e["prompt"], add_generation_prompt=True, tokenize=True)
-        prompt.setdefault(e["task"], []).append(len(ids["input_ids"] if isinstance(ids, dict) else ids))
+        prompt.setdefault(e["task"], []).append(len(ids["input_ids"] if hasattr(ids, "keys") else ids))
         completion.setdefault(e["task"], []).append(len(tokenizer(e["answer"], add_special_tokens=False)["input_ids"]))
     return {"prompt": {t: _spread(v) for t, v in sorted(prompt.items())},
             "completion": {t: _spread(v) for t, v in sorted(completion.items())}}
