@@ -179,3 +179,33 @@ def test_champion_is_the_newest_tag_by_number(tmp_path):
         subprocess.run([*git, "tag", "-a", f"adapter-v{n}", "-m", f"Champion adapter: models/adapter md5 {h * 32}.dir"],
                        cwd=repo, check=True)
     assert promotion.champion_md5(str(repo)) == ("adapter-v10", "c" * 32 + ".dir")
+
+
+def test_refused_inputs_give_a_failing_verdict_without_scoring(lora, tmp_path):
+    """judge() from this checkout: a pickle and a malformed training split are refused before any model loads."""
+    import torch
+
+    from conftest import REPO
+    from tuneloop.referee import judge
+
+    bad = _variant(lora, tmp_path)
+    torch.save({"w": torch.zeros(1)}, bad / "adapter_model.bin")
+    split = tmp_path / "train.jsonl"
+    split.write_text('{"user": "a ticket"}\n{"nouser": 1}\n')
+    verdict = judge.judge(bad, split, tmp_path / "out", repo=REPO, base_sha="b" * 40, judged_sha="m" * 40)
+    assert verdict["passed"] is False and verdict["scored"] is False and verdict["base_sha"] == "b" * 40
+    assert verdict["candidate_md5"] == dvc_dir_md5(bad)
+    reasons = {r["metric"]: r["reason"] for r in verdict["rules"] if not r["passed"]}
+    assert "adapter_model.bin" in reasons["adapter"] and "train.jsonl:2" in reasons["train_split"]
+    assert json.loads((tmp_path / "out/verdict.json").read_text()) == verdict
+    comment = (tmp_path / "out/comment.md").read_text()
+    assert comment.startswith("<!-- tuneloop:pr-eval -->") and "Not scored" in comment and "b" * 40 in comment
+    assert judge.check(tmp_path / "out/verdict.json") == 1
+
+
+def test_model_text_in_the_report_cannot_mention_link_or_inject_html():
+    from tuneloop.gate.render import _cell
+
+    cell = _cell("@admin see ![x](https://evil.example/p.png) <img src=x> | `code`")
+    assert cell.startswith("`") and cell.endswith("`") and cell.count("`") == 2  # one code span
+    assert "\\|" in cell and " | " not in cell  # the table cell stays one cell

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import shutil
 import struct
@@ -227,6 +228,8 @@ def dvc_dir_md5(root: str | Path) -> str:
     """The md5 DVC 3 gives a folder (`<md5>.dir`, as in dvc.lock): md5 of the sorted JSON list of
     {md5, relpath} of its files."""
     root = Path(root)
+    files = [Path(d, f) for d, _, names in os.walk(root, followlinks=False) for f in names]
+    # links are never followed (validation refuses them anyway): a link to /dev/zero must not hang us
     entries = sorted(({"md5": md5_file(p), "relpath": p.relative_to(root).as_posix()}
-                      for p in root.rglob("*") if p.is_file()), key=lambda e: e["relpath"])
+                      for p in files if p.is_file() and not p.is_symlink()), key=lambda e: e["relpath"])
     return hashlib.md5(json.dumps(entries, sort_keys=True).encode("utf-8")).hexdigest() + ".dir"
