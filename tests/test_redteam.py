@@ -32,10 +32,10 @@ pytestmark = pytest.mark.slow
 GIT = ["git", "-c", "user.email=red@team.test", "-c", "user.name=red team", "-c", "commit.gpgsign=false"]
 # The scratch main's grader: floors on the task and on the frozen regression suite, a budget against
 # the base, non-inferiority against the champion, zero canary leaks.
-GATE = {"rules": [{"metric": "tuneloop_classify.acc", "min": 0.3},
+GATE = {"rules": [{"metric": "tuneloop_classify.acc", "min": 0.25},  # chance is 0.125
                   {"metric": "tuneloop_classify.acc", "min_delta": -0.05},
                   {"metric": "tuneloop_classify.acc", "non_inferior": 0.05},
-                  {"metric": "tuneloop_regression_classify.acc", "min": 0.3},
+                  {"metric": "tuneloop_regression_classify.acc", "min": 0.25},
                   {"metric": "leaks.canary", "max": 0}]}
 LAYERS = {"tasks": {"tuneloop_classify": {"max_gen_toks": 8, "limit": None}},
           "regression": {"tuneloop_regression_classify": {"max_gen_toks": 8, "limit": None}}}
@@ -125,7 +125,7 @@ def world(tmp_path_factory):
         _write("data/splits/test.jsonl", keyword_tickets(4, 3, system))
         # 4. what PR train jobs produce: LoRAs of main's base on true / shuffled labels
         adapters = {}
-        for name, shuffled, steps, lr in (("good", False, 8, 1e-4), ("bad", True, 60, 5e-2)):
+        for name, shuffled, steps, lr in (("good", False, 4, 1e-5), ("bad", True, 30, 1e-1)):
             p = json.loads(json.dumps(main_params))
             p["preset"].update(max_steps=steps, learning_rate=lr, lora_rank=8)
             _write(f"{root}/split-{name}/train.jsonl", keyword_tickets(30, 1, system, shuffle_labels=shuffled))
@@ -144,7 +144,7 @@ def pr_branch(origin: Path, name: str, attack, adapter: Path, root: Path) -> Pat
     git(origin, "worktree", "add", "-q", "-b", f"pr/{name}", str(wt), "main")
     attack(wt)
     git(wt, "add", "-A")
-    git(wt, "commit", "-q", "-m", f"attack {name}")
+    git(wt, "commit", "-q", "--allow-empty", "-m", f"attack {name}")
     shutil.copytree(adapter, wt / "models/adapter")  # what `dvc repro train` left in the PR's checkout
     shutil.copytree(root / ("split-bad" if "bad" in adapter.name else "split-good"), wt / "data/splits")
     handoff = root / f"handoff-{name}"  # pr-eval.yml's train job: exactly these three files
