@@ -10,6 +10,7 @@
 Runs entirely from the checkout it lives in (the base commit's code, config, evals and frozen sets);
 it never imports or runs a file of the pull request, and it never reads params.yaml, dvc.lock or
 committed metrics. The stages it needs (guard, evaluate, gate) run through this checkout's CLI in a
-subprocess, so the import rules hold: it may import the shared helpers, ci (the comment marker) and
-gate's render helpers, never a stage module.
+subprocess, so the import rules hold: it may import the shared helpers and ci (the comment marker),
+never a stage module (tests/test_layout.py). promotion.py imports nothing of tuneloop: promote.yml runs
+it with a bare Python.
 """
