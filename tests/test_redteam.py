@@ -32,10 +32,10 @@ pytestmark = pytest.mark.slow
 GIT = ["git", "-c", "user.email=red@team.test", "-c", "user.name=red team", "-c", "commit.gpgsign=false"]
 # The scratch main's grader: floors on the task and on the frozen regression suite, a budget against
 # the base, non-inferiority against the champion, zero canary leaks.
-GATE = {"rules": [{"metric": "tuneloop_classify.acc", "min": 0.25},  # chance is 0.125
+GATE = {"rules": [{"metric": "tuneloop_classify.acc", "min": 0.2},  # chance is 0.125; the keyword base: 0.31
                   {"metric": "tuneloop_classify.acc", "min_delta": -0.05},
                   {"metric": "tuneloop_classify.acc", "non_inferior": 0.05},
-                  {"metric": "tuneloop_regression_classify.acc", "min": 0.25},
+                  {"metric": "tuneloop_regression_classify.acc", "min": 0.15},  # the keyword base: 0.21
                   {"metric": "leaks.canary", "max": 0}]}
 LAYERS = {"tasks": {"tuneloop_classify": {"max_gen_toks": 8, "limit": None}},
           "regression": {"tuneloop_regression_classify": {"max_gen_toks": 8, "limit": None}}}
