@@ -1,7 +1,7 @@
 # tuneloop: two commands on a fresh clone.
 #   make run    install into .venv, then run the whole pipeline (dvc repro) on the embedded default
 #   make test   install into .venv, then run the test suite
-#   make pr-check   rehearse the pull-request workflow (pr-eval.yml) locally, on CPU
+#   make pr-check   rehearse the pull-request workflow locally, on CPU (train: HEAD, referee: BASE_REF)
 # Both need only Python 3.11, pip and git. Override the interpreter with PYTHON=python3.11.
 
 PYTHON ?= python3
@@ -43,23 +43,32 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# What .github/workflows/pr-eval.yml runs on a pull request, here on CPU with the embedded default:
-# pipeline, PR comment body (reports/pr_comment.md, diffed against BASE_REF), then the gate's exit code.
-# (reports/gate.md stays the gate stage's own DVC output; the comment is a superset of it.)
+# What .github/workflows/pr-eval.yml runs, on CPU, with the trust boundary kept: the train job in a
+# worktree of HEAD (this branch's committed code: `dvc repro train`, then only the adapter's two files and
+# the training split leave it), the referee in a worktree of BASE_REF (its code, conf/, evals; base model
+# and test split rebuilt there). Verdict and comment land in .pr-check/referee-out/.
 BASE_REF ?= main
+PRC := $(CURDIR)/.pr-check
 pr-check: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc
-	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
-	@# as in CI: a champion adapter placed in models/champion is scored beside base and candidate
-	if [ -d models/champion ]; then PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro --force --single-item evaluate \
-	  && PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro; fi
-	$(BIN)/tuneloop report --pr --out reports/pr_comment.md --base-ref $(BASE_REF)
-	@sed -n '1,40p' reports/pr_comment.md
-	$(BIN)/tuneloop gate --check
+	rm -rf $(PRC) && git worktree prune && mkdir -p $(PRC)/handoff/adapter
+	git worktree add --detach $(PRC)/train HEAD
+	git worktree add --detach $(PRC)/base $(BASE_REF)
+	cd $(PRC)/train && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
+	  && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro train
+	cp $(PRC)/train/models/adapter/adapter_config.json $(PRC)/train/models/adapter/adapter_model.safetensors $(PRC)/handoff/adapter/
+	cp $(PRC)/train/data/splits/train.jsonl $(PRC)/handoff/
+	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
+	  && PYTHONPATH=$(PRC)/base/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro base split
+	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli referee \
+	  --adapter $(PRC)/handoff/adapter --train-split $(PRC)/handoff/train.jsonl --out $(PRC)/referee-out \
+	  --judged-sha $$(git -C $(CURDIR) rev-parse HEAD)
+	@sed -n '1,40p' $(PRC)/referee-out/comment.md
+	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli referee --check $(PRC)/referee-out/verdict.json
 
 # Rewrite params.yaml from conf/ (ARGS="preset=quality model=qwen2.5-0.5b-instruct")
 params: install
 	$(BIN)/tuneloop params $(ARGS)
 
 clean:
-	rm -rf models data/prepared data/examples.jsonl data/splits reports/samples.jsonl .pytest_cache
+	rm -rf models data/prepared data/examples.jsonl data/splits reports/samples.jsonl .pytest_cache .pr-check
+	git worktree prune

@@ -33,6 +33,11 @@ class FakeGitHub:
         self.page_size = page_size
         self.link_override: str | None = None
         self.requests: list[tuple[str, str]] = []
+        self.login = "github-actions[bot]"  # the author of the comments POSTed with the token
+        self.fail_headers: dict[str, str] = {}
+        self.post_then_fail: int | None = None  # create the comment, then answer with this status
+        self.redirects: dict[str, str] = {}  # path -> Location (302)
+        self.auth_seen: list[tuple[str, str | None]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,10 +56,15 @@ class FakeGitHub:
 
             def _handle(self):
                 fake.requests.append((self.command, self.path))
+                fake.auth_seen.append((self.path, self.headers.get("Authorization")))
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = json.loads(self.rfile.read(length)) if length else None
+                if self.path in fake.redirects:
+                    return self._send(302, {}, {"Location": fake.redirects[self.path]})
+                if self.path == "/elsewhere":
+                    return self._send(200, [])
                 if fake.fail:
-                    return self._send(fake.fail.pop(0), {"message": fake.fail_message})
+                    return self._send(fake.fail.pop(0), {"message": fake.fail_message}, fake.fail_headers)
                 if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     return self._send(401, {"message": "Bad credentials"})
                 url = urlsplit(self.path)
@@ -72,8 +82,12 @@ class FakeGitHub:
                     return self._send(200, mine[(page - 1) * size: page * size], headers)
                 if listing and self.command == "POST":
                     comment = {"id": 1000 + len(fake.comments), "issue": int(listing.group(1)),
-                               "body": payload["body"], "html_url": f"https://github.test/c/{len(fake.comments)}"}
+                               "body": payload["body"], "html_url": f"https://github.test/c/{len(fake.comments)}",
+                               "user": {"login": fake.login}}
                     fake.comments.append(comment)
+                    if fake.post_then_fail:  # done, but the answer is lost: the client cannot know
+                        status, fake.post_then_fail = fake.post_then_fail, None
+                        return self._send(status, {"message": "Server Error"})
                     return self._send(201, comment)
                 if edit and self.command == "PATCH":
                     for comment in fake.comments:
@@ -139,7 +153,8 @@ def test_creates_then_updates_never_duplicates(api, body_file, capsys, monkeypat
 def test_pagination_is_followed(api, body_file):
     api.page_size = 2
     api.comments += [{"id": i, "issue": PR, "body": f"comment {i}", "html_url": "x"} for i in range(1, 6)]
-    api.comments.append({"id": 6, "issue": PR, "body": f"{MARKER}\nold report", "html_url": "x"})  # page 3
+    api.comments.append({"id": 6, "issue": PR, "body": f"{MARKER}\nold report", "html_url": "x",
+                         "user": {"login": "github-actions[bot]"}})  # page 3
     result = _publish(api, body_file)
     assert result["action"] == "updated" and result["id"] == 6
     assert len(api.sticky()) == 1 and "PASS" in api.sticky()[0]["body"]
@@ -230,3 +245,57 @@ def test_missing_token_or_repo(api, body_file, capsys, monkeypatch):
     with pytest.raises(publish.PublishError, match="owner/name"):
         _publish(api, body_file, repo=None)
     assert api.requests == []
+
+
+def test_a_marked_comment_by_someone_else_is_not_the_sticky_one(api, body_file):
+    # Anyone may post a comment that starts with the marker; only the bot's own is edited.
+    api.comments.append({"id": 1, "issue": PR, "body": f"{MARKER}\nfake PASS", "html_url": "x",
+                         "user": {"login": "mallory"}})
+    assert _publish(api, body_file)["action"] == "created"
+    assert _publish(api, body_file)["action"] == "updated"
+    assert api.comments[0]["body"] == f"{MARKER}\nfake PASS"
+    assert [c["user"]["login"] for c in api.sticky()] == ["mallory", "github-actions[bot]"]
+
+
+def test_the_token_is_dropped_on_a_redirect_to_another_host(api):
+    other = FakeGitHub()
+    other.thread.start()
+    try:
+        gh = publish.GitHub(api.url, TOKEN, tries=1)
+        api.redirects["/moved"] = f"{other.url}/elsewhere"  # another port: another origin
+        api.redirects["/here"] = f"{api.url}/elsewhere"
+        gh.request("GET", f"{api.url}/moved")
+        assert other.auth_seen == [("/elsewhere", None)]
+        gh.request("GET", f"{api.url}/here")  # same host: the token goes along
+        assert api.auth_seen[-1] == ("/elsewhere", f"Bearer {TOKEN}")
+    finally:
+        other.server.shutdown()
+        other.server.server_close()
+
+
+@pytest.mark.parametrize("status, headers, message, waited", [
+    (429, {"Retry-After": "7"}, "Too Many Requests", 7.0),
+    (403, {"Retry-After": "3"}, "slow down", 3.0),
+    (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes", 60.0),
+])
+def test_rate_limits_are_waited_out_as_github_asks(api, body_file, status, headers, message, waited):
+    api.fail, api.fail_headers, api.fail_message = [status], headers, message
+    slept: list[float] = []
+    gh = publish.GitHub(api.url, TOKEN, tries=3, retry_delay=0.001, sleep=slept.append)
+    assert publish.publish(gh, REPO, PR, body_file.read_text())["action"] == "created"
+    assert slept == [waited]
+
+
+def test_a_rate_limit_longer_than_the_bound_is_an_error(api, body_file):
+    api.fail, api.fail_headers = [429], {"Retry-After": "3600"}
+    gh = publish.GitHub(api.url, TOKEN, tries=3, max_wait=60, sleep=lambda s: None)
+    with pytest.raises(publish.PublishError, match="HTTP 429: rate limited"):
+        publish.publish(gh, REPO, PR, body_file.read_text())
+
+
+def test_a_post_whose_answer_is_lost_is_not_posted_twice(api, body_file):
+    api.post_then_fail = 502  # the comment is created, the client sees a 502
+    gh = publish.GitHub(api.url, TOKEN, tries=4, retry_delay=0.001, sleep=lambda s: None)
+    result = publish.publish(gh, REPO, PR, body_file.read_text())
+    assert result["action"] == "updated" and len(api.sticky()) == 1
+    assert [m for m, _ in api.requests] == ["GET", "POST", "GET", "PATCH"]

@@ -150,41 +150,79 @@ def test_secrets_only_in_the_env_of_the_step_that_needs_them():
                         assert not re.search(rf"(echo|printf)[^\n]*\${{?{var}\b", step.get("run", "")), var
 
 
-def test_pr_eval_gpu_job_is_guarded_and_comment_job_is_the_only_writer():
+def test_pr_eval_train_runs_the_pr_and_the_referee_runs_the_base():
+    """The trust boundary of docs/ci.md, read off the YAML: who checks out what, with which secrets."""
     wf = _load(WORKFLOW_DIR / "pr-eval.yml")
-    assert set(_on(wf)) == {"pull_request"}
+    assert set(_on(wf)) == {"pull_request", "merge_group"}
     assert wf["concurrency"]["cancel-in-progress"] is True
     assert "github.event.pull_request.number" in wf["concurrency"]["group"]  # per PR
-    gpu = [(n, j) for n, j in wf["jobs"].items() if "self-hosted" in str(j["runs-on"])]
-    assert [n for n, _ in gpu] == ["eval"]
-    eval_job = gpu[0][1]
-    assert eval_job["runs-on"] == ["self-hosted", "gpu"]
-    assert FORK_GUARD in eval_job["if"]
-    assert eval_job["permissions"] == {"contents": "read"}
-    assert any(s.get("run", "").endswith("tuneloop gate --check") for s in eval_job["steps"])
-    assert eval_job["steps"][-1]["run"].endswith("tuneloop gate --check")  # last: the job's verdict
+    jobs = wf["jobs"]
+    gpu = sorted(n for n, j in jobs.items() if "self-hosted" in str(j["runs-on"]))
+    assert gpu == ["referee", "train"]
+    train, referee = jobs["train"], jobs["referee"]
+    for job in (train, referee):
+        assert job["runs-on"] == ["self-hosted", "gpu"] and FORK_GUARD in job["if"]
+        assert job["permissions"] == {"contents": "read"}
 
-    # Forks: the eval job is skipped, and a skipped required check passes; this one fails instead.
-    fork = wf["jobs"]["fork"]
-    assert fork["if"] == FORK_GUARD.replace("==", "!=") and fork["permissions"] == {}
+    # train: the PR's code (the default checkout), read-only secrets only, hands over data only.
+    checkout = next(s for s in train["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert "ref" not in checkout["with"]
+    secrets = {v for s in train["steps"] for v in (s.get("env") or {}).values() if "secrets." in str(v)}
+    assert secrets and all("READONLY" in v or "READ_TOKEN" in v for v in secrets), secrets
+    assert not any("dvc push" in s.get("run", "") for s in train["steps"])
+    assert train.get("environment") == "pr-train"  # HF token behind required reviewers
+    upload = next(s for s in train["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["name"] == "candidate"
+    copy = next(s["run"] for s in train["steps"] if "adapter_model.safetensors" in s.get("run", ""))
+    assert "adapter_config.json" in copy and "train.jsonl" in copy and "models/adapter/*" not in copy
+
+    # referee: runs even when train failed (a skipped required check would pass), fails then.
+    assert referee["needs"] == "train" and "!cancelled()" in referee["if"] and "success()" not in referee["if"]
+    assert "needs.train.result" in str(referee["steps"][0]["env"]) and "exit 1" in referee["steps"][0]["run"]
+    checkouts = [s for s in referee["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert len(checkouts) == 1
+    assert checkouts[0]["with"]["ref"] == ("${{ github.event.pull_request.base.sha || "
+                                           "github.event.merge_group.base_sha }}")
+    runs = "\n".join(s.get("run", "") for s in referee["steps"])
+    assert "tuneloop referee --adapter" in runs and "dvc push" not in runs and "dvc repro train" not in runs
+    secrets = {v for s in referee["steps"] for v in (s.get("env") or {}).values() if "secrets." in str(v)}
+    assert secrets and all("READONLY" in v for v in secrets), secrets
+    assert referee["steps"][-1]["run"].endswith('tuneloop referee --check "$VERDICT"')  # last: the check
+    upload = next(s for s in referee["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert "samples" not in upload["with"]["path"] and "redactions" not in upload["with"]["path"]
+    assert "verdict.json" in upload["with"]["path"] and "comment.md" in upload["with"]["path"]
+
+    # Forks: both GPU jobs are skipped, and a skipped required check passes; this one fails instead.
+    fork = jobs["fork"]
+    assert FORK_GUARD.replace("==", "!=") in fork["if"] and fork["permissions"] == {}
     assert fork["runs-on"] == "ubuntu-latest" and "exit 1" in fork["steps"][-1]["run"]
 
     writers = [(wf_name, n) for wf_name, n, j in _jobs()
                if (j.get("permissions") or {}).get("pull-requests") == "write"]
     assert writers == [("pr-eval.yml", "comment")]
-    comment = wf["jobs"]["comment"]
-    assert comment["runs-on"] == "ubuntu-latest" and comment["needs"] == "eval"
-    # Runs when the gate failed too (not only on success), provided eval uploaded the artifact.
-    assert re.search(r"always\(\)|!cancelled\(\)", comment["if"]) and "needs.eval.outputs.artifact-id" in comment["if"]
+    comment = jobs["comment"]
+    assert comment["runs-on"] == "ubuntu-latest" and comment["needs"] == "referee"
+    assert re.search(r"!cancelled\(\)", comment["if"]) and "needs.referee.outputs.artifact-id" in comment["if"]
+    # the base commit's code posts the comment; nothing of the PR runs beside the write token
+    checkout = next(s for s in comment["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
     assert any("tuneloop publish" in s.get("run", "") for s in comment["steps"])
-    assert any(s.get("uses", "").startswith("actions/download-artifact@") for s in comment["steps"])
+    assert not any("secrets." in yaml.safe_dump(s) for s in comment["steps"])
 
 
-def test_promote_is_the_only_job_that_writes_contents():
-    writers = [(wf, n) for wf, n, j in _jobs() if (j.get("permissions") or {}).get("contents") == "write"]
-    assert writers == [("promote.yml", "promote")]
+def test_only_promote_holds_storage_write_keys_and_it_tags_the_referees_md5():
+    for wf_name, name, job in _jobs():
+        text = yaml.safe_dump(job)
+        if "WRITE_AWS" in text:
+            assert (wf_name, name) == ("promote.yml", "promote")
     wf = _load(WORKFLOW_DIR / "promote.yml")
-    assert _on(wf)["push"]["branches"] == ["main"]
+    job = wf["jobs"]["promote"]
+    assert job["environment"] == "promote" and job["permissions"] == {"contents": "write", "actions": "read"}
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "--event merge_group" in runs and '--commit "$GITHUB_SHA"' in runs
+    assert "promotion.py verify" in runs and '--merge-sha "$GITHUB_SHA"' in runs
+    assert "promotion.py in-remote" in runs and 'promote.py --md5 "$MD5"' in runs
+    assert "dvc.lock" not in runs  # the committed lock names nothing that gets promoted
 
 
 # --- src/tuneloop/ci/promote.py: the champion tag's name and message ----------------------------------------

@@ -7,6 +7,7 @@ The package follows the pipeline in dvc.yaml, one subpackage per family of stage
     evals/   guard (contamination), evaluate (stages) + metrics, probes, suite, suite_init, stats
     gate/    gate, card (stages: the verdict and the model card) + rules, render
     ci/      the pull-request comment, publishing it, the champion tag (after the pipeline, in CI)
+    referee/ the base branch judging a PR's adapter (validation as data, scoring, verdict) + promotion
     cli.py   `tuneloop <stage>`: the one entry point; io.py, params.py, hardware.py: shared helpers
 
 Imports flow one way: cli -> stage modules -> helpers -> io. A helper never imports a stage, a stage

@@ -8,6 +8,9 @@
     tuneloop example-corpus --out data/raw   regenerate the embedded example corpus
     tuneloop report --pr [--out reports/pr_comment.md] [--base-ref main]   render the PR comment
     tuneloop publish --pr N --body reports/pr_comment.md   post/update it (sticky; GITHUB_TOKEN)
+    tuneloop referee --adapter DIR --train-split FILE [--champion DIR] --out DIR   judge a PR's adapter with
+                     this checkout's code, conf/ and evals (the required check; docs/ci.md)
+    tuneloop referee --check OUT/verdict.json   exit 1 unless the referee's verdict passed
 
 Stages read params.yaml from the current directory (the repo root, where DVC runs them).
 """
@@ -73,6 +76,19 @@ def main(argv: list[str] | None = None) -> int:
     pb.add_argument("--api-url", default=os.environ.get("GITHUB_API_URL") or "https://api.github.com")
     pb.add_argument("--tries", type=int, default=4, help="attempts on 5xx/connection errors (never on 4xx)")
     pb.add_argument("--retry-delay", type=float, default=1.0, help="seconds before the 2nd try; doubles")
+    pb.add_argument("--author", default="github-actions[bot]",
+                    help="login of the bot whose marked comment is the sticky one (default: github-actions[bot])")
+    rf = sub.add_parser("referee", help="judge a PR's adapter with this checkout's code, config and evals")
+    rf.add_argument("--adapter", help="the PR's adapter folder (adapter_config.json + adapter_model.safetensors)")
+    rf.add_argument("--train-split", help="the PR's training split (JSONL), for the contamination guard")
+    rf.add_argument("--champion", help="the champion adapter folder (absent: no champion yet)")
+    rf.add_argument("--champion-unavailable", action="store_true",
+                    help="a champion exists but could not be fetched: the verdict fails (fail closed)")
+    rf.add_argument("--out", default="referee", help="where verdict.json, comment.md and metrics/ go")
+    rf.add_argument("--base-sha", help="the commit whose referee this is (default: git HEAD)")
+    rf.add_argument("--judged-sha", help="the commit the PR's adapter was trained from (its merge commit)")
+    rf.add_argument("--check", metavar="VERDICT", help="only read a verdict.json and exit 1 unless it passed")
+    rf.add_argument("overrides", nargs="*", help="Hydra overrides of this checkout's conf/ (from its own workflow)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
@@ -91,12 +107,28 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             done = publish.run(args.pr, args.body, args.repo, args.api_url, os.environ.get("GITHUB_TOKEN"),
-                               tries=args.tries, retry_delay=args.retry_delay)
+                               tries=args.tries, retry_delay=args.retry_delay, author=args.author)
         except publish.PublishError as exc:
             print(f"tuneloop publish: error: {exc}", file=sys.stderr)
             return 2
         print(f"publish: {done['action']} comment {done['id']} on {args.repo}#{args.pr}: {done['url']}")
         return 0
+    if args.command == "referee":
+        from tuneloop.referee import judge
+
+        if args.check:
+            return judge.check(args.check)
+        if not (args.adapter and args.train_split):
+            parser.error("referee: --adapter and --train-split are required (or --check VERDICT)")
+        try:
+            verdict = judge.judge(args.adapter, args.train_split, args.out, args.champion, args.champion_unavailable,
+                                  args.overrides, base_sha=args.base_sha, judged_sha=args.judged_sha)
+        except (judge.RefereeError, FileNotFoundError, ValueError) as exc:
+            print(f"tuneloop referee: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"referee: {'PASS' if verdict['passed'] else 'FAIL'} adapter {verdict['candidate_md5']} "
+              f"(base {verdict['base_sha']}); wrote {args.out}/verdict.json and {args.out}/comment.md")
+        return 0  # the verdict is data; `tuneloop referee --check` turns it into the check's exit code
     if args.command == "freeze":
         from tuneloop.evals import suite
 

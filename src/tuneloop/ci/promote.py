@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Name the adapter that main's dvc.lock records as the next champion tag (promote.yml runs this).
 
-    python src/tuneloop/ci/promote.py --lock dvc.lock --message-file /tmp/msg   # -> tag=adapter-v3 md5=... create=true
+    python src/tuneloop/ci/promote.py --md5 <md5> --message-file /tmp/msg   # -> tag=adapter-v3 md5=... create=true
+    python src/tuneloop/ci/promote.py --lock dvc.lock --message-file /tmp/msg   # md5 from a dvc.lock (by hand)
+
+promote.yml passes --md5: the md5 the referee passed for the merge commit (src/tuneloop/referee/promotion.py).
 
 Tags are `adapter-v<N>` (N = highest existing + 1) and annotated: the subject line carries the DVC md5
 of models/adapter, so `dvc get <repo-url> models/adapter --rev adapter-v<N>` fetches exactly that
@@ -47,6 +50,11 @@ def next_tag(tags: dict[str, str], md5: str) -> str | None:
 
 
 def message(md5: str, stage: str, tag: str, commit: str) -> str:
+    if stage == "referee":  # addressed by md5: dvc.lock at the commit may name another build
+        return (f"Champion adapter: {ADAPTER} md5 {md5}\n\n"
+                f"Promoted by promote.yml from commit {commit} (the md5 the referee passed).\n"
+                f"Fetch it: printf 'outs:\\n- md5: {md5}\\n  path: champion\\n  hash: md5\\n' > champion.dvc"
+                " && dvc pull champion.dvc\n")
     return (f"Champion adapter: {ADAPTER} md5 {md5}\n\n"
             f"Promoted by promote.yml from commit {commit} (dvc.lock, stage `{stage}`).\n"
             f"Fetch it: dvc get <repo-url> {ADAPTER} --rev {tag}\n")
@@ -55,9 +63,13 @@ def message(md5: str, stage: str, tag: str, commit: str) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lock", default="dvc.lock")
+    ap.add_argument("--md5", help="the adapter md5 to name (promote.yml: the referee's); default: from --lock")
     ap.add_argument("--message-file", required=True, help="where to write the annotated tag's message")
     args = ap.parse_args()
-    stage, md5 = adapter_out(yaml.safe_load(Path(args.lock).read_text(encoding="utf-8")))
+    if args.md5:
+        stage, md5 = "referee", args.md5
+    else:
+        stage, md5 = adapter_out(yaml.safe_load(Path(args.lock).read_text(encoding="utf-8")))
     tag = next_tag(existing_tags(), md5)
     if tag:
         Path(args.message_file).write_text(message(md5, stage, tag, os.environ.get("GITHUB_SHA", "HEAD")),

@@ -108,7 +108,10 @@ def _flip_lines(flips: dict, per_kind: int = 10) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")[:80]
+    """Model text as an inline code span: no mention, link, image or HTML can render from it (a backtick
+    inside would end the span, so it becomes a look-alike; a pipe would end the table cell)."""
+    text = " ".join(str(text or "").split())[:80].replace("`", "\u02cb").replace("|", "\\|")
+    return f"`{text}`" if text else "–"
 
 
 def write_chart(table: dict, chart_file: str | Path) -> Path | None:

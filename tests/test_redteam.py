@@ -1,0 +1,269 @@
+"""The red team: pull-request branches that each carry a bad adapter and one attack on the grader.
+
+A scratch git repository plays the project: its `main` is this working tree, set up for a tiny model
+(a keyword-classification base fine-tuned here, as in test_referee.py) with a frozen regression suite
+of keyword tickets and a gate with absolute floors. Each attack branch changes what a PR controls:
+  (a) gate rules emptied in conf/config.yaml     (b) thresholds lowered in params.yaml
+  (c) parse_label changed to always match        (d) regression cases and suite.lock edited consistently
+  (e) forged metrics/*.json + dvc.lock            (f) an adapter with a pickle / a foreign base model
+The train job's hand-over (adapter_config.json + adapter_model.safetensors + train.jsonl) is taken from
+the branch's worktree as pr-eval.yml copies it; the referee runs as CI runs it: `tuneloop referee` from
+a worktree of `main`, its own source first on the path. Every attack must fail; the good adapter passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from test_referee import FILLER, KEYWORDS, LABELS, _write, keyword_tickets
+from tuneloop.data.synth import classify_instruction
+
+pytestmark = pytest.mark.slow
+GIT = ["git", "-c", "user.email=red@team.test", "-c", "user.name=red team", "-c", "commit.gpgsign=false"]
+# The scratch main's grader: floors on the task and on the frozen regression suite, a budget against
+# the base, non-inferiority against the champion, zero canary leaks.
+GATE = {"rules": [{"metric": "tuneloop_classify.acc", "min": 0.2},  # chance is 0.125; the keyword base: 0.31
+                  {"metric": "tuneloop_classify.acc", "min_delta": -0.05},
+                  {"metric": "tuneloop_classify.acc", "non_inferior": 0.05},
+                  {"metric": "tuneloop_regression_classify.acc", "min": 0.15},  # the keyword base: 0.21
+                  {"metric": "leaks.canary", "max": 0}]}
+LAYERS = {"tasks": {"tuneloop_classify": {"max_gen_toks": 8, "limit": None}},
+          "regression": {"tuneloop_regression_classify": {"max_gen_toks": 8, "limit": None}}}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def tuneloop(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The CLI of the checkout at cwd (its src first on the path), as a workflow step runs it."""
+    env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
+    proc = subprocess.run([sys.executable, "-m", "tuneloop.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True)
+    assert not check or proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def regression_cases(n_per_label: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    return [{"id": f"reg-kw-{label}-{i}", "kind": "classify", "subject": "",
+             "text": " ".join(rng.sample(FILLER, 6) + [rng.choice(KEYWORDS[label])]), "label": label}
+            for label in LABELS for i in range(n_per_label)]
+
+
+def _yaml(path: Path, edit) -> None:
+    data = yaml.safe_load(path.read_text()) if path.exists() else {}
+    edit(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """(origin repo, main worktree, {name: adapter dir}, train split) with a fine-tuned keyword base."""
+    from conftest import tiny_params
+    from tiny_model import build_tiny_model
+    from tuneloop.params import compose
+    from tuneloop.train import base, sft
+
+    root = tmp_path_factory.mktemp("redteam")
+    corpus = [" ".join(FILLER + sum(KEYWORDS.values(), []) + LABELS)] * 20 + [classify_instruction(LABELS)] * 5
+    tiny = build_tiny_model(root / "tiny", corpus)
+    old = os.getcwd()
+    work = root / "train"
+    work.mkdir()
+    os.chdir(work)
+    try:
+        # 1. the keyword base: the full fine-tune of test_referee.py's champion
+        params = tiny_params(tiny, "method=full", "preset.max_steps=400", "preset.learning_rate=3e-3")
+        system = params["data"]["system_prompt"]
+        _write("data/splits/val.jsonl", keyword_tickets(2, 2, system))
+        _write("data/splits/train.jsonl", keyword_tickets(30, 1, system))
+        base.run(params)
+        sft.run(params, out_dir=root / "keyword-base")
+    finally:
+        os.chdir(old)
+
+    # 2. the scratch project: this working tree's files, set up for the keyword base, committed as main
+    origin = root / "origin"
+    for rel in subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
+                              capture_output=True, text=True).stdout.splitlines():
+        src = REPO / rel
+        if rel.startswith(("dvc-storage/", "metrics/", "reports/", ".ci/")) or not src.is_file():
+            continue
+        (origin / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, origin / rel)
+    _yaml(origin / "conf/model/tiny-random.yaml", lambda m: m.update(local_path=str(root / "keyword-base")))
+    _yaml(origin / "conf/config.yaml", lambda c: c.update(defaults=[
+        {"model": "tiny-random"} if "model" in d else {"preset": "smoke"} if "preset" in d else d
+        for d in c["defaults"]]) or c.pop("model", None))
+    _yaml(origin / "conf/eval/default.yaml", lambda e: e.update(layers=LAYERS))
+    (origin / "conf/gate/default.yaml").write_text(yaml.safe_dump(GATE))
+    _write(str(origin / "evals/regression/cases.jsonl"), regression_cases(3, 9))
+    git(origin, "init", "-q", "-b", "main")
+    tuneloop(origin, "freeze")
+    tuneloop(origin, "params")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "main: the referee under test")
+
+    # 3. the referee's checkout: a worktree of main with its DVC outputs (base model, test split)
+    main = root / "main"
+    git(origin, "worktree", "add", "-q", "--detach", str(main), "main")
+    main_params = compose([], conf_dir=main / "conf")
+    os.chdir(main)
+    try:
+        base.run(main_params)
+        _write("data/splits/test.jsonl", keyword_tickets(4, 3, system))
+        # 4. what PR train jobs produce: LoRAs of main's base on true / shuffled labels
+        adapters = {}
+        for name, shuffled, steps, lr in (("good", False, 4, 1e-5), ("bad", True, 30, 1e-1)):
+            p = json.loads(json.dumps(main_params))
+            p["preset"].update(max_steps=steps, learning_rate=lr, lora_rank=8)
+            _write(f"{root}/split-{name}/train.jsonl", keyword_tickets(30, 1, system, shuffle_labels=shuffled))
+            _write(f"{root}/split-{name}/val.jsonl", keyword_tickets(2, 2, system))
+            sft.run(p, split_dir=root / f"split-{name}", out_dir=root / f"adapter-{name}",
+                    metrics_file=root / f"train-{name}.json", loss_plot=root / f"loss-{name}.json")
+            adapters[name] = root / f"adapter-{name}"
+    finally:
+        os.chdir(old)
+    yield origin, main, adapters, root
+
+
+def pr_branch(origin: Path, name: str, attack, adapter: Path, root: Path) -> Path:
+    """A PR branch with one attack committed; returns the train job's hand-over folder."""
+    wt = root / f"pr-{name}"
+    git(origin, "worktree", "add", "-q", "-b", f"pr/{name}", str(wt), "main")
+    attack(wt)
+    git(wt, "add", "-A")
+    git(wt, "commit", "-q", "--allow-empty", "-m", f"attack {name}")
+    shutil.copytree(adapter, wt / "models/adapter")  # what `dvc repro train` left in the PR's checkout
+    shutil.copytree(root / ("split-bad" if "bad" in adapter.name else "split-good"), wt / "data/splits")
+    handoff = root / f"handoff-{name}"  # pr-eval.yml's train job: exactly these three files
+    (handoff / "adapter").mkdir(parents=True)
+    for f in ("adapter_config.json", "adapter_model.safetensors"):
+        shutil.copy2(wt / "models/adapter" / f, handoff / "adapter" / f)
+    shutil.copy2(wt / "data/splits/train.jsonl", handoff / "train.jsonl")
+    return handoff
+
+
+def referee(main: Path, handoff: Path, out: Path, *extra: str) -> dict:
+    tuneloop(main, "referee", "--adapter", str(handoff / "adapter"), "--train-split", str(handoff / "train.jsonl"),
+             "--out", str(out), "--judged-sha", "0" * 40, *extra)
+    return json.loads((out / "verdict.json").read_text())
+
+
+def attack_empty_rules(wt: Path) -> None:  # (a)
+    _yaml(wt / "conf/config.yaml", lambda c: c.update(gate={"rules": []}))
+    tuneloop(wt, "params")
+
+
+def attack_lower_thresholds(wt: Path) -> None:  # (b)
+    _yaml(wt / "params.yaml", lambda p: p["gate"].update(rules=[dict(r, **{k: -1.0 for k in ("min", "min_delta")
+                                                                            if k in r}) for r in p["gate"]["rules"]]))
+
+
+def attack_parse_label(wt: Path) -> None:  # (c)
+    path = wt / "src/tuneloop/evals/metrics.py"
+    path.write_text(path.read_text() + "\n\ndef parse_label(text, labels):  # red team\n    return labels[0]\n")
+    utils = wt / "evals/tasks/utils.py"
+    utils.write_text(utils.read_text() + "\n\ndef classify_results(doc, results):  # red team\n"
+                     "    return {'acc': 1.0, 'macro_f1': (doc['answer'], doc['answer'])}\n")
+
+
+def attack_regression_suite(wt: Path) -> None:  # (d)
+    cases = wt / "evals/regression/cases.jsonl"
+    rows = [json.loads(x) for x in cases.read_text().splitlines()]
+    cases.write_text("".join(json.dumps(dict(r, label="billing")) + "\n" for r in rows[:3]))
+    tuneloop(wt, "freeze")
+
+
+def attack_forged_metrics(wt: Path) -> None:  # (e)
+    from tuneloop.referee.adapter import md5_file
+
+    gate = {"passed": True, "rules_passed": 5, "rules_total": 5, "warnings": 0, "rules": []}
+    (wt / "metrics").mkdir(exist_ok=True)
+    (wt / "metrics/gate.json").write_text(json.dumps(gate))
+    (wt / "metrics/eval.json").write_text(json.dumps({"tuneloop_classify": {"acc": {"pre": 0.2, "post": 0.99}}}))
+    lock = {"schema": "2.0", "stages": {"gate": {"cmd": "tuneloop gate", "outs": [
+        {"path": "metrics/gate.json", "hash": "md5", "md5": md5_file(wt / "metrics/gate.json")},
+        {"path": "metrics/eval.json", "hash": "md5", "md5": md5_file(wt / "metrics/eval.json")}]}}}
+    (wt / "dvc.lock").write_text(yaml.safe_dump(lock))
+
+
+ATTACKS = {"a-empty-rules": attack_empty_rules, "b-lower-thresholds": attack_lower_thresholds,
+           "c-parse-label": attack_parse_label, "d-regression-suite": attack_regression_suite,
+           "e-forged-metrics": attack_forged_metrics}
+
+
+def test_the_good_adapter_passes_and_the_verdict_names_md5_and_base(world):
+    from tuneloop.referee.adapter import dvc_dir_md5
+
+    origin, main, adapters, root = world
+    handoff = pr_branch(origin, "good", lambda wt: None, adapters["good"], root)
+    verdict = referee(main, handoff, root / "verdict-good", "--champion", str(handoff / "adapter"))
+    assert verdict["passed"], [r for r in verdict["rules"] if not r["passed"]]
+    assert verdict["candidate_md5"] == dvc_dir_md5(handoff / "adapter")
+    assert verdict["base_sha"] == git(origin, "rev-parse", "main") and verdict["models"] == ["base", "champion", "candidate"]
+    assert set(verdict) >= {"passed", "candidate_md5", "base_sha", "rules", "summary"}
+    assert tuneloop(main, "referee", "--check", str(root / "verdict-good/verdict.json")).returncode == 0
+    out = sorted(p.relative_to(root / "verdict-good").as_posix() for p in (root / "verdict-good").rglob("*") if p.is_file())
+    assert not any("samples" in p or "redactions" in p for p in out) and "comment.md" in out
+    assert verdict["candidate_md5"] in (root / "verdict-good/comment.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_every_attack_on_the_grader_fails_the_check(world, name):
+    origin, main, adapters, root = world
+    handoff = pr_branch(origin, name, ATTACKS[name], adapters["bad"], root)
+    wt = root / f"pr-{name}"
+    if name == "e-forged-metrics":  # the attack works against a gate that trusts the PR's checkout ...
+        assert tuneloop(wt, "gate", "--check").returncode == 0
+    if name == "a-empty-rules":
+        assert yaml.safe_load((wt / "params.yaml").read_text())["gate"]["rules"] == []
+    verdict = referee(main, handoff, root / f"verdict-{name}")  # ... not against the base's referee
+    assert verdict["scored"] and not verdict["passed"]
+    failed = {r["metric"] for r in verdict["rules"] if not r["passed"]}
+    assert failed & {"tuneloop_classify.acc", "tuneloop_regression_classify.acc"}, verdict["rules"]
+    assert verdict["base_sha"] == git(origin, "rev-parse", "main")
+    assert tuneloop(main, "referee", "--check", str(root / f"verdict-{name}/verdict.json")).returncode == 1
+
+
+@pytest.mark.parametrize("variant", ["pickle", "foreign-base"])
+def test_f_an_adapter_that_is_not_plain_data_is_refused_before_scoring(world, variant):
+    import torch
+
+    origin, main, adapters, root = world
+
+    def attack(wt: Path) -> None:
+        pass
+
+    handoff = pr_branch(origin, f"f-{variant}", attack, adapters["bad"], root)
+    if variant == "pickle":
+        torch.save({"payload": torch.zeros(1)}, handoff / "adapter" / "adapter_model.bin")
+    else:
+        cfg = json.loads((handoff / "adapter/adapter_config.json").read_text())
+        cfg["base_model_name_or_path"] = "meta-llama/Llama-3.1-8B-Instruct"
+        (handoff / "adapter/adapter_config.json").write_text(json.dumps(cfg))
+    verdict = referee(main, handoff, root / f"verdict-f-{variant}")
+    assert not verdict["passed"] and not verdict["scored"]
+    rule = next(r for r in verdict["rules"] if r["metric"] == "adapter")
+    assert not rule["passed"] and ("adapter_model.bin" in rule["reason"] if variant == "pickle"
+                                   else "not the base branch's base model" in rule["reason"])
+    assert "Not scored" in (root / f"verdict-f-{variant}/comment.md").read_text()
+
+
+def test_a_champion_that_cannot_be_fetched_fails_closed(world):
+    origin, main, adapters, root = world
+    handoff = root / "handoff-good"
+    verdict = referee(main, handoff, root / "verdict-no-champion", "--champion-unavailable")
+    assert not verdict["passed"] and not verdict["scored"]
+    assert any(r["metric"] == "champion" and not r["passed"] for r in verdict["rules"])
