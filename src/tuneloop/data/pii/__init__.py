@@ -33,4 +33,13 @@ scoring (precision/recall against a labelled set). May import: tuneloop.io only.
 from tuneloop.data.pii.engine import DEFAULT_CONFIG, TYPES, Redactor, default_redactor, luhn_valid, redact
 from tuneloop.data.pii.report import summarize
 
-__all__ = ["DEFAULT_CONFIG", "TYPES", "Redactor", "default_redactor", "luhn_valid", "redact", "summarize"]
+
+def make_redactor(config=None) -> Redactor:
+    """The engine `redact.engine` names: presidio (default; spaCy + Presidio load on first use) or rules."""
+    from tuneloop.data.pii.presidio_engine import make_redactor as make
+
+    return make(config)
+
+
+__all__ = ["DEFAULT_CONFIG", "TYPES", "Redactor", "default_redactor", "luhn_valid", "make_redactor", "redact",
+           "summarize"]
