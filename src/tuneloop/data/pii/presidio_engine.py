@@ -236,6 +236,8 @@ class PresidioRedactor(Redactor):
                 words = text[start:end].split()
                 if all(w.strip(".,'’").lower() in self._stop or w.lower() in self._allow_lower for w in words):
                     continue  # "Hi Team", a product name the model took for a person
+                if any(ch.isdigit() for ch in text[start:end]) or (len(words) == 1 and text.startswith(":", end)):
+                    continue  # an order id (LM-37625, v4.6.3) or a form label ("Expiry:"), no name
                 tail = _NAME_TAIL.match(text, end)  # "Erlendur G." + " Hafliðason"
                 if tail and not any(w.lower() in self._stop for w in tail.group().split()):
                     end = tail.end()
