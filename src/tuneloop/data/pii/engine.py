@@ -41,7 +41,7 @@ from tuneloop.data.pii.recognizers import (
     us_address_pattern,
     valid_ip,
 )
-from tuneloop.data.pii.records import fields_for, locate
+from tuneloop.data.pii.records import fields_for, locate, name_spans, redact_speakers, speaker_names
 from tuneloop.data.pii.spans import Span, map_back, resolve
 
 
@@ -52,6 +52,7 @@ class Redactor:
         self.config = merge_config(DEFAULT_CONFIG, config or {})
         rules = self.config["rules"]
         self.enabled = tuple(t for t in TYPES if rules[t]["enabled"])
+        self.rule_types = self.enabled  # the types found by this engine's rules (presidio takes some over)
         self.replacements = {t: str(rules[t]["replacement"]) for t in TYPES}
         self._email = re.compile(rules["EMAIL"]["pattern"])
         self._ssn = re.compile(rules["US_SSN"]["pattern"])
@@ -87,7 +88,7 @@ class Redactor:
 
     # -- public API ------------------------------------------------------------------------------
 
-    def find(self, text: str) -> list[Span]:
+    def find(self, text: str, names: Iterable[str] = ()) -> list[Span]:
         """Resolved, non-overlapping PII spans in text, sorted by start.
 
         Rules read context (phonenumbers picks its candidates from the digits around them), so a
@@ -95,7 +96,7 @@ class Redactor:
         is therefore redacted and searched again until nothing new appears (at most 3 rounds):
         redacting the output finds nothing, and redaction is idempotent.
         """
-        spans = self._find_once(text)
+        spans = self._find_first(text, names)
         for _ in range(3):
             if not spans:
                 break
@@ -106,15 +107,20 @@ class Redactor:
             spans = resolve(spans + [map_back(e, segments) for e in extra])
         return spans
 
-    def redact(self, text: str) -> tuple[str, list[Span]]:
-        """(text with each span replaced by its placeholder, spans in the ORIGINAL text)."""
-        spans = self.find(text)
+    def redact(self, text: str, names: Iterable[str] = ()) -> tuple[str, list[Span]]:
+        """(text with each span replaced by its placeholder, spans in the ORIGINAL text); `names` are
+        known names (a transcript's speakers) redacted wherever they occur."""
+        spans = self.find(text, names)
         return (self._apply(text, spans)[0] if spans else text), spans
 
-    def _find_once(self, text: str) -> list[Span]:
+    def _find_first(self, text: str, names: Iterable[str] = ()) -> list[Span]:
+        """The first pass (the presidio engine adds its analyzer's spans here)."""
+        return self._find_once(text, name_spans(text, names) if names else [])
+
+    def _find_once(self, text: str, extra: Iterable[Span] = ()) -> list[Span]:
         if not text:
             return []
-        candidates = [span for kind in self.enabled for span in self._finders[kind](text)]
+        candidates = [span for kind in self.rule_types for span in self._finders[kind](text)] + list(extra)
         if self._allow and candidates:
             allowed = [(m.start(), m.end()) for pattern in self._allow for m in pattern.finditer(text)]
             candidates = [c for c in candidates if not any(a <= c.start and c.end <= b for a, b in allowed)]
@@ -144,17 +150,23 @@ class Redactor:
         """
         out = copy.deepcopy(dict(record))
         rid = str(record.get("id", ""))
-        entries: list[dict[str, Any]] = []
+        # Speakers named in a transcript: the name goes from `speaker` and from every text field.
+        names = speaker_names(out) if "PERSON" in self.enabled else []
+        entries = redact_speakers(out, rid, names, self.replacements["PERSON"])
         paths = list(fields) if fields is not None else fields_for(record)
         for path in paths:
             for name, container, key in locate(out, path):
                 value = container[key]
                 if not isinstance(value, str) or not value:
                     continue
-                container[key], spans = self.redact(value)
+                container[key], spans = self.redact(value, names)
                 entries += [{"id": rid, "field": name, "type": s.type, "start": s.start, "end": s.end}
                             for s in spans]
         return out, entries
+
+    def redact_records(self, records: Iterable[Mapping[str, Any]], fields=None) -> list[tuple[dict, list[dict]]]:
+        """redact_record for each record (the presidio engine batches its NER over all of them)."""
+        return [self.redact_record(r, fields(r) if callable(fields) else fields) for r in records]
 
     # -- rules -----------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
     PYTHONPATH=src python -m tuneloop.data.pii.scoring                                    # tests/data/pii_labelled.jsonl
     PYTHONPATH=src python -m tuneloop.data.pii.scoring --json reports/data/pii_eval.json
     PYTHONPATH=src python -m tuneloop.data.pii.scoring --presidio ../shared/data/pii/presidio_synth_v2_dev.json
+    PYTHONPATH=src python -m tuneloop.data.pii.scoring --engine rules                     # redact.engine
 
 Three ways to count a match, each reported:
   exact    a prediction of the same type with exactly the gold [start, end)
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tuneloop.data.pii import TYPES, Redactor
+from tuneloop.data.pii import TYPES, Redactor, make_redactor
 
 DEFAULT_DATA = Path(__file__).resolve().parents[4] / "tests" / "data" / "pii_labelled.jsonl"
 PRESIDIO_TYPES = {"CREDIT_CARD": "CARD", "PHONE_NUMBER": "PHONE", "EMAIL_ADDRESS": "EMAIL", "IBAN_CODE": "IBAN",
@@ -61,6 +62,9 @@ def evaluate(redactor: Redactor, rows: Iterable[Mapping[str, Any]]) -> dict[str,
     counts = {t: dict.fromkeys(("gold", "pred", "exact", "overlap_gold", "overlap_pred", "covered"), 0)
               for t in types}
     misses: list[dict[str, Any]] = []
+    rows = list(rows)
+    if hasattr(redactor, "prefetch"):
+        redactor.prefetch(row["text"] for row in rows)  # the presidio engine: NER batched over all rows
     for row in rows:
         text = row["text"]
         preds = redactor.find(text)
@@ -118,13 +122,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--presidio", help="presidio-research JSON (e.g. ../shared/data/pii/presidio_synth_v2_dev.json)")
     parser.add_argument("--config", help="a YAML with the `redact` group (default: the built-in rules = conf/redact/default.yaml)")
     parser.add_argument("--json", help="write the figures (no PII values) to this path")
+    parser.add_argument("--engine", choices=["presidio", "rules"], help="override redact.engine")
+    parser.add_argument("--sources", choices=["rules", "presidio", "both"],
+                        help="with the presidio engine: who finds every type (default: redact.presidio.sources)")
     args = parser.parse_args(argv)
 
     config = None
     if args.config:
         import yaml
         config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
-    redactor = Redactor(config)
+    config = dict(config or {})
+    if args.engine:
+        config["engine"] = args.engine
+    if args.sources:
+        config["presidio"] = {**config.get("presidio", {}), "sources": dict.fromkeys(TYPES, args.sources)}
+    redactor = make_redactor(config)
     results = {}
     if args.data:
         results["labelled"] = evaluate(redactor, load_labelled(args.data))
