@@ -10,8 +10,8 @@ Models: `tuneloop` (production, or staging for the canary share), `tuneloop:prod
 shape, logged, and the server keeps serving.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI resolves the endpoints' annotations (Request,
+# BackgroundTasks, imported inside create_app) at runtime.
 import json
 import time
 import uuid
