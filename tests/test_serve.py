@@ -258,3 +258,18 @@ def test_shadow_answers_are_logged_not_returned(trained, tmp_path):
             time.sleep(0.1)
     rep = rollout.report(log)
     assert rep["shadow_pairs"] == 3 and rep["shadow_agreement"] == 1.0 and rep["arms"]["shadow"]["requests"] == 3
+
+
+def test_vllm_command_serves_production_and_staging_side_by_side(tmp_path):
+    from tuneloop.serve import vllm
+
+    cfg = vllm.load_config(REPO / "deploy" / "vllm.yaml")
+    cmd = vllm.command(cfg, {"tuneloop:production": Path("/a/one"), "tuneloop:staging": Path("/a/two")})
+    assert cmd[:2] == ["vllm", "serve"] and "--enable-lora" in cmd and cmd[cmd.index("--max-loras") + 1] == "2"
+    assert cmd[cmd.index("--lora-modules") + 1:] == ["tuneloop:production=/a/one", "tuneloop:staging=/a/two"]
+    calls = vllm.reload_requests({"tuneloop:production": Path("/a/two")}, {"tuneloop:production": Path("/a/one")})
+    assert [c[0] for c in calls] == ["/v1/unload_lora_adapter", "/v1/load_lora_adapter"]
+    bad = tmp_path / "v.yaml"
+    bad.write_text("max_lora: 3\n")
+    with pytest.raises(ValueError, match="unknown vLLM settings"):
+        vllm.load_config(bad)

@@ -158,6 +158,8 @@ def _after_merge_parsers(sub) -> None:
     sv.add_argument("--port", type=int)
     sv.add_argument("--adapter", help="serve this adapter folder instead of the registry's")
     sv.add_argument("--no-auth", action="store_true", help="no API keys (a local trial on 127.0.0.1 only)")
+    sv.add_argument("--vllm", action="store_true",
+                    help="print the vLLM launch command (GPU) for the registry's holders (config deploy/vllm.yaml)")
     ro = sub.add_parser("rollout", help="rollout report: canary/shadow arms compared from the request log")
     ro.add_argument("action", choices=["report"])
     ro.add_argument("--log", default="reports/serve/requests.jsonl")
@@ -193,6 +195,11 @@ def after_merge(args) -> int:
 
             print(json.dumps(export.run(args.format, args.out, base=args.base, version=args.version,
                                         adapter=args.adapter), indent=2))
+        elif args.command == "serve" and args.vllm:
+            from tuneloop.serve import vllm
+
+            cfg = vllm.load_config("deploy/vllm.yaml" if args.config == "deploy/serve.yaml" else args.config)
+            print(vllm.shell(vllm.command(cfg, vllm.adapters(cfg))))
         elif args.command == "serve":
             from tuneloop.serve import server
 

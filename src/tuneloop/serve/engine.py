@@ -11,15 +11,12 @@ stop string. Adapters are PEFT adapters named by their DVC md5; switching betwee
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-
-def template_sha(template: str | None) -> str:
-    return hashlib.sha256((template or "").encode("utf-8")).hexdigest()
+from tuneloop.registry.export import template_sha  # one definition of the template's hash
 
 
 class PromptTooLong(ValueError):
