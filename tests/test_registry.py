@@ -105,6 +105,12 @@ def test_a_version_without_a_verdict_cannot_change_stage(tmp_path):
     assert v.verdict is None
     with pytest.raises(RegistryError, match="never passed the referee"):
         reg.promote(v.name, "staging")
+    from gto import api
+
+    api.deregister(str(root), "adapter", version=v.name)  # withdrawn: `gto deregister adapter v1.0.0`
+    assert reg.table()[0]["stage"] == "deprecated"
+    with pytest.raises(RegistryError, match="deregistered"):
+        reg.promote(v.name, "staging")
 
 
 def test_materialize_from_the_dvc_cache_checks_the_md5(repo, tmp_path):
