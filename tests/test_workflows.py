@@ -242,12 +242,17 @@ def test_promote_reads_the_adapter_md5_and_names_the_next_tag(promote):
                                           {"path": "metrics/train.json", "md5": "c" * 32}]}}}
     assert promote.adapter_out(lock) == ("train", "a" * 32 + ".dir")
     md5 = "a" * 32 + ".dir"
-    assert promote.next_tag({}, md5) == "adapter-v1"
-    tags = {"adapter-v1": "Champion adapter: models/adapter md5 old", "adapter-v7": "x", "adapter-vX": "y"}
-    assert promote.next_tag(tags, md5) == "adapter-v8"
-    assert promote.next_tag({**tags, "adapter-v9": f"Champion adapter: models/adapter md5 {md5}"}, md5) is None
-    msg = promote.message(md5, "train", "adapter-v8", "abc")
-    assert msg.startswith(f"Champion adapter: models/adapter md5 {md5}\n") and "--rev adapter-v8" in msg
+    assert promote.next_tag({}, md5) == "adapter@v1.0.0"
+    tags = {"adapter@v1.0.0": "adapter md5 old", "adapter@v7.0.0": "x", "adapter@vX": "y"}
+    assert promote.next_tag(tags, md5) == "adapter@v8.0.0"
+    assert promote.next_tag({**tags, "adapter@v9.0.0": f"adapter md5 {md5}: referee passed"}, md5) is None
+    verdict = {"passed": True, "candidate_md5": md5, "rules": []}
+    msg = promote.message(md5, "train", "adapter@v8.0.0", "abc", verdict)
+    assert msg.startswith(f"adapter md5 {md5}: referee passed\n") and "--rev adapter@v8.0.0" in msg
+    from tuneloop.registry.verdict import from_message
+
+    assert from_message(msg) == ({"adapter_md5": md5, "stage": "train", "commit": "abc", "registered_by": "promote.yml",
+                                  "fetch": "dvc get <repo-url> models/adapter --rev adapter@v8.0.0"}, verdict)
     with pytest.raises(SystemExit, match="no models/adapter"):
         promote.adapter_out({"stages": {}})
 

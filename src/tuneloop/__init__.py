@@ -8,6 +8,9 @@ The package follows the pipeline in dvc.yaml, one subpackage per family of stage
     gate/    gate, card (stages: the verdict and the model card) + rules, render
     ci/      the pull-request comment, publishing it, the champion tag (after the pipeline, in CI)
     referee/ the base branch judging a PR's adapter (validation as data, scoring, verdict) + promotion
+    ci/      the pull-request comment, publishing it, the registry version tag (after the pipeline, in CI)
+    registry/  after the merge: GTO versions and stages of the adapter (promote, rollback, stock), exports
+    serve/     the OpenAI-compatible server with the production adapter (CPU; vLLM command for GPUs)
     cli.py   `tuneloop <stage>`: the one entry point; io.py, params.py, hardware.py: shared helpers
 
 Imports flow one way: cli -> stage modules -> helpers -> io. A helper never imports a stage, a stage

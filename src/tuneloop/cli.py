@@ -11,6 +11,12 @@
     tuneloop referee --adapter DIR --train-split FILE [--champion DIR] --out DIR   judge a PR's adapter with
                      this checkout's code, conf/ and evals (the required check; docs/ci.md)
     tuneloop referee --check OUT/verdict.json   exit 1 unless the referee's verdict passed
+  after the merge (docs/registry.md, docs/serving.md):
+    tuneloop register [--verdict referee.json]   GTO version of the adapter dvc.lock records at HEAD
+    tuneloop promote VERSION --stage staging|production | rollback | stock | registry [--json]
+    tuneloop export --version VERSION | --adapter DIR  --format adapter|merged|gguf --out DIR
+    tuneloop serve [--config deploy/serve.yaml]  OpenAI-compatible server (keys: TUNELOOP_API_KEYS)
+    tuneloop rollout report [--log reports/serve/requests.jsonl]   canary/shadow arms compared
 
 Stages read params.yaml from the current directory (the repo root, where DVC runs them).
 """
@@ -89,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     rf.add_argument("--judged-sha", help="the commit the PR's adapter was trained from (its merge commit)")
     rf.add_argument("--check", metavar="VERDICT", help="only read a verdict.json and exit 1 unless it passed")
     rf.add_argument("overrides", nargs="*", help="Hydra overrides of this checkout's conf/ (from its own workflow)")
+    _after_merge_parsers(sub)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
@@ -129,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"referee: {'PASS' if verdict['passed'] else 'FAIL'} adapter {verdict['candidate_md5']} "
               f"(base {verdict['base_sha']}); wrote {args.out}/verdict.json and {args.out}/comment.md")
         return 0  # the verdict is data; `tuneloop referee --check` turns it into the check's exit code
+    if args.command in AFTER_MERGE:
+        return after_merge(args)
     if args.command == "freeze":
         from tuneloop.evals import suite
 
@@ -185,6 +194,107 @@ def _suite_init(args: argparse.Namespace, params: dict) -> int:
               f"  - {done['canaries']['source_entry']}\nand to conf/eval `canaries: {json.dumps(done['canaries']['values'])}`"
               f", then `dvc commit data.dvc` and `dvc repro` (redaction must remove them before the split).")
     return 0
+
+
+AFTER_MERGE = ("register", "promote", "rollback", "stock", "registry", "export", "serve", "rollout")
+
+
+def _after_merge_parsers(sub) -> None:
+    rg = sub.add_parser("register", help="register the adapter dvc.lock records as a GTO version")
+    rg.add_argument("--rev", default="HEAD", help="commit whose dvc.lock names the adapter")
+    rg.add_argument("--verdict", help="the referee's verdict JSON, embedded in the tag (needed to change stage)")
+    rg.add_argument("--lock", default="dvc.lock")
+    pm = sub.add_parser("promote", help="assign a version to a stage (refused without a passing verdict)")
+    pm.add_argument("version", help="e.g. v3.0.0 (see `tuneloop registry`)")
+    pm.add_argument("--stage", required=True, choices=["staging", "production"])
+    sub.add_parser("rollback", help="production back to the version before the current one")
+    sub.add_parser("stock", help="no production version: the server answers with the base model")
+    rs = sub.add_parser("registry", help="versions with stage, verdict, key metrics, data and base hashes")
+    rs.add_argument("--json", action="store_true")
+    for name in ("register", "promote", "rollback", "stock"):
+        sub.choices[name].add_argument("--push", action="store_true", help="push the new tags to origin")
+    ex = sub.add_parser("export", help="export an adapter: PEFT folder, merged safetensors or GGUF")
+    src = ex.add_mutually_exclusive_group(required=True)
+    src.add_argument("--version", help="a registered version (materialised from the DVC cache)")
+    src.add_argument("--adapter", help="an adapter folder")
+    ex.add_argument("--format", required=True, choices=["adapter", "merged", "gguf"])
+    ex.add_argument("--base", default="models/base")
+    ex.add_argument("--out", required=True)
+    sv = sub.add_parser("serve", help="OpenAI-compatible server with the production adapter")
+    sv.add_argument("--config", default="deploy/serve.yaml")
+    sv.add_argument("--host")
+    sv.add_argument("--port", type=int)
+    sv.add_argument("--adapter", help="serve this adapter folder instead of the registry's")
+    sv.add_argument("--no-auth", action="store_true", help="no API keys (a local trial on 127.0.0.1 only)")
+    sv.add_argument("--vllm", action="store_true",
+                    help="print the vLLM launch command (GPU) for the registry's holders (config deploy/vllm.yaml)")
+    ro = sub.add_parser("rollout", help="rollout report: canary/shadow arms compared from the request log")
+    ro.add_argument("action", choices=["report"])
+    ro.add_argument("--log", default="reports/serve/requests.jsonl")
+    ro.add_argument("--json", action="store_true")
+
+
+def after_merge(args) -> int:
+    """The registry, export, serving and rollout commands (none reads params.yaml as a stage does)."""
+    from tuneloop.registry.store import Registry, RegistryError
+
+    try:
+        if args.command == "register":
+            from tuneloop.registry import verdict as verdicts
+
+            verdict = None
+            if args.verdict:
+                with open(args.verdict, encoding="utf-8") as fh:
+                    verdict = verdicts.parse(fh.read(), args.verdict)
+            v = Registry().register(args.rev, verdict, args.lock, push=args.push)
+            print(f"registered {v.name} (adapter md5 {v.md5}, verdict: "
+                  f"{'missing' if v.verdict is None else 'passed' if v.verdict['passed'] else 'failed'})")
+        elif args.command in ("promote", "rollback", "stock"):
+            reg = Registry()
+            done = (reg.promote(args.version, args.stage, push=args.push) if args.command == "promote"
+                    else getattr(reg, args.command)(push=args.push))
+            now = done["version"] or "the stock base model"
+            print(f"{args.command}: {done['stage']} is now {now}" + (f" (was {done['previous']})" if done["previous"] else ""))
+        elif args.command == "registry":
+            rows = Registry().table()
+            print(json.dumps(rows, indent=2) if args.json else _registry_table(rows))
+        elif args.command == "export":
+            from tuneloop.registry import export
+
+            print(json.dumps(export.run(args.format, args.out, base=args.base, version=args.version,
+                                        adapter=args.adapter), indent=2))
+        elif args.command == "serve" and args.vllm:
+            from tuneloop.serve import vllm
+
+            cfg = vllm.load_config("deploy/vllm.yaml" if args.config == "deploy/serve.yaml" else args.config)
+            print(vllm.shell(vllm.command(cfg, vllm.adapters(cfg))))
+        elif args.command == "serve":
+            from tuneloop.serve import server
+
+            cfg = server.load_config(args.config if os.path.exists(args.config) or args.config != "deploy/serve.yaml"
+                                     else None, host=args.host, port=args.port, adapter=args.adapter)
+            cfg["auth"] = not args.no_auth
+            server.run(cfg)
+        elif args.command == "rollout":
+            from tuneloop.serve import rollout
+
+            rep = rollout.report(args.log)
+            print(json.dumps(rep, indent=2) if args.json else rollout.render(rep))
+    except (RegistryError, ValueError, FileNotFoundError) as exc:
+        print(f"tuneloop {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _registry_table(rows: list[dict]) -> str:
+    lines = ["| version | stage | verdict | key metrics | adapter md5 | data md5 | base md5 | commit |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        metrics = ", ".join(f"{k} {v}" for k, v in r["metrics"].items()) or "-"
+        data = ", ".join(f"{k.split('/')[-1]} {str(v)[:8]}" for k, v in r["data_md5"].items()) or "-"
+        lines.append(f"| {r['version']} | {r['stage']} | {r['verdict']} | {metrics} | {r['adapter_md5'][:12]} | "
+                     f"{data} | {str(r['base_md5'])[:12] or '-'} | {r['commit']} |")
+    return "\n".join(lines) if rows else "no versions registered yet (`tuneloop register --verdict FILE`)"
 
 
 if __name__ == "__main__":

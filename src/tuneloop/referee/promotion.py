@@ -4,7 +4,7 @@
     python src/tuneloop/referee/promotion.py verify --verdict V/verdict.json --adapter V/adapter --merge-sha SHA
         # -> md5=<the md5 the referee passed>; exit 1 (with the reason) when it may not be promoted
     python src/tuneloop/referee/promotion.py in-remote --dvc-file promote/adapter.dvc   # exit 1 unless pushed
-    python src/tuneloop/referee/promotion.py champion   # md5 of the newest adapter-v* tag (for the referee job)
+    python src/tuneloop/referee/promotion.py champion   # md5 of the newest adapter@v<N>.0.0 tag (for the referee job)
 
 Promotion tags exactly the md5 the referee passed, and only when (1) the verdict is for this merge
 commit (the merge queue's commit that became main: `judged_sha`), (2) it passed, (3) the adapter
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 MD5 = re.compile(r"[0-9a-f]{32}\.dir")
-TAG = re.compile(r"adapter-v(\d+)")
+TAG = re.compile(r"adapter@v(\d+)\.0\.0")  # GTO registration tags (tuneloop.ci.promote)
 SUBJECT_MD5 = re.compile(r"md5 ([0-9a-f]{32}\.dir)")
 
 
@@ -92,9 +92,9 @@ def in_remote(dvc_file: str, dvc: str = "dvc", cwd: str = ".") -> bool:
 
 
 def champion_md5(cwd: str = ".") -> tuple[str, str] | None:
-    """(tag, md5) of the newest adapter-v<N> tag whose subject names an md5; None before the first."""
+    """(tag, md5) of the newest adapter@v<N>.0.0 tag whose subject names an md5; None before the first."""
     out = subprocess.run(["git", "for-each-ref", "--format=%(refname:strip=2) %(contents:subject)",
-                          "refs/tags/adapter-v*"], capture_output=True, text=True, check=True, cwd=cwd).stdout
+                          "refs/tags/adapter@v*"], capture_output=True, text=True, check=True, cwd=cwd).stdout
     best = None
     for line in out.splitlines():
         tag, _, subject = line.partition(" ")

@@ -1,0 +1,176 @@
+"""The OpenAI-compatible HTTP API (FastAPI): /v1/chat/completions, /v1/models, /health.
+
+    TUNELOOP_API_KEYS="me:sk-local-123456" tuneloop serve --config deploy/serve.yaml
+    curl -s 127.0.0.1:8000/v1/chat/completions -H "Authorization: Bearer sk-local-123456" \
+      -H 'Content-Type: application/json' -d '{"model": "tuneloop", "messages": [{"role": "user", "content": "Hi"}]}'
+
+Models: `tuneloop` (production, or staging for the canary share), `tuneloop:production`,
+`tuneloop:staging` (while a version holds staging) and `tuneloop:base` (the stock base). Greedy unless
+`temperature` > 0 (then seeded by `seed`, default 0). Every client error is a 4xx in OpenAI's error
+shape, logged, and the server keeps serving.
+"""
+
+# No `from __future__ import annotations` here: FastAPI resolves the endpoints' annotations (Request,
+# BackgroundTasks, imported inside create_app) at runtime.
+import json
+import time
+import uuid
+from typing import Any
+
+from tuneloop.serve.guard import ApiError, Auth, RateLimiter
+
+MODEL = "tuneloop"
+ROLES = ("system", "user", "assistant")
+
+
+def _validate(body: Any, max_tokens_cap: int) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.", code="invalid_body")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise ApiError(400, "`model` is required (see GET /v1/models).", param="model", code="missing_model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(400, "`messages` must be a non-empty list.", param="messages", code="invalid_messages")
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
+            raise ApiError(400, f"messages[{i}] needs a role in {ROLES} and a string content.",
+                           param=f"messages[{i}]", code="invalid_messages")
+    if body.get("stream"):
+        raise ApiError(400, "Streaming is not supported by this server; send `stream: false`.", param="stream",
+                       code="unsupported_parameter")
+    max_tokens = body.get("max_completion_tokens", body.get("max_tokens", max_tokens_cap))
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= max_tokens_cap:
+        raise ApiError(400, f"`max_tokens` must be an integer from 1 to {max_tokens_cap}.", param="max_tokens",
+                       code="invalid_value")
+    temperature = body.get("temperature", 0)
+    if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0 <= temperature <= 2:
+        raise ApiError(400, "`temperature` must be a number from 0 to 2.", param="temperature", code="invalid_value")
+    stop = body.get("stop") or []
+    stop = [stop] if isinstance(stop, str) else stop
+    if not isinstance(stop, list) or len(stop) > 4 or not all(isinstance(s, str) for s in stop):
+        raise ApiError(400, "`stop` must be a string or a list of up to 4 strings.", param="stop", code="invalid_value")
+    seed = body.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise ApiError(400, "`seed` must be an integer.", param="seed", code="invalid_value")
+    return {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": float(temperature),
+            "stop": stop, "seed": seed}
+
+
+def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter, router, max_tokens_cap: int = 256):
+    from fastapi import BackgroundTasks, FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+
+    app = FastAPI(title="tuneloop", docs_url=None, redoc_url=None)
+    started = time.time()
+    counts = {"requests": 0, "errors": 0}
+
+    def error_response(err: ApiError) -> JSONResponse:
+        counts["errors"] += 1
+        return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, err: ApiError):
+        return error_response(err)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code)
+        return error_response(ApiError(exc.status_code, str(exc.detail), code=code))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        return error_response(ApiError(400, "Invalid request.", code="invalid_body"))
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception):
+        return error_response(ApiError(500, f"Internal error ({type(exc).__name__}); see the server log.",
+                                       "server_error", "internal_error"))
+
+    def models() -> list[str]:
+        ids = [MODEL, f"{MODEL}:production", f"{MODEL}:base"]
+        return ids + ([f"{MODEL}:staging"] if deployment.slots.get("staging") else [])
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok" if deployment.last_error is None else "degraded",
+                "production": deployment.slots.get("production"), "staging": deployment.slots.get("staging"),
+                "serving": "adapter" if deployment.slots.get("production") else "stock base",
+                "chat_template_sha256": engine.chat_template_sha, "rollout": router.mode,
+                "registry_error": deployment.last_error, "registry_changes": deployment.changes,
+                "uptime_s": round(time.time() - started, 1), **counts}
+
+    @app.get("/v1/models")
+    async def list_models(request: Request):
+        auth.check(request.headers.get("authorization"))
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": int(started),
+                                             "owned_by": "tuneloop"} for m in models()]}
+
+    def answer(req: dict[str, Any], ids: list[int], arm: str) -> tuple[str, dict | None, Any]:
+        for _ in range(2):  # an adapter unloaded between routing and generation: route again, once
+            served, slot = deployment.resolve(arm)
+            try:
+                return served, slot, engine.generate(ids, slot and slot["md5"], req["max_tokens"], req["stop"],
+                                                     req["temperature"], req["seed"])
+            except KeyError:
+                continue
+        raise ApiError(503, "The model is being swapped; retry.", "server_error", "model_unavailable")
+
+    def shadow(req: dict[str, Any], ids: list[int], request_id: str, who: str) -> None:
+        t0 = time.perf_counter()
+        try:
+            served, slot, out = answer(req, ids, "staging")
+            request_log.write({"ts": time.time(), "request_id": request_id, "key": who, "model": req["model"],
+                               "arm": served, "shadow": True, "version": slot and slot["version"], "status": 200,
+                               "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+                               "completion_tokens": out.completion_tokens, "output": out.text})
+        except Exception as exc:  # noqa: BLE001 - a shadow never affects the caller
+            request_log.write({"ts": time.time(), "request_id": request_id, "key": who, "shadow": True,
+                               "status": 500, "error": type(exc).__name__})
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request, background: BackgroundTasks):
+        t0, request_id, who = time.perf_counter(), "chatcmpl-" + uuid.uuid4().hex[:24], None
+        counts["requests"] += 1
+        entry: dict[str, Any] = {"ts": time.time(), "request_id": request_id}
+        try:
+            who = auth.check(request.headers.get("authorization"))
+            limiter.take(who)
+            try:
+                body = json.loads(await request.body())
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ApiError(400, f"The body is not valid JSON ({exc}).", code="invalid_json") from exc
+            req = _validate(body, max_tokens_cap)
+            entry.update(model=req["model"], messages=req["messages"])
+            if req["model"] not in models():
+                raise ApiError(404, f"The model `{req['model']}` does not exist; available: {', '.join(models())}.",
+                               param="model", code="model_not_found")
+            try:
+                ids = engine.encode(req["messages"])
+            except ValueError as exc:
+                raise ApiError(400, str(exc), param="messages", code="context_length_exceeded") from exc
+            staged = deployment.slots.get("staging") is not None
+            arm = req["model"].split(":", 1)[1] if ":" in req["model"] else router.arm(staged)
+            served, slot, out = await run_in_threadpool(answer, req, ids, arm)
+            if req["model"] == MODEL and router.shadow(staged):
+                background.add_task(shadow, req, ids, request_id, who)
+        except ApiError as err:
+            request_log.write({**entry, "key": who, "status": err.status, "error": err.code,
+                               "latency_ms": round((time.perf_counter() - t0) * 1000, 1)})
+            raise
+        usage = {"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens,
+                 "total_tokens": out.prompt_tokens + out.completion_tokens}
+        request_log.write({**entry, "key": who, "arm": served, "version": slot and slot["version"],
+                           "adapter_md5": slot and slot["md5"], "status": 200, "output": out.text, **usage,
+                           "latency_ms": round((time.perf_counter() - t0) * 1000, 1)})
+        return JSONResponse({
+            "id": request_id, "object": "chat.completion", "created": int(time.time()), "model": req["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": out.text},
+                         "finish_reason": out.finish_reason}],
+            "usage": usage, "system_fingerprint": slot["version"] if slot else "base"},
+            headers={"x-tuneloop-arm": served, "x-tuneloop-version": slot["version"] if slot else "base"})
+
+    return app
