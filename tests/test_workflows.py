@@ -221,7 +221,7 @@ def test_only_promote_holds_storage_write_keys_and_it_tags_the_referees_md5():
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert "--event merge_group" in runs and '--commit "$GITHUB_SHA"' in runs
     assert "promotion.py verify" in runs and '--merge-sha "$GITHUB_SHA"' in runs
-    assert "promotion.py in-remote" in runs and 'promote.py --md5 "$MD5"' in runs
+    assert "promotion.py in-remote" in runs and 'tuneloop.ci.promote --md5 "$MD5"' in runs
     assert "dvc.lock" not in runs  # the committed lock names nothing that gets promoted
 
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,8 +35,14 @@ def dvc_dir_md5(root: str | Path) -> str:
     return hashlib.md5(json.dumps(manifest, sort_keys=True).encode()).hexdigest() + ".dir"  # noqa: S324
 
 
+def _dvc() -> str:
+    """The dvc beside this interpreter (a venv's bin/, not always on PATH), else the one on PATH."""
+    beside = Path(sys.executable).parent / "dvc"
+    return str(beside) if beside.exists() else "dvc"
+
+
 def _cache_dir(repo: Path) -> Path:
-    done = subprocess.run(["dvc", "cache", "dir"], cwd=repo, capture_output=True, text=True)
+    done = subprocess.run([_dvc(), "cache", "dir"], cwd=repo, capture_output=True, text=True)
     path = Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else repo / ".dvc" / "cache"
     return path / "files" / "md5" if (path / "files" / "md5").exists() else path
 
@@ -56,7 +63,7 @@ def _from_cache(repo: Path, md5: str, out: Path) -> bool:
 
 
 def _from_remote(repo: Path, rev: str, path: str, out: Path) -> bool:
-    done = subprocess.run(["dvc", "get", str(repo), path, "--rev", rev, "-o", str(out / "x")],
+    done = subprocess.run([_dvc(), "get", str(repo), path, "--rev", rev, "-o", str(out / "x")],
                           capture_output=True, text=True)
     if done.returncode:
         return False
