@@ -38,7 +38,8 @@ def test_the_model_is_spacys_en_core_web_sm_3_8_0():
                                      "WORK_OF_ART"]
     perf = meta["performance"]
     assert (perf["ents_p"], perf["ents_r"], perf["ents_f"]) == pytest.approx((0.8429743795, 0.8436498397, 0.8433119744), abs=1e-9)
-    assert perf["ents_per_type"]["PERSON"] == {"p": 0.8574969021, "r": 0.9033942559, "f": 0.8798474253}
+    person = perf["ents_per_type"]["PERSON"]  # srsly's float parsing may differ in the 16th digit
+    assert (person["p"], person["r"], person["f"]) == pytest.approx((0.8574969021, 0.9033942559, 0.8798474253), abs=1e-9)
     assert [s["name"] for s in meta["sources"]] == ["OntoNotes 5", "ClearNLP Constituent-to-Dependency Conversion",
                                                     "WordNet 3.0"]
 
