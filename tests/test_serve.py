@@ -208,13 +208,15 @@ def test_registry_swaps_without_restart_and_a_rollback_under_load_fails_no_reque
         threads = [threading.Thread(target=hammer) for _ in range(4)]
         for t in threads:
             t.start()
-        time.sleep(1.0)
-        reg.rollback()
-        wait_for(client, "v1.0.0")
-        time.sleep(1.0)
-        stop.set()
-        for t in threads:
-            t.join()
+        try:
+            time.sleep(1.0)
+            reg.rollback()
+            wait_for(client, "v1.0.0")
+            time.sleep(1.0)
+        finally:  # a failed wait must not leave the clients running
+            stop.set()
+            for t in threads:
+                t.join()
         assert len(statuses) > 8 and set(statuses) == {200}, statuses
         reg.stock()
         wait_for(client, "base")
