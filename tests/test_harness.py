@@ -81,6 +81,32 @@ def test_regression_case_with_a_label_outside_the_label_set_is_a_load_error(monk
     assert ok[0]["gold"] == 0 and utils.classify_results(ok[0], ["I don't know"])["acc"] == 0.0
 
 
+def test_out_of_scope_answers_are_scored_beside_in_scope_accuracy(monkeypatch):
+    import importlib.util
+
+    import datasets
+
+    spec = importlib.util.spec_from_file_location("tuneloop_task_utils", REPO / "evals" / "tasks" / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    choices = ["billing", "app_bug", "out_of_scope"]
+    docs = [{"choices": choices, "gold": 0, "oos": 2}, {"choices": choices, "gold": 2, "oos": 2},
+            {"choices": choices, "gold": 2, "oos": 2}, {"choices": choices, "gold": 1, "oos": 2}]
+    outputs = ["billing", "out_of_scope", "app_bug", "out of scope"]  # right, escalated, forced, over-escalated
+    units = [utils.classify_results(d, [o])["in_scope_acc"] for d, o in zip(docs, outputs)]
+    assert metrics.in_scope_acc(units) == 0.5 and metrics.oos_recall(units) == 0.5
+    no_oos = [(0, 0, -1), (1, 0, -1)]  # no out-of-scope answer configured: every item in scope
+    assert metrics.in_scope_acc(no_oos) == 0.5 and metrics.oos_recall(no_oos) != metrics.oos_recall(no_oos)  # NaN
+    # the regression suite's prompt is the training prompt: it offers the out-of-scope answer too
+    monkeypatch.setenv("TUNELOOP_LABELS", json.dumps(["billing", "app_bug"]))
+    monkeypatch.setenv("TUNELOOP_OUT_OF_SCOPE", "out_of_scope")
+    case = datasets.Dataset.from_list([{"id": "c1", "kind": "classify", "subject": "", "text": "charged twice",
+                                        "label": "billing"}])
+    doc = utils.regression_classify_docs(case)[0]
+    assert doc["choices"] == choices and "If none of them fits, answer out_of_scope." in doc["user"]
+    assert utils.classify_results(doc, ["out_of_scope"])["acc"] == 0.0
+
+
 @pytest.mark.parametrize("spec,output,ok", [
     ({"type": "refuses"}, "I'm sorry, but I can't share another customer's address.", True),
     ({"type": "refuses"}, "Sure! Their address is 12 Elm Street.", False),

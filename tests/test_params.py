@@ -17,7 +17,7 @@ def test_params_yaml_equals_composition_of_conf():
     assert committed == compose(conf_dir=REPO / "conf"), "params.yaml is stale: run `tuneloop params`"
 
 
-@pytest.mark.parametrize("group", ["model", "method", "preset", "data", "eval", "gate", "logger", "suite"])
+@pytest.mark.parametrize("group", ["model", "method", "preset", "data", "eval", "gate", "logger", "suite", "policy"])
 def test_every_option_of_every_group_composes(group):
     for option in sorted((REPO / "conf" / group).glob("*.yaml")):
         cfg = compose([f"{group}={option.stem}"], conf_dir=REPO / "conf")

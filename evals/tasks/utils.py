@@ -7,11 +7,13 @@ import json
 import os
 
 from tuneloop.data.synth import MAX_LISTED_LABELS, classify_instruction
-from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1: YAML)
+from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1, in_scope_acc, oos_recall: YAML)
     fact_match,
+    in_scope_acc,
     keyword_coverage,
     label_correct,
     macro_f1,
+    oos_recall,
     parse_label,
     rouge_l,
 )
@@ -27,7 +29,10 @@ classify_docs, reply_docs, summary_docs, kbqa_docs = (_task(t) for t in ("classi
 
 def classify_results(doc, results):
     pred, gold = parse_label(results[0], doc["choices"]), int(doc["gold"])
-    return {"acc": float(label_correct(pred, gold)), "macro_f1": (gold, pred)}
+    oos = doc.get("oos")  # the out-of-scope answer's index (data.out_of_scope_label), else absent
+    unit = (gold, pred, -1 if oos is None else int(oos))
+    return {"acc": float(label_correct(pred, gold)), "macro_f1": (gold, pred), "in_scope_acc": unit,
+            "oos_recall": unit}
 
 
 def reply_results(doc, results):
@@ -54,6 +59,10 @@ def _max_listed() -> int:
     return int(os.environ.get("TUNELOOP_MAX_LISTED_LABELS") or MAX_LISTED_LABELS)
 
 
+def _out_of_scope() -> str | None:
+    return os.environ.get("TUNELOOP_OUT_OF_SCOPE") or None
+
+
 def regression_classify_docs(dataset):
     labels = _labels(dataset)
     unknown = sorted({(c["id"], c["label"]) for c in dataset if c["kind"] == "classify" and c["label"] not in labels})
@@ -61,10 +70,13 @@ def regression_classify_docs(dataset):
         raise ValueError(f"evals/regression/cases.jsonl: {len(unknown)} case(s) with a label outside data.labels, "
                          f"e.g. {unknown[:3]}; fix the cases (and re-freeze) or data.labels")
 
+    oos = _out_of_scope()
+    choices = labels + ([oos] if oos else [])  # the adapter may answer out of scope: that is a wrong answer here
+
     def to_doc(case):
         text = (f"Subject: {case['subject']}\n\n" if case.get("subject") else "") + case["text"]
-        return {"user": classify_instruction(labels, _max_listed()) + "\n\n" + text, "answer": case["label"],
-                "choices": labels, "gold": labels.index(case["label"])}
+        return {"user": classify_instruction(labels, _max_listed(), oos) + "\n\n" + text, "answer": case["label"],
+                "choices": choices, "gold": labels.index(case["label"])}
 
     return dataset.filter(lambda case: case["kind"] == "classify").map(to_doc)
 

@@ -53,7 +53,8 @@ def resolve_training(params: dict[str, Any]) -> dict[str, Any]:
         preset["lora_alpha"] = 2 * int(preset["lora_rank"])
     caps = preset.get("max_train_examples")
     if isinstance(caps, dict):
-        n_labels = len(params.get("data", {}).get("labels") or [])
+        data = params.get("data", {})  # the out-of-scope answer counts as a label (data.out_of_scope_label)
+        n_labels = len(data.get("labels") or []) + bool(data.get("out_of_scope_label"))
         preset["max_train_examples"] = {task: _cap(task, cap, n_labels) for task, cap in caps.items()}
     return preset
 

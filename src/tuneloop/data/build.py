@@ -8,7 +8,8 @@ rows classify, instruction pairs themselves, chats one example per assistant tur
 data.chat_loss), KB chunks the kb_* tasks. `data.tasks` lists the tasks to build, or `auto` for every
 task the data can make. Each example keeps `group` (the record or KB document id) so that `split`
 never separates a record's examples; `label` is the category for classify and ticket tasks, "kb" for KB
-tasks, the task name for instruction and chat.
+tasks, the task name for instruction and chat, "safety" for the policy's safety examples (conf/policy:
+refusals, PII declines, escalations; `train_only`, so split keeps them in training).
 
 The report (reports/data/build.json, .md) says per kind and per task how many records went in, how many
 examples came out and why a record made none (no_category, no_agent_reply, no task selected for its
@@ -64,13 +65,26 @@ def selected_tasks(data: dict[str, Any], kinds: set[str]) -> dict[str, list[str]
     return out
 
 
-def build_examples(records: list[dict], data: dict[str, Any]) -> list[dict]:
-    return build(records, data)[0]
+def build_examples(records: list[dict], data: dict[str, Any], policy: dict[str, Any] | None = None) -> list[dict]:
+    return build(records, data, policy)[0]
 
 
-def build(records: list[dict], data: dict[str, Any]) -> tuple[list[dict], dict]:
-    """(examples, report): every record's examples, and per kind/task what went in, came out, and why not."""
+def policy_record(data: dict[str, Any], policy: dict[str, Any] | None) -> dict | None:
+    """The company's policy as one record of kind `policy`, when a selected task uses it: `safety`, or
+    `classify` with data.out_of_scope_label (None without a policy or such a task)."""
+    if not policy:
+        return None
+    wanted = data.get("tasks") or "auto"
+    uses = wanted == "auto" or "safety" in wanted or ("classify" in wanted and data.get("out_of_scope_label"))
+    return {"id": f"policy:{policy.get('name') or 'company'}", "kind": "policy", "policy": policy} if uses else None
+
+
+def build(records: list[dict], data: dict[str, Any], policy: dict[str, Any] | None = None) -> tuple[list[dict], dict]:
+    """(examples, report): every record's examples, and per kind/task what went in, came out, and why not.
+    With `policy` (conf/policy), its record makes the safety and out-of-scope examples (tasks.py)."""
     ctx = Context(data)
+    extra = policy_record(data, policy)
+    records = records + [extra] if extra else records
     kinds = {r["kind"] for r in records}
     tasks_for = selected_tasks(data, kinds)
     examples: list[dict] = []
@@ -165,7 +179,7 @@ def token_lengths(examples: list[dict], base_dir: Path) -> dict | None:
 def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_file: str | Path = OUT_FILE,
         report_dir: str | Path = REPORT_DIR, base_dir: str | Path = BASE_DIR) -> list[dict]:
     data = params["data"]
-    examples, report = build(read_jsonl(in_file), data)
+    examples, report = build(read_jsonl(in_file), data, params.get("policy"))
     report["warnings"] = check_trainable(examples, report, data)
     for warning in report["warnings"]:
         log.warning("build: %s", warning)

@@ -53,7 +53,7 @@ class PrepareError(RuntimeError):
 
 def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str | Path = REPORT_DIR) -> dict:
     data = params["data"]
-    labels = set(data["labels"])
+    labels = set(data["labels"]) | ({data["out_of_scope_label"]} if data.get("out_of_scope_label") else set())
     setup = _setup(params)  # (redactor or None, quality config); worker processes build their own
     redactor = setup[0]
     records: list[dict] = []   # everything readable and valid: tickets, transcripts, examples, KB chunks
@@ -165,7 +165,7 @@ def _label_loss(label_by_id: dict[str, str], cleaned_out: list[dict]) -> dict[st
 
 
 def _validate(record: dict, labels: set[str]) -> str | None:
-    """What the readers cannot know: whether a label is one of data.labels."""
+    """What the readers cannot know: whether a label is one of data.labels (or data.out_of_scope_label)."""
     label = record.get("category") if record["kind"] in ("ticket", "transcript") else record.get("label")
     if record["kind"] == "labelled_text" or label is not None:
         if label not in labels:

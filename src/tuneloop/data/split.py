@@ -3,6 +3,7 @@
     tuneloop split       # data/examples.jsonl -> data/splits/{train,val,test}.jsonl, reports/data/split.json
 
 Tickets (groups) are assigned whole: a ticket's classify and reply examples land in the same split.
+Examples marked `train_only` (the policy's safety examples, built from conf/policy) always go to train.
 Within each category, tickets are shuffled with `seed` and cut by data.split fractions, so the label
 balance is the same in every split. Same inputs + same seed -> byte-identical files.
 
@@ -41,12 +42,14 @@ class LeakageError(RuntimeError):
 
 
 def assign_groups(examples: list[dict], fractions: dict[str, float], seed: int) -> dict[str, str]:
-    """Map each group (ticket id) to a split, stratified by its label."""
+    """Map each group (ticket id) to a split, stratified by its label. A group with a `train_only` example
+    (the policy's safety examples: the probes, not a test split, measure them) always goes to train."""
+    pinned = {e["group"] for e in examples if e.get("train_only")}
     by_label: dict[str, list[str]] = defaultdict(list)
-    for group, label in sorted({(e["group"], e["label"]) for e in examples}):
+    for group, label in sorted({(e["group"], e["label"]) for e in examples if e["group"] not in pinned}):
         by_label[label].append(group)
     rng = random.Random(seed)
-    assignment = {}
+    assignment = {group: "train" for group in sorted(pinned)}
     for label in sorted(by_label):
         groups = by_label[label]
         rng.shuffle(groups)

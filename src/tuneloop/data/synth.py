@@ -321,12 +321,15 @@ def kb_rephrase_answer(heading: str, text: str) -> str:
 MAX_LISTED_LABELS = 20
 
 
-def classify_instruction(labels: list[str], max_listed: int = MAX_LISTED_LABELS) -> str:
+def classify_instruction(labels: list[str], max_listed: int = MAX_LISTED_LABELS, out_of_scope: str | None = None) -> str:
+    """The classify prompt's instruction; with an out-of-scope label (data.out_of_scope_label) it says to
+    answer that label when no category fits, instead of forcing one."""
+    none_fits = f"\nIf none of them fits, answer {out_of_scope}." if out_of_scope else ""
     if len(labels) <= max_listed:
         return ("Classify the support ticket below into exactly one category: " + ", ".join(labels)
-                + ".\nAnswer with the category name only.")
+                + "." + none_fits + "\nAnswer with the category name only.")
     return (f"Classify the support ticket below into exactly one of the {len(labels)} support categories."
-            "\nAnswer with the category name only.")
+            + none_fits + "\nAnswer with the category name only.")
 
 
 def ticket_text(ticket: dict) -> str:

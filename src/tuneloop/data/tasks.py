@@ -7,6 +7,8 @@
     instruction     instruction (the pair as written)
     chat            chat (one example per assistant turn, or the last only: data.chat_loss)
     kb              kb_summarize, kb_facts, kb_rephrase, kb_qa (per chunk; templates in synth.py)
+    policy          safety (refusals, PII declines, escalations from conf/policy; train split only),
+                    classify (policy.out_of_scope queries answered data.out_of_scope_label, when set)
 
 Every maker returns (examples, skipped): skipped maps a task to the reason it made nothing from this
 record ("no_category", "no_agent_reply", ...), so the build report can say why a record made fewer
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuneloop.data import policy as company_policy
 from tuneloop.data import synth
 from tuneloop.data.importers.fields import thread_fields
 from tuneloop.data.synth import classify_instruction, ticket_text
@@ -30,6 +33,7 @@ TASKS_BY_KIND: dict[str, tuple[str, ...]] = {
     "instruction": ("instruction",),
     "chat": ("chat",),
     "kb": KB_TASKS,
+    "policy": ("safety", "classify"),
 }
 ALL_TASKS: tuple[str, ...] = tuple(dict.fromkeys(t for tasks in TASKS_BY_KIND.values() for t in tasks))
 CHAT_LOSS = ("all", "last")
@@ -56,15 +60,23 @@ class Context:
         self.chat_loss = data.get("chat_loss", "all")
         if self.chat_loss not in CHAT_LOSS:
             raise ValueError(f"data.chat_loss: {self.chat_loss!r} is not one of {CHAT_LOSS}")
-        self.classify_prompt = classify_instruction(self.labels, self.max_listed) if self.labels else ""
+        self.out_of_scope = data.get("out_of_scope_label") or None
+        if self.out_of_scope in self.labels:
+            raise ValueError(f"data.out_of_scope_label {self.out_of_scope!r} is also one of data.labels: it must "
+                             "name the answer for queries that fit none of them")
+        # the labels a classify answer may name: the categories, then the out-of-scope answer
+        self.choices = self.labels + ([self.out_of_scope] if self.out_of_scope and self.labels else [])
+        self.classify_prompt = (classify_instruction(self.labels, self.max_listed, self.out_of_scope)
+                                if self.labels else "")
 
 
 def _classify(ctx: Context, record_id: str, group: str, label: Any, text: str) -> Made:
-    if label not in ctx.labels:
+    if label not in ctx.choices:
         return [], {"classify": "no_category"}
+    oos = {"oos": ctx.choices.index(ctx.out_of_scope)} if ctx.out_of_scope in ctx.choices else {}
     return [example(f"{record_id}:classify", group, "classify", label, ctx.system,
                     ctx.classify_prompt + synth.SEPARATOR + text, label,
-                    {"choices": ctx.labels, "gold": ctx.labels.index(label)})], {}
+                    {"choices": ctx.choices, "gold": ctx.choices.index(label), **oos})], {}
 
 
 def ticket_examples(ticket: dict, tasks: list[str], ctx: Context) -> Made:
@@ -164,5 +176,35 @@ def kb_examples(chunk: dict, tasks: list[str], system: str) -> list[dict]:
     return out
 
 
+def policy_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
+    """The company's policy (conf/policy, in `record["policy"]`): `safety` examples, each its own group and
+    `train_only` (split keeps them out of val/test: the probes measure safety), and with
+    data.out_of_scope_label `classify` examples of queries no label fits (split like any other label)."""
+    out, skipped = [], {}
+    policy = record["policy"]
+    for task in tasks:
+        if task == "safety":
+            pairs = company_policy.safety_pairs(policy)
+            counters: dict[str, int] = {}
+            for family, prompt, answer in pairs:
+                counters[family] = counters.get(family, 0) + 1
+                example_id = f"{record['id']}:safety-{family}-{counters[family]:03d}"
+                out.append(example(example_id, example_id, "safety", "safety", ctx.system, prompt, answer,
+                                   {"family": family, "train_only": True}))
+            if not pairs:
+                skipped[task] = "no_safety_example (policy.examples_per_family: 0)"
+        elif task == "classify":
+            if not ctx.out_of_scope or not ctx.labels:
+                skipped[task] = "no_out_of_scope_label (data.out_of_scope_label)"
+                continue
+            queries = company_policy.out_of_scope_queries(policy)
+            for n, query in enumerate(queries, 1):
+                out += _classify(ctx, f"{record['id']}:oos-{n:03d}", f"{record['id']}:oos-{n:03d}",
+                                 ctx.out_of_scope, query)[0]
+            if not queries:
+                skipped[task] = "no_out_of_scope_query (policy.out_of_scope)"
+    return out, skipped
+
+
 MAKERS = {"ticket": ticket_examples, "transcript": transcript_examples, "labelled_text": labelled_examples,
-          "instruction": instruction_examples, "chat": chat_examples}
+          "instruction": instruction_examples, "chat": chat_examples, "policy": policy_examples}

@@ -119,10 +119,11 @@ def _sample(model: str, task: str, s: dict, metric_names: list[str]) -> dict:
 
 
 def _aggregate(metric: str):
-    if metric == "macro_f1":
-        from tuneloop.evals.metrics import macro_f1
+    from tuneloop.evals import metrics
 
-        return lambda units: macro_f1([tuple(u) for u in units])
+    if metric in ("macro_f1", "in_scope_acc", "oos_recall"):
+        fn = getattr(metrics, metric)
+        return lambda units: fn([tuple(u) for u in units])
     return None  # a mean
 
 
@@ -226,6 +227,7 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ["TUNELOOP_LABELS"] = json.dumps(list(params["data"]["labels"]))
     os.environ["TUNELOOP_MAX_LISTED_LABELS"] = str(params["data"].get("max_listed_labels", MAX_LISTED_LABELS))
+    os.environ["TUNELOOP_OUT_OF_SCOPE"] = str(params["data"].get("out_of_scope_label") or "")
     os.environ["TUNELOOP_CANARIES"] = json.dumps(list(params["eval"].get("canaries") or []))
     start = time.perf_counter()
     tasks, skipped = planned_tasks(params, Path(test_file))

@@ -60,6 +60,20 @@ def macro_f1(items: list[tuple[int, int]]) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
+def in_scope_acc(items: list[tuple[int, int, int]]) -> float:
+    """Accuracy over the items whose gold label is a real category, from (gold, pred, oos index) units
+    (oos index -1: no out-of-scope answer configured, every item is in scope). NaN without such items."""
+    scored = [pred == gold for gold, pred, oos in items if gold != oos]
+    return sum(scored) / len(scored) if scored else float("nan")
+
+
+def oos_recall(items: list[tuple[int, int, int]]) -> float:
+    """Of the out-of-scope items (gold == oos index), the fraction answered out of scope; NaN without any
+    (data.out_of_scope_label unset, or no out-of-scope query in the test split)."""
+    scored = [pred == oos for gold, pred, oos in items if oos >= 0 and gold == oos]
+    return sum(scored) / len(scored) if scored else float("nan")
+
+
 @lru_cache(maxsize=1)
 def _rouge():
     from rouge_score import rouge_scorer
