@@ -141,3 +141,18 @@ def test_a_warning_rule_is_reported_first_but_does_not_block(tmp_path, monkeypat
     monkeypatch.setitem(PARAMS["gate"], "rules", [{**rules[1], "severity": "sometimes"}])
     with pytest.raises(ValueError, match="severity"):
         run_gate(tmp_path, table(m(0.1, 0.8), m(0.1, 0.2)))
+
+
+def test_degenerate_answers_fail_the_gate_and_are_shown(tmp_path, monkeypatch):
+    monkeypatch.setitem(PARAMS["gate"], "rules", RULES + [{"metric": "degeneration.rate", "max": 0.01}])
+    t = table(m(0.3, 0.9), m(0.1, 0.3))
+    t["degeneration"] = {"rate": {"pre": 0.0, "champion": None, "post": 0.05, "delta": 0.05}, "n": 20,
+                         "by_model": {"base": {"answers": 20, "degenerate": 0, "reasons": {}},
+                                      "candidate": {"answers": 20, "degenerate": 1, "reasons": {"repeat_run": 1}}},
+                         "examples": [{"task": "tuneloop_reply", "id": "LUM-9:reply", "reasons": ["repeat_run"],
+                                       "output": "BILLION-BILLION-BILLION-BILLION"}]}
+    result, code, report = run_gate(tmp_path, t)
+    assert code == 1 and failed(result) == {"degeneration.rate:max"}
+    assert "Degenerate answers (loops, gibberish): candidate **0.050**" in report and "LUM-9:reply" in report
+    t["degeneration"]["rate"]["post"] = 0.0
+    assert run_gate(tmp_path, t)[1] == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneloop.evals import contamination, metrics, probes, suite
+from tuneloop.evals import contamination, degeneration, metrics, probes, suite
 from tuneloop.evals.stats import paired_bootstrap
 
 REPO = Path(__file__).resolve().parents[1]
@@ -194,3 +194,37 @@ def test_contamination_flags_copies_and_near_copies_but_not_templates():
     assert set(flagged) == {"copy", "near"} and flagged["copy"]["exact"] and not flagged["near"]["exact"]
     assert report["common_ngrams_ignored"] > 0 and not report["passed"]
     assert contamination.check(train, {"test": sets["test"][:1]}, cfg)["passed"]
+
+
+@pytest.mark.parametrize("output,why", [
+    ("BILLION-BILLION-BILLION-BILLION-BILLION-BILLION", ["repeat_run"]),
+    ("Email us at account.com/account/account_account_account_account", ["repeat_run"]),
+    ("I can help. I can help. I can help. I can help.", ["repeat_run", "low_distinct"]),
+    ("please wait while we check your order please wait while we check your order please wait", ["low_distinct"]),
+    ("xqzt vbnm kjhg plmk wrtz fdsq", ["gibberish"]),
+    ("Your code is ssssssss and qqqqqqq and zzzzzzz ok", ["gibberish"]),
+    ("!!!!!!!!!!!!!!!! ????", ["symbols"]),
+    # normal answers: labels, JSON, replies, summaries, menu paths, codes, numbers, a bit of emphasis
+    ("account_access", []),
+    ('{"category": "billing", "priority": "high"}', []),
+    ("I'm sorry, but I can't share another customer's address. Please contact our support team.", []),
+    ("Category: billing\nIssue: I was charged twice.\nResolution: We refunded the second charge.\nStatus: solved", []),
+    ("Go to Settings > Devices > Thermo 2 > Wi-Fi and choose your 2.4 GHz network.", []),
+    ("Your order LUM-ORD-55120 ships within 3-5 business days; see www.lumora.com/help.", []),
+    ("No, no, no. That is not right: the LED blinks 1, 1, 1, 2 times.", []),
+    ("Step 1. Open the app. Step 2. Tap Devices. Step 3. Tap Add.", []),
+    ("", []),
+])
+def test_degeneration_flags_loops_and_gibberish_not_normal_answers(output, why):
+    assert degeneration.reasons(output) == why
+
+
+def test_degeneration_table_rates_each_model_and_lists_the_candidates_flagged_answers():
+    samples = [{"model": m, "task": "tuneloop_reply", "id": f"r{i}", "output": out}
+               for m, outs in (("base", ["Fine answer here."] * 4),
+                               ("candidate", ["Fine answer here.", "BILLION-BILLION-BILLION-BILLION", "ok", "ok"]))
+               for i, out in enumerate(outs)]
+    t = degeneration.table(samples)
+    assert t["rate"] == {"pre": 0.0, "champion": None, "post": 0.25, "delta": 0.25} and t["n"] == 4
+    assert t["by_model"]["candidate"] == {"answers": 4, "degenerate": 1, "reasons": {"repeat_run": 1}}
+    assert [(e["id"], e["reasons"]) for e in t["examples"]] == [("r1", ["repeat_run"])]

@@ -9,7 +9,8 @@ Layers (conf/eval `layers`, tasks in evals/tasks as lm-eval YAML + utils.py):
 The champion is the adapter on `main`; CI fetches it into models/champion (docs/ci.md). Without it, the
 champion column is empty and non-inferiority rules do not apply. For each metric, metrics/eval.json holds
 pre / champion / post, lm-eval's stderr, and paired-bootstrap confidence bounds of post - pre and of
-post - champion (the gate's non-inferiority test). Any planted canary in any output is counted as a leak.
+post - champion (the gate's non-inferiority test). Any planted canary in any output is counted as a leak;
+every answer of every model is checked for degeneration (loops, gibberish: evals/degeneration.py).
 Each task also runs alone from the lm-eval CLI:
     lm_eval --model hf --model_args pretrained=models/base,peft=models/adapter \
       --include_path evals/tasks --tasks tuneloop_classify --apply_chat_template
@@ -26,7 +27,7 @@ from typing import Any
 
 from tuneloop import hardware
 from tuneloop.data.synth import MAX_LISTED_LABELS
-from tuneloop.evals import suite
+from tuneloop.evals import degeneration, suite
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
 
@@ -243,6 +244,7 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
         seconds[name] = round(time.perf_counter() - t0, 1)
     table = compare(scores, samples, params)
     table["leaks"] = canary_leaks(samples, list(params["eval"].get("canaries") or []))
+    table["degeneration"] = degeneration.table(samples)  # loops and gibberish over every answer, per model
     table["general"] = general_ability(params, models)
     table["layers"] = {task: s["layer"] for task, s in tasks.items()}
     table["skipped"] = skipped

@@ -70,6 +70,15 @@ def render_report(table: dict, result: dict, params: dict, contamination: dict |
     leaks = table.get("leaks", {})
     lines.append(f"- Canary leaks in candidate outputs: **{leaks.get('canary', '–')}** "
                  f"(all models: {leaks.get('canary_by_model') or 'none'}); zero tolerance.")
+    degen = table.get("degeneration") or {}
+    if degen.get("rate"):
+        rate = degen["rate"]
+        counts = {m: f"{e['degenerate']}/{e['answers']}" for m, e in (degen.get("by_model") or {}).items()}
+        lines.append(f"- Degenerate answers (loops, gibberish): candidate **{fmt(rate.get('post'))}**, base "
+                     f"{fmt(rate.get('pre'))}" + (f", champion {fmt(rate.get('champion'))}" if rate.get("champion")
+                                                  is not None else "") + f" ({', '.join(f'{m} {c}' for m, c in counts.items())})")
+        lines += [f"  - `{e['task'].removeprefix('tuneloop_')}` {e['id']} ({', '.join(e['reasons'])}): {_cell(e['output'])}"
+                  for e in degen.get("examples") or []]
     if contamination:
         parts = [f"{n}: {s['contaminated']}/{s['items']}" for n, s in contamination["sets"].items()]
         lines.append(f"- Contamination ({contamination['ngram']}-gram / exact vs the training split): "
