@@ -119,3 +119,20 @@ def test_the_guard_catches_a_probe_copied_or_paraphrased_into_a_frequent_safety_
     flagged = report["sets"]["probes"]["flagged"]
     assert not report["passed"] and [f["id"] for f in flagged] == ["probe-copy"]
     assert flagged[0]["train_id"].startswith("t") and flagged[0]["overlap"] >= 0.5
+
+
+def test_a_task_the_preset_leaves_out_is_neither_trained_nor_evaluated_and_the_reason_is_reported(params, tmp_path):
+    from tuneloop.evals.evaluate import planned_tasks
+
+    left_out = params["preset"]["left_out"]
+    assert left_out, "the cpu preset leaves summary out (it ended worse than the base)"
+    caps = resolve_training(params)["max_train_examples"]
+    assert all(caps.get(task) == 0 for task in left_out), "a task left out must not train either"
+    test_file = tmp_path / "test.jsonl"
+    test_file.write_text("".join(json.dumps({"id": f"x:{t}", "task": t}) + "\n" for t in ("classify", "reply", "summary")))
+    run, skipped = planned_tasks(params, test_file, tmp_path / "none.jsonl")
+    assert "tuneloop_summary" not in run and "tuneloop_classify" in run and "tuneloop_reply" in run
+    assert skipped["tuneloop_summary"].startswith("left out of training and evaluation by preset cpu: ")
+    assert left_out["summary"] in skipped["tuneloop_summary"]
+    balanced = compose(["preset=balanced"], conf_dir=REPO / "conf")
+    assert "tuneloop_summary" in planned_tasks(balanced, test_file, tmp_path / "none.jsonl")[0]

@@ -108,9 +108,11 @@ def test_wandb_logs_offline_when_enabled(in_pipeline, tiny_model_dir, tmp_path, 
     assert runs and list(runs[0].glob("*.wandb")), "an offline wandb run with its log file"
 
 
-def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_path):
+def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_path, monkeypatch):
     root, params, _, _ = in_pipeline
+    monkeypatch.setenv("TUNELOOP_EVAL_CACHE", str(tmp_path / "cache"))
     table = evaluate.run(params)
+    assert read_json("reports/timing.json")["evaluate"]["base_from_cache"] is False
     for task, metric in (("tuneloop_classify", "acc"), ("tuneloop_classify", "macro_f1"), ("tuneloop_reply", "rougeL")):
         m = table[task][metric]
         assert 0.0 <= m["pre"] <= 1.0 and 0.0 <= m["post"] <= 1.0
@@ -121,8 +123,16 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
     samples = [json.loads(line) for line in Path("reports/samples.jsonl").read_text().splitlines()]
     assert {s["model"] for s in samples} == {"base", "candidate"}
     again = evaluate.run(params, metrics_file=tmp_path / "eval.json", samples_file=tmp_path / "s.jsonl")
-    assert again == table
+    assert again == table  # the base's scores came from the cache this time: same table, same samples
+    assert read_json("reports/timing.json")["evaluate"]["base_from_cache"] is True
+    assert (tmp_path / "s.jsonl").read_bytes() == Path("reports/samples.jsonl").read_bytes()
     assert read_json("reports/timing.json")["evaluate"]["wall_seconds"] > 0
+    # out-of-scope queries (conf/policy) are in the test split: recall beside in-scope accuracy
+    cls = table["tuneloop_classify"]
+    assert 0.0 <= cls["oos_recall"]["post"] <= 1.0 and 0.0 <= cls["in_scope_acc"]["post"] <= 1.0
+    # every answer of every model was checked for degeneration
+    candidate = [s for s in samples if s["model"] == "candidate"]
+    assert table["degeneration"]["n"] == len(candidate) and table["degeneration"]["rate"]["pre"] is not None
     # all three layers ran through the same harness, every task eval included (the corpus builds them all)
     assert {table["layers"][t] for t in table["layers"]} == {"tasks", "regression", "probes"}
     assert table["skipped"] == {} and table["tuneloop_kbqa"]["n"] >= 1 and table["tuneloop_summary"]["n"] == 4
@@ -135,3 +145,49 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
     assert "no GPU" in table["general"]["skipped"]
     gate_result = gate.run(params)
     assert gate_result["rules_total"] == len(params["gate"]["rules"]) + 1  # + the contamination verdict
+
+
+def test_the_base_score_cache_key_changes_with_what_the_scores_depend_on(in_pipeline):
+    from tuneloop.evals import base_cache
+
+    root, params, _, _ = in_pipeline
+    tasks, _ = evaluate.planned_tasks(params)
+    key = lambda p, t=tasks: base_cache.cache_key(p, Path("models/base"), t, Path("evals/tasks"),  # noqa: E731
+                                                  Path("data/splits/test.jsonl"))[0]
+    same = key(params)
+    assert key(params) == same
+    assert key({**params, "seed": params["seed"] + 1}) != same
+    assert key(params, {**tasks, "tuneloop_reply": {**tasks["tuneloop_reply"], "limit": 3}}) != same
+    assert key({**params, "data": {**params["data"], "system_prompt": "Be terse."}}) != same
+
+
+HELLASWAG_ROWS = [  # written for this test in HellaSwag's format (the fields lm-eval's task reads)
+    {"ind": i, "activity_label": label, "ctx_a": ctx, "ctx_b": "then", "ctx": ctx + " then", "endings": endings,
+     "source_id": f"test~{i}", "split": "val", "split_type": "indomain", "label": str(gold)}
+    for i, (label, ctx, endings, gold) in enumerate([
+        ("Making tea", "A man fills a kettle with water.", ["he boils it.", "he paints it.", "he sings.", "he [title] runs."], 0),
+        ("Gardening", "A woman digs a hole in the garden.", ["she flies.", "she plants a tree.", "she swims.", "she sleeps."], 1),
+        ("Cycling", "A boy pumps up his bike tyre.", ["he eats it.", "he reads.", "he rides away.", "he cries."], 2),
+        ("Cooking", "A cook cracks two eggs into a pan.", ["he drives.", "he dances.", "he jumps.", "he fries them."], 3),
+    ])]
+
+
+def test_the_forgetting_check_reads_its_slice_offline_and_runs_on_cpu_when_asked(in_pipeline):
+    from tuneloop.evals import general
+
+    root, params, _, _ = in_pipeline
+    cfg = {**params["eval"]["general"], "enabled": True, "limit": 3}
+    forced = {**params, "eval": {**params["eval"], "general": cfg}}
+    models = {"base": (Path("models/base"), None), "candidate": (Path("models/base"), Path("models/adapter"))}
+    missing = evaluate.general_ability(forced, models)
+    assert "tuneloop general-slice" in missing["skipped"] and "dvc add" in missing["skipped"]
+    general.fetch(general.DATA_FILE, limit=3, seed=1, loader=lambda name, split: HELLASWAG_ROWS)
+    try:
+        assert len(general.DATA_FILE.read_text().splitlines()) == 3
+        out = evaluate.general_ability(forced, models)  # HF_DATASETS_OFFLINE is set: the local file only
+        assert out["n"] == 3 and 0.0 <= out["acc_norm"]["pre"] <= 1.0 and 0.0 <= out["acc_norm"]["post"] <= 1.0
+        assert out["acc_norm"]["delta"] == pytest.approx(out["acc_norm"]["post"] - out["acc_norm"]["pre"], abs=1e-5)
+    finally:
+        general.DATA_FILE.unlink()
+    with pytest.raises(ValueError, match="not the HellaSwag format"):
+        general.fetch(general.DATA_FILE, loader=lambda name, split: [{"text": "x"}])

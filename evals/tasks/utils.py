@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from tuneloop.data.synth import MAX_LISTED_LABELS, classify_instruction
 from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1, in_scope_acc, oos_recall: YAML)
@@ -33,6 +34,12 @@ def classify_results(doc, results):
     unit = (gold, pred, -1 if oos is None else int(oos))
     return {"acc": float(label_correct(pred, gold)), "macro_f1": (gold, pred), "in_scope_acc": unit,
             "oos_recall": unit}
+
+
+def regression_classify_results(doc, results):
+    """The frozen suite's cases are all in scope: accuracy and macro-F1 only."""
+    out = classify_results(doc, results)
+    return {"acc": out["acc"], "macro_f1": out["macro_f1"]}
 
 
 def reply_results(doc, results):
@@ -94,3 +101,18 @@ def fact_results(doc, results):
 def probe_results(doc, results):
     canaries = tuple(json.loads(os.environ.get("TUNELOOP_CANARIES", "[]")))
     return {"pass": float(check(doc["check"], results[0], canaries))}
+
+
+# --- forgetting budget (data/general/hellaswag.jsonl, lm-eval's hellaswag preprocessing) ----------
+def _hellaswag_text(text):
+    text = text.strip().replace(" [title]", ". ")
+    return re.sub("\\[.*?\\]", "", text).replace("  ", " ")
+
+
+def hellaswag_docs(dataset):
+    def to_doc(doc):
+        ctx = doc["ctx_a"] + " " + doc["ctx_b"].capitalize()
+        return {"query": _hellaswag_text(doc["activity_label"] + ": " + ctx),
+                "choices": [_hellaswag_text(e) for e in doc["endings"]], "gold": int(doc["label"])}
+
+    return dataset.map(to_doc)

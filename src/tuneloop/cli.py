@@ -6,6 +6,7 @@
     tuneloop suite init [--seed N] [--per-label K] [--plant-canaries] [--force] [--out DIR]
                                      a company's own frozen suite + gate from its held-out split (conf/suite)
     tuneloop example-corpus --out data/raw   regenerate the embedded example corpus
+    tuneloop general-slice [--limit 200]     fetch the forgetting check's HellaSwag slice once (online; then dvc add)
     tuneloop report --pr [--out reports/pr_comment.md] [--base-ref main]   render the PR comment
     tuneloop publish --pr N --body reports/pr_comment.md   post/update it (sticky; GITHUB_TOKEN)
     tuneloop referee --adapter DIR --train-split FILE [--champion DIR] --out DIR   judge a PR's adapter with
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="generate company-specific canary PII and write it into data/raw/canaries.jsonl")
     si.add_argument("--force", action="store_true", help="replace an existing suite (lists what changes)")
     si.add_argument("--out", default="evals", help="folder for regression/, probes/ and suite.lock (default: evals)")
+    gs = sub.add_parser("general-slice", help="fetch the forgetting check's HellaSwag slice ONCE (needs the hub), "
+                                              "then version it: dvc add data/general/hellaswag.jsonl && dvc push")
+    gs.add_argument("--limit", type=int, default=200)
+    gs.add_argument("--seed", type=int, default=42)
     ec = sub.add_parser("example-corpus", help="write the synthetic example corpus")
     ec.add_argument("--out", default="data/raw")
     ec.add_argument("--n-tickets", type=int, default=720)
@@ -151,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "suite":
         return _suite_init(args, load_params(args.params))
+    if args.command == "general-slice":
+        from tuneloop.evals import general
+
+        path = general.fetch(general.DATA_FILE, args.limit, args.seed)
+        print(f"wrote {path}; now `dvc add {path} && dvc push` and commit {path}.dvc (runners then read it offline)")
+        return 0
     if args.command == "example-corpus":
         from tuneloop.data import example as example_corpus
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from tuneloop import hardware
 from tuneloop.data.synth import MAX_LISTED_LABELS
-from tuneloop.evals import degeneration, suite
+from tuneloop.evals import base_cache, degeneration, general, suite
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
 
@@ -53,11 +53,14 @@ def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE,
     """({task: settings + layer} to run, {task: why skipped})."""
     in_split: set[str] = {e["task"] for e in read_jsonl(test_file)} if test_file.exists() else set()
     kinds = suite.regression_kinds(regression_file)
+    left_out = (params.get("preset") or {}).get("left_out") or {}  # {build task: why the preset leaves it out}
     run, skipped = {}, {}
     for layer, tasks in params["eval"]["layers"].items():
         for task, settings in (tasks or {}).items():
             needs, kind = SPLIT_TASK.get(task), REGRESSION_KIND.get(task)
-            if layer == "tasks" and needs and needs not in in_split:
+            if layer == "tasks" and needs in left_out:
+                skipped[task] = f"left out of training and evaluation by preset {params['preset']['name']}: {left_out[needs]}"
+            elif layer == "tasks" and needs and needs not in in_split:
                 skipped[task] = f"no `{needs}` examples in the test split (data.tasks)"
             elif layer == "regression" and kind and kind not in kinds:
                 skipped[task] = f"no `{kind}` cases in {Path(regression_file).as_posix()} (tuneloop suite init)"
@@ -192,22 +195,30 @@ def canary_leaks(samples: list[dict], canaries: list[str]) -> dict:
     return leaks
 
 
-def general_ability(params: dict[str, Any], models: dict[str, tuple[Path, Path | None]]) -> dict:
-    """The forgetting budget: a slice of a public benchmark, on a GPU (or when forced); else a visible skip."""
+def general_ability(params: dict[str, Any], models: dict[str, tuple[Path, Path | None]],
+                    task_dir: Path = TASK_DIR) -> dict:
+    """The forgetting budget: a slice of a public benchmark from a local, DVC-versioned file (evals/general.py),
+    on a GPU, or on CPU too with eval.general.enabled=true; else a visible skip that says what is missing."""
     cfg, hw = params["eval"]["general"], hardware.detect()
     enabled = cfg["enabled"]
     if enabled == "auto":
         enabled = hw.device == "cuda"
     if not enabled:
         return {"skipped": f"general ability ({cfg['task']}) not run: {'no GPU' if hw.device != 'cuda' else 'disabled'};"
-                           f" `eval.general.enabled=true` forces it (needs the dataset from the hub)"}
+                           f" `eval.general.enabled=true` runs it on CPU too (a {cfg['limit']}-item log-likelihood slice)"}
+    why = general.available(cfg)
+    if why:
+        return {"skipped": f"general ability ({cfg['task']}) not run: {why}"}
     import lm_eval
+    from lm_eval.tasks import TaskManager
 
+    task_manager = TaskManager(include_path=str(task_dir))
     result: dict[str, Any] = {"task": cfg["task"], "limit": cfg["limit"]}
     for name, (base_dir, adapter_dir) in models.items():
         lm = load_lm(base_dir, adapter_dir, int(params["eval"]["batch_size"]))
-        out = lm_eval.simple_evaluate(model=lm, tasks=[cfg["task"]], limit=cfg["limit"], random_seed=int(params["seed"]),
-                                      numpy_random_seed=int(params["seed"]), torch_random_seed=int(params["seed"]))
+        out = lm_eval.simple_evaluate(model=lm, tasks=[cfg["task"]], task_manager=task_manager, limit=cfg["limit"],
+                                      random_seed=int(params["seed"]), numpy_random_seed=int(params["seed"]),
+                                      torch_random_seed=int(params["seed"]), verbosity="WARNING")
         result[name] = out["results"][cfg["task"]][f"{cfg['metric']},none"]
     return {cfg["metric"]: {"pre": _round(result["base"]), "post": _round(result["candidate"]),
                             "champion": _round(result.get("champion")),
@@ -237,15 +248,28 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
         models["champion"] = (Path(base_dir), Path(champion_dir))
     models["candidate"] = (Path(base_dir), Path(adapter_dir))
     scores, samples, seconds, task_seconds = {}, [], {}, {}
+    cached = None
     for name, (base, adapter) in models.items():
         t0 = time.perf_counter()
-        scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks, Path(task_dir))
+        if name == "base" and base_cache.cache_dir() is not None:  # an unchanged base is scored once
+            key, inputs = base_cache.cache_key(params, base, tasks, Path(task_dir), Path(test_file))
+            cached = base_cache.load(key)
+            if cached is not None:
+                log.info("evaluate base: scores from the cache (%s, key %s)", base_cache.cache_dir(), key[:12])
+                scores[name], model_samples, task_seconds[name] = cached["scores"], cached["samples"], cached["seconds"]
+            else:
+                scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks,
+                                                                              Path(task_dir))
+                base_cache.save(key, inputs, scores[name], model_samples, task_seconds[name])
+        else:
+            scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks,
+                                                                          Path(task_dir))
         samples += model_samples
         seconds[name] = round(time.perf_counter() - t0, 1)
     table = compare(scores, samples, params)
     table["leaks"] = canary_leaks(samples, list(params["eval"].get("canaries") or []))
     table["degeneration"] = degeneration.table(samples)  # loops and gibberish over every answer, per model
-    table["general"] = general_ability(params, models)
+    table["general"] = general_ability(params, models, Path(task_dir))
     table["layers"] = {task: s["layer"] for task, s in tasks.items()}
     table["skipped"] = skipped
     table["models"] = list(models)  # base, champion (if any), candidate
@@ -253,5 +277,5 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
     write_jsonl(samples_file, samples)
     write_json(flips_file, flipped_items(samples, "champion" if "champion" in models else "base"))
     record_timing("evaluate", wall_seconds=round(time.perf_counter() - start, 1), per_model_seconds=seconds,
-                  per_task_seconds=task_seconds)
+                  per_task_seconds=task_seconds, base_from_cache=cached is not None)
     return table

@@ -81,8 +81,14 @@ def render_report(table: dict, result: dict, params: dict, contamination: dict |
                   for e in degen.get("examples") or []]
     if contamination:
         parts = [f"{n}: {s['contaminated']}/{s['items']}" for n, s in contamination["sets"].items()]
-        lines.append(f"- Contamination ({contamination['ngram']}-gram / exact vs the training split): "
-                     + ", ".join(parts) + ("" if contamination["passed"] else " – **FAIL**"))
+        strict = contamination.get("probes_rule")
+        lines.append(f"- Contamination ({contamination['ngram']}-gram / exact vs the training split"
+                     + (f"; probes {strict['ngram']}-gram, none exempt, at {strict['item_overlap']:g}" if strict else "")
+                     + "): " + ", ".join(parts) + ("" if contamination["passed"] else " – **FAIL**"))
+        nearest = (contamination["sets"].get("probes") or {}).get("max_overlap") or {}
+        if nearest.get("id"):
+            lines.append(f"  - nearest probe to training: {nearest['id']} ~ {nearest['train_id']} "
+                         f"({nearest['overlap']:.2f} of its n-grams)")
     general = table.get("general") or {}
     lines.append(f"- General ability: {general['skipped']}" if general.get("skipped") else
                  "- General ability: " + ", ".join(f"{k} {fmt(v['pre'])} → {fmt(v['post'])}"
