@@ -184,3 +184,19 @@ def test_early_stopping_stops_and_keeps_the_best(at_root, tiny_model_dir, tmp_pa
     best = min(m["eval_curve"], key=lambda e: e["loss"])
     assert [e["step"] for e in m["eval_curve"]] == [2, 4, 6]
     assert m["best_step"] == best["step"] and m["eval_loss"] == pytest.approx(best["loss"], abs=1e-6)
+
+
+def test_eta_and_task_progress_arithmetic():
+    from tuneloop.progress import Eta, TaskProgress, duration
+
+    eta = Eta(total=58, start=0.0)
+    eta.update(10, elapsed=92.0)
+    assert eta.line() == "10/58 (17%), 1 min 32 s elapsed, ETA 7 min 22 s"
+    resumed = Eta(total=8, start=0.0, done=4)   # a resumed run: only the steps timed here count
+    resumed.update(6, elapsed=10.0)
+    assert resumed.remaining == pytest.approx(10.0)
+    assert duration(3725) == "1 h 02 min" and duration(None) == "?"
+    progress = TaskProgress(["a", "b", "c"], models=2, start=0.0)
+    etas = [progress.done(t, s).rsplit("ETA ", 1)[1] for t, s in [("a", 10), ("b", 20), ("c", 30)] * 2]
+    # after the first task: b, c at its 10 s each + one more model at 30 s; later, the first model's times
+    assert etas == ["50 s", "1 min 00 s", "1 min 00 s", "50 s", "30 s", "0 s"]

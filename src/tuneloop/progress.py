@@ -54,3 +54,35 @@ class Eta:
         done = f"{self.done:g}" if isinstance(self.done, float) else str(self.done)
         total = f"{self.total:g}" if isinstance(self.total, float) else str(self.total)
         return f"{done}/{total}{unit}{pct}, {duration(self.elapsed)} elapsed, ETA {duration(self.remaining)}"
+
+
+class TaskProgress:
+    """Progress over the same tasks run for several models (evaluate): a task's time for the next model is
+    predicted by its time for the first one (tasks differ 10x in cost; a count of tasks would mislead)."""
+
+    def __init__(self, tasks: list[str], models: int, start: float | None = None):
+        self.tasks, self.models = list(tasks), models
+        self.start = time.perf_counter() if start is None else start
+        self.times: dict[str, float] = {}
+        self.finished = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.tasks) * self.models
+
+    def done(self, task: str, seconds: float) -> str:
+        """Record one finished (model, task); return 'k/n, elapsed, ETA'."""
+        self.times.setdefault(task, seconds)
+        self.finished += 1
+        elapsed = time.perf_counter() - self.start
+        position = self.finished % len(self.tasks) if self.tasks else 0  # tasks left for the current model
+        left_now = self.tasks[position:] if position else []
+        models_left = self.models - -(-self.finished // max(len(self.tasks), 1))
+        known = list(self.times.values())
+        mean = sum(known) / len(known) if known else 0.0
+
+        def est(t: str) -> float:
+            return self.times.get(t, mean)
+
+        remaining = sum(est(t) for t in left_now) + models_left * sum(est(t) for t in self.tasks)
+        return f"{self.finished}/{self.total}, {duration(elapsed)} elapsed, ETA {duration(remaining)}"

@@ -29,6 +29,7 @@ from tuneloop.data.synth import MAX_LISTED_LABELS
 from tuneloop.evals import suite
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
+from tuneloop.progress import TaskProgress
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,8 @@ def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int):
 
 
 def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dict[str, Any],
-                tasks: dict[str, dict], task_dir: Path = TASK_DIR) -> tuple[dict, list[dict], dict[str, float]]:
+                tasks: dict[str, dict], task_dir: Path = TASK_DIR,
+                progress: TaskProgress | None = None) -> tuple[dict, list[dict], dict[str, float]]:
     """Run every task on one model: ({task: {metric: value, metric_stderr: ..., n}}, per-item samples,
     {task: wall seconds})."""
     import lm_eval
@@ -104,8 +106,9 @@ def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dic
         scores[task]["n"] = len(out["samples"][task])
         samples += [_sample(name, task, s, metric_names) for s in out["samples"][task]]
         seconds[task] = round(time.perf_counter() - start, 1)
-        log.info("evaluate %s %s: %s (%.0f s)", name, task, {k: round(v, 3) for k, v in scores[task].items()},
-                 seconds[task])
+        where = f"[{progress.done(task, seconds[task])}] " if progress is not None else ""
+        log.info("evaluate: %s%s %s: %s (%.0f s)", where, name, task,
+                 {k: round(v, 3) for k, v in scores[task].items()}, seconds[task])
     return scores, samples, seconds
 
 
@@ -234,9 +237,12 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
         models["champion"] = (Path(base_dir), Path(champion_dir))
     models["candidate"] = (Path(base_dir), Path(adapter_dir))
     scores, samples, seconds, task_seconds = {}, [], {}, {}
+    progress = TaskProgress(list(tasks), len(models))
+    log.info("evaluate: %d tasks x %d models (%s)", len(tasks), len(models), ", ".join(models))
     for name, (base, adapter) in models.items():
         t0 = time.perf_counter()
-        scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks, Path(task_dir))
+        scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks, Path(task_dir),
+                                                                      progress)
         samples += model_samples
         seconds[name] = round(time.perf_counter() - t0, 1)
     table = compare(scores, samples, params)

@@ -197,7 +197,7 @@ def actual(plan: dict, trainer, wall: float, resumed_from: int | None) -> dict:
     share = steps_run / max(plan["steps"], 1)   # a resumed or early-stopped run did part of the plan
     predicted = pred["seconds"] * share
     flops_done = plan["metrics"]["flops"] * share
-    real_tokens = trainer.real_tokens or plan["real"] * share
+    real_tokens = getattr(trainer, "real_tokens", 0) or plan["real"] * share
     return {
         "estimate": {"seconds": round(predicted, 1), "error_pct": round(100 * (wall - predicted) / predicted, 1)
                      if predicted else None, "bound_gflops": round(pred["bound_flops_per_s"] / 1e9, 1),
@@ -206,7 +206,7 @@ def actual(plan: dict, trainer, wall: float, resumed_from: int | None) -> dict:
         "steps_run": steps_run,
         "s_per_step": round(wall / max(steps_run, 1), 2),
         "real_tokens_per_s": round(real_tokens / wall, 1) if wall else None,
-        "computed_tokens_per_s": round((trainer.computed_tokens or plan["computed"] * share) / wall, 1) if wall else None,
+        "computed_tokens_per_s": round((getattr(trainer, "computed_tokens", 0) or plan["computed"] * share) / wall, 1) if wall else None,
         "achieved_gflops": round(flops_done / wall / 1e9, 2) if wall else None,
         "fraction_of_bound": round(flops_done / wall / pred["bound_flops_per_s"], 3) if wall else None,
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
