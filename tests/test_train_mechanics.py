@@ -178,7 +178,8 @@ def test_incomplete_checkpoint_is_skipped(tmp_path):
 def test_early_stopping_stops_and_keeps_the_best(at_root, tiny_model_dir, tmp_path):
     # a threshold no step can beat: every validation after the first counts as "no better"
     params = tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "preset.max_steps=20",
-                         "preset.early_stopping_patience=2", "preset.early_stopping_threshold=100", "preset.save_steps=2")
+                         "preset.early_stopping_patience=2", "preset.early_stopping_threshold=100",
+                         "preset.save_steps=2")
     m = _run(params, tmp_path)
     assert m["stopped_early"] and m["steps"] == 6 < m["planned_steps"] == 20
     best = min(m["eval_curve"], key=lambda e: e["loss"])
@@ -200,3 +201,62 @@ def test_eta_and_task_progress_arithmetic():
     etas = [progress.done(t, s).rsplit("ETA ", 1)[1] for t, s in [("a", 10), ("b", 20), ("c", 30)] * 2]
     # after the first task: b, c at its 10 s each + one more model at 30 s; later, the first model's times
     assert etas == ["50 s", "1 min 00 s", "1 min 00 s", "50 s", "30 s", "0 s"]
+
+
+# DDP vs one process at the same global batch (2 x 4 vs 8), random order (group_by_length groups by the
+# per-process batch), no dropout (each rank has its own RNG stream): the same examples per step and the same
+# loss normalisation (tokens of both ranks), so the adapters differ only by the all-reduce's summation order.
+DDP_TOLERANCE = 1e-4
+
+
+@pytest.mark.slow
+def test_two_process_gloo_ddp_gives_the_single_process_adapter(at_root, tiny_model_dir, tmp_path):
+    common = ["data.tasks=[classify,reply]", "preset.max_steps=4", "preset.group_by_length=false",
+              "method.lora_dropout=0.0", "preset.save_steps=0"]
+    single = _run(tiny_params(tiny_model_dir, *common, "preset.batch_size=8"), tmp_path / "one")
+    ddp = _run(tiny_params(tiny_model_dir, *common, "preset.batch_size=4", "accelerate=ddp",
+                           "accelerate.num_processes=2"), tmp_path / "ddp")
+    assert ddp["steps"] == single["steps"] == 4
+    assert ddp["train_loss"] == pytest.approx(single["train_loss"], abs=1e-4)
+    a, b = _tensors(tmp_path / "one/adapter"), _tensors(tmp_path / "ddp/adapter")
+    assert a.keys() == b.keys()
+    worst = max((a[k] - b[k]).abs().max().item() for k in a)
+    assert worst <= DDP_TOLERANCE, f"DDP adapter differs by {worst}"
+
+
+def test_cuda_only_engines_refuse_cpu_clearly():
+    from tuneloop.train import launch
+
+    with pytest.raises(launch.LaunchError, match="needs CUDA"):
+        launch.accelerate_config({"name": "fsdp", "num_processes": 2, "distributed_type": "FSDP"}, cuda=False)
+    cfg = launch.accelerate_config({"name": "ddp", "num_processes": 2, "distributed_type": "auto"}, cuda=False)
+    assert cfg["distributed_type"] == "MULTI_GPU" and cfg["num_processes"] == 2  # torch's launcher; gloo on CPU
+
+
+@pytest.mark.gpu
+def test_qlora_trains_on_a_4bit_base(at_root, tiny_model_dir, tmp_path):
+    """method=qlora (bitsandbytes NF4 base, the `qlora` extra): a real adapter on CUDA."""
+    pytest.importorskip("bitsandbytes")
+    m = _run(tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "method=qlora"), tmp_path)
+    assert m["device"] == "cuda" and m["steps"] == 6
+    lora_b = [t for name, t in _tensors(tmp_path / "adapter").items() if "lora_B" in name]
+    assert lora_b and all(t.abs().sum() > 0 for t in lora_b)
+    config = json.loads((tmp_path / "adapter/adapter_config.json").read_text())
+    assert config["peft_type"] == "LORA"
+
+
+@pytest.mark.gpu
+def test_padding_free_is_exact_on_cuda(tiny_model_dir):
+    """The per-example SDPA on CUDA (bf16 model there; compared in fp32 here) matches a padded batch."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    packing.register()
+    examples = [{"input_ids": list(range(5, 5 + n)), "labels": [-100] * 3 + list(range(8, 5 + n))} for n in (9, 14, 6)]
+    padded = {k: v.cuda() for k, v in DataCollatorForLanguageModeling(pad_token_id=0)(examples).items()}
+    row = {k: v.cuda() if hasattr(v, "cuda") else v
+           for k, v in DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(examples).items()}
+    ref = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="sdpa").cuda()
+    ours = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation=packing.ATTENTION).cuda()
+    assert packing.completion_loss(ours, row)[0].item() == pytest.approx(ref(**padded).loss.item(), rel=1e-4)

@@ -183,7 +183,8 @@ def cost_section(train: dict | None, evaluation: dict | None, env: dict) -> list
                      f"{estimate.get('bound_gflops', '?')} GFLOP/s measured x {estimate.get('efficiency', '?')}); "
                      f"actual {_duration(wall)}: error {estimate['error_pct']:+.0f}%.")
     if isinstance(train.get("real_tokens_per_s"), (int, float)):
-        lines.append(f"- Throughput: {train['real_tokens_per_s']:.0f} real tokens/s, {train.get('s_per_step', '?')} s/step, "
+        lines.append(f"- Throughput: {train['real_tokens_per_s']:.0f} real tokens/s, "
+                     f"{train.get('s_per_step', '?')} s/step, "
                      f"{train.get('fraction_of_bound', 0) or 0:.0%} of the matmul bound; peak RSS "
                      f"{train.get('peak_rss_gib', '?')} GiB.")
     if evaluation and isinstance(evaluation.get("wall_seconds"), (int, float)):

@@ -73,15 +73,16 @@ def _step(path: Path) -> int:
         return -1
 
 
-def last_checkpoint(directory: Path) -> Path | None:
-    """The complete checkpoint with the highest step; incomplete ones (a kill during a save) are removed."""
+def last_checkpoint(directory: Path, clean: bool = True) -> Path | None:
+    """The complete checkpoint with the highest step; incomplete ones (a kill during a save) are removed
+    (by one process: `clean` is False on the other ranks of a distributed run)."""
     if not directory.is_dir():
         return None
     found = sorted((p for p in directory.iterdir() if p.is_dir() and p.name.startswith(PREFIX) and _step(p) >= 0),
                    key=_step)
     good = [p for p in found if complete(p)]
     for p in found:
-        if p not in good:
+        if clean and p not in good:
             log.warning("train: removing incomplete checkpoint %s (interrupted while saving)", p)
             shutil.rmtree(p, ignore_errors=True)
     return good[-1] if good else None

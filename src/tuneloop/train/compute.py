@@ -129,12 +129,13 @@ def predict(flops: float, bound: float, device: str) -> dict[str, float]:
 def estimate(trainer, preset: dict, method: dict, hw: hardware.Hardware, train_rows: list[dict],
               val_rows: list[dict], seed: int, padding_free: bool) -> dict:
     """Tokens x FLOPs per token against this machine's measured matmul rate: the predicted time, logged
-    before training starts (py says what is counted)."""
+    before training starts (the module docstring says what is counted)."""
     tr = token_stats(trainer.train_dataset, train_rows)
     va = token_stats(trainer.eval_dataset, val_rows) if trainer.eval_dataset is not None else None
     batch = int(preset["batch_size"])
     steps = trainer.state.max_steps or _planned_steps(trainer)
-    epochs_seen = steps * batch * int(preset["grad_accum"]) / max(tr["examples"], 1)
+    world = max(int(trainer.args.world_size), 1)
+    epochs_seen = steps * batch * int(preset["grad_accum"]) * world / max(tr["examples"], 1)
     padded = tr["tokens"] if padding_free else padded_tokens(tr["lengths"], batch, True, seed)
     computed = round(padded * epochs_seen)
     real = round(tr["tokens"] * epochs_seen)
@@ -149,7 +150,7 @@ def estimate(trainer, preset: dict, method: dict, hw: hardware.Hardware, train_r
                                  int(getattr(config, "intermediate_size", 2048)),
                                  min(max(padded // max(len(tr["lengths"]) // batch, 1), 256), 4096),
                                  hw.device, hw.dtype)
-    pred = predict(flops["executed"] + eval_f, bound, hw.device)
+    pred = predict(flops["executed"] + eval_f, bound * max(int(trainer.args.world_size), 1), hw.device)
     metrics = {
         "padding_free": padding_free,
         "train_tokens": real,                     # real (non-pad) tokens over all steps
@@ -173,7 +174,8 @@ def estimate(trainer, preset: dict, method: dict, hw: hardware.Hardware, train_r
 
 
 def _planned_steps(trainer) -> int:
-    loader_len = math.ceil(len(trainer.train_dataset) / trainer.args.per_device_train_batch_size)
+    world = max(int(trainer.args.world_size), 1)
+    loader_len = math.ceil(len(trainer.train_dataset) / (trainer.args.per_device_train_batch_size * world))
     per_epoch = max(loader_len // trainer.args.gradient_accumulation_steps, 1)
     if trainer.args.max_steps and trainer.args.max_steps > 0:
         return int(trainer.args.max_steps)
@@ -198,6 +200,7 @@ def actual(plan: dict, trainer, wall: float, resumed_from: int | None) -> dict:
     predicted = pred["seconds"] * share
     flops_done = plan["metrics"]["flops"] * share
     real_tokens = getattr(trainer, "real_tokens", 0) or plan["real"] * share
+    computed_tokens = getattr(trainer, "computed_tokens", 0) or plan["computed"] * share
     return {
         "estimate": {"seconds": round(predicted, 1), "error_pct": round(100 * (wall - predicted) / predicted, 1)
                      if predicted else None, "bound_gflops": round(pred["bound_flops_per_s"] / 1e9, 1),
@@ -206,7 +209,7 @@ def actual(plan: dict, trainer, wall: float, resumed_from: int | None) -> dict:
         "steps_run": steps_run,
         "s_per_step": round(wall / max(steps_run, 1), 2),
         "real_tokens_per_s": round(real_tokens / wall, 1) if wall else None,
-        "computed_tokens_per_s": round((getattr(trainer, "computed_tokens", 0) or plan["computed"] * share) / wall, 1) if wall else None,
+        "computed_tokens_per_s": round(computed_tokens / wall, 1) if wall else None,
         "achieved_gflops": round(flops_done / wall / 1e9, 2) if wall else None,
         "fraction_of_bound": round(flops_done / wall / pred["bound_flops_per_s"], 3) if wall else None,
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware
-from tuneloop.io import read_jsonl, record_timing, write_json
+from tuneloop.io import read_json, read_jsonl, record_timing, write_json
 from tuneloop.params import resolve_training
 from tuneloop.progress import duration
-from tuneloop.train import checkpoints, compute, packing
+from tuneloop.train import checkpoints, compute, launch, packing
 from tuneloop.train.lengths import fit_rows
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,8 @@ ADAPTER_DIR = Path("models/adapter")
 METRICS_FILE = Path("metrics/train.json")
 LOSS_PLOT = Path("plots/train_loss.json")
 # The code a checkpoint belongs to: a change here starts a new checkpoint folder rather than resuming.
-CODE_FILES = [Path(__file__).parent / f for f in ("sft.py", "lengths.py", "packing.py", "callbacks.py")] + [
-    Path(__file__).parents[1] / "hardware.py"]
+CODE_FILES = [Path(__file__).parent / f for f in ("sft.py", "lengths.py", "packing.py", "callbacks.py", "launch.py")]
+CODE_FILES.append(Path(__file__).parents[1] / "hardware.py")
 
 
 class TrainError(RuntimeError):
@@ -98,13 +98,20 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
         out_dir: str | Path = ADAPTER_DIR, metrics_file: str | Path = METRICS_FILE,
         loss_plot: str | Path = LOSS_PLOT, checkpoint_root: str | Path = checkpoints.ROOT,
         callbacks: list | None = None) -> dict:
-    """Train; resume from the last checkpoint of an interrupted run with the same inputs (train/checkpoints.py)."""
+    """Train; resume from the last checkpoint of an interrupted run with the same inputs (train/checkpoints.py).
+    With conf/accelerate's num_processes > 1, re-run under `accelerate launch` (train/launch.py)."""
     from transformers import AutoTokenizer, set_seed
 
     seed = int(params["seed"])
     method, preset = params["method"], resolve_training(params)
     base_dir, split_dir, out_dir = Path(base_dir), Path(split_dir), Path(out_dir)
     hw = hardware.detect()
+    if launch.needed(params):
+        launch.relaunch(params, {"base_dir": base_dir, "split_dir": split_dir, "out_dir": out_dir,
+                                 "metrics_file": Path(metrics_file), "loss_plot": Path(loss_plot),
+                                 "checkpoint_root": Path(checkpoint_root)}, cuda=hw.device == "cuda")
+        return read_json(metrics_file)
+    main = launch.is_main()  # rank 0 writes the outputs (always, in one process)
     set_seed(seed)
     report_to = _configure_logger(params.get("logger") or {"name": "none"})
 
@@ -130,12 +137,14 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     model, peft_config = build_model(base_dir, method, preset, hw, seed,
                                      attn_implementation=packing.ATTENTION if padding_free else None)
 
+    key_params = {k: params.get(k) for k in ("seed", "method", "logger", "accelerate")}
+    key_params |= {"preset": preset, "model": params["model"]["name"], "labels": params.get("data", {}).get("labels")}
     key, key_inputs = checkpoints.run_key(
-        {k: params.get(k) for k in ("seed", "method", "logger")} | {"preset": preset, "model": params["model"]["name"],
-                                                                     "labels": params.get("data", {}).get("labels")},
+        key_params,
         [split_dir / "train.jsonl", split_dir / "val.jsonl"], base_dir, CODE_FILES, f"{hw.device}/{hw.precision}")
-    ckpt_dir = checkpoints.prepare(key, key_inputs, Path(checkpoint_root))
-    resume = checkpoints.last_checkpoint(ckpt_dir)
+    ckpt_dir = checkpoints.prepare(key, key_inputs, Path(checkpoint_root)) if main else \
+        checkpoints.run_dir(key, Path(checkpoint_root))
+    resume = checkpoints.last_checkpoint(ckpt_dir, clean=main)
     config = _sft_config(preset, method, hw, seed, ckpt_dir, report_to, has_val=len(val_ds) > 0,
                          run_name=f"{params['model']['name']}-{method['name']}-{preset['name']}")
     trainer = _trainer_class()(model=model, args=config, train_dataset=train_ds,
@@ -162,10 +171,15 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
         (evals[-1]["loss"] if evals else None)
 
     tmp_out = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(tmp_out, ignore_errors=True)
+    if main:
+        shutil.rmtree(tmp_out, ignore_errors=True)
     if padding_free and not method["peft"]:
         trainer.model.set_attn_implementation("sdpa")  # a full model's config must not name our training kernel
-    trainer.save_model(str(tmp_out))
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(str(tmp_out))  # every rank: FSDP/ZeRO-3 gather the weights; rank 0 writes
+    trainer.accelerator.wait_for_everyone()
+    if not main:
+        return {}
     _sort_target_modules(tmp_out / "adapter_config.json")
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp_out.rename(out_dir)
@@ -202,10 +216,12 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     write_json(metrics_file, metrics)
     timing = compute.actual(plan, trainer, wall, resumed_from=trainer_step(resume))
     record_timing("train", wall_seconds=round(wall, 1), device=hw.device, hardware=hw.name, **timing)
-    log.info("train: loss %.4f -> %.4f in %d steps, %s (estimated %s, error %+.0f%%), %.0f real tokens/s, "
+    error = timing["estimate"]["error_pct"]
+    log.info("train: loss %.4f -> %.4f in %d steps, %s (estimated %s, error %s), %.0f real tokens/s, "
              "peak RSS %.1f GiB; adapter in %s", metrics["first_logged_loss"] or 0, metrics["last_logged_loss"] or 0,
              metrics["steps"], duration(wall), duration(timing["estimate"]["seconds"]),
-             timing["estimate"]["error_pct"], timing["real_tokens_per_s"], timing["peak_rss_gib"], out_dir)
+             f"{error:+.0f}%" if error is not None else "n/a", timing["real_tokens_per_s"] or 0,
+             timing["peak_rss_gib"], out_dir)
     return metrics
 
 
@@ -259,7 +275,7 @@ def _sft_config(preset: dict, method: dict, hw: hardware.Hardware, seed: int, ou
         run_name=run_name,
         dataloader_num_workers=0,
         # batches of similar length: on CPU every padded token costs as much as a real one
-        train_sampling_strategy="group_by_length",
+        train_sampling_strategy="group_by_length" if preset.get("group_by_length", True) else "random",
         disable_tqdm=True,
         **extra,
     )
@@ -346,3 +362,18 @@ def _configure_logger(logger: dict) -> str:
     os.environ.setdefault("WANDB_PROJECT", logger.get("project") or "tuneloop")
     os.environ.setdefault("WANDB_SILENT", "true")
     return "wandb"
+
+
+if __name__ == "__main__":  # what train/launch.py runs in each process of `accelerate launch`
+    import argparse
+
+    from tuneloop.params import load_params
+
+    ap = argparse.ArgumentParser(description="the train stage in one process of `accelerate launch`")
+    ap.add_argument("--params", required=True)
+    for name in ("base-dir", "split-dir", "out-dir", "metrics-file", "loss-plot", "checkpoint-root"):
+        ap.add_argument(f"--{name}", required=True)
+    a = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    run(load_params(a.params), a.base_dir, a.split_dir, a.out_dir, a.metrics_file, a.loss_plot, a.checkpoint_root)
