@@ -22,7 +22,7 @@ STAGES = set(STAGE_MODULES.values())
 ALLOWED = {"data": set(), "train": set(), "evals": {"data"}, "gate": set(), "ci": {"registry"}, "registry": set(),
            "serve": {"registry", "data"},  # serve: versions and their files; the redactor for the log
            "referee": {"ci"}}
-SHARED = {"tuneloop.io", "tuneloop.params", "tuneloop.hardware", "tuneloop"}
+SHARED = {"tuneloop.io", "tuneloop.params", "tuneloop.hardware", "tuneloop.progress", "tuneloop"}
 MAX_LINES = 400
 
 

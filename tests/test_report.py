@@ -148,3 +148,14 @@ def test_cli_writes_the_body(workdir, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["report"])  # --pr is the only report so far: say so rather than guess
     assert exc.value.code == 2 and "--pr" in capsys.readouterr().err
+
+
+def test_cost_shows_the_estimate_beside_the_actual(workdir):
+    _write("reports/timing.json", {"train": {
+        "wall_seconds": 5400.0, "device": "cuda", "real_tokens_per_s": 812.4, "s_per_step": 1.5,
+        "fraction_of_bound": 0.21, "peak_rss_gib": 3.2,
+        "estimate": {"seconds": 4500.0, "error_pct": 20.0, "bound_gflops": 400000.0, "efficiency": 0.3}}})
+    body = report.render_pr_comment("main", env={})
+    assert "- Estimated before training: 1 h 15 min = 1.25 GPU-hours" in body
+    assert "actual 1 h 30 min: error +20%." in body
+    assert "- Throughput: 812 real tokens/s, 1.5 s/step, 21% of the matmul bound; peak RSS 3.2 GiB." in body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -108,11 +109,15 @@ def test_wandb_logs_offline_when_enabled(in_pipeline, tiny_model_dir, tmp_path, 
     assert runs and list(runs[0].glob("*.wandb")), "an offline wandb run with its log file"
 
 
-def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_path, monkeypatch):
+def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_path, monkeypatch, caplog):
     root, params, _, _ = in_pipeline
     monkeypatch.setenv("TUNELOOP_EVAL_CACHE", str(tmp_path / "cache"))
-    table = evaluate.run(params)
+    with caplog.at_level(logging.INFO, logger="tuneloop"):
+        table = evaluate.run(params)
     assert read_json("reports/timing.json")["evaluate"]["base_from_cache"] is False
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("evaluate: [")]
+    n = len(table["layers"]) * len(table["models"])
+    assert len(lines) == n and lines[-1].startswith(f"evaluate: [{n}/{n}, ") and "ETA 0 s]" in lines[-1]
     for task, metric in (("tuneloop_classify", "acc"), ("tuneloop_classify", "macro_f1"), ("tuneloop_reply", "rougeL")):
         m = table[task][metric]
         assert 0.0 <= m["pre"] <= 1.0 and 0.0 <= m["post"] <= 1.0

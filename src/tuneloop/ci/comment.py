@@ -175,6 +175,18 @@ def cost_section(train: dict | None, evaluation: dict | None, env: dict) -> list
     except ValueError:
         price, price_note = DEFAULT_GPU_HOUR_USD, " (TUNELOOP_GPU_HOUR_USD is not a number; default used)"
     lines.append(f"- Training: {_duration(wall)} on `{device}` = {gpu_hours:.2f} GPU-hours.")
+    estimate = train.get("estimate") or {}
+    if isinstance(estimate.get("seconds"), (int, float)) and isinstance(estimate.get("error_pct"), (int, float)):
+        predicted = float(estimate["seconds"])
+        lines.append(f"- Estimated before training: {_duration(predicted)} = "
+                     f"{predicted / 3600 if device == 'cuda' else 0.0:.2f} GPU-hours (FLOPs of the run's tokens at "
+                     f"{estimate.get('bound_gflops', '?')} GFLOP/s measured x {estimate.get('efficiency', '?')}); "
+                     f"actual {_duration(wall)}: error {estimate['error_pct']:+.0f}%.")
+    if isinstance(train.get("real_tokens_per_s"), (int, float)):
+        lines.append(f"- Throughput: {train['real_tokens_per_s']:.0f} real tokens/s, "
+                     f"{train.get('s_per_step', '?')} s/step, "
+                     f"{train.get('fraction_of_bound', 0) or 0:.0%} of the matmul bound; peak RSS "
+                     f"{train.get('peak_rss_gib', '?')} GiB.")
     if evaluation and isinstance(evaluation.get("wall_seconds"), (int, float)):
         lines.append(f"- Evaluation: {_duration(evaluation['wall_seconds'])} (not in the estimate below).")
     lines.append(f"- Estimated training cost: **${gpu_hours * price:.2f}**, assuming ${price:.2f} per "

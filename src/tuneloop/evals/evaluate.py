@@ -30,6 +30,7 @@ from tuneloop.data.synth import MAX_LISTED_LABELS
 from tuneloop.evals import base_cache, degeneration, general, suite
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
+from tuneloop.progress import TaskProgress
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int):
 
 
 def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dict[str, Any],
-                tasks: dict[str, dict], task_dir: Path = TASK_DIR) -> tuple[dict, list[dict], dict[str, float]]:
+                tasks: dict[str, dict], task_dir: Path = TASK_DIR,
+                progress: TaskProgress | None = None) -> tuple[dict, list[dict], dict[str, float]]:
     """Run every task on one model: ({task: {metric: value, metric_stderr: ..., n}}, per-item samples,
     {task: wall seconds})."""
     import lm_eval
@@ -108,8 +110,9 @@ def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dic
         scores[task]["n"] = len(out["samples"][task])
         samples += [_sample(name, task, s, metric_names) for s in out["samples"][task]]
         seconds[task] = round(time.perf_counter() - start, 1)
-        log.info("evaluate %s %s: %s (%.0f s)", name, task, {k: round(v, 3) for k, v in scores[task].items()},
-                 seconds[task])
+        where = f"[{progress.done(task, seconds[task])}] " if progress is not None else ""
+        log.info("evaluate: %s%s %s: %s (%.0f s)", where, name, task,
+                 {k: round(v, 3) for k, v in scores[task].items()}, seconds[task])
     return scores, samples, seconds
 
 
@@ -249,6 +252,8 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
     models["candidate"] = (Path(base_dir), Path(adapter_dir))
     scores, samples, seconds, task_seconds = {}, [], {}, {}
     cached = None
+    progress = TaskProgress(list(tasks), len(models))
+    log.info("evaluate: %d tasks x %d models (%s)", len(tasks), len(models), ", ".join(models))
     for name, (base, adapter) in models.items():
         t0 = time.perf_counter()
         if name == "base" and base_cache.cache_dir() is not None:  # an unchanged base is scored once
@@ -257,13 +262,15 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
             if cached is not None:
                 log.info("evaluate base: scores from the cache (%s, key %s)", base_cache.cache_dir(), key[:12])
                 scores[name], model_samples, task_seconds[name] = cached["scores"], cached["samples"], cached["seconds"]
+                for task in tasks:
+                    log.info("evaluate: [%s] base %s: from the cache", progress.done(task, 0.0), task)
             else:
                 scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks,
-                                                                              Path(task_dir))
+                                                                              Path(task_dir), progress)
                 base_cache.save(key, inputs, scores[name], model_samples, task_seconds[name])
         else:
             scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks,
-                                                                          Path(task_dir))
+                                                                          Path(task_dir), progress)
         samples += model_samples
         seconds[name] = round(time.perf_counter() - t0, 1)
     table = compare(scores, samples, params)

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware
-from tuneloop.io import read_jsonl, record_timing, write_json
+from tuneloop.io import read_json, read_jsonl, record_timing, write_json
 from tuneloop.params import resolve_training
+from tuneloop.progress import duration
+from tuneloop.train import checkpoints, compute, launch, packing
 from tuneloop.train.lengths import fit_rows
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,9 @@ SPLIT_DIR = Path("data/splits")
 ADAPTER_DIR = Path("models/adapter")
 METRICS_FILE = Path("metrics/train.json")
 LOSS_PLOT = Path("plots/train_loss.json")
+# The code a checkpoint belongs to: a change here starts a new checkpoint folder rather than resuming.
+CODE_FILES = [Path(__file__).parent / f for f in ("sft.py", "lengths.py", "packing.py", "callbacks.py", "launch.py")]
+CODE_FILES.append(Path(__file__).parents[1] / "hardware.py")
 
 
 class TrainError(RuntimeError):
@@ -60,11 +65,14 @@ def _sample(rows: list[dict], limit: int | None, seed: int) -> list[dict]:
     return random.Random(seed).sample(rows, int(limit)) if limit is not None and len(rows) > limit else rows
 
 
-def build_model(base_dir: Path, method: dict, preset: dict, hw: hardware.Hardware, seed: int):
+def build_model(base_dir: Path, method: dict, preset: dict, hw: hardware.Hardware, seed: int,
+                attn_implementation: str | None = None):
     import torch
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {"dtype": hw.dtype}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
     if method["load_in_4bit"]:
         if hw.device != "cuda":
             raise TrainError(f"method={method['name']} loads the base in 4 bit (bitsandbytes), which needs CUDA; "
@@ -88,14 +96,22 @@ def build_model(base_dir: Path, method: dict, preset: dict, hw: hardware.Hardwar
 
 def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str | Path = SPLIT_DIR,
         out_dir: str | Path = ADAPTER_DIR, metrics_file: str | Path = METRICS_FILE,
-        loss_plot: str | Path = LOSS_PLOT) -> dict:
+        loss_plot: str | Path = LOSS_PLOT, checkpoint_root: str | Path = checkpoints.ROOT,
+        callbacks: list | None = None) -> dict:
+    """Train; resume from the last checkpoint of an interrupted run with the same inputs (train/checkpoints.py).
+    With conf/accelerate's num_processes > 1, re-run under `accelerate launch` (train/launch.py)."""
     from transformers import AutoTokenizer, set_seed
-    from trl import SFTConfig, SFTTrainer
 
     seed = int(params["seed"])
     method, preset = params["method"], resolve_training(params)
     base_dir, split_dir, out_dir = Path(base_dir), Path(split_dir), Path(out_dir)
     hw = hardware.detect()
+    if launch.needed(params):
+        launch.relaunch(params, {"base_dir": base_dir, "split_dir": split_dir, "out_dir": out_dir,
+                                 "metrics_file": Path(metrics_file), "loss_plot": Path(loss_plot),
+                                 "checkpoint_root": Path(checkpoint_root)}, cuda=hw.device == "cuda")
+        return read_json(metrics_file)
+    main = launch.is_main()  # rank 0 writes the outputs (always, in one process)
     set_seed(seed)
     report_to = _configure_logger(params.get("logger") or {"name": "none"})
 
@@ -115,70 +131,74 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     val_rows, val_fit = fit_rows(load_split(split_dir / "val.jsonl", preset.get("max_val_examples"), seed),
                                  tokenizer, max_length)
     train_ds, val_ds = to_dataset(train_rows), to_dataset(val_rows)
-    model, peft_config = build_model(base_dir, method, preset, hw, seed)
+    padding_free = bool(preset.get("padding_free"))
+    if padding_free:
+        packing.register()
+    model, peft_config = build_model(base_dir, method, preset, hw, seed,
+                                     attn_implementation=packing.ATTENTION if padding_free else None)
 
-    work_dir = out_dir.with_name(out_dir.name + ".work")
-    shutil.rmtree(work_dir, ignore_errors=True)
-    config = SFTConfig(
-        output_dir=str(work_dir),
-        num_train_epochs=float(preset["epochs"]),
-        max_steps=int(preset["max_steps"]),
-        per_device_train_batch_size=int(preset["batch_size"]),
-        per_device_eval_batch_size=int(preset["batch_size"]),
-        gradient_accumulation_steps=int(preset["grad_accum"]),
-        learning_rate=float(preset["learning_rate"]),
-        warmup_steps=float(preset["warmup"]),  # a float < 1 is a fraction of the optimizer steps
-        weight_decay=float(preset["weight_decay"]),
-        lr_scheduler_type=preset["lr_scheduler"],
-        max_length=int(preset["max_length"]),
-        logging_steps=int(preset["logging_steps"]),
-        eval_strategy="epoch" if len(val_ds) else "no",
-        save_strategy="no",
-        bf16=hw.precision == "bf16",
-        fp16=hw.precision == "fp16",
-        use_cpu=hw.device == "cpu",
-        gradient_checkpointing=hw.device == "cuda",
-        seed=seed,
-        data_seed=seed,
-        report_to=report_to,
-        run_name=f"{params['model']['name']}-{method['name']}-{preset['name']}",
-        dataloader_num_workers=0,
-        # batches of similar length: on CPU every padded token costs as much as a real one
-        train_sampling_strategy="group_by_length",
-        disable_tqdm=True,
-    )
-    trainer = SFTTrainer(model=model, args=config, train_dataset=train_ds,
-                         eval_dataset=val_ds if len(val_ds) else None,
-                         processing_class=tokenizer, peft_config=peft_config)
+    key_params = {k: params.get(k) for k in ("seed", "method", "logger", "accelerate")}
+    key_params |= {"preset": preset, "model": params["model"]["name"], "labels": params.get("data", {}).get("labels")}
+    key, key_inputs = checkpoints.run_key(
+        key_params,
+        [split_dir / "train.jsonl", split_dir / "val.jsonl"], base_dir, CODE_FILES, f"{hw.device}/{hw.precision}")
+    ckpt_dir = checkpoints.prepare(key, key_inputs, Path(checkpoint_root)) if main else \
+        checkpoints.run_dir(key, Path(checkpoint_root))
+    resume = checkpoints.last_checkpoint(ckpt_dir, clean=main)
+    config = _sft_config(preset, method, hw, seed, ckpt_dir, report_to, has_val=len(val_ds) > 0,
+                         run_name=f"{params['model']['name']}-{method['name']}-{preset['name']}")
+    trainer = _trainer_class()(model=model, args=config, train_dataset=train_ds,
+                               eval_dataset=val_ds if len(val_ds) else None,
+                               processing_class=tokenizer, peft_config=peft_config)
+    _use_progress_lines(trainer, callbacks or [], preset)
     _check_completions(trainer.train_dataset, max_length)
     trainable, total = _count_parameters(trainer.model)
     log.info("train: %d examples (%d with the prompt cut to fit %d tokens, %d dropped: completion too long), "
              "%s/%s, %s on %s, %.2f%% of %d params trainable", len(train_ds), fit["prompt_cut"], max_length,
              fit["dropped_completion_too_long"], method["name"], preset["name"], hw.precision, hw.device,
              100 * trainable / total, total)
+    plan = compute.estimate(trainer, preset, method, hw, train_rows, val_rows, seed, padding_free)
 
+    if resume is not None:
+        log.info("train: resuming from %s (an earlier run with the same inputs was interrupted)", resume)
     start = time.perf_counter()
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume is not None else None)
     wall = time.perf_counter() - start
-    eval_loss = next((h["eval_loss"] for h in reversed(trainer.state.log_history) if "eval_loss" in h), None)
+    evals = [{"step": h["step"], "loss": round(h["eval_loss"], 6)} for h in trainer.state.log_history
+             if "eval_loss" in h]
+    # the adapter saved is the best validation's when early stopping is on (load_best_model_at_end)
+    eval_loss = trainer.state.best_metric if preset.get("early_stopping_patience") else \
+        (evals[-1]["loss"] if evals else None)
 
     tmp_out = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(tmp_out, ignore_errors=True)
-    trainer.save_model(str(tmp_out))
+    if main:
+        shutil.rmtree(tmp_out, ignore_errors=True)
+    if padding_free and not method["peft"]:
+        trainer.model.set_attn_implementation("sdpa")  # a full model's config must not name our training kernel
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(str(tmp_out))  # every rank: FSDP/ZeRO-3 gather the weights; rank 0 writes
+    trainer.accelerator.wait_for_everyone()
+    if not main:
+        return {}
     _sort_target_modules(tmp_out / "adapter_config.json")
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp_out.rename(out_dir)
-    shutil.rmtree(work_dir, ignore_errors=True)
+    checkpoints.finish(ckpt_dir)
 
     history = trainer.state.log_history
     curve = [{"step": h["step"], "loss": round(h["loss"], 6)} for h in history if "loss" in h]
     write_json(loss_plot, curve)
+    stopped_early = trainer.state.global_step < trainer.state.max_steps
     metrics = {
         "train_loss": round(result.training_loss, 6),
         "first_logged_loss": curve[0]["loss"] if curve else None,
         "last_logged_loss": curve[-1]["loss"] if curve else None,
         "eval_loss": round(eval_loss, 6) if eval_loss is not None and math.isfinite(eval_loss) else None,
         "steps": trainer.state.global_step,
+        "planned_steps": trainer.state.max_steps,
+        "stopped_early": stopped_early,
+        "best_step": _best_step(trainer.state) if stopped_early or preset.get("early_stopping_patience") else None,
+        "eval_curve": evals,
         "epochs": round(trainer.state.epoch or 0, 4),
         "train_examples": len(train_ds),
         "train_examples_by_task": dict(sorted(Counter(r["task"] for r in train_rows).items())),
@@ -190,13 +210,117 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
         "total_params": total,
         "device": hw.device,
         "precision": hw.precision,
+        "compute": plan["metrics"],   # tokens and FLOPs: deterministic; the timed estimate is in reports/timing.json
         "hyperparameters": {k: preset[k] for k in sorted(preset)},
     }
     write_json(metrics_file, metrics)
-    record_timing("train", wall_seconds=round(wall, 1), device=hw.device, hardware=hw.name)
-    log.info("train: loss %.4f -> %.4f in %d steps, %.0f s; adapter in %s", metrics["first_logged_loss"] or 0,
-             metrics["last_logged_loss"] or 0, metrics["steps"], wall, out_dir)
+    timing = compute.actual(plan, trainer, wall, resumed_from=trainer_step(resume))
+    record_timing("train", wall_seconds=round(wall, 1), device=hw.device, hardware=hw.name, **timing)
+    error = timing["estimate"]["error_pct"]
+    log.info("train: loss %.4f -> %.4f in %d steps, %s (estimated %s, error %s), %.0f real tokens/s, "
+             "peak RSS %.1f GiB; adapter in %s", metrics["first_logged_loss"] or 0, metrics["last_logged_loss"] or 0,
+             metrics["steps"], duration(wall), duration(timing["estimate"]["seconds"]),
+             f"{error:+.0f}%" if error is not None else "n/a", timing["real_tokens_per_s"] or 0,
+             timing["peak_rss_gib"], out_dir)
     return metrics
+
+
+def trainer_step(checkpoint: Path | None) -> int | None:
+    return int(checkpoint.name.removeprefix(checkpoints.PREFIX)) if checkpoint is not None else None
+
+
+def _sft_config(preset: dict, method: dict, hw: hardware.Hardware, seed: int, output_dir: Path, report_to: str,
+                has_val: bool, run_name: str):
+    from trl import SFTConfig
+
+    save_steps = int(preset.get("save_steps") or 0)
+    patience = preset.get("early_stopping_patience")
+    eval_strategy = "epoch" if has_val else "no"
+    extra: dict[str, Any] = {}
+    if patience:
+        if not has_val:
+            raise TrainError("preset.early_stopping_patience needs validation examples (preset.max_val_examples, "
+                             "data.split.val)")
+        save_steps = save_steps or 10
+        eval_strategy = "steps"
+        extra = {"eval_steps": save_steps, "load_best_model_at_end": True, "metric_for_best_model": "eval_loss",
+                 "greater_is_better": False}
+    padding_free = bool(preset.get("padding_free"))
+    return SFTConfig(
+        output_dir=str(output_dir),
+        num_train_epochs=float(preset["epochs"]),
+        max_steps=int(preset["max_steps"]),
+        per_device_train_batch_size=int(preset["batch_size"]),
+        per_device_eval_batch_size=int(preset["batch_size"]),
+        gradient_accumulation_steps=int(preset["grad_accum"]),
+        learning_rate=float(preset["learning_rate"]),
+        warmup_steps=float(preset["warmup"]),  # a float < 1 is a fraction of the optimizer steps
+        weight_decay=float(preset["weight_decay"]),
+        lr_scheduler_type=preset["lr_scheduler"],
+        # padding-free batches are not truncated by TRL: fit_rows already cut every example to max_length
+        max_length=None if padding_free else int(preset["max_length"]),
+        padding_free=padding_free,
+        logging_steps=int(preset["logging_steps"]),
+        eval_strategy=eval_strategy,
+        save_strategy="steps" if save_steps else "no",
+        save_steps=save_steps or 500,
+        save_total_limit=1,   # the last checkpoint is all a resume needs (+ the best one with early stopping)
+        bf16=hw.precision == "bf16",
+        fp16=hw.precision == "fp16",
+        use_cpu=hw.device == "cpu",
+        gradient_checkpointing=hw.device == "cuda",
+        seed=seed,
+        data_seed=seed,
+        report_to=report_to,
+        run_name=run_name,
+        dataloader_num_workers=0,
+        # batches of similar length: on CPU every padded token costs as much as a real one
+        train_sampling_strategy="group_by_length" if preset.get("group_by_length", True) else "random",
+        disable_tqdm=True,
+        **extra,
+    )
+
+
+def _trainer_class():
+    """SFTTrainer whose loss projects only the label positions through the LM head (train/packing.py)
+    and which counts the tokens it trains on (real and computed, i.e. with padding)."""
+    from trl import SFTTrainer
+
+    class Trainer(SFTTrainer):
+        real_tokens = 0
+        computed_tokens = 0
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            loss, _ = packing.completion_loss(model, inputs, num_items_in_batch, self.accelerator.num_processes,
+                                              self.args.average_tokens_across_devices)
+            if model.training:
+                ids = inputs["input_ids"]
+                mask = inputs.get("attention_mask")
+                self.real_tokens += int(mask.sum()) if mask is not None else ids.numel()
+                self.computed_tokens += ids.numel()
+            return (loss, {"loss": loss}) if return_outputs else loss
+
+    return Trainer
+
+
+def _use_progress_lines(trainer, extra: list, preset: dict) -> None:
+    from transformers import EarlyStoppingCallback, PrinterCallback
+
+    from tuneloop.train.callbacks import ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)  # a raw dict per log; ProgressCallback says step/total, ETA
+    trainer.add_callback(ProgressCallback())
+    if preset.get("early_stopping_patience"):
+        trainer.add_callback(EarlyStoppingCallback(
+            early_stopping_patience=int(preset["early_stopping_patience"]),
+            early_stopping_threshold=float(preset.get("early_stopping_threshold") or 0.0)))
+    for cb in extra:
+        trainer.add_callback(cb)
+
+
+def _best_step(state) -> int | None:
+    best = state.best_model_checkpoint
+    return trainer_step(Path(best)) if best else None
 
 
 def _check_completions(dataset, max_length: int) -> None:
@@ -238,3 +362,18 @@ def _configure_logger(logger: dict) -> str:
     os.environ.setdefault("WANDB_PROJECT", logger.get("project") or "tuneloop")
     os.environ.setdefault("WANDB_SILENT", "true")
     return "wandb"
+
+
+if __name__ == "__main__":  # what train/launch.py runs in each process of `accelerate launch`
+    import argparse
+
+    from tuneloop.params import load_params
+
+    ap = argparse.ArgumentParser(description="the train stage in one process of `accelerate launch`")
+    ap.add_argument("--params", required=True)
+    for name in ("base-dir", "split-dir", "out-dir", "metrics-file", "loss-plot", "checkpoint-root"):
+        ap.add_argument(f"--{name}", required=True)
+    a = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    run(load_params(a.params), a.base_dir, a.split_dir, a.out_dir, a.metrics_file, a.loss_plot, a.checkpoint_root)

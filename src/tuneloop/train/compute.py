@@ -1,0 +1,216 @@
+"""What a training run costs, estimated before it starts and measured after it ends.
+
+FLOPs are counted from the model's matmul weights and the tokens it sees (attention's own L^2 term is
+left out: under 10% at <= 512 tokens per example on these models):
+  - forward 2 x weights x tokens; backward 2 x weights x tokens for the activations' gradients, plus
+    2 x trainable weights x tokens for the weights' gradients (LoRA: only the adapter's; full: all):
+    LoRA ~ 4N per token, full fine-tuning 6N per token. The usual "3 x 2 x params x tokens" (6NT)
+    is reported beside it: it counts weight gradients a frozen base never computes;
+  - the LM head (vocabulary x hidden) only on the positions the loss reads when the train stage
+    projects those alone (train/packing.py), on every position otherwise;
+  - padded positions cost as much as real ones: the estimate counts the batches' padded shape.
+The machine's bound is measured, not looked up: `matmul_flops` times a matmul of the model's own
+shape (on this device and dtype). A LoRA step reaches only a fraction of it (small matrices, autograd,
+optimizer, data loading): EFFICIENCY, measured with benchmarks/train_bench.py, turns the bound into a
+prediction. metrics/train.json gets the deterministic part (tokens, FLOPs); the timed part (bound,
+prediction, actual, error) goes to reports/timing.json with the other wall times.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+import time
+from collections import defaultdict
+from typing import Any
+
+from tuneloop import hardware
+from tuneloop.progress import duration
+
+log = logging.getLogger("tuneloop.train")
+
+# Achieved training FLOP/s as a fraction of the measured matmul bound (executed FLOPs, see above).
+# cpu: SmolLM2-135M LoRA, batch 8, <= 256 tokens, padding-free, fp32, 2 cores (benchmarks/train_bench.py).
+# cuda: not measured here; a conventional model-FLOPs utilisation for small models; the report shows the error.
+EFFICIENCY = {"cpu": 0.45, "cuda": 0.30}
+
+
+def parameter_counts(model) -> dict[str, int]:
+    """Matmul weights of the transformer body, of the LM head, and trainable weights (all, in elements)."""
+    import torch
+
+    head = model.get_output_embeddings()
+    head_weight = head.weight if head is not None else None
+    body, seen = 0, set()
+    for module in model.modules():  # PEFT's LoRA wrapper exposes its base layer's weight too: count each once
+        weight = getattr(module, "weight", None)
+        if isinstance(weight, torch.Tensor) and weight.dim() == 2 and weight is not head_weight \
+                and not isinstance(module, torch.nn.Embedding) and id(weight) not in seen:
+            seen.add(id(weight))
+            body += weight.numel()
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"body": body, "head": head_weight.numel() if head_weight is not None else 0, "trainable": trainable,
+            "total": sum(p.numel() for p in model.parameters())}
+
+
+def token_stats(dataset, rows: list[dict]) -> dict[str, Any]:
+    """Tokens per example after TRL's tokenization: total, prompt (no loss) and completion (loss), per task."""
+    lengths = [len(ids) for ids in dataset["input_ids"]]
+    learned = [sum(1 for t in labels if t != -100) for labels in dataset["labels"]]
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for row, n in zip(rows, lengths):
+        by_task[row.get("task", "?")].append(n)
+    return {
+        "examples": len(lengths),
+        "tokens": sum(lengths),
+        "completion_tokens": sum(learned),
+        "prompt_tokens": sum(lengths) - sum(learned),
+        "per_example": {"mean": round(statistics.fmean(lengths), 1) if lengths else 0,
+                        "median": statistics.median(lengths) if lengths else 0, "max": max(lengths, default=0)},
+        "per_example_by_task": {t: round(statistics.fmean(v), 1) for t, v in sorted(by_task.items())},
+        "lengths": lengths,
+        "learned": learned,
+    }
+
+
+def padded_tokens(lengths: list[int], batch_size: int, group_by_length: bool, seed: int) -> int:
+    """Tokens a padded epoch computes: each batch padded to its longest example (a seeded simulation of the
+    sampler's batching: the exact batches depend on the data loader's generator, the padding hardly does)."""
+    import torch
+
+    if group_by_length:
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        order = get_length_grouped_indices(lengths, batch_size, generator=torch.Generator().manual_seed(seed))
+    else:
+        order = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(seed)).tolist()
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return sum(max(lengths[i] for i in b) * len(b) for b in batches)
+
+
+def training_flops(counts: dict[str, int], tokens: int, head_tokens: int, full: bool) -> dict[str, float]:
+    """Executed FLOPs of training on `tokens` (LM head on `head_tokens`), and the conventional 6NT."""
+    grad_weights = counts["body"] if full else counts["trainable"]
+    executed = (4 * counts["body"] + 2 * grad_weights) * tokens + (4 + 2 * full) * counts["head"] * head_tokens
+    return {"executed": float(executed), "six_nt": float(6 * (counts["body"] + counts["head"]) * tokens)}
+
+
+def eval_flops(counts: dict[str, int], tokens: int, head_tokens: int) -> float:
+    return float(2 * counts["body"] * tokens + 2 * counts["head"] * head_tokens)
+
+
+def matmul_flops(hidden: int, intermediate: int, rows: int, device: str, dtype, seconds: float = 0.5) -> float:
+    """Measured FLOP/s of this device on a matmul shaped like the model's MLP (rows x hidden @ hidden x inter)."""
+    import torch
+
+    a = torch.randn(rows, hidden, device=device, dtype=dtype)
+    b = torch.randn(hidden, intermediate, device=device, dtype=dtype)
+    for _ in range(2):  # warm-up (allocator, kernels)
+        a @ b
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync()
+    n, start = 0, time.perf_counter()
+    while True:
+        a @ b
+        n += 1
+        if n % 4 == 0:
+            sync()
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                return 2.0 * rows * hidden * intermediate * n / elapsed
+
+
+def predict(flops: float, bound: float, device: str) -> dict[str, float]:
+    efficiency = EFFICIENCY.get(device, EFFICIENCY["cpu"])
+    return {"bound_flops_per_s": bound, "efficiency": efficiency, "seconds": flops / (bound * efficiency)}
+
+
+def estimate(trainer, preset: dict, method: dict, hw: hardware.Hardware, train_rows: list[dict],
+              val_rows: list[dict], seed: int, padding_free: bool) -> dict:
+    """Tokens x FLOPs per token against this machine's measured matmul rate: the predicted time, logged
+    before training starts (the module docstring says what is counted)."""
+    tr = token_stats(trainer.train_dataset, train_rows)
+    va = token_stats(trainer.eval_dataset, val_rows) if trainer.eval_dataset is not None else None
+    batch = int(preset["batch_size"])
+    steps = trainer.state.max_steps or _planned_steps(trainer)
+    world = max(int(trainer.args.world_size), 1)
+    epochs_seen = steps * batch * int(preset["grad_accum"]) * world / max(tr["examples"], 1)
+    padded = tr["tokens"] if padding_free else padded_tokens(tr["lengths"], batch, True, seed)
+    computed = round(padded * epochs_seen)
+    real = round(tr["tokens"] * epochs_seen)
+    learned = round(tr["completion_tokens"] * epochs_seen)
+    counts = parameter_counts(trainer.model)
+    flops = training_flops(counts, computed, learned, full=not method["peft"])
+    n_evals = _planned_evals(trainer, steps)
+    eval_tokens = (va["tokens"] if va else 0) * n_evals
+    eval_f = eval_flops(counts, eval_tokens, (va["completion_tokens"] if va else 0) * n_evals)
+    config = trainer.model.config
+    bound = matmul_flops(int(getattr(config, "hidden_size", 512)),
+                                 int(getattr(config, "intermediate_size", 2048)),
+                                 min(max(padded // max(len(tr["lengths"]) // batch, 1), 256), 4096),
+                                 hw.device, hw.dtype)
+    pred = predict(flops["executed"] + eval_f, bound * max(int(trainer.args.world_size), 1), hw.device)
+    metrics = {
+        "padding_free": padding_free,
+        "train_tokens": real,                     # real (non-pad) tokens over all steps
+        "computed_tokens": computed,              # with padding: what the machine multiplies
+        "completion_tokens": learned,             # the tokens the loss is on
+        "tokens_per_example": tr["per_example"],
+        "tokens_per_example_by_task": tr["per_example_by_task"],
+        "prompt_share": round(tr["prompt_tokens"] / max(tr["tokens"], 1), 3),
+        "val_tokens": eval_tokens,
+        "flops": flops["executed"] + eval_f,
+        "flops_train": flops["executed"],
+        "flops_6nt": flops["six_nt"],            # the usual 3 x 2 x params x tokens, for comparison
+        "params": {k: counts[k] for k in ("body", "head", "trainable")},
+    }
+    gpu_hours = pred["seconds"] / 3600 if hw.device == "cuda" else 0.0
+    log.info("train: estimate before training: %d steps, %d real tokens (%s per example, %.0f%% prompt), "
+             "%.2e FLOPs; this %s multiplies at %.1f GFLOP/s (measured), a training step reaches ~%.0f%% of it "
+             "-> ~%s (%.2f GPU-hours)", steps, real, tr["per_example"]["mean"], 100 * metrics["prompt_share"],
+             metrics["flops"], hw.device, bound / 1e9, 100 * pred["efficiency"], duration(pred["seconds"]), gpu_hours)
+    return {"metrics": metrics, "predicted": pred, "steps": steps, "computed": computed, "real": real}
+
+
+def _planned_steps(trainer) -> int:
+    world = max(int(trainer.args.world_size), 1)
+    loader_len = math.ceil(len(trainer.train_dataset) / (trainer.args.per_device_train_batch_size * world))
+    per_epoch = max(loader_len // trainer.args.gradient_accumulation_steps, 1)
+    if trainer.args.max_steps and trainer.args.max_steps > 0:
+        return int(trainer.args.max_steps)
+    return int(math.ceil(per_epoch * trainer.args.num_train_epochs))
+
+
+def _planned_evals(trainer, steps: int) -> int:
+    if trainer.eval_dataset is None or trainer.args.eval_strategy == "no":
+        return 0
+    if trainer.args.eval_strategy == "steps":
+        return max(steps // int(trainer.args.eval_steps), 1)
+    return max(int(math.ceil(trainer.args.num_train_epochs)), 1)
+
+
+def actual(plan: dict, trainer, wall: float, resumed_from: int | None) -> dict:
+    """The timed half: predicted vs actual seconds, tokens/s, FLOP/s against the bound, peak memory."""
+    import resource
+
+    pred = plan["predicted"]
+    steps_run = trainer.state.global_step - (resumed_from or 0)
+    share = steps_run / max(plan["steps"], 1)   # a resumed or early-stopped run did part of the plan
+    predicted = pred["seconds"] * share
+    flops_done = plan["metrics"]["flops"] * share
+    real_tokens = getattr(trainer, "real_tokens", 0) or plan["real"] * share
+    computed_tokens = getattr(trainer, "computed_tokens", 0) or plan["computed"] * share
+    return {
+        "estimate": {"seconds": round(predicted, 1), "error_pct": round(100 * (wall - predicted) / predicted, 1)
+                     if predicted else None, "bound_gflops": round(pred["bound_flops_per_s"] / 1e9, 1),
+                     "efficiency": pred["efficiency"], "for_steps": steps_run},
+        "resumed_from_step": resumed_from,
+        "steps_run": steps_run,
+        "s_per_step": round(wall / max(steps_run, 1), 2),
+        "real_tokens_per_s": round(real_tokens / wall, 1) if wall else None,
+        "computed_tokens_per_s": round(computed_tokens / wall, 1) if wall else None,
+        "achieved_gflops": round(flops_done / wall / 1e9, 2) if wall else None,
+        "fraction_of_bound": round(flops_done / wall / pred["bound_flops_per_s"], 3) if wall else None,
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+    }

@@ -1,0 +1,88 @@
+"""Padding-free batches that stay exact, and a loss that only projects the tokens it learns from.
+
+Two costs of a padded batch on CPU, where every multiply is paid for:
+  1. padding: `group_by_length` batches similar lengths, but a batch still pads to its longest example;
+  2. the LM head: 49k-way logits for every position, prompt included, when the loss (completion-only)
+     reads a handful of them per example. On SmolLM2-135M the tied head is 28M of the 135M weights.
+
+Padding-free (TRL's `padding_free=True`): the batch's examples are concatenated into one row, with
+`position_ids` restarting at 0 for each example and `cu_seq_lens_q/k` marking the boundaries. Linear
+layers, norms and rotary embeddings are per token, so they are exact on that row. Attention is the one
+place examples could see each other; `varlen_sdpa` runs PyTorch SDPA (causal) separately on each
+example's slice of the row, so no token attends across a boundary: the same attention as a padded batch
+(up to float summation order). It is registered as the attention implementation `tuneloop_varlen`;
+without boundaries (generation, a padded batch) it is plain SDPA with the mask transformers builds.
+
+`completion_loss`: the loss over label positions only, projecting just those hidden states through the
+LM head (`logits_to_keep` with the positions' indices): the same sum of log-likelihoods, normalised the
+way Trainer normalises it (tokens in the optimizer step), without the prompt's logits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ATTENTION = "tuneloop_varlen"
+
+
+def varlen_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0, scaling: float | None = None,
+                cu_seq_lens_q=None, cu_seq_lens_k=None, **kwargs) -> tuple[Any, None]:
+    """SDPA per example of a padding-free row (query/key/value: [1, heads, tokens, dim])."""
+    import torch
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    if cu_seq_lens_q is None or query.shape[0] != 1 or query.shape[2] == 1:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
+                                      **kwargs)
+    groups = getattr(module, "num_key_value_groups", 1)
+    if groups > 1:  # grouped-query attention: repeat the K/V heads (as transformers' eager/SDPA paths do)
+        key = key.repeat_interleave(groups, dim=1)
+        value = value.repeat_interleave(groups, dim=1)
+    bounds = cu_seq_lens_q.tolist()
+    parts = []
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        if end > start:
+            parts.append(torch.nn.functional.scaled_dot_product_attention(
+                query[:, :, start:end], key[:, :, start:end], value[:, :, start:end],
+                dropout_p=dropout if module.training else 0.0, scale=scaling, is_causal=True))
+    out = torch.cat(parts, dim=2) if len(parts) > 1 else parts[0]
+    if out.shape[2] < query.shape[2]:  # right padding after the last boundary (pad_to_multiple_of)
+        out = torch.nn.functional.pad(out, (0, 0, 0, query.shape[2] - out.shape[2]))
+    return out.transpose(1, 2).contiguous(), None
+
+
+def register() -> str:
+    """Make `tuneloop_varlen` a valid `attn_implementation` (idempotent); its masks are SDPA's."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+    AttentionInterface.register(ATTENTION, varlen_sdpa)
+    ALL_MASK_ATTENTION_FUNCTIONS.register(ATTENTION, sdpa_mask)
+    return ATTENTION
+
+
+def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes: int = 1,
+                    average_tokens_across_devices: bool = False):
+    """(loss, number of label tokens): next-token cross-entropy on the positions whose label is not -100,
+    the LM head applied to those positions only. Rows of a padded batch share one index set (the union)."""
+    import torch
+
+    labels = inputs["labels"]
+    shifted = labels[:, 1:]
+    keep = (shifted != -100).any(dim=0).nonzero().flatten()
+    model_inputs = {k: v for k, v in inputs.items() if k not in ("labels", "num_items_in_batch")}
+    model_inputs["use_cache"] = False
+    if keep.numel() == 0:  # nothing to learn in this batch: a zero that still has a graph
+        outputs = model(**model_inputs, logits_to_keep=1)
+        return outputs.logits.sum() * 0.0, 0
+    outputs = model(**model_inputs, logits_to_keep=keep)
+    logits = outputs.logits.float()
+    targets = shifted[:, keep]
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                             ignore_index=-100, reduction="sum")
+    n = int((targets != -100).sum())
+    denominator = num_items_in_batch if num_items_in_batch is not None else max(n, 1)
+    loss = loss / torch.as_tensor(denominator, device=loss.device).clamp(min=1)
+    if average_tokens_across_devices and num_items_in_batch is not None:
+        loss = loss * num_processes  # DDP averages gradients across ranks; the count was global (as Trainer does)
+    return loss, n
