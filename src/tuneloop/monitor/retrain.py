@@ -11,7 +11,7 @@ Steps: (1) `retrain.refresh`, the company's export into `retrain.current` (null:
 weeks since data.dvc last changed on this branch (the data the production adapter was trained on) and,
 with --eval-adapter, that adapter's accuracy on the fresh labelled tickets; (4) on "retrain": fresh
 records appended to data/raw's sources (each line once), fresh KB articles copied over, approved
-feedback brought into `retrain.feedback.into`; `dvc add data/raw` (data.dvc: the new version) and one
+feedback brought into `retrain.feedback.into`; `dvc commit data.dvc` (the new version) and one
 commit on a new branch with data.dvc, fresh.dvc and the drift report. The PR body is
 reports/retrain/pr.md. Pushing the branch and opening the PR is the workflow's job (its token).
 """
@@ -170,7 +170,7 @@ def run(params: dict[str, Any], dry_run: bool = False, force: bool = False, bran
         merged = merge_snapshot(params["data"], cfg["current"])
         feedback = bring_feedback(cfg["feedback"]["candidates"], cfg["feedback"]["into"])
         title, body = pr_body(decision, report, merged)
-        _sh(*_dvc(), "add", "-q", str(RAW_DIR))
+        _sh(*_dvc(), "commit", "-q", "-f", "data.dvc")   # data.dvc records the new data/raw: the new data version
         branch = branch or f"{cfg['branch_prefix']}{now:%Y-%m-%d}"
         _sh("git", "switch", "-c", branch)
         _sh("git", "add", "--", *[p for p in COMMITTED if Path(p).exists()])
