@@ -2,6 +2,7 @@
 #   make run    install into .venv, then run the whole pipeline (dvc repro) on the embedded default
 #   make test   install into .venv, then run the test suite
 #   make pr-check   rehearse the pull-request workflow locally, on CPU (train: HEAD, referee: BASE_REF)
+#   make retrain-check   rehearse the scheduled retraining workflow locally (a branch in a worktree, no push)
 # Both need only Python 3.11, pip and git. Override the interpreter with PYTHON=python3.11.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tuneloop-installed
 
-.PHONY: install run test pr-check params clean
+.PHONY: install run test pr-check retrain-check params clean
 
 $(STAMP): pyproject.toml requirements/pii-model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +33,7 @@ install: $(STAMP)
 # The whole pipeline: fetch the example corpus from the repo-local DVC remote, replay every stage
 # that is out of date, then enforce the gate (exit 1 if it failed).
 run: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc
+	PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc fresh.dvc
 	PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro
 	@echo
 	@echo "adapter:    models/adapter/        (PEFT folder, DVC-tracked)"
@@ -67,10 +68,24 @@ pr-check: install
 	@sed -n '1,40p' $(PRC)/referee-out/comment.md
 	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli referee --check $(PRC)/referee-out/verdict.json
 
+# What .github/workflows/retrain.yml runs, without its push and PR: in a worktree of HEAD, pull the data and
+# the fresh snapshot, then `tuneloop retrain` (refresh -> dvc repro drift -> policy -> branch retrain/<date>
+# with the new data version committed). FORCE=1 opens the branch whatever the policy says. Nothing leaves
+# the machine; the decision, PR title and body land in .retrain-check/wt/reports/retrain/.
+RTC := $(CURDIR)/.retrain-check
+retrain-check: install
+	rm -rf $(RTC) && git worktree prune && mkdir -p $(RTC)
+	git worktree add --detach $(RTC)/wt HEAD
+	cd $(RTC)/wt && PATH="$(CURDIR)/$(BIN):$$PATH" dvc cache dir --local $(CURDIR)/.dvc/cache \
+	  && PYTHONPATH=$(RTC)/wt/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc fresh.dvc \
+	  && PYTHONPATH=$(RTC)/wt/src PATH="$(CURDIR)/$(BIN):$$PATH" tuneloop retrain $(if $(FORCE),--force,)
+	@cat $(RTC)/wt/reports/retrain/decision.json | head -20
+	@git -C $(RTC)/wt log --oneline -1 --stat
+
 # Rewrite params.yaml from conf/ (ARGS="preset=quality model=qwen2.5-0.5b-instruct")
 params: install
 	$(BIN)/tuneloop params $(ARGS)
 
 clean:
-	rm -rf models data/prepared data/examples.jsonl data/splits reports/samples.jsonl .pytest_cache .pr-check
+	rm -rf models data/prepared data/examples.jsonl data/splits reports/samples.jsonl .pytest_cache .pr-check .retrain-check
 	git worktree prune

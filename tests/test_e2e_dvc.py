@@ -18,7 +18,7 @@ from conftest import REPO, TINY_EVAL_SIZES
 from tuneloop.io import read_json
 
 pytestmark = pytest.mark.slow
-STAGES = ["base", "prepare", "build", "split", "guard", "train", "evaluate", "gate", "card"]
+STAGES = ["base", "prepare", "build", "split", "guard", "train", "evaluate", "gate", "card", "drift"]
 
 
 def sh(*cmd: str, cwd: Path) -> str:
@@ -61,8 +61,8 @@ def repo_copy(tmp_path_factory, tiny_model_dir):
 
 
 def test_fresh_clone_pulls_corpus_and_reproduces(repo_copy):
-    sh("dvc", "pull", "-q", "data.dvc", cwd=repo_copy)
-    assert sh("dvc", "status", "data.dvc", cwd=repo_copy).strip().endswith("Data and pipelines are up to date.")
+    sh("dvc", "pull", "-q", "data.dvc", "fresh.dvc", cwd=repo_copy)
+    assert sh("dvc", "status", "data.dvc", "fresh.dvc", cwd=repo_copy).strip().endswith("Data and pipelines are up to date.")
     out = sh("dvc", "repro", cwd=repo_copy)
     # Every stage with a cached output runs (a clone has none). `guard` writes only a git-tracked report:
     # with the committed corpus its deps match dvc.lock, so DVC rightly skips it.
@@ -78,10 +78,11 @@ def test_fresh_clone_pulls_corpus_and_reproduces(repo_copy):
     # a second repro does nothing
     again = sh("dvc", "repro", cwd=repo_copy)
     assert ran(again) == [] and "Data and pipelines are up to date" in again
-    # the DVC metric is the headline only: one file, a few dozen figures, not every count of every report
+    # the DVC metrics are headlines only: the gate's and the drift's, not every count of every report
     shown = sh("dvc", "metrics", "show", "--json", cwd=repo_copy)
     metric_files = {f for run in json.loads(shown).values() for f in run["data"]}
-    assert metric_files == {"metrics/summary.json"}
+    assert metric_files == {"metrics/summary.json", "metrics/drift.json"}
+    assert read_json(repo_copy / "metrics/drift.json")["drift"]["drifted"] is True   # fresh.dvc: the drifted copy
     summary = read_json(repo_copy / "metrics/summary.json")
     flat = [v for group in summary.values() for v in group.values()]
     assert summary["gate"]["passed"] == gate["passed"] and "acc" in summary["classify"] and len(flat) <= 40

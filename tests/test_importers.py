@@ -473,7 +473,7 @@ SUFFIX = {"tuneloop_jsonl": ".jsonl", "tuneloop_csv": ".csv", "zendesk": ".jsonl
           "intercom": ".json", "salesforce": ".csv", "webvtt": ".vtt", "srt": ".srt", "transcript_json": ".json",
           "instruction_jsonl": ".jsonl", "chat_jsonl": ".jsonl", "classification_csv": ".csv", "markdown": ".md",
           "html": ".html", "docx": ".docx", "pdf": ".pdf", "txt": ".txt", "documents": ".md", "confluence": ".html",
-          "notion": ".md"}
+          "notion": ".md", "feedback_jsonl": ".jsonl"}
 # TUNELOOP_FUZZ_EXAMPLES=1000 for a long fuzzing session; 25 keeps the file fast
 FUZZ = settings(max_examples=int(os.environ.get("TUNELOOP_FUZZ_EXAMPLES", "25")), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -506,9 +506,11 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
                                          "author", "type", "messages", "role", "content", "prompt", "completion",
                                          "customer_message", "agent_reply", "category", "tags", "segments", "speaker",
                                          "text", "public", "author_id", "requester_id", "priority", "status", "via",
-                                         "custom_fields", "satisfaction_rating", "incoming", "private"]) | st.text(max_size=8),
+                                         "custom_fields", "satisfaction_rating", "incoming", "private", "reply",
+                                         "approved"]) | st.text(max_size=8),
                         inner, max_size=6), max_leaves=25)
-JSON_FORMATS = ["tuneloop_jsonl", "zendesk", "freshdesk", "intercom", "instruction_jsonl", "chat_jsonl", "transcript_json"]
+JSON_FORMATS = ["tuneloop_jsonl", "zendesk", "freshdesk", "intercom", "instruction_jsonl", "chat_jsonl", "transcript_json",
+                "feedback_jsonl"]
 
 
 @FUZZ

@@ -21,7 +21,8 @@ STAGES = set(STAGE_MODULES.values())
 # family -> the tuneloop families it may import (besides itself and the shared helpers io/params/hardware)
 ALLOWED = {"data": set(), "train": set(), "evals": {"data"}, "gate": set(), "ci": {"registry"}, "registry": set(),
            "serve": {"registry", "data"},  # serve: versions and their files; the redactor for the log
-           "referee": {"ci"}}
+           "referee": {"ci"},
+           "monitor": {"data", "evals"}}  # monitor: importers, redactor, example stream; the harness's label matching
 SHARED = {"tuneloop.io", "tuneloop.params", "tuneloop.hardware", "tuneloop.progress", "tuneloop"}
 MAX_LINES = 400
 

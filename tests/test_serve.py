@@ -275,3 +275,29 @@ def test_vllm_command_serves_production_and_staging_side_by_side(tmp_path):
     bad.write_text("max_lora: 3\n")
     with pytest.raises(ValueError, match="unknown vLLM settings"):
         vllm.load_config(bad)
+
+
+def test_feedback_is_logged_redacted_and_becomes_a_reviewable_candidate(served, tmp_path):
+    from tuneloop.monitor import feedback
+
+    url, root = served
+    with _client(url) as client:
+        r = client.post("/v1/chat/completions", json={"model": "tuneloop", "max_tokens": 4,
+                                                      "messages": [{"role": "user", "content": "My bulb will not pair"}]})
+        rid = r.json()["id"]
+        edit = "Hold the button for 10 seconds. Write to maria.keller@example.com if it still fails."
+        ok = client.post("/v1/feedback", json={"id": rid, "rating": "down", "edited": edit, "escalated": False})
+        assert ok.status_code == 200 and ok.json() == {"id": rid, "object": "feedback", "recorded": True}
+        for body, param in (({"id": "nope", "rating": "up"}, "id"), ({"id": rid, "rating": "meh"}, "rating"),
+                            ({"id": rid, "escalated": "yes"}, "escalated")):
+            bad = client.post("/v1/feedback", json=body)
+            assert bad.status_code == 400 and bad.json()["error"]["param"] == param
+        assert client.post("/v1/feedback", json={"id": rid}).json()["error"]["code"] == "missing_feedback"
+        assert _client(url, key=None).post("/v1/feedback", json={"id": rid, "rating": "up"}).status_code == 401
+    log = root / "reports/serve/requests.jsonl"
+    line = next(x for x in read_jsonl(log) if x.get("event") == "feedback" and x["request_id"] == rid)
+    assert line["rating"] == "down" and line["key"] == "tester" and "maria.keller@example.com" not in line["edited"]
+    out = tmp_path / "candidates.jsonl"
+    feedback.collect(log, out, [])
+    (cand,) = [c for c in read_jsonl(out) if c["request_id"] == rid]
+    assert cand["origin"] == "agent_edit" and cand["reply"].startswith("Hold the button") and cand["approved"] is None

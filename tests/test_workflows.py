@@ -49,7 +49,7 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess:
 
 
 def test_the_gitops_workflows_exist():
-    assert {p.name for p in WORKFLOWS} >= {"test.yml", "pr-eval.yml", "promote.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"test.yml", "pr-eval.yml", "promote.yml", "retrain.yml"}
 
 
 # --- linters -----------------------------------------------------------------------------------
@@ -199,7 +199,7 @@ def test_pr_eval_train_runs_the_pr_and_the_referee_runs_the_base():
 
     writers = [(wf_name, n) for wf_name, n, j in _jobs()
                if (j.get("permissions") or {}).get("pull-requests") == "write"]
-    assert writers == [("pr-eval.yml", "comment")]
+    assert writers == [("pr-eval.yml", "comment"), ("retrain.yml", "retrain")]  # the comment; the retraining PR
     comment = jobs["comment"]
     assert comment["runs-on"] == "ubuntu-latest" and comment["needs"] == "referee"
     assert re.search(r"!cancelled\(\)", comment["if"]) and "needs.referee.outputs.artifact-id" in comment["if"]
@@ -214,7 +214,9 @@ def test_only_promote_holds_storage_write_keys_and_it_tags_the_referees_md5():
     for wf_name, name, job in _jobs():
         text = yaml.safe_dump(job)
         if "WRITE_AWS" in text:
-            assert (wf_name, name) == ("promote.yml", "promote")
+            assert (wf_name, name) in {("promote.yml", "promote"), ("retrain.yml", "retrain")}
+            if wf_name == "retrain.yml":  # data only: its own keys, never the model-write ones promote holds
+                assert "DVC_WRITE_AWS" not in text and "DVC_DATA_WRITE_AWS" in text
     wf = _load(WORKFLOW_DIR / "promote.yml")
     job = wf["jobs"]["promote"]
     assert job["environment"] == "promote" and job["permissions"] == {"contents": "write", "actions": "read"}
@@ -223,6 +225,27 @@ def test_only_promote_holds_storage_write_keys_and_it_tags_the_referees_md5():
     assert "promotion.py verify" in runs and '--merge-sha "$GITHUB_SHA"' in runs
     assert "promotion.py in-remote" in runs and 'tuneloop.ci.promote --md5 "$MD5"' in runs
     assert "dvc.lock" not in runs  # the committed lock names nothing that gets promoted
+
+
+def test_retrain_runs_on_a_schedule_and_only_opens_a_pull_request():
+    """The loop's workflow: scheduled + manual, default branch code, no training, tagging or model push;
+    its PR step runs only when `tuneloop retrain` made a branch, and pushes only that branch."""
+    wf = _load(WORKFLOW_DIR / "retrain.yml")
+    assert set(_on(wf)) == {"schedule", "workflow_dispatch"} and _on(wf)["schedule"][0]["cron"]
+    assert wf["concurrency"]["cancel-in-progress"] is False
+    job = wf["jobs"]["retrain"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"} and job["environment"] == "retrain"
+    steps = job["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert "ref" not in checkout["with"] and checkout["with"]["fetch-depth"] == 0
+    runs = "\n".join(s.get("run", "") for s in steps)
+    assert "tuneloop retrain" in runs and "--push-data" in runs
+    for forbidden in ("dvc repro train", "tuneloop train", "tuneloop promote", "git tag", "dvc push models"):
+        assert forbidden not in runs, forbidden
+    pr_step = steps[-1]
+    assert pr_step["if"] == "steps.retrain.outputs.retrain == 'true'"
+    assert 'git push origin "$BRANCH"' in pr_step["run"] and "gh pr create" in pr_step["run"]
+    assert "--body-file reports/retrain/pr.md" in pr_step["run"]
 
 
 # --- src/tuneloop/ci/promote.py: the champion tag's name and message ----------------------------------------

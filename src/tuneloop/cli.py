@@ -7,6 +7,7 @@
                                      a company's own frozen suite + gate from its held-out split (conf/suite)
     tuneloop example-corpus --out data/raw   regenerate the embedded example corpus
     tuneloop general-slice [--limit 200]     fetch the forgetting check's HellaSwag slice once (online; then dvc add)
+    tuneloop example-corpus --out data/fresh --weeks 17-20   a snapshot of the drifting stream (docs/loop.md)
     tuneloop report --pr [--out reports/pr_comment.md] [--base-ref main]   render the PR comment
     tuneloop publish --pr N --body reports/pr_comment.md   post/update it (sticky; GITHUB_TOKEN)
     tuneloop referee --adapter DIR --train-split FILE [--champion DIR] --out DIR   judge a PR's adapter with
@@ -18,6 +19,11 @@
     tuneloop export --version VERSION | --adapter DIR  --format adapter|merged|gguf --out DIR
     tuneloop serve [--config deploy/serve.yaml]  OpenAI-compatible server (keys: TUNELOOP_API_KEYS)
     tuneloop rollout report [--log reports/serve/requests.jsonl]   canary/shadow arms compared
+  the loop that keeps it fresh (docs/loop.md):
+    tuneloop drift [--current DIR] [--log FILE]   fresh data vs the training split -> reports/drift/ (a stage)
+    tuneloop feedback collect [--log FILE] [--out FILE]   reviewable training candidates from production feedback
+    tuneloop retrain [--dry-run] [--force]   refresh -> drift -> policy -> a local branch with the new data version
+    tuneloop simulate [--weeks 24] ...       the 24-week drifting stream, with and without the loop
 
 Stages read params.yaml from the current directory (the repo root, where DVC runs them).
 """
@@ -42,6 +48,7 @@ STAGE_MODULES = {
     "evaluate": "tuneloop.evals.evaluate",
     "gate": "tuneloop.gate.verdict",
     "card": "tuneloop.gate.card",
+    "drift": "tuneloop.monitor.drift",
 }
 STAGES = tuple(STAGE_MODULES)
 
@@ -57,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         if stage == "gate":
             sp.add_argument("--check", action="store_true",
                             help="only read metrics/gate.json and exit 1 if the gate failed")
+        if stage == "drift":
+            sp.add_argument("--current", help="a fresh snapshot laid out like data/raw (default: retrain.current)")
+            sp.add_argument("--log", help="the server's request log (default: retrain.log, when it exists)")
     sub.add_parser("freeze", help="re-freeze the regression suite and probes (evals/suite.lock), loudly")
     su = sub.add_parser("suite", help="a company's own frozen eval suite (tuneloop suite init)")
     si = su.add_subparsers(dest="suite_command", required=True).add_parser(
@@ -76,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     ec.add_argument("--out", default="data/raw")
     ec.add_argument("--n-tickets", type=int, default=720)
     ec.add_argument("--seed", type=int, default=1234)
+    ec.add_argument("--weeks", help="FIRST-LAST: a snapshot of the drifting stream instead (e.g. 17-20)")
+    ec.add_argument("--per-week", type=int, default=75, help="tickets per week of the stream (with --weeks)")
     rp = sub.add_parser("report", help="render the pull-request comment from metrics/ and reports/")
     rp.add_argument("--pr", action="store_true", help="the pull-request comment (the only report so far)")
     rp.add_argument("--out", default="reports/pr_comment.md")
@@ -101,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     rf.add_argument("--check", metavar="VERDICT", help="only read a verdict.json and exit 1 unless it passed")
     rf.add_argument("overrides", nargs="*", help="Hydra overrides of this checkout's conf/ (from its own workflow)")
     _after_merge_parsers(sub)
+    from tuneloop.monitor.commands import add_parsers as _monitor_parsers
+
+    _monitor_parsers(sub)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
@@ -143,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0  # the verdict is data; `tuneloop referee --check` turns it into the check's exit code
     if args.command in AFTER_MERGE:
         return after_merge(args)
+    if args.command in ("feedback", "retrain", "simulate"):
+        from tuneloop.monitor import commands
+
+        return commands.run(args)
     if args.command == "freeze":
         from tuneloop.evals import suite
 
@@ -165,15 +184,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "example-corpus":
         from tuneloop.data import example as example_corpus
 
-        print(json.dumps(example_corpus.generate(args.out, args.n_tickets, args.seed), indent=2))
+        if args.weeks:
+            from tuneloop.data.example import drift as stream
+
+            done = stream.snapshot(args.out, *stream.parse_weeks(args.weeks), args.per_week, args.seed)
+        else:
+            done = example_corpus.generate(args.out, args.n_tickets, args.seed)
+        print(json.dumps(done, indent=2))
         return 0
     if args.command == "gate" and args.check:
         from tuneloop.gate import verdict as gate
 
         return gate.check()
     module = importlib.import_module(STAGE_MODULES[args.command])
+    extra = {"current": args.current, "log_file": args.log} if args.command == "drift" else {}
     try:
-        result = module.run(load_params(args.params))
+        result = module.run(load_params(args.params), **extra)
     except (RuntimeError, ValueError, FileNotFoundError) as exc:
         # Our stages raise these with a message naming the file/record/setting at fault.
         print(f"tuneloop {args.command}: error: {exc}", file=sys.stderr)

@@ -1,8 +1,13 @@
-"""The OpenAI-compatible HTTP API (FastAPI): /v1/chat/completions, /v1/models, /health.
+"""The OpenAI-compatible HTTP API (FastAPI): /v1/chat/completions, /v1/models, /health, and /v1/feedback.
 
     TUNELOOP_API_KEYS="me:sk-local-123456" tuneloop serve --config deploy/serve.yaml
     curl -s 127.0.0.1:8000/v1/chat/completions -H "Authorization: Bearer sk-local-123456" \
       -H 'Content-Type: application/json' -d '{"model": "tuneloop", "messages": [{"role": "user", "content": "Hi"}]}'
+
+Feedback on an answer (docs/loop.md): POST /v1/feedback {"id": "chatcmpl-...", "rating": "up"|"down",
+"edited": "the text the agent actually sent", "escalated": true} (any of the three) is logged, redacted,
+as an `{"event": "feedback"}` line of the request log, which `tuneloop drift` and `tuneloop feedback
+collect` read.
 
 Models: `tuneloop` (production, or staging for the canary share), `tuneloop:production`,
 `tuneloop:staging` (while a version holds staging) and `tuneloop:base` (the stock base). Greedy unless
@@ -13,6 +18,7 @@ shape, logged, and the server keeps serving.
 # No `from __future__ import annotations` here: FastAPI resolves the endpoints' annotations (Request,
 # BackgroundTasks, imported inside create_app) at runtime.
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -21,6 +27,27 @@ from tuneloop.serve.guard import ApiError, Auth, RateLimiter
 
 MODEL = "tuneloop"
 ROLES = ("system", "user", "assistant")
+REQUEST_ID = re.compile(r"chatcmpl-[0-9a-f]{24}")
+MAX_EDIT_CHARS = 20000
+
+
+def _validate_feedback(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.", code="invalid_body")
+    rid = body.get("id")
+    if not isinstance(rid, str) or not REQUEST_ID.fullmatch(rid):
+        raise ApiError(400, "`id` must be the `id` of a chat completion (chatcmpl-...).", param="id", code="invalid_value")
+    rating, edited, escalated = body.get("rating"), body.get("edited"), body.get("escalated")
+    if rating is not None and rating not in ("up", "down"):
+        raise ApiError(400, "`rating` must be \"up\" or \"down\".", param="rating", code="invalid_value")
+    if edited is not None and (not isinstance(edited, str) or not edited.strip() or len(edited) > MAX_EDIT_CHARS):
+        raise ApiError(400, f"`edited` must be a non-empty string of at most {MAX_EDIT_CHARS} characters.",
+                       param="edited", code="invalid_value")
+    if escalated is not None and not isinstance(escalated, bool):
+        raise ApiError(400, "`escalated` must be true or false.", param="escalated", code="invalid_value")
+    if rating is None and edited is None and escalated is None:
+        raise ApiError(400, "Send at least one of `rating`, `edited`, `escalated`.", code="missing_feedback")
+    return {"request_id": rid, "rating": rating, "edited": edited, "escalated": escalated}
 
 
 def _validate(body: Any, max_tokens_cap: int) -> dict[str, Any]:
@@ -172,5 +199,18 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
                          "finish_reason": out.finish_reason}],
             "usage": usage, "system_fingerprint": slot["version"] if slot else "base"},
             headers={"x-tuneloop-arm": served, "x-tuneloop-version": slot["version"] if slot else "base"})
+
+    @app.post("/v1/feedback")
+    async def feedback(request: Request):
+        who = auth.check(request.headers.get("authorization"))
+        limiter.take(who)
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ApiError(400, f"The body is not valid JSON ({exc}).", code="invalid_json") from exc
+        fb = _validate_feedback(body)
+        request_log.write({"ts": time.time(), "event": "feedback", "key": who, "status": 200,
+                           **{k: v for k, v in fb.items() if v is not None}})
+        return JSONResponse({"id": fb["request_id"], "object": "feedback", "recorded": True})
 
     return app

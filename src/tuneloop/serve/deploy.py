@@ -120,8 +120,9 @@ class RequestLog:
         if record.get("messages"):
             record["messages"] = [{"role": m.get("role"), "content": self.redact(str(m.get("content", "")))}
                                   for m in record["messages"]]
-        if record.get("output"):
-            record["output"] = self.redact(record["output"])
+        for field in ("output", "edited"):   # a model's answer, an agent's edit of it
+            if record.get(field):
+                record[field] = self.redact(record[field])
         line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
         with self.lock, self.path.open("a", encoding="utf-8") as fh:
             fh.write(line)

@@ -55,7 +55,7 @@ def report(log: str | Path) -> dict[str, Any]:
     rows = read_jsonl(log) if Path(log).exists() else []
     arms: dict[str, dict[str, Any]] = {}
     answers: dict[str, dict[str, str]] = {}
-    for r in rows:
+    for r in (r for r in rows if r.get("event") is None):   # feedback lines are not requests
         arm = "shadow" if r.get("shadow") else r.get("arm") or "none"
         a = arms.setdefault(arm, {"requests": 0, "errors": 0, "latency_ms": [], "completion_tokens": 0,
                                   "versions": set()})

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tuneloop.data.example.mix import CATEGORIES, PRIORITY_WEIGHTS
+from tuneloop.data.example.mix import CATEGORIES, DRIFT_CATEGORIES, PRIORITY_WEIGHTS
 
 DATA_DIR = Path(__file__).resolve().parent
 KB_DIR = DATA_DIR / "kb"
@@ -102,11 +102,17 @@ def _situation(category: str, index: int, raw: dict) -> dict:
 @functools.lru_cache(maxsize=None)
 def category(name: str) -> SimpleNamespace:
     """One category's situations and its context, default_asks, acks and default_followups sentences."""
-    if name not in CATEGORIES:
+    if name not in CATEGORIES + DRIFT_CATEGORIES:
         raise KeyError(f"unknown category {name!r}")
     data = dict(_load(f"situations/{name}.yaml"))
     data["situations"] = tuple(_situation(name, i, s) for i, s in enumerate(data["situations"]))
     return SimpleNamespace(**data)
+
+
+@functools.lru_cache(maxsize=None)
+def drift_events() -> dict[str, Any]:
+    """The drifting stream's events (drift.yaml): new product, renamed plan, new policy."""
+    return _load("drift.yaml")
 
 
 @functools.lru_cache(maxsize=None)

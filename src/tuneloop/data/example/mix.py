@@ -13,6 +13,8 @@ CATEGORIES: tuple[str, ...] = (
     "device_setup", "connectivity", "app_bug", "subscription",
 )
 CATEGORY_WEIGHTS = (0.13, 0.12, 0.14, 0.12, 0.13, 0.13, 0.11, 0.12)
+# Categories only the drifting stream draws (drift.py: a policy launched later); never the example corpus.
+DRIFT_CATEGORIES: tuple[str, ...] = ("trade_in",)
 PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
 # A situation's usual priority (situations/*.yaml) -> weights over PRIORITIES for one ticket.
 PRIORITY_WEIGHTS = {

@@ -5,7 +5,8 @@
         for item in read_source(source, params["data"]):
             ...  # item.record (a schema record) or item.error ("code: detail"), item.source, item.locator
 
-A source is {path, format, mapping} from conf/data `sources:` (or the `tickets` / `kb_dir` shorthand).
+A source is {path, format, mapping} from conf/data `sources:` (or the `tickets` / `kb_dir` shorthand);
+`optional: true` lets its path be absent (then it has no files).
 `path` may be a file or a folder (every file under it with one of the format's suffixes, sorted).
 Formats and their mapping keys are documented in docs/data-sources.md.
 """
@@ -17,7 +18,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tuneloop.data.importers import documents, freshdesk, intercom, native, ready, salesforce, transcripts, zendesk
+from tuneloop.data.importers import (
+    documents,
+    feedback,
+    freshdesk,
+    intercom,
+    native,
+    ready,
+    salesforce,
+    transcripts,
+    zendesk,
+)
 from tuneloop.data.importers.base import DEFAULT_MAX_DOCUMENT_BYTES, DEFAULT_MAX_RECORD_BYTES, ConfigError, Item, bad
 
 __all__ = ["FORMATS", "Format", "ConfigError", "Item", "read_source", "sources_from_config", "source_files"]
@@ -43,6 +54,7 @@ FORMATS: dict[str, Format] = {
     "instruction_jsonl": Format(ready.read_instruction, "records", (".jsonl", ".json")),
     "chat_jsonl": Format(ready.read_chat, "records", (".jsonl", ".json")),
     "classification_csv": Format(ready.read_classification, "records", (".csv",)),
+    "feedback_jsonl": Format(feedback.read, "records", (".jsonl",)),   # reviewed production feedback
     "markdown": Format(documents.read_markdown, "documents", (".md", ".markdown")),
     "html": Format(documents.read_html, "documents", (".html", ".htm")),
     "docx": Format(documents.read_docx, "documents", (".docx",)),
@@ -74,7 +86,8 @@ def sources_from_config(data: dict[str, Any]) -> list[dict[str, Any]]:
         mapping = source.get("mapping") or {}
         if not isinstance(mapping, dict):
             raise ConfigError(f"{name} ({source['path']}): `mapping` must be a mapping, got {type(mapping).__name__}")
-        sources.append({"path": str(source["path"]), "format": source["format"], "mapping": dict(mapping), "name": name})
+        sources.append({"path": str(source["path"]), "format": source["format"], "mapping": dict(mapping), "name": name,
+                        "optional": bool(source.get("optional"))})
     if data.get("kb_dir"):
         sources.append({"path": str(data["kb_dir"]), "format": "markdown", "mapping": {}, "name": "data.kb_dir"})
     return sources
@@ -91,6 +104,8 @@ def source_files(source: dict[str, Any]) -> list[Path]:
         return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in fmt.suffixes
                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
     if not path.exists():
+        if source.get("optional"):  # e.g. approved feedback, present once a reviewer approved some
+            return []
         raise ConfigError(f"{name}: {path}: file not found")
     return [path]
 

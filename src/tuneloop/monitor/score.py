@@ -1,0 +1,101 @@
+"""An adapter's classification accuracy on labelled tickets, as the harness scores it.
+
+    scorer = Scorer("models/base", system_prompt)
+    scorer.accuracy("models/adapter", rows, labels)   # rows: {"text", "category", "subject"?}
+
+The prompt is the training prompt (data.system_prompt, the classify instruction over the adapter's own
+label set, the ticket text); decoding is greedy, at most 8 new tokens, a prompt that starts with BOS is
+encoded without special tokens (lm-eval's rule, which the evaluate stage and the server follow); the
+answer is matched to the label set by evals.metrics.parse_label, so an answer naming no label, or a label
+the adapter was never given, is wrong. Generation is batched (left padding) for speed on CPU.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tuneloop.data.synth import SEPARATOR, classify_instruction, ticket_text
+from tuneloop.evals.metrics import parse_label
+
+
+class Scorer:
+    def __init__(self, base_dir: str | Path, system_prompt: str, batch_size: int = 16, max_new_tokens: int = 8):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(base_dir)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
+        self.peft = None
+        self.loaded: dict[str, str] = {}
+        self.system, self.batch_size, self.max_new_tokens = system_prompt, batch_size, max_new_tokens
+
+    def _use(self, adapter: str | Path | None):
+        if adapter is None:
+            return self.peft.disable_adapter() if self.peft is not None else _null()
+        from peft import PeftModel
+
+        key = str(Path(adapter).resolve())
+        if key not in self.loaded:
+            name = f"a{len(self.loaded)}"
+            if self.peft is None:
+                self.peft = PeftModel.from_pretrained(self.model, key, adapter_name=name).eval()
+            else:
+                self.peft.load_adapter(key, adapter_name=name)
+            self.loaded[key] = name
+        self.peft.set_adapter(self.loaded[key])
+        return _null()
+
+    def predict(self, adapter: str | Path | None, texts: list[str], labels: list[str]) -> list[str]:
+        import torch
+
+        instruction = classify_instruction(labels)
+        prompts = []
+        for text in texts:
+            chat = [{"role": "system", "content": self.system}, {"role": "user", "content": instruction + SEPARATOR + text}]
+            prompts.append(self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
+        bos = self.tokenizer.bos_token
+        special = not (bos and prompts and prompts[0].startswith(bos))
+        outs: list[str] = []
+        with self._use(adapter), torch.inference_mode():
+            model = self.peft if self.peft is not None else self.model
+            for i in range(0, len(prompts), self.batch_size):
+                enc = self.tokenizer(prompts[i:i + self.batch_size], return_tensors="pt", padding=True,
+                                     add_special_tokens=special)
+                gen = model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False, temperature=None,
+                                     top_p=None, top_k=None, pad_token_id=self.tokenizer.pad_token_id)
+                outs += self.tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+        return outs
+
+    def accuracy(self, adapter: str | Path | None, rows: list[dict], labels: list[str]) -> dict[str, Any]:
+        texts = [ticket_text({"subject": r.get("subject"), "customer_message": r["text"]}) for r in rows]
+        outs = self.predict(adapter, texts, labels)
+        correct = [parse_label(o, labels) >= 0 and labels[parse_label(o, labels)] == r["category"]
+                   for o, r in zip(outs, rows)]
+        return {"accuracy": round(sum(correct) / len(rows), 4) if rows else None, "n": len(rows),
+                "correct": sum(correct)}
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def fresh_accuracy(params: dict[str, Any], adapter: str | Path, snapshot: str | Path, base: str | Path = "models/base",
+                   limit: int = 200) -> dict[str, Any]:
+    """The production adapter's accuracy on a fresh snapshot's labelled tickets, and the gate's floor."""
+    from tuneloop.monitor.sources import snapshot_rows
+
+    labels = list(params["data"]["labels"])
+    rows, _ = snapshot_rows(params["data"], snapshot, dict(params["retrain"]["products"]))
+    rows = [r for r in rows if r["category"]][:limit]
+    res = Scorer(base, params["data"]["system_prompt"]).accuracy(adapter, rows, labels)
+    floor = next((r["min"] for r in params["gate"]["rules"] if r.get("metric") == "tuneloop_classify.acc" and "min" in r),
+                 None)
+    return {**res, "floor": floor, "adapter": str(adapter)}
