@@ -15,15 +15,20 @@ Lists (no network; both checked by tests/test_presidio.py):
                 dictionary holds every string some person was once named ("the", "will", "grace"); a
                 common word is a name only after a cue (`Hi Grace,`, the rules engine's job).
 
-What counts (kind, base score):
-  full      a listed first name, capitalised, then initials/particles/capitalised words that are no
-            common word ("Szabina J Gelencsér", "Willemine ten Pas"), or the same in lower case
-            ("patricia desrosiers", "leidy t muris")                                       0.6
-  single    a capitalised listed first name alone ("Jacob lives on"), unless spaCy labels it as
-            something else (ORG, GPE, PRODUCT...) or it is a country's name                 0.6
+What counts (kind, base score; docs/pii.md has examples):
+  full      a listed first name, capitalised, then initials/particles/capitalised words ("Szabina J
+            Gelencsér", "Willemine ten Pas"; "Crystal Murdock": a common first word and a rare second),
+            or the same in lower case with no common word after it ("patricia desrosiers")         0.6
+  single    a capitalised listed first name alone ("Jacob lives on"), unless it is a country's name
+            or spaCy calls it a place after in/to/from/at ("shipping to Madison")                 0.6
+  speaker   a listed name opening a dialogue line ("Koppány: Who are you?")                        0.6
+  surname   a capitalised rare word with a surname ending ("Usamov"), or ("cued") after a title or
+            a naming word ("ms. Quinzia", "maiden name is Key")                                    0.6
+  repeat    a later or earlier mention of a word of a full name ("Maciej Borkowski ... Borkowski")  0.6
   list      three or more lower-case listed names in a comma list ("silvana, adam, chad and caleb") 0.6
-  lower     a lower-case listed first name alone ("my name is vitoria")                  0.3: only
-            with a context word before it (Presidio's context enhancement: name, hi, call, ...)
+  lower     a lower-case listed first name alone: 0.6 after a naming word among the five words
+            before it ("my name is vitoria", "calls me borna"), else 0.3 (under the threshold)
+spaCy's NATIONALITY/LANGUAGE entities ("English", "European") are never names.
 """
 
 from __future__ import annotations

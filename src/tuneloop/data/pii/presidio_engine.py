@@ -98,9 +98,9 @@ class AddressRecognizer:
 
 
 class NameListRecognizer:
-    """Presidio recognizer for PERSON by the first-name list of names.py, with context words (built
-    lazily, as AddressRecognizer). It reads spaCy's entities of any label from the artifacts' Doc, so
-    that a word the model calls an ORG or a GPE is not taken for a first name."""
+    """Presidio recognizer for PERSON by the first-name list of names.py (built lazily, as
+    AddressRecognizer). It reads spaCy's entities of any label from the artifacts' Doc: places after a
+    preposition and nationalities are no names, and the words of a PERSON entity mark their repeats."""
 
     @staticmethod
     def build(finder):
