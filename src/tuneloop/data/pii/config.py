@@ -29,7 +29,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "PHONE": {"enabled": True, "replacement": "<PHONE>", "regions": ["US", "GB", "DE", "FR"],
                   "leniency": "VALID",
                   "cues": ["phone", "tel", "telephone", "mobile", "cell", "fax", "call me", "ring me", "reach me",
-                           "text me", "contact me", "whatsapp", "desk", "office", "home", "work"]},
+                           "text me", "contact me", "whatsapp", "desk", "office", "home", "work", "answering",
+                           "registered", "dial"]},
         "CARD": {"enabled": True, "replacement": "<CARD>", "cues": ["card", "credit card", "debit card", "cc", "visa",
                                                                     "mastercard", "maestro", "amex"],
                  "not_cues": ["imei", "meid", "tracking", "serial", "sn"]},  # IMEIs are Luhn-valid too

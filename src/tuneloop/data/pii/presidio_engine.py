@@ -29,6 +29,7 @@ import regex
 
 from tuneloop.data.pii import addresses
 from tuneloop.data.pii.engine import Redactor
+from tuneloop.data.pii.names import NameFinder
 from tuneloop.data.pii.recognizers import GENERIC_STOPWORDS
 from tuneloop.data.pii.records import fields_for, locate
 from tuneloop.data.pii.spans import Span
@@ -79,20 +80,45 @@ class AddressRecognizer:
 
     @staticmethod
     def build(context: list[str]):
-        from presidio_analyzer import EntityRecognizer, RecognizerResult
+        from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 
         class _Address(EntityRecognizer):
             def load(self) -> None:
                 pass
 
             def analyze(self, text, entities, nlp_artifacts=None):
+                # an explanation object: context enhancement writes the word that lifted the score into it
                 return [RecognizerResult("STREET_ADDRESS", s, e, score,
-                                         analysis_explanation=None,
+                                         analysis_explanation=AnalysisExplanation(self.name, score),
                                          recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                                                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
                         for _, s, e, score in addresses.find(text)]
 
         return _Address(supported_entities=["STREET_ADDRESS"], name="TuneloopAddressRecognizer", context=context)
+
+
+class NameListRecognizer:
+    """Presidio recognizer for PERSON by the first-name list of names.py (built lazily, as
+    AddressRecognizer). It reads spaCy's entities of any label from the artifacts' Doc: places after a
+    preposition and nationalities are no names, and the words of a PERSON entity mark their repeats."""
+
+    @staticmethod
+    def build(finder):
+        from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+        class _Names(EntityRecognizer):
+            def load(self) -> None:
+                pass
+
+            def analyze(self, text, entities, nlp_artifacts=None):
+                doc = getattr(nlp_artifacts, "tokens", None)
+                ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents] if doc is not None else []
+                return [RecognizerResult("PERSON", s, e, score, analysis_explanation=None,
+                                         recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                                                               RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
+                        for s, e, score, _ in finder.find(text, ents)]
+
+        return _Names(supported_entities=["PERSON"], name="TuneloopNameListRecognizer")  # context: names.py
 
 
 class PresidioRedactor(Redactor):
@@ -117,6 +143,8 @@ class PresidioRedactor(Redactor):
         self._stop |= set(STOP_WORDS)
         self._allow_lower = {w.lower() for w in self.allow_terms}
         self.nlp = load_nlp(str(p["model"]))
+        self.names = NameFinder(stopwords=self._stop, countries=addresses.country_names()) \
+            if "PERSON" in self.presidio_types else None
         self.analyzer = self._build_analyzer(p)
         self._docs: dict[str, Any] = {}  # text -> spaCy Doc with entities, filled by prefetch
 
@@ -126,20 +154,16 @@ class PresidioRedactor(Redactor):
         from presidio_analyzer import predefined_recognizers as pr
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
-        class Engine(SpacyNlpEngine):  # our loaded pipeline; lemmas fall back to the lower-cased token
-            def _doc_to_nlp_artifact(self, doc, language):
-                art = super()._doc_to_nlp_artifact(doc, language)
-                art.lemmas = [t.lemma_ or t.lower_ for t in doc]
-                return art
-
-        engine = Engine(models=[{"lang_code": "en", "model_name": str(p["model"])}],
+        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(p["model"])}],
                         ner_model_configuration=NerModelConfiguration(labels_to_ignore=[
                             "ORG", "ORGANIZATION", "DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT",
                             "QUANTITY", "NORP", "LANGUAGE", "LAW", "EVENT", "WORK_OF_ART", "PRODUCT", "FAC",
                             "GPE", "LOC", "LOCATION", "DATE_TIME", "NRP"]))
         engine.nlp = {"en": self.nlp}
         wanted = {ENTITY[t] for t in self.presidio_types}
-        recognizers = [pr.SpacyRecognizer(supported_entities=["PERSON"])] if "PERSON" in wanted else []
+        recognizers = []
+        if "PERSON" in wanted:
+            recognizers += [pr.SpacyRecognizer(supported_entities=["PERSON"]), NameListRecognizer.build(self.names)]
         if "STREET_ADDRESS" in wanted:
             recognizers.append(AddressRecognizer.build(list(p["address_context"])))
         for entity, cls in (("EMAIL_ADDRESS", pr.EmailRecognizer), ("PHONE_NUMBER", pr.PhoneRecognizer),
@@ -175,10 +199,18 @@ class PresidioRedactor(Redactor):
         for text in todo:
             self._docs[text] = self._doc(text, found[text])
 
+    def _make_doc(self, text: str):
+        """Tokens with the lower-cased token as lemma (the lemmatizer is not loaded): Presidio's context
+        enhancement reads the lemmas (without one, no context word is ever found)."""
+        doc = self.nlp.make_doc(text)
+        for token in doc:
+            token.lemma_ = token.lower_
+        return doc
+
     def _doc(self, text: str, ents: list[tuple[int, int, str]]):
         from spacy.util import filter_spans
 
-        doc = self.nlp.make_doc(text)
+        doc = self._make_doc(text)
         spans = [doc.char_span(s, e, label=label, alignment_mode="expand") for s, e, label in ents]
         doc.ents = filter_spans([s for s in spans if s is not None])
         return doc
@@ -219,9 +251,7 @@ class PresidioRedactor(Redactor):
             self.prefetch([text])
             doc = self._docs.pop(text, None)
         if doc is None:  # PERSON not asked of presidio: tokens only, for the context words
-            doc = self.nlp.make_doc(text)
-        if not doc.ents and not any(ch.isdigit() or ch == "@" for ch in text):
-            return []  # no name found and nothing an address, phone, card or email needs
+            doc = self._make_doc(text)
         artifacts = self.analyzer.nlp_engine._doc_to_nlp_artifact(doc, "en")
         results = self.analyzer.analyze(text, language="en", entities=[ENTITY[t] for t in self.presidio_types],
                                         nlp_artifacts=artifacts, score_threshold=self.threshold,
@@ -236,8 +266,9 @@ class PresidioRedactor(Redactor):
                 words = text[start:end].split()
                 if all(w.strip(".,'’").lower() in self._stop or w.lower() in self._allow_lower for w in words):
                     continue  # "Hi Team", a product name the model took for a person
-                if any(ch.isdigit() for ch in text[start:end]) or (len(words) == 1 and text.startswith(":", end)):
-                    continue  # an order id (LM-37625, v4.6.3) or a form label ("Expiry:"), no name
+                if any(ch.isdigit() for ch in text[start:end]) or (
+                        len(words) == 1 and text.startswith(":", end) and not self.names.is_first_name(words[0])):
+                    continue  # an order id (LM-37625, v4.6.3) or a form label ("Expiry:"), no name ("Koppány:" is)
                 tail = _NAME_TAIL.match(text, end)  # "Erlendur G." + " Hafliðason"
                 if tail and not any(w.lower() in self._stop for w in tail.group().split()):
                     end = tail.end()

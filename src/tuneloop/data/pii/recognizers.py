@@ -24,7 +24,7 @@ June July August September October November December Today Tomorrow Yesterday Mo
 Regards Best Cheers Sincerely Hello Hi Hey Dear Good Great Ok Okay Sure Still Unfortunately Hopefully Attached
 Sent Update Urgent Re Fwd Fw Note Thanksgiving Christmas Happy Welcome Kind Warm Many Regarding Issue Problem
 Looking Waiting Trying Calling Following Back Again Ever Everything Nothing Something Yours Truly Name
-Mr Mrs Ms Miss Mx Dr Prof
+Mr Mrs Ms Miss Mx Dr Prof Oh Ah Wow Yeah Yep Nope Ugh Hmm Lol Btw Fyi Asap Pls Plz
 """.split())
 
 NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
