@@ -263,6 +263,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--preset", default=None, help="extra `tuneloop params` overrides, comma-separated")
     ap.add_argument("--skip-plain", action="store_true", help="template only (e.g. to compare presets)")
     ap.add_argument("--skip-base", action="store_true", help="do not score the base model")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep --workdir's finished stages (its data, split and adapter) instead of re-running them")
+    ap.add_argument("--skip-template-score", action="store_true", help="do not score the template's adapter again")
+    ap.add_argument("--score-limit", type=int, default=None,
+                    help="score every run on the first N test queries only (the plain prompt is ~6x longer: slow)")
+    ap.add_argument("--skip-base-plain", action="store_true", help="score the base with the template's prompt only")
+    ap.add_argument("--plain-seconds", type=float, default=None,
+                    help="plain TRL's train budget (default: the template's train wall time, which a shared "
+                         "machine inflates; give the template's uncontended time instead)")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=42)
     a = ap.parse_args(argv)
@@ -279,16 +288,19 @@ def main(argv: list[str]) -> int:
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; load {os.getloadavg()[0]:.1f}")
     print(f"subset: {len(a.domains)} domains, {len(labels)} intents, {len(train)} CSV rows, "
           f"{len(test)} test queries (CLINC test split), {len(oos)} oos_test queries", flush=True)
-    make_repo(a.workdir, labels, train, base, oos_label)
     wd = a.workdir
+    reuse = a.reuse and (wd / "models/adapter/adapter_config.json").exists()
+    if not reuse:
+        make_repo(a.workdir, labels, train, base, oos_label)
     res: dict = {"labels": len(labels), "csv_rows": len(train), "test": len(test), "oos": len(oos),
                  "domains": a.domains, "load_start": os.getloadavg()}
-    if base is None:
+    if base is None and not reuse:
         res["base_s"] = round(tuneloop(wd, "base")[0], 1)
     base = wd / "models" / "base"
     overrides = [f"data={CONF_NAME}"] + ([o for o in a.preset.split(",") if o] if a.preset else [])
-    tuneloop(wd, "params", *overrides)
-    for stage in STAGES:
+    if not reuse:
+        tuneloop(wd, "params", *overrides)
+    for stage in [] if reuse else STAGES:
         wall, cpu = tuneloop(wd, stage)
         res[f"{stage}_s"], res[f"{stage}_cpu_s"] = round(wall, 1), round(cpu, 1)
         print(f"  {stage:<8} {wall:7.1f} s wall {cpu:7.1f} s CPU", flush=True)
@@ -319,26 +331,34 @@ def main(argv: list[str]) -> int:
     def tpl_prompt(text: str) -> list[dict]:
         return [{"role": "system", "content": system}, {"role": "user", "content": instr + SEPARATOR + text}]
 
+    test = test[:a.score_limit] if a.score_limit else test
     gold = [labels.index(y) for _, y in test]
     tok, _ = load_model(base, None)
     max_new = max(len(tok(label, add_special_tokens=False)["input_ids"]) for label in labels) + 2
     scores: dict = {}
     t0 = time.perf_counter()
     tok, model = load_model(base, wd / "models/adapter")
-    scores["template"] = score(generate(tok, model, [tpl_prompt(t) for t, _ in test], max_new), gold, choices)
-    if oos:
-        oos_out = generate(tok, model, [tpl_prompt(t) for t in oos], max_new)
-        res["oos_forced_template"] = forced(oos_out, labels)
-        if oos_label:  # escalation trained: out-of-scope recall beside in-scope accuracy
-            res["oos_recall_template"] = oos_recall(oos_out, choices, oos_label)
-            print(f"  out-of-scope recall {res['oos_recall_template']} (oos_test, n={len(oos)}), in-scope accuracy "
-                  f"{scores['template']['acc']} (n={len(test)})", flush=True)
-    res["score_template_s"] = round(time.perf_counter() - t0, 1)
-    print(f"  template: {scores['template']}  oos forced into an intent: {res.get('oos_forced_template')}", flush=True)
+    if not a.skip_template_score:
+        scores["template"] = score(generate(tok, model, [tpl_prompt(t) for t, _ in test], max_new), gold, choices)
+        if oos:
+            oos_out = generate(tok, model, [tpl_prompt(t) for t in oos], max_new)
+            res["oos_forced_template"] = forced(oos_out, labels)
+            if oos_label:  # escalation trained: out-of-scope recall beside in-scope accuracy
+                res["oos_recall_template"] = oos_recall(oos_out, choices, oos_label)
+                print(f"  out-of-scope recall {res['oos_recall_template']} (oos_test, n={len(oos)}), "
+                      f"in-scope accuracy {scores['template']['acc']} (n={len(test)})", flush=True)
+        res["score_template_s"] = round(time.perf_counter() - t0, 1)
+        print(f"  template: {scores['template']}  oos forced into an intent: {res.get('oos_forced_template')}",
+              flush=True)
 
     if not a.skip_plain:
         rows = [(r["user"].split(SEPARATOR, 1)[-1], r["label"]) for r in train_rows if r["task"] == "classify"]
-        res["plain_train"] = plain_trl(base, rows, labels, train_wall, wd / "plain_adapter", a.seed)
+        plain_dir = wd / "plain_adapter"
+        if a.reuse and (plain_dir / "adapter_config.json").exists() and (wd / "plain_train.json").exists():
+            res["plain_train"] = json.loads((wd / "plain_train.json").read_text())
+        else:
+            res["plain_train"] = plain_trl(base, rows, labels, a.plain_seconds or train_wall, plain_dir, a.seed)
+            (wd / "plain_train.json").write_text(json.dumps(res["plain_train"]) + "\n")
         print(f"  plain TRL train: {res['plain_train']}", flush=True)
         t0 = time.perf_counter()
         tok, model = load_model(base, wd / "plain_adapter")
@@ -355,8 +375,9 @@ def main(argv: list[str]) -> int:
         tok, model = load_model(base, None)
         scores["base_template_prompt"] = score(generate(tok, model, [tpl_prompt(t) for t, _ in test[:n]], max_new),
                                                gold[:n], labels)
-        scores["base_plain_prompt"] = score(generate(tok, model, [plain_prompt(labels, t) for t, _ in test[:n]],
-                                                     max_new), gold[:n], labels)
+        if not a.skip_base_plain:
+            scores["base_plain_prompt"] = score(generate(tok, model, [plain_prompt(labels, t) for t, _ in test[:n]],
+                                                         max_new), gold[:n], labels)
     res["scores"] = scores
     res["load_end"] = os.getloadavg()
 
@@ -364,8 +385,10 @@ def main(argv: list[str]) -> int:
     print(f"| run | train wall s | steps | epochs | accuracy | macro-F1 | unparsed |")
     print(f"|---|---:|---:|---:|---:|---:|---:|")
     tm = res["train"]
-    print(f"| template (cpu preset) | {train_wall:.0f} | {tm['steps']} | {tm['epochs']} | "
-          f"{scores['template']['acc']:.3f} | {scores['template']['macro_f1']:.3f} | {scores['template']['unparsed']:.3f} |")
+    if "template" in scores:
+        print(f"| template (cpu preset) | {train_wall:.0f} | {tm['steps']} | {tm['epochs']} | "
+              f"{scores['template']['acc']:.3f} | {scores['template']['macro_f1']:.3f} | "
+              f"{scores['template']['unparsed']:.3f} |")
     if "plain_trl" in scores:
         pt = res["plain_train"]
         print(f"| plain TRL (equal time) | {pt['wall_s']:.0f} | {pt['steps']}/{pt['planned_steps']} | {pt['epochs']} | "

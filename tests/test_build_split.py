@@ -59,3 +59,22 @@ def test_split_fractions_must_add_up(built):
     params["data"]["split"] = {"train": 0.7, "val": 0.2, "test": 0.2}
     with pytest.raises(ValueError, match="add up to 1"):
         split.run(params)
+
+
+def test_split_moves_what_the_contamination_guard_would_flag():
+    # Two tickets whose questions share their first dozen words after redaction (`Chat with <PERSON>`):
+    # MinHash on the content sees two texts, the guard's 13-gram rule sees a copy. The split must move the
+    # held-out one to train, or the guard fails the run later.
+    question = "Subject: Chat with <PERSON>\nHow do I cancel Lumora Plus? I don't use the energy reports at all"
+    examples = [
+        {"group": "A", "task": "classify", "label": "x", "user": question + " anymore. Can you help?"},
+        {"group": "B", "task": "classify", "label": "x", "user": question + " now."},
+        {"group": "C", "task": "classify", "label": "x", "user": "Subject: Login\nMy password reset email never arrives."},
+    ]
+    guard = {"ngram": 5, "ignore_common": 1.0, "item_overlap": 0.8}
+    assignment = {"A": "train", "B": "test", "C": "test"}
+    report = split.move_guard_overlaps(assignment, examples, guard)
+    assert assignment == {"A": "train", "B": "train", "C": "test"}
+    assert report["moved_to_train"] == {"val": 0, "test": 1} and report["moved_groups"] == ["B"]
+    with pytest.raises(split.LeakageError, match="guard would flag"):
+        split.move_guard_overlaps({"A": "train", "B": "val", "C": "test"}, examples, guard, action="fail")

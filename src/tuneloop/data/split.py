@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.data.dedup import DedupConfig, near_duplicate_pairs
+from tuneloop.data.overlap import TrainIndex
 from tuneloop.data.quality import clean_text
 from tuneloop.data.synth import source_text
 from tuneloop.io import read_jsonl, write_json, write_jsonl
@@ -131,6 +132,42 @@ def move_near_duplicates(assignment: dict[str, str], examples: list[dict], cfg: 
             "moved_groups": sorted(m["group"] for m in moved)}
 
 
+def move_guard_overlaps(assignment: dict[str, str], examples: list[dict], guard: dict[str, Any],
+                        action: str = "move") -> dict:
+    """Move every val/test group the contamination guard would flag to train (in place), repeatedly.
+
+    The guard (evals/contamination.py) compares word 13-grams of the whole prompt; the MinHash check
+    above compares the content without headers. Redaction can make two tickets closer for the guard
+    than for MinHash (`Subject: Chat with <PERSON>` + the same first dozen words of a question), so the
+    split applies the guard's own rule too: what it leaves in test cannot fail the guard later.
+    """
+    moved: list[dict] = []
+    for _ in range(20):  # each pass moves groups to train, which can only add training n-grams
+        train_texts = [e["user"] for e in examples if assignment[e["group"]] == "train"]
+        index = TrainIndex(train_texts, int(guard["ngram"]), float(guard["ignore_common"]))
+        limit, flagged = float(guard["item_overlap"]), {}
+        for e in examples:
+            group = e["group"]
+            if assignment[group] == "train" or group in flagged:
+                continue
+            exact, fraction, _ = index.nearest(e["user"])
+            if exact or fraction >= limit:
+                flagged[group] = round(fraction, 3)
+        if not flagged:
+            break
+        if action == "fail":
+            raise LeakageError(f"{len(flagged)} val/test group(s) the contamination guard would flag: "
+                               f"{sorted(flagged.items())[:20]}")
+        for group, fraction in sorted(flagged.items()):
+            moved.append({"group": group, "from": assignment[group], "overlap": fraction})
+            log.info("split: moved %s from %s to train (the guard's rule: %.0f%% of its %d-grams in training)",
+                     group, assignment[group], 100 * fraction, int(guard["ngram"]))
+            assignment[group] = "train"
+    return {"moved_to_train": {"val": sum(m["from"] == "val" for m in moved),
+                               "test": sum(m["from"] == "test" for m in moved)},
+            "moved_groups": sorted(m["group"] for m in moved)}
+
+
 def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_dir: str | Path = OUT_DIR,
         report_file: str | Path = REPORT) -> dict:
     examples = read_jsonl(in_file)
@@ -142,6 +179,10 @@ def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_dir: str | Pa
     dedup_cfg = DedupConfig.from_params(params)
     leakage = (move_near_duplicates(assignment, examples, dedup_cfg, clean.get("leakage", "move"))
                if dedup_cfg.enabled else {"action": "off"})
+    guard = ((params.get("eval") or {}).get("contamination"))
+    if guard and clean.get("leakage", "move") in ("move", "fail"):
+        leakage["guard_rule"] = {k: v for k, v in move_guard_overlaps(
+            assignment, examples, guard, clean.get("leakage", "move")).items() if k != "moved_groups"}
     splits: dict[str, list[dict]] = {s: [] for s in SPLITS}
     for example in examples:
         splits[assignment[example["group"]]].append(example)

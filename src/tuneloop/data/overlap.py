@@ -1,0 +1,55 @@
+"""The contamination guard's n-gram rule, shared by `split` (which moves what the guard would flag) and
+the guard (evals/contamination.py, which checks and reports it).
+
+    index = TrainIndex(train_texts, n=13, ignore_common=0.01)
+    exact, fraction, nearest = index.nearest(text)   # a leak when exact or fraction >= item_overlap
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def normalize(text: str) -> list[str]:
+    """Lowercased word tokens; punctuation and spacing differences do not hide a copy."""
+    return _WORD.findall(text.lower())
+
+
+def ngrams(tokens: list[str], n: int) -> set[tuple[str, ...]]:
+    return {tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)}
+
+
+class TrainIndex:
+    """The training split's n-grams (minus the common ones, unless ignore_common is None) and exact texts."""
+
+    def __init__(self, train_texts: list[str], n: int = 13, ignore_common: float | None = 0.01):
+        self.n = n
+        per_text = [ngrams(normalize(t), n) for t in train_texts]
+        doc_freq = Counter(g for grams in per_text for g in grams)
+        limit = max(2, int(ignore_common * len(train_texts))) if ignore_common is not None else None
+        self.common = {g for g, c in doc_freq.items() if c > limit} if limit is not None else set()
+        self.grams = set(doc_freq) - self.common
+        self.first = {}  # n-gram -> the first training text holding it (to name the nearest example)
+        for i, grams in enumerate(per_text):
+            for g in grams:
+                self.first.setdefault(g, i)
+        self.exact = {" ".join(normalize(t)): i for i, t in enumerate(train_texts)}
+
+    def overlap(self, text: str) -> tuple[bool, float]:
+        """(exact copy?, fraction of the item's non-common n-grams seen in training)."""
+        return self.nearest(text)[:2]
+
+    def nearest(self, text: str) -> tuple[bool, float, int | None]:
+        """(exact copy?, overlap fraction, index of the training text sharing most of the item's n-grams)."""
+        tokens = normalize(text)
+        if " ".join(tokens) in self.exact:
+            return True, 1.0, self.exact[" ".join(tokens)]
+        grams = ngrams(tokens, self.n) - self.common
+        if not grams:
+            return False, 0.0, None
+        seen = [g for g in grams if g in self.grams]
+        where = Counter(self.first[g] for g in seen).most_common(1)
+        return False, len(seen) / len(grams), where[0][0] if where else None
