@@ -45,3 +45,20 @@ def test_models_carry_license_and_size():
         model = compose([f"model={option.stem}"], conf_dir=REPO / "conf")["model"] if option.stem != "tiny-random" else None
         if model:
             assert model["license"] and model["parameters"] and model["hub_id"]
+
+
+def test_a_company_conf_without_the_optional_data_keys_still_composes_them(tmp_path):
+    # dvc.yaml lists data.out_of_scope_label (and max_listed_labels, chat_loss) as stage params; a company's
+    # conf/data written without them must not stop `dvc repro` with "Parameters ... are missing".
+    import shutil
+
+    from tuneloop.params import DATA_DEFAULTS
+
+    conf = tmp_path / "conf"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "conf", conf)
+    example = yaml.safe_load((conf / "data" / "example.yaml").read_text())
+    for key in DATA_DEFAULTS:
+        example.pop(key, None)
+    (conf / "data" / "bare.yaml").write_text(yaml.safe_dump(example))
+    params = compose(["data=bare"], conf_dir=conf)
+    assert {k: params["data"][k] for k in DATA_DEFAULTS} == DATA_DEFAULTS

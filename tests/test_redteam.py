@@ -107,6 +107,8 @@ def world(tmp_path_factory):
         {"model": "tiny-random"} if "model" in d else {"preset": "smoke"} if "preset" in d else d
         for d in c["defaults"]]) or c.pop("model", None))
     _yaml(origin / "conf/eval/default.yaml", lambda e: e.update(layers=LAYERS))
+    # a keyword world: eight labels, no out-of-scope answer (the keyword base never learned one)
+    _yaml(origin / "conf/data/example.yaml", lambda d: d.update(out_of_scope_label=None))
     (origin / "conf/gate/default.yaml").write_text(yaml.safe_dump(GATE))
     _write(str(origin / "evals/regression/cases.jsonl"), regression_cases(3, 9))
     git(origin, "init", "-q", "-b", "main")

@@ -17,6 +17,11 @@ PARAMS_FILE = "params.yaml"
 CONF_DIR = "conf"
 
 
+# Optional keys of a company's conf/data/<name>.yaml that dvc.yaml lists as stage params: a conf written
+# before they existed (or without them) still composes into a params.yaml DVC accepts.
+DATA_DEFAULTS: dict[str, Any] = {"out_of_scope_label": None, "max_listed_labels": 20, "chat_loss": "all"}
+
+
 def compose(overrides: list[str] | None = None, conf_dir: str | Path = CONF_DIR) -> dict[str, Any]:
     """Compose conf/config.yaml with overrides, resolved to plain containers (as DVC writes them)."""
     from hydra import compose as hydra_compose
@@ -25,7 +30,10 @@ def compose(overrides: list[str] | None = None, conf_dir: str | Path = CONF_DIR)
 
     with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
         cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
-    return OmegaConf.to_container(cfg, resolve=True)
+    params = OmegaConf.to_container(cfg, resolve=True)
+    for key, value in DATA_DEFAULTS.items():  # dvc.yaml declares them: a missing key would stop `dvc repro`
+        params.setdefault("data", {}).setdefault(key, value)
+    return params
 
 
 def write_params(params: dict[str, Any], path: str | Path = PARAMS_FILE) -> Path:
