@@ -33,7 +33,7 @@ def root(tmp_path_factory, corpus_dir, tiny_model_dir):
     old = os.getcwd()
     os.chdir(root)
     try:
-        params = tiny_params(tiny_model_dir, "data.tasks=[classify,reply]")
+        params = tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "preset.padding_free=true")
         for stage in (base, prepare, build, split):
             stage.run(params)
         yield root
@@ -59,7 +59,7 @@ def _tensors(adapter: Path) -> dict:
 
 
 def test_progress_lines_estimate_and_no_raw_dicts(at_root, tiny_model_dir, tmp_path, caplog, capsys):
-    params = tiny_params(tiny_model_dir, "data.tasks=[classify,reply]")
+    params = tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "preset.padding_free=true")
     with caplog.at_level(logging.INFO, logger="tuneloop"):
         m = _run(params, tmp_path)
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("tuneloop.train")]

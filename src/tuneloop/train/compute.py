@@ -202,7 +202,7 @@ def actual(plan: dict, trainer, wall: float, resumed_from: int | None) -> dict:
     real_tokens = getattr(trainer, "real_tokens", 0) or plan["real"] * share
     computed_tokens = getattr(trainer, "computed_tokens", 0) or plan["computed"] * share
     return {
-        "estimate": {"seconds": round(predicted, 1), "error_pct": round(100 * (wall - predicted) / predicted, 1)
+        "estimate": {"seconds": round(predicted, 3), "error_pct": round(100 * (wall - predicted) / predicted, 1)
                      if predicted else None, "bound_gflops": round(pred["bound_flops_per_s"] / 1e9, 1),
                      "efficiency": pred["efficiency"], "for_steps": steps_run},
         "resumed_from_step": resumed_from,
