@@ -31,6 +31,14 @@ REQUEST_ID = re.compile(r"chatcmpl-[0-9a-f]{24}")
 MAX_EDIT_CHARS = 20000
 
 
+async def _json_body(request) -> Any:
+    """The request body as JSON, or the OpenAI-shaped 400 every endpoint gives for a body that is not."""
+    try:
+        return json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"The body is not valid JSON ({exc}).", code="invalid_json") from exc
+
+
 def _validate_feedback(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_body")
@@ -166,11 +174,7 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
         try:
             who = auth.check(request.headers.get("authorization"))
             limiter.take(who)
-            try:
-                body = json.loads(await request.body())
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ApiError(400, f"The body is not valid JSON ({exc}).", code="invalid_json") from exc
-            req = _validate(body, max_tokens_cap)
+            req = _validate(await _json_body(request), max_tokens_cap)
             entry.update(model=req["model"], messages=req["messages"])
             if req["model"] not in models():
                 raise ApiError(404, f"The model `{req['model']}` does not exist; available: {', '.join(models())}.",
@@ -204,11 +208,7 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
     async def feedback(request: Request):
         who = auth.check(request.headers.get("authorization"))
         limiter.take(who)
-        try:
-            body = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"The body is not valid JSON ({exc}).", code="invalid_json") from exc
-        fb = _validate_feedback(body)
+        fb = _validate_feedback(await _json_body(request))
         request_log.write({"ts": time.time(), "event": "feedback", "key": who, "status": 200,
                            **{k: v for k, v in fb.items() if v is not None}})
         return JSONResponse({"id": fb["request_id"], "object": "feedback", "recorded": True})
