@@ -56,7 +56,10 @@ pr-check: install
 	rm -rf $(PRC) && git worktree prune && mkdir -p $(PRC)/handoff/adapter
 	git worktree add --detach $(PRC)/train HEAD
 	git worktree add --detach $(PRC)/base $(BASE_REF)
-	cd $(PRC)/train && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
+	@# the train job may reuse this checkout's DVC cache (its run cache replays a `make run` already done);
+	@# the referee's worktree keeps its own cache: nothing the PR's code wrote reaches the judge.
+	cd $(PRC)/train && PATH="$(CURDIR)/$(BIN):$$PATH" dvc cache dir --local $(CURDIR)/.dvc/cache \
+	  && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
 	  && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro train
 	cp $(PRC)/train/models/adapter/adapter_config.json $(PRC)/train/models/adapter/adapter_model.safetensors $(PRC)/handoff/adapter/
 	cp $(PRC)/train/data/splits/train.jsonl $(PRC)/handoff/

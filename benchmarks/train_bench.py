@@ -9,7 +9,7 @@ Every variant runs in its own child process, one after the other (peak RSS is th
 on the examples the train stage selects from params.yaml (the default: 460 examples, batch 8,
 <= 256 tokens), for --steps optimizer steps, no checkpoints:
   stage         the train stage as it is: padding-free rows, attention per example, LM head on the
-                completion positions only (train/packing.py), group_by_length order;
+                completion positions only (train/packing.py), the preset's order (cpu: random);
   stage_before  the same stage with padded batches and TRL's loss over the LM head of every position
                 (what it did before packing.py), group_by_length order;
   plain_trl     the script a user writes from TRL's docs on the same prompt/completion examples: LoRA r 8 /
@@ -90,6 +90,7 @@ def child(variant: str, steps: int, max_length: int | None, out: Path) -> dict:
         from trl import SFTTrainer
 
         params["preset"]["padding_free"] = False
+        params["preset"]["group_by_length"] = True  # what the stage did with padded batches
         sft._trainer_class = lambda: counting(SFTTrainer)
     else:
         sft._trainer_class = lambda: counting(stock())
