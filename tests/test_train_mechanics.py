@@ -107,6 +107,45 @@ def test_padding_free_is_exact(tiny_model_dir):
     assert (grad - ref_grad).abs().max().item() < 1e-10
 
 
+def test_example_weighting_gives_each_example_the_same_weight(tiny_model_dir):
+    """loss_weighting=example: the mean of each example's own mean loss, the same on a padded batch and on
+    the padding-free row; a 2-token answer weighs what a 10-token one does (the token average does not)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
+
+    packing.register()
+    g = torch.Generator().manual_seed(1)
+    examples = []
+    for n, answer in ((9, 2), (16, 10), (7, 3)):
+        ids = torch.randint(5, 300, (n,), generator=g).tolist()
+        examples.append({"input_ids": ids, "labels": [-100] * (n - answer) + ids[n - answer:]})
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation=packing.ATTENTION,
+                                                 dtype=torch.float64)
+    with torch.no_grad():
+        alone = [packing.completion_loss(model, dict(DataCollatorForLanguageModeling(pad_token_id=0)([e])))[0].item()
+                 for e in examples]  # one example: its token mean
+        padded = DataCollatorForLanguageModeling(pad_token_id=0)(examples)
+        row = DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(examples)
+        by_example_padded = packing.completion_loss(model, dict(padded), per_example=True)[0].item()
+        by_example_row = packing.completion_loss(model, dict(row), per_example=True)[0].item()
+        by_exponent_zero = packing.completion_loss(model, dict(row), per_example=0.0)[0].item()  # what sft passes
+        by_token = packing.completion_loss(model, dict(row))[0].item()
+        by_sqrt = packing.completion_loss(model, dict(row), per_example=0.5)[0].item()
+    expected = sum(alone) / 3  # (the cross-entropy runs in fp32: 1e-6)
+    assert by_example_padded == pytest.approx(expected, rel=1e-6)
+    assert by_example_row == pytest.approx(expected, rel=1e-6) and by_exponent_zero == pytest.approx(expected, rel=1e-6)
+    weighted_by_tokens = (alone[0] * 2 + alone[1] * 10 + alone[2] * 3) / 15  # tokens per answer
+    assert by_token == pytest.approx(weighted_by_tokens, rel=1e-6) and by_token != pytest.approx(expected)
+    roots = [2 ** 0.5, 10 ** 0.5, 3 ** 0.5]
+    assert by_sqrt == pytest.approx(sum(r * a for r, a in zip(roots, alone)) / sum(roots), rel=1e-6)
+
+
+def test_loss_weighting_is_checked(at_root, tiny_model_dir, tmp_path):
+    with pytest.raises(train.TrainError, match="loss_weighting must be 'token', 'sqrt' or 'example'"):
+        _run(tiny_params(tiny_model_dir, "data.tasks=[classify]", "preset.loss_weighting=tokens"), tmp_path)
+
+
 def test_checkpoints_leave_the_adapter_byte_identical(at_root, tiny_model_dir, tmp_path):
     with_ckpt = _run(tiny_params(tiny_model_dir, "data.tasks=[classify,reply]"), tmp_path / "a")
     without = _run(tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "preset.save_steps=0"), tmp_path / "b")

@@ -15,7 +15,10 @@ without boundaries (generation, a padded batch) it is plain SDPA with the mask t
 
 `completion_loss`: the loss over label positions only, projecting just those hidden states through the
 LM head (`logits_to_keep` with the positions' indices): the same sum of log-likelihoods, normalised the
-way Trainer normalises it (tokens in the optimizer step), without the prompt's logits.
+way Trainer normalises it (tokens in the optimizer step), without the prompt's logits. With
+`preset.loss_weighting: example` each example's tokens are averaged first and the examples then weigh the
+same: a 3-token label and a 60-token reply count once each, instead of the reply counting twenty times
+(TRL's token average); `sqrt` weighs an example by the square root of its completion tokens (in between).
 """
 
 from __future__ import annotations
@@ -61,10 +64,26 @@ def register() -> str:
     return ATTENTION
 
 
+def example_index(inputs: dict):
+    """For every position of the batch, the example it belongs to (numbered 0.. across the batch):
+    the row in a padded batch; in a padding-free row, the count of `position_ids` restarts so far."""
+    import torch
+
+    labels = inputs["labels"]
+    positions = inputs.get("position_ids")
+    if labels.shape[0] == 1 and positions is not None:
+        return (torch.cumsum((positions == 0).long(), dim=1) - 1).clamp(min=0)
+    return torch.arange(labels.shape[0], device=labels.device).unsqueeze(1).expand_as(labels)
+
+
 def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes: int = 1,
-                    average_tokens_across_devices: bool = False):
+                    average_tokens_across_devices: bool = False, per_example: float | bool = False):
     """(loss, number of label tokens): next-token cross-entropy on the positions whose label is not -100,
-    the LM head applied to those positions only. Rows of a padded batch share one index set (the union)."""
+    the LM head applied to those positions only. Rows of a padded batch share one index set (the union).
+    per_example (True, or the exponent a of `weights`): the examples' mean token losses averaged with weight
+    n_e ** a for an example of n_e completion tokens: 0 (True) each example the same, 0.5 the square root,
+    1 would be the token average. The caller scales it for gradient accumulation; DDP's gradient average
+    over equal batches is then the global mean."""
     import torch
 
     labels = inputs["labels"]
@@ -78,9 +97,23 @@ def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes:
     outputs = model(**model_inputs, logits_to_keep=keep)
     logits = outputs.logits.float()
     targets = shifted[:, keep]
+    n = int((targets != -100).sum())
+    if per_example is not False and per_example is not None:  # 0.0 (example weighting) is a weight too
+        token_loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                                       ignore_index=-100, reduction="none")
+        owner = example_index(inputs)[:, 1:][:, keep].reshape(-1)  # the example of each target token
+        mask = targets.reshape(-1) != -100
+        owner, token_loss = owner[mask], token_loss[mask]
+        groups = int(owner.max()) + 1 if owner.numel() else 1
+        per = torch.zeros(groups, dtype=token_loss.dtype, device=token_loss.device).index_add_(0, owner, token_loss)
+        count = torch.zeros(groups, dtype=token_loss.dtype, device=token_loss.device).index_add_(
+            0, owner, torch.ones_like(token_loss))
+        learned = count > 0  # examples whose completion was cut entirely have nothing to average
+        exponent = 0.0 if per_example is True else float(per_example)
+        weight = count[learned] ** exponent
+        return (weight * per[learned] / count[learned]).sum() / weight.sum(), n
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                              ignore_index=-100, reduction="sum")
-    n = int((targets != -100).sum())
     denominator = num_items_in_batch if num_items_in_batch is not None else max(n, 1)
     loss = loss / torch.as_tensor(denominator, device=loss.device).clamp(min=1)
     if average_tokens_across_devices and num_items_in_batch is not None:

@@ -150,6 +150,7 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     trainer = _trainer_class()(model=model, args=config, train_dataset=train_ds,
                                eval_dataset=val_ds if len(val_ds) else None,
                                processing_class=tokenizer, peft_config=peft_config)
+    trainer.per_example = EXAMPLE_WEIGHT_EXPONENT.get(_loss_weighting(preset), False)
     _use_progress_lines(trainer, callbacks or [], preset)
     _check_completions(trainer.train_dataset, max_length)
     trainable, total = _count_parameters(trainer.model)
@@ -281,6 +282,17 @@ def _sft_config(preset: dict, method: dict, hw: hardware.Hardware, seed: int, ou
     )
 
 
+# preset.loss_weighting -> the exponent of an example's completion tokens in its weight (token: TRL's own path)
+EXAMPLE_WEIGHT_EXPONENT = {"example": 0.0, "sqrt": 0.5}
+
+
+def _loss_weighting(preset: dict) -> str:
+    weighting = preset.get("loss_weighting") or "token"
+    if weighting not in ("token", *EXAMPLE_WEIGHT_EXPONENT):
+        raise TrainError(f"preset.loss_weighting must be 'token', 'sqrt' or 'example', got {weighting!r} (conf/preset/{preset.get('name')}.yaml)")
+    return weighting
+
+
 def _trainer_class():
     """SFTTrainer whose loss projects only the label positions through the LM head (train/packing.py)
     and which counts the tokens it trains on (real and computed, i.e. with padding)."""
@@ -290,15 +302,27 @@ def _trainer_class():
         real_tokens = 0
         computed_tokens = 0
 
+        per_example: float | bool = False  # the weight exponent of preset.loss_weighting (sqrt, example)
+
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             loss, _ = packing.completion_loss(model, inputs, num_items_in_batch, self.accelerator.num_processes,
-                                              self.args.average_tokens_across_devices)
+                                              self.args.average_tokens_across_devices, self.per_example)
+            if self.per_example is not False and self._scaled_for_accumulation(num_items_in_batch):
+                # Trainer skips its division by the accumulation steps when it believes the loss was
+                # normalised by the step's token count; an example mean was not
+                loss = loss / self.current_gradient_accumulation_steps
             if model.training:
                 ids = inputs["input_ids"]
                 mask = inputs.get("attention_mask")
                 self.real_tokens += int(mask.sum()) if mask is not None else ids.numel()
                 self.computed_tokens += ids.numel()
             return (loss, {"loss": loss}) if return_outputs else loss
+
+        def _scaled_for_accumulation(self, num_items_in_batch) -> bool:
+            """Trainer.training_step's own test for "the loss is already scaled for accumulation"."""
+            if getattr(self, "loss_is_scaled_for_ga", None) is not None:
+                return bool(self.loss_is_scaled_for_ga)
+            return bool((self.model_accepts_loss_kwargs and num_items_in_batch is not None) or self.compute_loss_func)
 
     return Trainer
 
