@@ -50,6 +50,9 @@ PIPES_NOT_NEEDED = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", 
 CACHE_SIZE = 50_000
 
 _CAP_WORD = regex.compile(r"(?<![\p{L}'’-])\p{Lu}[\p{L}'’-]+")
+# What makes a sentence worth the model's time: a capitalised word, but not one glued to digits, which is
+# an identifier ("LM-60121", "AUTH-401", "SPRING15", "DGWW4070"): a PERSON with a digit is dropped anyway.
+_NAME_CANDIDATE = regex.compile(r"(?<![\p{L}\p{N}'’-])\p{Lu}[\p{L}'’-]++(?!\p{N})")
 # Sentence ends: a newline, or . ! ? after two lower-case letters or digits ("Mr. X" and "G. Smith" stay whole).
 _SENTENCE = regex.compile(r"[^\n]*?(?:(?<=[\p{Ll}\d)]{2}[.!?])(?=\s)|\n|$)")
 _NAME_TAIL = regex.compile(r"(?:[ \t]+(?:\p{Lu}\.|\p{Lu}[\p{Ll}'’-]+)){1,2}")  # " G. Hafliðason" after a name
@@ -196,11 +199,11 @@ class PresidioRedactor(Redactor):
     # -- batching --------------------------------------------------------------------------------
 
     def _ner_segments(self, text: str) -> list[tuple[int, int]]:
-        """The sentences of text that hold a capitalised word that is no stop word: only those can
-        hold a name for the model."""
+        """The sentences of text that hold a capitalised word that is no stop word and no identifier:
+        only those can hold a name for the model."""
         out = []
         for m in _SENTENCE.finditer(text):
-            if m.end() > m.start() and any(w.lower() not in self._stop for w in _CAP_WORD.findall(m.group())):
+            if m.end() > m.start() and any(w.lower() not in self._stop for w in _NAME_CANDIDATE.findall(m.group())):
                 out.append((m.start(), m.end()))
         return out
 
