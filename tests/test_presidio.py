@@ -140,6 +140,14 @@ def test_caches_and_the_direct_person_path_give_the_bytes_of_presidios_analyzer_
     assert json.dumps(fast.redact_records(records)) == expected
 
 
+def test_ner_skips_sentences_whose_only_capitalised_words_are_identifiers(redactor):
+    text = ("my order #LM-60121 failed with AUTH-401. i used code SPRING15 on it.\n"
+            "JOHN SMITH here, about LM-60121.\nthanks, Sarah-Jane O'Neil")
+    sent = [text[s:e] for s, e in redactor._ner_segments(text)]
+    assert not [s for s in sent if "AUTH-401" in s or "SPRING15" in s]  # identifiers only: no NER
+    assert [s for s in sent if "JOHN SMITH" in s] and [s for s in sent if "Sarah-Jane" in s]
+
+
 def test_speaker_names_are_redacted_in_the_speaker_field_and_in_the_text(redactor):
     call = {"id": "call:1", "kind": "transcript", "turns": [
         {"role": "agent", "speaker": "Marco Rossi", "text": "Thank you for calling Lumora, how can I help?"},

@@ -302,7 +302,7 @@ class PresidioRedactor(Redactor):
             ents = self._ents.pop(text, [])
         if (self.use_analyzer or self._analyzer_types
                 or ("ADDRESS" in self.presidio_types and addresses.find(text))):
-            # PERSON not asked of presidio: tokens only, for the context words
+            # the address recognizer's context words need the tokens (and no entities if PERSON is not asked)
             doc = self._doc(text, ents or [])
             artifacts = self.analyzer.nlp_engine._doc_to_nlp_artifact(doc, "en")
             results = [(r.entity_type, r.start, r.end) for r in self.analyzer.analyze(
@@ -327,7 +327,6 @@ class PresidioRedactor(Redactor):
                     end = tail.end()
             spans.append(Span(kind, start, end))
         return spans
-
 
     def _person_results(self, text: str, ents: list[tuple[int, int, str]]) -> list[tuple[str, int, int]]:
         """What Presidio's analyzer returns for a text whose only candidates are PERSON (NER entities and
