@@ -113,6 +113,41 @@ def test_redaction_is_the_same_in_one_batch_in_many_or_one_by_one(redactor):
     assert json.dumps(whole) == json.dumps(halves) == json.dumps(single)
 
 
+def test_caches_and_the_direct_person_path_give_the_bytes_of_presidios_analyzer_uncached(monkeypatch):
+    """The sentence and text caches, and the direct PERSON path that skips Presidio's analyzer for texts
+    without an address candidate, are speed-ups only: the same records give the same bytes as every
+    text through the analyzer with no cache, in one batch, in small ones, and from a full cache."""
+    from tuneloop.data.pii import presidio_engine
+
+    rows = load_labelled(DEFAULT_DATA)[:150] + (load_presidio(PRESIDIO_DEV)[:150] if PRESIDIO_DEV.exists() else [])
+    texts = [r["text"] for r in rows]
+    # support text repeats sentences: texts that share greetings and sentences with others
+    texts += [f"Hi Maria, {t} Kind regards, Jacob Usamov" for t in texts[:40]] + texts[:20]
+    records = [{"id": str(i), "kind": "labelled_text", "text": t} for i, t in enumerate(texts)]
+    reference = make_redactor(DEFAULT_CONFIG)
+    reference.use_cache, reference.use_analyzer = False, True
+    expected = json.dumps(reference.redact_records(records))
+    assert not reference._sentence_cache and not reference._span_cache
+
+    monkeypatch.setattr(presidio_engine, "CACHE_SIZE", 64)  # small: entries go out as new ones come
+    fast = make_redactor(DEFAULT_CONFIG)
+    assert json.dumps(fast.redact_records(records)) == expected
+    assert 0 < len(fast._sentence_cache) <= 64 and 0 < len(fast._span_cache) <= 64
+    chunks = [p for i in range(0, len(records), 37) for p in fast.redact_records(records[i:i + 37])]
+    assert json.dumps(chunks) == expected
+    assert json.dumps([fast.redact_record(r) for r in records[::-1]][::-1]) == expected
+    fast.use_cache = False  # the direct PERSON path alone
+    assert json.dumps(fast.redact_records(records)) == expected
+
+
+def test_ner_skips_sentences_whose_only_capitalised_words_are_identifiers(redactor):
+    text = ("my order #LM-60121 failed with AUTH-401. i used code SPRING15 on it.\n"
+            "JOHN SMITH here, about LM-60121.\nthanks, Sarah-Jane O'Neil")
+    sent = [text[s:e] for s, e in redactor._ner_segments(text)]
+    assert not [s for s in sent if "AUTH-401" in s or "SPRING15" in s]  # identifiers only: no NER
+    assert [s for s in sent if "JOHN SMITH" in s] and [s for s in sent if "Sarah-Jane" in s]
+
+
 def test_speaker_names_are_redacted_in_the_speaker_field_and_in_the_text(redactor):
     call = {"id": "call:1", "kind": "transcript", "turns": [
         {"role": "agent", "speaker": "Marco Rossi", "text": "Thank you for calling Lumora, how can I help?"},

@@ -174,6 +174,7 @@ class NameFinder:
             toks.append((s, e, w))
         out: list[tuple[int, int, float, str]] = []
         lower_names: list[tuple[int, int]] = []
+        not_names = [(s, e) for s, e, label in ents if label in ("NORP", "LANGUAGE")]  # looked up per word
         i = 0
         while i < len(toks):
             start, end, word = toks[i]
@@ -181,7 +182,7 @@ class NameFinder:
             if (capital and word.isupper()) or not (capital or word.islower()):
                 i += 1
                 continue
-            if any(s <= start < e and label in ("NORP", "LANGUAGE") for s, e, label in ents):
+            if not_names and any(s <= start < e for s, e in not_names):
                 i += 1  # "English", "European Union": spaCy knows these are no person
                 continue
             if self.is_first_name(word):
@@ -218,6 +219,8 @@ class NameFinder:
         lw = word.lower()
         if word.isupper() or lw in self._stop or lw in self._countries:
             return None
+        if not word[0].isupper() and lw in self._common:
+            return None  # neither branch below takes a lower-case common word (most words: checked first)
         before = [w.lower() for _, _, w in toks[max(0, i - 3):i]]
         if before and (before[-1] in _TITLES or any(w in _NAMING for w in before)):
             return "cued" if word[0].isupper() or lw not in self._common else None  # "maiden name is Key"

