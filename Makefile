@@ -56,8 +56,8 @@ pr-check: install
 	rm -rf $(PRC) && git worktree prune && mkdir -p $(PRC)/handoff/adapter
 	git worktree add --detach $(PRC)/train HEAD
 	git worktree add --detach $(PRC)/base $(BASE_REF)
-	@# the train job may reuse this checkout's DVC cache (its run cache replays a `make run` already done);
-	@# the referee's worktree keeps its own cache: nothing the PR's code wrote reaches the judge.
+	@# the train job may reuse this checkout's DVC cache (the base model is restored, not rebuilt; stages with
+	@# git-tracked reports still run); the referee's worktree keeps its own: nothing the PR's code wrote reaches the judge.
 	cd $(PRC)/train && PATH="$(CURDIR)/$(BIN):$$PATH" dvc cache dir --local $(CURDIR)/.dvc/cache \
 	  && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
 	  && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro train
