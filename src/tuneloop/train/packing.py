@@ -76,6 +76,18 @@ def example_index(inputs: dict):
     return torch.arange(labels.shape[0], device=labels.device).unsqueeze(1).expand_as(labels)
 
 
+# preset.loss_weighting -> the exponent of an example's completion tokens in its weight (token: TRL's own path)
+EXAMPLE_WEIGHT_EXPONENT = {"example": 0.0, "sqrt": 0.5}
+
+
+def weight_exponent(weighting: str | None) -> float | bool:
+    """preset.loss_weighting -> completion_loss's `per_example` (False: the token average)."""
+    weighting = weighting or "token"
+    if weighting not in ("token", *EXAMPLE_WEIGHT_EXPONENT):
+        raise ValueError(f"loss_weighting must be 'token', 'sqrt' or 'example', got {weighting!r}")
+    return EXAMPLE_WEIGHT_EXPONENT.get(weighting, False)
+
+
 def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes: int = 1,
                     average_tokens_across_devices: bool = False, per_example: float | bool = False):
     """(loss, number of label tokens): next-token cross-entropy on the positions whose label is not -100,

@@ -150,7 +150,10 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     trainer = _trainer_class()(model=model, args=config, train_dataset=train_ds,
                                eval_dataset=val_ds if len(val_ds) else None,
                                processing_class=tokenizer, peft_config=peft_config)
-    trainer.per_example = EXAMPLE_WEIGHT_EXPONENT.get(_loss_weighting(preset), False)
+    try:
+        trainer.per_example = packing.weight_exponent(preset.get("loss_weighting"))
+    except ValueError as exc:
+        raise TrainError(f"preset.{exc} (conf/preset/{preset.get('name')}.yaml)") from None
     _use_progress_lines(trainer, callbacks or [], preset)
     _check_completions(trainer.train_dataset, max_length)
     trainable, total = _count_parameters(trainer.model)
@@ -280,17 +283,6 @@ def _sft_config(preset: dict, method: dict, hw: hardware.Hardware, seed: int, ou
         disable_tqdm=True,
         **extra,
     )
-
-
-# preset.loss_weighting -> the exponent of an example's completion tokens in its weight (token: TRL's own path)
-EXAMPLE_WEIGHT_EXPONENT = {"example": 0.0, "sqrt": 0.5}
-
-
-def _loss_weighting(preset: dict) -> str:
-    weighting = preset.get("loss_weighting") or "token"
-    if weighting not in ("token", *EXAMPLE_WEIGHT_EXPONENT):
-        raise TrainError(f"preset.loss_weighting must be 'token', 'sqrt' or 'example', got {weighting!r} (conf/preset/{preset.get('name')}.yaml)")
-    return weighting
 
 
 def _trainer_class():
