@@ -64,9 +64,10 @@ def test_fresh_clone_pulls_corpus_and_reproduces(repo_copy):
     sh("dvc", "pull", "-q", "data.dvc", "fresh.dvc", cwd=repo_copy)
     assert sh("dvc", "status", "data.dvc", "fresh.dvc", cwd=repo_copy).strip().endswith("Data and pipelines are up to date.")
     out = sh("dvc", "repro", cwd=repo_copy)
-    # Every stage with a cached output runs (a clone has none). `guard` writes only a git-tracked report:
-    # with the committed corpus its deps match dvc.lock, so DVC rightly skips it.
-    assert set(STAGES) - {"guard"} <= set(ran(out))
+    # Every stage with a cached output runs (a clone has none). `guard` and `drift` write only git-tracked
+    # reports and metrics: with the committed corpus and fresh snapshot their deps match dvc.lock, so DVC
+    # rightly skips them.
+    assert set(STAGES) - {"guard", "drift"} <= set(ran(out))
     for path in ("models/adapter/adapter_config.json", "metrics/train.json", "metrics/eval.json",
                  "metrics/gate.json", "reports/gate.md", "model_card.md", "dvc.lock"):
         assert (repo_copy / path).exists(), path
