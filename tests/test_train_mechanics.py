@@ -127,11 +127,11 @@ def test_example_weighting_gives_each_example_the_same_weight(tiny_model_dir):
                  for e in examples]  # one example: its token mean
         padded = DataCollatorForLanguageModeling(pad_token_id=0)(examples)
         row = DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(examples)
-        by_example_padded = packing.completion_loss(model, dict(padded), per_example=True)[0].item()
-        by_example_row = packing.completion_loss(model, dict(row), per_example=True)[0].item()
-        by_exponent_zero = packing.completion_loss(model, dict(row), per_example=0.0)[0].item()  # what sft passes
+        by_example_padded = packing.completion_loss(model, dict(padded), weight_exponent=0.0)[0].item()
+        by_example_row = packing.completion_loss(model, dict(row), weight_exponent=0.0)[0].item()
+        by_exponent_zero = packing.completion_loss(model, dict(row), weight_exponent=0)[0].item()  # an int 0 too
         by_token = packing.completion_loss(model, dict(row))[0].item()
-        by_sqrt = packing.completion_loss(model, dict(row), per_example=0.5)[0].item()
+        by_sqrt = packing.completion_loss(model, dict(row), weight_exponent=0.5)[0].item()
     expected = sum(alone) / 3  # (the cross-entropy runs in fp32: 1e-6)
     assert by_example_padded == pytest.approx(expected, rel=1e-6)
     assert by_example_row == pytest.approx(expected, rel=1e-6) and by_exponent_zero == pytest.approx(expected, rel=1e-6)

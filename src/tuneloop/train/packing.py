@@ -80,22 +80,22 @@ def example_index(inputs: dict):
 EXAMPLE_WEIGHT_EXPONENT = {"example": 0.0, "sqrt": 0.5}
 
 
-def weight_exponent(weighting: str | None) -> float | bool:
-    """preset.loss_weighting -> completion_loss's `per_example` (False: the token average)."""
+def weight_exponent(weighting: str | None) -> float | None:
+    """preset.loss_weighting -> completion_loss's `weight_exponent` (None: the token average)."""
     weighting = weighting or "token"
     if weighting not in ("token", *EXAMPLE_WEIGHT_EXPONENT):
         raise ValueError(f"loss_weighting must be 'token', 'sqrt' or 'example', got {weighting!r}")
-    return EXAMPLE_WEIGHT_EXPONENT.get(weighting, False)
+    return EXAMPLE_WEIGHT_EXPONENT.get(weighting)
 
 
 def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes: int = 1,
-                    average_tokens_across_devices: bool = False, per_example: float | bool = False):
+                    average_tokens_across_devices: bool = False, weight_exponent: float | None = None):
     """(loss, number of label tokens): next-token cross-entropy on the positions whose label is not -100,
     the LM head applied to those positions only. Rows of a padded batch share one index set (the union).
-    per_example (True, or the exponent a of `weights`): the examples' mean token losses averaged with weight
-    n_e ** a for an example of n_e completion tokens: 0 (True) each example the same, 0.5 the square root,
-    1 would be the token average. The caller scales it for gradient accumulation; DDP's gradient average
-    over equal batches is then the global mean."""
+    weight_exponent a (None: the token average): the examples' mean token losses averaged with weight
+    n_e ** a for an example of n_e completion tokens: 0 each example the same, 0.5 the square root. Trainer
+    scales it for gradient accumulation (the caller sets `loss_is_scaled_for_ga = False`); DDP's gradient
+    average over equal batches is then the global mean."""
     import torch
 
     labels = inputs["labels"]
@@ -110,7 +110,7 @@ def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes:
     logits = outputs.logits.float()
     targets = shifted[:, keep]
     n = int((targets != -100).sum())
-    if per_example is not False and per_example is not None:  # 0.0 (example weighting) is a weight too
+    if weight_exponent is not None:
         token_loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                                        ignore_index=-100, reduction="none")
         owner = example_index(inputs)[:, 1:][:, keep].reshape(-1)  # the example of each target token
@@ -121,8 +121,7 @@ def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes:
         count = torch.zeros(groups, dtype=token_loss.dtype, device=token_loss.device).index_add_(
             0, owner, torch.ones_like(token_loss))
         learned = count > 0  # examples whose completion was cut entirely have nothing to average
-        exponent = 0.0 if per_example is True else float(per_example)
-        weight = count[learned] ** exponent
+        weight = count[learned] ** float(weight_exponent)
         return (weight * per[learned] / count[learned]).sum() / weight.sum(), n
     loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                              ignore_index=-100, reduction="sum")

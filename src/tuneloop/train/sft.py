@@ -151,9 +151,11 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
                                eval_dataset=val_ds if len(val_ds) else None,
                                processing_class=tokenizer, peft_config=peft_config)
     try:
-        trainer.per_example = packing.weight_exponent(preset.get("loss_weighting"))
+        trainer.weight_exponent = packing.weight_exponent(preset.get("loss_weighting"))
     except ValueError as exc:
         raise TrainError(f"preset.{exc} (conf/preset/{preset.get('name')}.yaml)") from None
+    if trainer.weight_exponent is not None:
+        trainer.loss_is_scaled_for_ga = False  # an example mean is not normalised by the step's tokens
     _use_progress_lines(trainer, callbacks or [], preset)
     _check_completions(trainer.train_dataset, max_length)
     trainable, total = _count_parameters(trainer.model)
@@ -294,27 +296,17 @@ def _trainer_class():
         real_tokens = 0
         computed_tokens = 0
 
-        per_example: float | bool = False  # the weight exponent of preset.loss_weighting (sqrt, example)
+        weight_exponent: float | None = None  # preset.loss_weighting's (sqrt, example); None: token average
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             loss, _ = packing.completion_loss(model, inputs, num_items_in_batch, self.accelerator.num_processes,
-                                              self.args.average_tokens_across_devices, self.per_example)
-            if self.per_example is not False and self._scaled_for_accumulation(num_items_in_batch):
-                # Trainer skips its division by the accumulation steps when it believes the loss was
-                # normalised by the step's token count; an example mean was not
-                loss = loss / self.current_gradient_accumulation_steps
+                                              self.args.average_tokens_across_devices, self.weight_exponent)
             if model.training:
                 ids = inputs["input_ids"]
                 mask = inputs.get("attention_mask")
                 self.real_tokens += int(mask.sum()) if mask is not None else ids.numel()
                 self.computed_tokens += ids.numel()
             return (loss, {"loss": loss}) if return_outputs else loss
-
-        def _scaled_for_accumulation(self, num_items_in_batch) -> bool:
-            """Trainer.training_step's own test for "the loss is already scaled for accumulation"."""
-            if getattr(self, "loss_is_scaled_for_ga", None) is not None:
-                return bool(self.loss_is_scaled_for_ga)
-            return bool((self.model_accepts_loss_kwargs and num_items_in_batch is not None) or self.compute_loss_func)
 
     return Trainer
 
