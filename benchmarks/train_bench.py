@@ -187,10 +187,12 @@ def main(argv: list[str]) -> int:
             cmd = [sys.executable, __file__, "--child", variant, "--steps", str(a.steps), "--out", tmp]
             if a.max_length:
                 cmd += ["--max-length", str(a.max_length)]
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            _, status, usage = os.wait4(proc.pid, 0)
+            log = Path(tmp, "child.log")
+            with log.open("w") as err:  # a file, not a pipe: a pipe nobody reads blocks a chatty child
+                proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+                _, status, usage = os.wait4(proc.pid, 0)
             if os.waitstatus_to_exitcode(status) != 0:
-                raise SystemExit(f"{variant} failed:\n{proc.stderr.read()[-3000:]}")
+                raise SystemExit(f"{variant} failed:\n{log.read_text()[-3000:]}")
             r = json.loads(Path(tmp, "result.json").read_text())
             r["peak_rss_gib"] = round(usage.ru_maxrss / 2**20, 2)
             results.append(r)

@@ -164,6 +164,7 @@ def test_the_base_score_cache_key_changes_with_what_the_scores_depend_on(in_pipe
     assert key({**params, "seed": params["seed"] + 1}) != same
     assert key(params, {**tasks, "tuneloop_reply": {**tasks["tuneloop_reply"], "limit": 3}}) != same
     assert key({**params, "data": {**params["data"], "system_prompt": "Be terse."}}) != same
+    assert key({**params, "eval": {**params["eval"], "backend": {"name": "vllm"}}}) != same
 
 
 HELLASWAG_ROWS = [  # written for this test in HellaSwag's format (the fields lm-eval's task reads)

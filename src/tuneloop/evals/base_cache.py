@@ -39,7 +39,7 @@ DEFAULT_DIR = Path(".cache/tuneloop/eval")
 PACKAGE = Path(__file__).resolve().parents[1]
 # the code that turns the base's answers into scores
 CODE = ("evals/evaluate.py", "evals/metrics.py", "evals/probes.py", "evals/degeneration.py", "data/synth.py")
-LIBRARIES = ("lm_eval", "transformers", "torch", "peft", "datasets")
+LIBRARIES = ("lm_eval", "transformers", "torch", "peft", "datasets", "vllm")
 
 
 def cache_dir() -> Path | None:
@@ -69,7 +69,7 @@ def cache_key(params: dict[str, Any], base_dir: Path, tasks: dict[str, dict], ta
     inputs = {
         "base": sha256_tree(base_dir),
         "suite": hashlib.sha256(json.dumps(suite_files, sort_keys=True).encode()).hexdigest(),
-        "eval_config": {"tasks": tasks, "batch_size": ev["batch_size"], "apply_chat_template": ev["apply_chat_template"],
+        "eval_config": {"tasks": tasks, "batch_size": ev["batch_size"], "backend": ev.get("backend"), "apply_chat_template": ev["apply_chat_template"],
                         "seed": params["seed"], "canaries": ev.get("canaries") or [],
                         "system_prompt": data["system_prompt"], "labels": data["labels"],
                         "max_listed_labels": data.get("max_listed_labels"),

@@ -70,17 +70,61 @@ def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE,
     return run, skipped
 
 
-def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int):
-    """lm-eval's HF model for the base, base + PEFT adapter, or a fully fine-tuned model folder."""
+def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int, backend: dict | str = "hf"):
+    """lm-eval's model for the base, base + PEFT adapter, or a fully fine-tuned model folder: HF (the CPU
+    default) or, with `eval.backend: vllm` on a GPU runner, vLLM with the adapter as a LoRA request."""
+    full_model = adapter_dir is not None and (adapter_dir / "config.json").exists() \
+        and not (adapter_dir / "adapter_config.json").exists()
+    name = backend if isinstance(backend, str) else backend.get("name", "hf")
+    if name == "vllm":
+        vllm_settings = {} if isinstance(backend, str) else backend
+        return vllm_lm(adapter_dir if full_model else base_dir, None if full_model else adapter_dir, vllm_settings)
+    if name != "hf":
+        raise ValueError(f"eval.backend: unknown backend {name!r} (hf | vllm)")
     from lm_eval.models.huggingface import HFLM
 
     hw = hardware.detect()
-    full_model = adapter_dir is not None and (adapter_dir / "config.json").exists() \
-        and not (adapter_dir / "adapter_config.json").exists()
     return HFLM(pretrained=str(adapter_dir if full_model else base_dir),
                 peft=str(adapter_dir) if adapter_dir is not None and not full_model else None,
                 dtype=hw.precision.replace("fp", "float").replace("bf16", "bfloat16"),
                 device=hw.device, batch_size=batch_size)
+
+
+# One vLLM engine per weights folder for the whole evaluate run: an engine holds its share of the GPU until
+# the process ends, so base, champion and candidate share one and differ only in the LoRA request.
+_VLLM_ENGINES: dict[str, Any] = {}
+_LORA_IDS: dict[str, int] = {}
+
+
+def vllm_lm(model_dir: Path, adapter_dir: Path | None, settings: dict):
+    import importlib.util
+
+    if hardware.detect().device != "cuda" or importlib.util.find_spec("vllm") is None:
+        raise RuntimeError("eval.backend.name=vllm needs a CUDA GPU and `pip install vllm==0.33.0` (docs/eval-harness.md); "
+                           "the CPU default is eval.backend.name=hf")
+    from lm_eval.models.vllm_causallms import VLLM
+    from vllm.lora.request import LoRARequest
+
+    key = str(model_dir.resolve())
+    if key not in _VLLM_ENGINES:
+        _VLLM_ENGINES[key] = VLLM(pretrained=key, dtype="auto", batch_size="auto", seed=int(settings.get("seed", 0)),
+                                  max_model_len=int(settings.get("max_model_len", 2048)),
+                                  gpu_memory_utilization=float(settings.get("gpu_memory_utilization", 0.8)),
+                                  enable_lora=True, max_lora_rank=int(settings.get("max_lora_rank", 64)),
+                                  max_loras=2)
+    lm = _VLLM_ENGINES[key]
+    if adapter_dir is None:
+        lm.lora_request = None
+    else:
+        path = str(adapter_dir.resolve())
+        _LORA_IDS.setdefault(path, len(_LORA_IDS) + 1)  # vLLM caches an adapter by id: one id per folder
+        lm.lora_request = LoRARequest(f"tuneloop-{_LORA_IDS[path]}", _LORA_IDS[path], path)
+    return lm
+
+
+def backend(params: dict[str, Any]) -> dict:
+    """conf/eval `backend` with the run's seed (a missing key is the HF default)."""
+    return {"name": "hf", **(params["eval"].get("backend") or {}), "seed": int(params["seed"])}
 
 
 def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dict[str, Any],
@@ -92,7 +136,7 @@ def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dic
     from lm_eval.tasks import TaskManager
 
     ev, seed = params["eval"], int(params["seed"])
-    lm = load_lm(base_dir, adapter_dir, int(ev["batch_size"]))
+    lm = load_lm(base_dir, adapter_dir, int(ev["batch_size"]), backend(params))
     task_manager = TaskManager(include_path=str(task_dir))
     scores, samples, seconds = {}, [], {}
     for task, settings in tasks.items():
@@ -218,7 +262,7 @@ def general_ability(params: dict[str, Any], models: dict[str, tuple[Path, Path |
     task_manager = TaskManager(include_path=str(task_dir))
     result: dict[str, Any] = {"task": cfg["task"], "limit": cfg["limit"]}
     for name, (base_dir, adapter_dir) in models.items():
-        lm = load_lm(base_dir, adapter_dir, int(params["eval"]["batch_size"]))
+        lm = load_lm(base_dir, adapter_dir, int(params["eval"]["batch_size"]), backend(params))
         out = lm_eval.simple_evaluate(model=lm, tasks=[cfg["task"]], task_manager=task_manager, limit=cfg["limit"],
                                       random_seed=int(params["seed"]), numpy_random_seed=int(params["seed"]),
                                       torch_random_seed=int(params["seed"]), verbosity="WARNING")

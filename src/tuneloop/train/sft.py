@@ -187,6 +187,9 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     if not main:
         return {}
     _sort_target_modules(tmp_out / "adapter_config.json")
+    # Trainer pickles its arguments beside the weights; they hold the checkpoint path, which moves with
+    # the code's hash, so the adapter's md5 (and evaluate) would change with no change to the weights.
+    (tmp_out / "training_args.bin").unlink(missing_ok=True)
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp_out.rename(out_dir)
     checkpoints.finish(ckpt_dir)
