@@ -2,19 +2,23 @@
 padding-free batches, and a plain TRL SFTTrainer script. Real (non-pad) tokens/s, s/step, CPU s/step,
 achieved FLOP/s against this machine's measured matmul bound, peak RSS.
 
-    nice -n 19 .venv/bin/python benchmarks/train_bench.py --steps 20         # needs models/base, data/splits
-    nice -n 19 .venv/bin/python benchmarks/train_bench.py --steps 2 --max-length 640 --only stage stage_before
+    .venv/bin/python benchmarks/train_bench.py --steps 20         # needs models/base, data/splits (make run)
+    .venv/bin/python benchmarks/train_bench.py --steps 2 --max-length 640 --full-length   # memory
+    .venv/bin/python benchmarks/train_bench.py --steps 2 --max-length 640 --full-length --only stage --checkpointing off
 
 Every variant runs in its own child process, one after the other (peak RSS is the child's ru_maxrss),
-on the examples the train stage selects from params.yaml (the default: 460 examples, batch 8,
-<= 256 tokens), for --steps optimizer steps, no checkpoints:
+on the examples the train stage selects from params.yaml (the default: 571 examples, batch 8,
+<= 256 tokens), for --steps optimizer steps, no checkpoints; --full-length instead joins training
+prompts so that every example is cut to exactly --max-length tokens (the default corpus has none that long):
   stage         the train stage as it is: padding-free rows, attention per example, LM head on the
-                completion positions only (train/packing.py), the preset's order (cpu: random);
+                completion positions only (train/packing.py), the preset's order (cpu: random), gradient
+                checkpointing by the preset's rule (auto: off at 8 x 256 tokens, on at 8 x 640 on CPU);
   stage_before  the same stage with padded batches and TRL's loss over the LM head of every position
                 (what it did before packing.py), group_by_length order;
   plain_trl     the script a user writes from TRL's docs on the same prompt/completion examples: LoRA r 8 /
-                alpha 16 on all linear layers, SFTConfig defaults except fp32 (TRL's bf16 default is ~20x
-                slower on a CPU without bf16) and the same lr/batch/max_length; padded, random order.
+                alpha 16 on all linear layers, SFTConfig defaults (gradient checkpointing on) except fp32
+                (TRL's bf16 default is ~20x slower on a CPU without bf16) and the same lr/batch/max_length;
+                padded, random order.
 On a shared machine wall time depends on the neighbours; CPU seconds per step less so: both are shown.
 """
 
@@ -70,7 +74,31 @@ def counting(trainer_cls):
     return Counting
 
 
-def child(variant: str, steps: int, max_length: int | None, out: Path) -> dict:
+def full_length_split(params: dict, steps: int, out: Path) -> Path:
+    """The memory case: batch x steps training examples whose prompt is several training prompts joined,
+    so that the stage (and plain TRL's truncation) cuts every example to exactly max_length tokens. The
+    default corpus has no example near 640 tokens; a company's long tickets and transcripts do."""
+    import shutil
+
+    from tuneloop.io import read_jsonl, write_jsonl
+
+    rows = read_jsonl(ROOT / "data/splits/train.jsonl")
+    n, k = int(params["preset"]["batch_size"]) * steps, 8  # 8 prompts of >= 100 tokens each exceed 640
+    def joined(i: int) -> list[dict]:
+        users = [rows[(i * k + j) % len(rows)]["prompt"][-1]["content"] for j in range(k)]
+        return [*rows[i]["prompt"][:-1], {"role": "user", "content": "\n\n".join(users)}]
+
+    long_rows = [{**rows[i], "prompt": joined(i)} for i in range(n)]
+    split = out / "splits"
+    split.mkdir(parents=True, exist_ok=True)
+    write_jsonl(split / "train.jsonl", long_rows)
+    shutil.copy(ROOT / "data/splits/val.jsonl", split / "val.jsonl")
+    params["preset"]["max_train_examples"] = None
+    return split
+
+
+def child(variant: str, steps: int, max_length: int | None, out: Path, full_length: bool = False,
+          checkpointing: str = "auto") -> dict:
     os.chdir(out)  # .cache/, reports/timing.json of the run land in the scratch folder
     from tuneloop import hardware
     from tuneloop.params import load_params
@@ -81,10 +109,12 @@ def child(variant: str, steps: int, max_length: int | None, out: Path) -> dict:
     params["preset"].update(max_steps=steps, save_steps=0, logging_steps=max(steps // 4, 1))
     if max_length:
         params["preset"]["max_length"] = max_length
+    params["preset"]["gradient_checkpointing"] = {"auto": "auto", "on": True, "off": False}[checkpointing]
+    split = full_length_split(params, steps, out) if full_length else ROOT / "data/splits"
     meter = Meter()
     captured = {}
     if variant == "plain_trl":
-        return plain_trl(params, steps, meter, out)
+        return plain_trl(params, steps, meter, out, split)
     stock = sft._trainer_class
     if variant == "stage_before":
         from trl import SFTTrainer
@@ -102,20 +132,21 @@ def child(variant: str, steps: int, max_length: int | None, out: Path) -> dict:
         original(trainer, [*extra, meter], preset)
 
     sft._use_progress_lines = keep_trainer
-    sft.run(params, base_dir=ROOT / "models/base", split_dir=ROOT / "data/splits", out_dir=out / "adapter",
+    sft.run(params, base_dir=ROOT / "models/base", split_dir=split, out_dir=out / "adapter",
             metrics_file=out / "train.json", loss_plot=out / "loss.json")
     trainer = captured["trainer"]
     counts = compute.parameter_counts(trainer.model)
     hw = hardware.detect()
     head_tokens = trainer.bench_labels if variant == "stage" else trainer.bench_computed
-    flops = compute.training_flops(counts, trainer.bench_computed, head_tokens, full=False)["executed"]
+    flops = compute.training_flops(counts, trainer.bench_computed, head_tokens, full=False,
+                                   recompute=bool(trainer.args.gradient_checkpointing))["executed"]
     cfg = trainer.model.config
     bound = compute.matmul_flops(cfg.hidden_size, cfg.intermediate_size, 1024, hw.device, hw.dtype)
     timing = json.loads((out / "reports/timing.json").read_text())["train"]
     return _figures(variant, meter, trainer, flops, bound, timing["estimate"])
 
 
-def plain_trl(params: dict, steps: int, meter, out: Path) -> dict:
+def plain_trl(params: dict, steps: int, meter, out: Path, split: Path) -> dict:
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -130,7 +161,7 @@ def plain_trl(params: dict, steps: int, meter, out: Path) -> dict:
     preset, seed = resolve_training(params), int(params["seed"])
     base = ROOT / "models/base"
     tok = AutoTokenizer.from_pretrained(base)
-    rows, _ = fit_rows(load_split(ROOT / "data/splits/train.jsonl", preset["max_train_examples"], seed), tok,
+    rows, _ = fit_rows(load_split(split / "train.jsonl", preset["max_train_examples"], seed), tok,
                        int(preset["max_length"]))  # the same examples as the stage
     ds = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
     model = AutoModelForCausalLM.from_pretrained(base)
@@ -144,11 +175,11 @@ def plain_trl(params: dict, steps: int, meter, out: Path) -> dict:
                                    peft_config=lora, callbacks=[meter])
     trainer.train()
     counts = compute.parameter_counts(trainer.model)
-    flops = compute.training_flops(counts, trainer.bench_computed, trainer.bench_computed, full=False)["executed"]
+    flops = compute.training_flops(counts, trainer.bench_computed, trainer.bench_computed, full=False,
+                                   recompute=bool(args.gradient_checkpointing))["executed"]
     hw = hardware.detect()
     bound = compute.matmul_flops(model.config.hidden_size, model.config.intermediate_size, 1024, hw.device, hw.dtype)
     fig = _figures("plain_trl", meter, trainer, flops, bound, None)
-    fig["gradient_checkpointing"] = bool(args.gradient_checkpointing)
     return fig
 
 
@@ -161,7 +192,7 @@ def _figures(variant: str, meter, trainer, flops: float, bound: float, estimate:
             "real_tokens_per_cpu_s": round(trainer.bench_real / meter.cpu, 1),
             "gflops_executed": round(flops / 1e9, 1), "achieved_gflops": round(flops / meter.wall / 1e9, 2),
             "bound_gflops": round(bound / 1e9, 1), "fraction_of_bound": round(flops / meter.wall / bound, 3),
-            "estimate": estimate}
+            "gradient_checkpointing": bool(trainer.args.gradient_checkpointing), "estimate": estimate}
 
 
 def main(argv: list[str]) -> int:
@@ -169,11 +200,15 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--max-length", type=int, default=None, help="override preset.max_length (memory: 640)")
     ap.add_argument("--only", nargs="*", choices=VARIANTS, default=VARIANTS)
+    ap.add_argument("--checkpointing", choices=["auto", "on", "off"], default="auto",
+                    help="preset.gradient_checkpointing of the stage variants (auto: the preset's rule)")
+    ap.add_argument("--full-length", action="store_true",
+                    help="every example cut to exactly --max-length tokens (joined prompts): the memory case")
     ap.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
-        result = child(a.child, a.steps, a.max_length, Path(a.out))
+        result = child(a.child, a.steps, a.max_length, Path(a.out), a.full_length, a.checkpointing)
         Path(a.out, "result.json").write_text(json.dumps(result))
         return 0
     if not (ROOT / "models/base").is_dir() or not (ROOT / "data/splits/train.jsonl").exists():
@@ -187,6 +222,9 @@ def main(argv: list[str]) -> int:
             cmd = [sys.executable, __file__, "--child", variant, "--steps", str(a.steps), "--out", tmp]
             if a.max_length:
                 cmd += ["--max-length", str(a.max_length)]
+            if a.full_length:
+                cmd.append("--full-length")
+            cmd += ["--checkpointing", a.checkpointing]
             log = Path(tmp, "child.log")
             with log.open("w") as err:  # a file, not a pipe: a pipe nobody reads blocks a chatty child
                 proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)

@@ -154,6 +154,31 @@ def test_checkpoints_leave_the_adapter_byte_identical(at_root, tiny_model_dir, t
         sha256_file(tmp_path / "b/adapter/adapter_model.safetensors")
 
 
+def test_gradient_checkpointing_changes_memory_not_the_adapter(at_root, tiny_model_dir, tmp_path):
+    """Recomputed activations give the adapter that stored ones give, on padding-free batches (the
+    recompute replays dropout's RNG state), so turning it on for memory changes no result."""
+    on, off = (["data.tasks=[classify,reply]", "preset.save_steps=0", f"preset.gradient_checkpointing={v}"]
+               for v in ("true", "false"))
+    with_recompute = _run(tiny_params(tiny_model_dir, *on), tmp_path / "on")
+    stored = _run(tiny_params(tiny_model_dir, *off), tmp_path / "off")
+    assert with_recompute["train_loss"] == pytest.approx(stored["train_loss"], abs=1e-6)
+    a, b = _tensors(tmp_path / "on/adapter"), _tensors(tmp_path / "off/adapter")
+    assert a.keys() == b.keys() and max(float((a[k] - b[k]).abs().max()) for k in a) < RESUME_TOLERANCE
+
+
+def test_gradient_checkpointing_auto_follows_the_tokens_a_step_holds():
+    from tuneloop.hardware import Hardware
+    from tuneloop.train import compute
+
+    cpu, gpu = Hardware("cpu", "fp32", "x86_64"), Hardware("cuda", "bf16", "H100")
+    assert not compute.use_checkpointing({"batch_size": 8, "max_length": 256}, cpu)   # the default run: 2,048
+    assert compute.use_checkpointing({"batch_size": 8, "max_length": 640}, cpu)       # 5,120 > 4,096
+    assert compute.use_checkpointing({"batch_size": 1, "max_length": 256}, gpu)
+    assert not compute.use_checkpointing({"batch_size": 8, "max_length": 640, "gradient_checkpointing": False}, cpu)
+    with pytest.raises(ValueError, match="gradient_checkpointing: 'yes' is not true, false or auto"):
+        compute.use_checkpointing({"batch_size": 8, "max_length": 640, "gradient_checkpointing": "yes"}, cpu)
+
+
 KILLER = """
 import json, os, signal, sys
 from transformers import TrainerCallback

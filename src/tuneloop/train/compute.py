@@ -35,6 +35,22 @@ log = logging.getLogger("tuneloop.train")
 # cuda: not measured here; a conventional model-FLOPs utilisation for small models; the report shows the error.
 EFFICIENCY = {"cpu": 0.45, "cuda": 0.30}
 
+# Above this many tokens per step (batch x max_length) a CPU run recomputes activations in backward
+# (preset.gradient_checkpointing: auto): 8 x 640 held 17.5 GiB without it on SmolLM2-135M (docs/training.md).
+CPU_CHECKPOINT_TOKENS = 4096
+
+
+def use_checkpointing(preset: dict, hw: hardware.Hardware) -> bool:
+    """preset.gradient_checkpointing: true, false, or auto: on a GPU, and on CPU once a step holds more than
+    CPU_CHECKPOINT_TOKENS tokens (batch x max_length), where every layer's activations kept for backward
+    become the memory bill (docs/training.md has the figures)."""
+    value = preset.get("gradient_checkpointing", "auto")
+    if value == "auto":
+        return hw.device == "cuda" or int(preset["batch_size"]) * int(preset["max_length"]) > CPU_CHECKPOINT_TOKENS
+    if not isinstance(value, bool):
+        raise ValueError(f"preset.gradient_checkpointing: {value!r} is not true, false or auto")
+    return value
+
 
 def parameter_counts(model) -> dict[str, int]:
     """Matmul weights of the transformer body, of the LM head, and trainable weights (all, in elements)."""
@@ -89,10 +105,13 @@ def padded_tokens(lengths: list[int], batch_size: int, group_by_length: bool, se
     return sum(max(lengths[i] for i in b) * len(b) for b in batches)
 
 
-def training_flops(counts: dict[str, int], tokens: int, head_tokens: int, full: bool) -> dict[str, float]:
-    """Executed FLOPs of training on `tokens` (LM head on `head_tokens`), and the conventional 6NT."""
+def training_flops(counts: dict[str, int], tokens: int, head_tokens: int, full: bool,
+                   recompute: bool = False) -> dict[str, float]:
+    """Executed FLOPs of training on `tokens` (LM head on `head_tokens`), and the conventional 6NT.
+    Gradient checkpointing (`recompute`) runs the body's forward a second time in backward: + 2N per token."""
     grad_weights = counts["body"] if full else counts["trainable"]
-    executed = (4 * counts["body"] + 2 * grad_weights) * tokens + (4 + 2 * full) * counts["head"] * head_tokens
+    executed = ((4 + 2 * recompute) * counts["body"] + 2 * grad_weights) * tokens \
+        + (4 + 2 * full) * counts["head"] * head_tokens
     return {"executed": float(executed), "six_nt": float(6 * (counts["body"] + counts["head"]) * tokens)}
 
 
@@ -141,7 +160,8 @@ def estimate(trainer, preset: dict, method: dict, hw: hardware.Hardware, train_r
     real = round(tr["tokens"] * epochs_seen)
     learned = round(tr["completion_tokens"] * epochs_seen)
     counts = parameter_counts(trainer.model)
-    flops = training_flops(counts, computed, learned, full=not method["peft"])
+    flops = training_flops(counts, computed, learned, full=not method["peft"],
+                           recompute=bool(trainer.args.gradient_checkpointing))
     n_evals = _planned_evals(trainer, steps)
     eval_tokens = (va["tokens"] if va else 0) * n_evals
     eval_f = eval_flops(counts, eval_tokens, (va["completion_tokens"] if va else 0) * n_evals)

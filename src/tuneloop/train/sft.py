@@ -277,7 +277,7 @@ def _sft_config(preset: dict, method: dict, hw: hardware.Hardware, seed: int, ou
         bf16=hw.precision == "bf16",
         fp16=hw.precision == "fp16",
         use_cpu=hw.device == "cpu",
-        gradient_checkpointing=hw.device == "cuda",
+        gradient_checkpointing=compute.use_checkpointing(preset, hw),
         seed=seed,
         data_seed=seed,
         report_to=report_to,
