@@ -84,6 +84,7 @@ def full_length_split(params: dict, steps: int, out: Path) -> Path:
 
     rows = read_jsonl(ROOT / "data/splits/train.jsonl")
     n, k = int(params["preset"]["batch_size"]) * steps, 8  # 8 prompts of >= 100 tokens each exceed 640
+
     def joined(i: int) -> list[dict]:
         users = [rows[(i * k + j) % len(rows)]["prompt"][-1]["content"] for j in range(k)]
         return [*rows[i]["prompt"][:-1], {"role": "user", "content": "\n\n".join(users)}]
@@ -93,7 +94,6 @@ def full_length_split(params: dict, steps: int, out: Path) -> Path:
     split.mkdir(parents=True, exist_ok=True)
     write_jsonl(split / "train.jsonl", long_rows)
     shutil.copy(ROOT / "data/splits/val.jsonl", split / "val.jsonl")
-    params["preset"]["max_train_examples"] = None
     return split
 
 
@@ -110,7 +110,10 @@ def child(variant: str, steps: int, max_length: int | None, out: Path, full_leng
     if max_length:
         params["preset"]["max_length"] = max_length
     params["preset"]["gradient_checkpointing"] = {"auto": "auto", "on": True, "off": False}[checkpointing]
-    split = full_length_split(params, steps, out) if full_length else ROOT / "data/splits"
+    split = ROOT / "data/splits"
+    if full_length:
+        split = full_length_split(params, steps, out)
+        params["preset"]["max_train_examples"] = None  # every joined example, not the preset's per-task sample
     meter = Meter()
     captured = {}
     if variant == "plain_trl":
