@@ -113,7 +113,34 @@ def test_a_calm_week_inside_the_cadence_opens_nothing(repo):
     done = json.loads(sh("tuneloop", "retrain", "--weeks-since", "2", cwd=repo).stdout)
     decision = json.loads((repo / "reports/retrain/decision.json").read_text())
     fired = [s["signal"] for s in decision["signals"] if s["fired"]]
-    assert set(fired) <= {"new_term_rate"}   # the small corpus's split misses everyday words; nothing else moves
-    if not fired:
-        assert done["retrain"] is False and done["branch"] is None and decision["due_in_weeks"] == 4.0
-    assert sh("git", "branch", "--list", "retrain/*", cwd=repo).stdout.strip() == "" or fired
+    assert fired == []   # the new-term figure is held against held-out training texts, not against zero
+    assert done["retrain"] is False and done["branch"] is None and decision["due_in_weeks"] == 4.0
+    assert sh("git", "branch", "--list", "retrain/*", cwd=repo).stdout.strip() == ""
+
+
+def test_production_under_the_floor_is_an_alert_whatever_the_policy_says(repo, tiny_model_dir, tmp_path):
+    """--eval-adapter scores the production adapter on the fresh tickets; under the gate's floor, the run
+    writes an alert for a person and tells the workflow (alert=true), even when nothing is retrained."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    (repo / "models").mkdir()
+    (repo / "models" / "base").symlink_to(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"])).save_pretrained(tmp_path / "adapter")
+    outputs = tmp_path / "github_output"
+    env_out = {"GITHUB_OUTPUT": str(outputs)}
+    os.environ.update(env_out)
+    try:
+        done = json.loads(sh("tuneloop", "retrain", "--dry-run", "--weeks-since", "2", "--eval-adapter",
+                             str(tmp_path / "adapter"), cwd=repo).stdout)
+    finally:
+        os.environ.pop("GITHUB_OUTPUT")
+    decision = json.loads((repo / "reports/retrain/decision.json").read_text())
+    fresh = decision["fresh_eval"]
+    assert fresh["n"] == 160 and fresh["accuracy"] < 0.70 == fresh["floor"]   # an untrained tiny adapter: ~0
+    assert next(s for s in decision["signals"] if s["signal"] == "fresh_accuracy")["fired"] is True
+    assert done["alert"] and done["alert"] == decision["alert"] and "under the accuracy floor" in done["alert"]
+    body = (repo / "reports/retrain/alert.md").read_text()
+    assert f"{fresh['n']} fresh" in body and "70%" in body and "For a person to decide" in body
+    assert "alert=true" in outputs.read_text() and "retrain=false" in outputs.read_text()   # dry run: no branch

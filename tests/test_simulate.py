@@ -28,7 +28,7 @@ def test_the_loop_retrains_on_signals_and_the_static_arm_never_does(tmp_path, ti
     weeks = {w["week"]: w for w in result["weeks"]}
     assert weeks[13]["retrain"] is False and "cooldown" in weeks[13]["reasons"][-1]   # trained last week: wait
     assert weeks[14]["retrain"] is True and weeks[14]["events"] == ["new_product", "renamed_plan", "new_policy"]
-    assert any(f in weeks[14]["fired"] for f in ("label_psi", "unknown_label_share", "new_term_rate", "domain_auc"))
+    assert any(f in weeks[14]["fired"] for f in ("label_psi", "unknown_label_share", "new_term_excess", "domain_auc"))
     (retrain,) = result["retrains"]
     assert retrain["week"] == 15 and retrain["trigger"].startswith("signals") and retrain["promoted"] is True
     assert retrain["candidate_acc"] is not None and retrain["test_items"] > 0
@@ -41,4 +41,5 @@ def test_the_loop_retrains_on_signals_and_the_static_arm_never_does(tmp_path, ti
     assert all(w["static"] == {k: v for k, v in w["loop"].items() if k != "adapter"} for w in result["weeks"])
     saved = json.loads((tmp_path / "sim/result.json").read_text())
     assert saved["summary"]["retrains"] == 1 and saved["summary"]["floor"] == 0.0
+    assert saved["summary"]["alerts"] == 0 and saved["summary"]["stuck"] == 0 and retrain["stuck"] is False
     assert (tmp_path / "sim/simulation.png").read_bytes()[:4] == b"\x89PNG"

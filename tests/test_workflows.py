@@ -234,7 +234,8 @@ def test_retrain_runs_on_a_schedule_and_only_opens_a_pull_request():
     assert set(_on(wf)) == {"schedule", "workflow_dispatch"} and _on(wf)["schedule"][0]["cron"]
     assert wf["concurrency"]["cancel-in-progress"] is False
     job = wf["jobs"]["retrain"]
-    assert job["permissions"] == {"contents": "write", "pull-requests": "write"} and job["environment"] == "retrain"
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write", "issues": "write"}
+    assert job["environment"] == "retrain"
     steps = job["steps"]
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert "ref" not in checkout["with"] and checkout["with"]["fetch-depth"] == 0
@@ -242,10 +243,16 @@ def test_retrain_runs_on_a_schedule_and_only_opens_a_pull_request():
     assert "tuneloop retrain" in runs and "--push-data" in runs
     for forbidden in ("dvc repro train", "tuneloop train", "tuneloop promote", "git tag", "dvc push models"):
         assert forbidden not in runs, forbidden
-    pr_step = steps[-1]
+    pr_step = next(s for s in steps if "gh pr create" in s.get("run", ""))
     assert pr_step["if"] == "steps.retrain.outputs.retrain == 'true'"
     assert 'git push origin "$BRANCH"' in pr_step["run"] and "gh pr create" in pr_step["run"]
     assert "--body-file reports/retrain/pr.md" in pr_step["run"]
+    # production under the floor is loud whatever the policy decided: one issue, commented while it lasts
+    assert "--eval-adapter models/adapter" in runs
+    alert_step = steps[-1]
+    assert alert_step["if"] == "steps.retrain.outputs.alert == 'true'"
+    assert "gh issue create" in alert_step["run"] and "gh issue comment" in alert_step["run"]
+    assert "git push" not in alert_step["run"] and "secrets." not in str(alert_step.get("env"))
 
 
 # --- src/tuneloop/ci/promote.py: the champion tag's name and message ----------------------------------------

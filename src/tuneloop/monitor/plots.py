@@ -57,7 +57,9 @@ def drift_chart(report: dict[str, Any], path: str | Path) -> Path:
     ax.barh(range(len(top)), [n for _, n in top], color="#f0ad4e")
     ax.set_yticks(range(len(top)), [t for t, _ in top], fontsize=7)
     ax.invert_yaxis()
-    ax.set_title(f"new terms (in {report['terms']['rate'] or 0:.0%} of fresh texts)", fontsize=9)
+    excess = report["terms"].get("excess")
+    ax.set_title(f"new terms (in {report['terms']['rate'] or 0:.0%} of fresh texts"
+                 + (f"; {excess:+.0%} over no drift)" if excess is not None else ")"), fontsize=9)
     ax.tick_params(labelsize=7)
     fig.tight_layout()
     return save_png(fig, path)
@@ -74,8 +76,9 @@ def simulation_chart(result: dict[str, Any], path: str | Path) -> Path:
             label="with the loop")
     ax.axhline(result["floor"], color="black", linestyle="--", linewidth=1, label=f"gate floor {result['floor']:.2f}")
     for r in result["retrains"]:
-        ax.axvline(r["week"] - 0.5, color="#2b7bba", alpha=0.25, linewidth=6)
-        ax.annotate(r["trigger"], (r["week"] - 0.5, 0.02), fontsize=7, rotation=90, color="#2b7bba")
+        ax.axvline(r["week"] - 0.5, color="#2b7bba" if r["promoted"] else "#999999", alpha=0.25, linewidth=6)
+        label = r["trigger"] + ("" if r["promoted"] else f" (refused: {r['candidate_acc']:.2f})")
+        ax.annotate(label, (r["week"] - 0.5, 0.02), fontsize=7, rotation=90, color="#2b7bba")
     for name, week in result["events"].items():
         ax.annotate(name.replace("_", " "), (week - 0.5, 1.0), fontsize=7, color="gray", ha="left", va="top")
         ax.axvline(week - 0.5, color="gray", linestyle=":", linewidth=1)

@@ -7,7 +7,8 @@ A signal fires when its figure crosses its threshold (conf/retrain `thresholds`)
 
     input   the domain classifier's AUC, and the PSI of each compared field (channel, product, priority)
     label   the label's PSI, and the share of fresh labels the adapter never learned
-    terms   the share of fresh texts using a term the training split never had
+    terms   the share of fresh texts using a term the training split never had, beyond the share that
+            held-out training texts reach on the same footing (signals.novelty_baseline)
     live    thumbs-down, edit and escalation rates of the request log (judged from `min_log_answers` answers)
     eval    the production adapter's accuracy on fresh labelled data below the gate's floor + a margin
 
@@ -22,12 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 # (family, name, where in the drift report, threshold key, direction): value >= threshold fires ("max"),
-# or value < threshold ("min")
+# or value < threshold ("min"). NOISE: where a figure's sampling noise sits; it must also exceed that.
+NOISE = {"new_term_excess": ("terms", "baseline", "noise")}
 FIXED = (
     ("input", "domain_auc", ("input", "domain_classifier", "auc"), "domain_auc", "max"),
     ("label", "label_psi", ("label", "psi"), "label_psi", "max"),
     ("label", "unknown_label_share", ("label", "unknown_share"), "unknown_label_share", "max"),
-    ("terms", "new_term_rate", ("terms", "rate"), "new_term_rate", "max"),
+    ("terms", "new_term_excess", ("terms", "excess"), "new_term_excess", "max"),
     ("live", "thumbs_down_rate", ("live", "thumbs_down_rate"), "thumbs_down_rate", "max"),
     ("live", "edit_rate", ("live", "edit_rate"), "edit_rate", "max"),
     ("live", "escalation_rate", ("live", "escalation_rate"), "escalation_rate", "max"),
@@ -50,7 +52,8 @@ def fired(report: dict[str, Any], thresholds: dict[str, Any], fresh_accuracy: fl
         value = _get(report, path)
         if fam == "live" and not judged_live:
             value = None
-        out.append(_signal(fam, name, value, thresholds[key], direction))
+        noise = _get(report, NOISE[name]) if name in NOISE else None
+        out.append(_signal(fam, name, value, thresholds[key], direction, noise))
     for field, res in sorted(((report.get("input") or {}).get("fields") or {}).items()):
         out.append(_signal("input", f"psi.{field}", res.get("psi"), thresholds["psi"], "max"))
     if accuracy_floor is not None:
@@ -59,10 +62,14 @@ def fired(report: dict[str, Any], thresholds: dict[str, Any], fresh_accuracy: fl
     return out
 
 
-def _signal(family: str, name: str, value: Any, threshold: Any, direction: str) -> dict[str, Any]:
+def _signal(family: str, name: str, value: Any, threshold: Any, direction: str,
+            noise: float | None = None) -> dict[str, Any]:
     hit = value is not None and (value >= threshold if direction == "max" else value < threshold)
-    return {"family": family, "signal": name, "value": value, "threshold": threshold,
-            "direction": ">=" if direction == "max" else "<", "fired": bool(hit)}
+    out = {"family": family, "signal": name, "value": value, "threshold": threshold,
+           "direction": ">=" if direction == "max" else "<", "fired": bool(hit)}
+    if noise is not None:   # over the threshold, but within what chance gives at this sample size: not fired
+        out.update(noise=noise, fired=bool(hit and value > noise))
+    return out
 
 
 def decide(signals: list[dict[str, Any]], weeks_since_training: float | None, fresh_records: int,

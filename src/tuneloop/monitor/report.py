@@ -28,7 +28,7 @@ def compare(reference: list[dict], current: list[dict], live: dict | None, label
                                                           max_per_side=int(cfg["sample"])),
                   "fields": fields},
         "label": signals.label_drift(ref_labels, cur_labels, labels),
-        "terms": signals.new_terms(ref_text, cur_text, min_count=int(cfg["min_term_count"])),
+        "terms": signals.new_terms(ref_text, cur_text, min_count=int(cfg["min_term_count"]), seed=seed),
         "live": live,
     }
     report["signals"] = policy.fired(report, cfg["thresholds"])
@@ -45,7 +45,7 @@ def headline(report: dict[str, Any]) -> dict[str, Any]:
         "input": {"domain_auc": report["input"]["domain_classifier"]["auc"],
                   **{f"psi_{k}": v["psi"] for k, v in report["input"]["fields"].items()}},
         "label": {"psi": report["label"]["psi"], "unknown_share": report["label"]["unknown_share"]},
-        "terms": {"new_term_rate": report["terms"]["rate"]},
+        "terms": {"new_term_rate": report["terms"]["rate"], "new_term_excess": report["terms"]["excess"]},
         "live": {k: live.get(k) for k in ("answered", "thumbs_down_rate", "edit_rate", "escalation_rate")},
     }
 
@@ -82,6 +82,14 @@ def render(report: dict[str, Any]) -> str:
     lines += ["## New terms", "", f"{_fmt(terms['rate'])} of fresh texts use one of {terms['terms']} terms the training "
               f"split never had (out-of-vocabulary tokens: {_fmt(terms['oov_token_rate'])}): "
               + (", ".join(f"`{t}` ({n})" for t, n in terms["top"]) or "-") + ".", ""]
+    base = terms.get("baseline") or {}
+    if base.get("excess") is not None:
+        lines += [f"Expected with no drift: held-out training texts reach {_fmt(base['null'])} against the rest of the "
+                  f"split, {base['n']} fresh texts {_fmt(base['matched'])} against the same rest (mean of "
+                  f"{base['draws']} draws): an excess of **{_fmt(base['excess'])}**, the `new_term_excess` signal "
+                  f"(chance alone reaches {_fmt(base['noise'])} at this sample size; the signal needs both).", ""]
+    elif base:
+        lines += [f"No baseline: {base.get('note')}; `new_term_excess` is not judged.", ""]
     live = report.get("live")
     lines += ["## Live quality", ""]
     if live:

@@ -14,6 +14,12 @@ records appended to data/raw's sources (each line once), fresh KB articles copie
 feedback brought into `retrain.feedback.into`; `dvc commit data.dvc` (the new version) and one
 commit on a new branch with data.dvc, fresh.dvc and the drift report. The PR body is
 reports/retrain/pr.md. Pushing the branch and opening the PR is the workflow's job (its token).
+
+With --eval-adapter, a production adapter already under the gate's accuracy floor on the fresh tickets is
+an alert for a person, whatever the policy decides: reports/retrain/alert.md (and `alert=true` for the
+workflow, which opens or updates an issue). A retraining PR may fix it, or its referee may refuse the
+candidate too (the 24-week simulation saw exactly that): then no adapter clears the floor and someone has
+to choose (more data, a bigger preset, relabelling, or a floor lowered knowingly in the base branch).
 """
 
 from __future__ import annotations
@@ -137,6 +143,30 @@ def pr_body(decision: dict[str, Any], report: dict[str, Any], merged: dict[str, 
     return title, "\n".join(lines) + "\n"
 
 
+def alert(fresh_eval: dict[str, Any] | None, decision: dict[str, Any]) -> tuple[str, str] | None:
+    """(title, body) when the production adapter scores under the gate's floor on fresh data, else None."""
+    if not fresh_eval or fresh_eval.get("accuracy") is None or fresh_eval.get("floor") is None:
+        return None
+    acc, floor = float(fresh_eval["accuracy"]), float(fresh_eval["floor"])
+    if acc >= floor:
+        return None
+    title = f"tuneloop alert: production adapter under the accuracy floor on fresh data ({acc:.3f} < {floor:.2f})"
+    body = "\n".join([
+        f"The adapter in production (`{fresh_eval['adapter']}`) classifies **{acc:.1%}** of {fresh_eval['n']} fresh "
+        f"labelled tickets correctly; the gate's floor is **{floor:.0%}**: it would not pass the gate today.", "",
+        "**Retraining**: " + ("a pull request with the new data version is being opened; its referee judges the "
+                              "candidate. If the candidate is refused as well, no adapter clears the floor."
+                              if decision.get("retrain") else
+                              "the policy did not retrain this run (" + ("; ".join(decision.get("reasons") or [])
+                                                                         or "nothing due") + ")."), "",
+        "**For a person to decide** (none of this happens by itself): more or fresher training data, a bigger "
+        "preset (`preset=quality`), new labels added to `data.labels`, or the floor lowered knowingly in the base "
+        "branch's conf/gate. Meanwhile the production adapter keeps serving; `tuneloop rollback` only "
+        "helps if an earlier version scores better on the same fresh tickets.", "",
+        "Figures: reports/retrain/decision.json (`fresh_eval`, every signal) and reports/drift/drift.md."])
+    return title, body + "\n"
+
+
 def run(params: dict[str, Any], dry_run: bool = False, force: bool = False, branch: str | None = None,
         weeks_since: float | None = None, eval_adapter: str | None = None, push_data: bool = False,
         refresh: bool = True, now: datetime | None = None) -> dict[str, Any]:
@@ -166,6 +196,15 @@ def run(params: dict[str, Any], dry_run: bool = False, force: bool = False, bran
         decision["retrain"] = True
     decision.update(signals=signals, fresh_eval=fresh_eval, decided_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
     out: dict[str, Any] = {"retrain": decision["retrain"], "reasons": decision["reasons"], "branch": None, "commit": None}
+    loud = alert(fresh_eval, decision)
+    decision["alert"] = loud[0] if loud else None
+    out["alert"] = decision["alert"]
+    for name in ("alert.md", "alert-title.txt"):
+        (OUT_DIR / name).unlink(missing_ok=True)   # a stale alert from an earlier run must not be re-sent
+    if loud:
+        write_text_atomic(OUT_DIR / "alert.md", loud[1])
+        write_text_atomic(OUT_DIR / "alert-title.txt", loud[0] + "\n")
+        log.warning("retrain: %s", loud[0])
     if decision["retrain"] and not dry_run:
         merged = merge_snapshot(params["data"], cfg["current"])
         feedback = bring_feedback(cfg["feedback"]["candidates"], cfg["feedback"]["into"])
@@ -184,6 +223,7 @@ def run(params: dict[str, Any], dry_run: bool = False, force: bool = False, bran
     write_json(OUT_DIR / "decision.json", decision)
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as fh:
-            fh.write(f"retrain={'true' if out['retrain'] and out['branch'] else 'false'}\nbranch={out['branch'] or ''}\n")
+            fh.write(f"retrain={'true' if out['retrain'] and out['branch'] else 'false'}\nbranch={out['branch'] or ''}\n"
+                     f"alert={'true' if loud else 'false'}\n")
     log.info("retrain: %s (%s)", "yes" if decision["retrain"] else "no", "; ".join(decision["reasons"]) or "nothing due")
     return out

@@ -9,7 +9,12 @@ No files, no config: `drift` feeds these the training split's records and the fr
   logistic regression, scored by stratified k-fold cross-validated ROC AUC on a balanced sample (0.5: it
   cannot, 1.0: always). Its heaviest "fresh" words say what changed.
 - New terms: words the fresh texts use at least `min_count` times that the training texts never contain;
-  the rate is the share of fresh texts using one (one-off typos and names do not count).
+  the rate is the share of fresh texts using one (one-off typos and names do not count). A small training
+  split never holds every everyday word, so some rate is expected with no drift at all. The signal is the
+  *excess* over that: held-out training texts against the rest of the split (the null: same distribution)
+  and as many fresh texts against the same rest, averaged over a few seeded draws; the difference is what
+  the fresh data adds beyond the sample's own novelty. Small samples are noisy (two shares of n texts each),
+  so the signal also needs the excess above `noise`, the one-sided 95% bound of that difference by chance.
 """
 
 from __future__ import annotations
@@ -52,16 +57,53 @@ def words(text: str) -> list[str]:
     return WORD.findall(PLACEHOLDER.sub(" ", text.lower()))
 
 
-def new_terms(reference: list[str], current: list[str], min_count: int = 3, top: int = 15) -> dict[str, Any]:
-    """Terms frequent in the fresh texts and absent from the training texts; the share of fresh texts using one."""
-    seen = {w for t in reference for w in words(t)}
+def _novelty(seen: set[str], current: list[str], min_count: int) -> tuple[float | None, set[str], Counter, list[set]]:
     docs = [set(words(t)) for t in current]
     counts = Counter(w for d in docs for w in d if w not in seen)   # in how many fresh texts
     frequent = {w for w, n in counts.items() if n >= min_count}
+    rate = sum(1 for d in docs if d & frequent) / len(docs) if docs else None
+    return rate, frequent, counts, docs
+
+
+def novelty_baseline(reference: list[str], current: list[str], min_count: int = 3, seed: int = 0,
+                     draws: int = 5, min_texts: int = 20) -> dict[str, Any]:
+    """The new-term rate expected with no drift, and the fresh texts' rate on the same footing.
+
+    Each draw holds out n = min(fresh, half the split) training texts; `null` is their rate against the rest
+    of the split, `matched` the rate of n fresh texts against that same rest. Same vocabulary, same sample
+    size, same min_count: the difference is the fresh data's own novelty.
+    """
+    n = min(len(current), len(reference) // 2)
+    if n < min_texts:
+        return {"null": None, "matched": None, "excess": None, "noise": None, "n": n,
+                "note": f"too few texts for a baseline (need {min_texts} per side)"}
+    rng = random.Random(seed)
+    null, matched = [], []
+    for _ in range(draws):
+        ref = rng.sample(reference, len(reference))
+        seen = {w for t in ref[n:] for w in words(t)}
+        null.append(_novelty(seen, ref[:n], min_count)[0])
+        matched.append(_novelty(seen, rng.sample(current, n), min_count)[0])
+    mean_null, mean_matched = sum(null) / draws, sum(matched) / draws
+    # the difference of two shares of n texts: what chance alone reaches 5% of the time (one-sided)
+    noise = 1.645 * math.sqrt((mean_null * (1 - mean_null) + mean_matched * (1 - mean_matched)) / n)
+    return {"null": round(mean_null, 4), "matched": round(mean_matched, 4),
+            "excess": round(mean_matched - mean_null, 4), "noise": round(noise, 4), "n": n, "draws": draws}
+
+
+def new_terms(reference: list[str], current: list[str], min_count: int = 3, top: int = 15,
+              seed: int = 0) -> dict[str, Any]:
+    """Terms frequent in the fresh texts and absent from the training texts; the share of fresh texts using
+    one, and how far that share exceeds the split's own (novelty_baseline)."""
+    seen = {w for t in reference for w in words(t)}
+    rate, frequent, counts, _ = _novelty(seen, current, min_count)
     tokens = [w for t in current for w in words(t)]
     unseen_tokens = sum(1 for w in tokens if w not in seen)
+    baseline = novelty_baseline(reference, current, min_count, seed)
     return {
-        "rate": round(sum(1 for d in docs if d & frequent) / len(docs), 4) if docs else None,
+        "rate": round(rate, 4) if rate is not None else None,
+        "excess": baseline["excess"],
+        "baseline": baseline,
         "oov_token_rate": round(unseen_tokens / len(tokens), 4) if tokens else None,
         "terms": len(frequent),
         "top": [[w, n] for w, n in sorted(((w, counts[w]) for w in frequent), key=lambda x: (-x[1], x[0]))[:top]],

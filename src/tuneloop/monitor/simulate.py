@@ -15,7 +15,10 @@ candidate on the last `window` weeks by running the real stages in a scratch rep
 production only if it clears the gate's accuracy floor on its held-out split and is no worse than the
 champion there beyond 2 points (the referee's floor and non-inferiority, on the classify task only).
 Labels seen at least 5 times in the window are the candidate's label set (a person adding the new
-category to conf/data, in the real loop). Writes result.json and simulation.png under `out`.
+category to conf/data, in the real loop). A week whose production adapter scores under the floor is an
+alert (what `tuneloop retrain --eval-adapter` raises as an issue); a candidate refused while production
+is under the floor leaves no adapter clearing it, and is logged as a warning and counted (`stuck`).
+Writes result.json and simulation.png under `out`.
 """
 
 from __future__ import annotations
@@ -146,7 +149,8 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
                                        if x["family"] == "eval"]
         decision = policy.decide(signals, week - trained_week, len(since), pol)
         row = {"week": week, "events": stream.events_by(week), "static": s, "loop": {**c, "adapter": champion["name"]},
-               "fired": decision["fired"], "reasons": decision["reasons"], "retrain": decision["retrain"]}
+               "fired": decision["fired"], "reasons": decision["reasons"], "retrain": decision["retrain"],
+               "alert": c["accuracy"] is not None and c["accuracy"] < floor}
         if decision["retrain"]:
             cand = loop.train(f"week{week:+03d}", range(week - window + 1, week + 1))
             acc_c = scorer.accuracy(cand["adapter"], cand["test"], cand["labels"])
@@ -154,9 +158,14 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
             promoted = acc_c["accuracy"] >= floor and acc_c["accuracy"] >= acc_p["accuracy"] - NON_INFERIORITY
             trigger = "cadence" if any(r.startswith("cadence") for r in decision["reasons"]) else \
                 "signals: " + ", ".join(decision["fired"][:3])
+            stuck = not promoted and acc_p["accuracy"] < floor
             retrains.append({"week": week + 1, "trigger": trigger, "candidate": cand["name"], "labels": cand["labels"],
                              "candidate_acc": acc_c["accuracy"], "champion_acc": acc_p["accuracy"], "promoted": promoted,
-                             "test_items": acc_c["n"]})
+                             "stuck": stuck, "test_items": acc_c["n"]})
+            if stuck:
+                log.warning("simulate: week %d: candidate %s refused (%.3f < floor %.2f) while production scores %.3f "
+                            "on the same tickets: no adapter clears the floor; a person must act", week, cand["name"],
+                            acc_c["accuracy"], floor, acc_p["accuracy"])
             trained_week = week
             if promoted:
                 champion = cand
@@ -187,5 +196,7 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
                     "weeks_below_floor": sum(a < floor for a in acc)}
     out["retrains"] = len(result["retrains"])
     out["promoted"] = sum(r["promoted"] for r in result["retrains"])
+    out["alerts"] = sum(w.get("alert", False) for w in result["weeks"])   # weeks production was under the floor
+    out["stuck"] = sum(r.get("stuck", False) for r in result["retrains"])
     out["floor"] = floor
     return out
