@@ -71,8 +71,9 @@ pr-check: install
 	@sed -n '1,40p' $(PRC)/referee-out/comment.md
 	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli referee --check $(PRC)/referee-out/verdict.json
 
-# What .github/workflows/retrain.yml runs, without its push and PR: in a worktree of HEAD, pull the data and
-# the fresh snapshot, then `tuneloop retrain` (refresh -> dvc repro drift -> policy -> branch retrain/<date>
+# What .github/workflows/retrain.yml runs, without its push, PR and issue: in a worktree of HEAD, pull the data
+# and the fresh snapshot (and, after `make run`, the base and adapter from the cache: the fresh-accuracy signal
+# and the alert), then `tuneloop retrain` (refresh -> dvc repro drift -> policy -> branch retrain/<date>
 # with the new data version committed). FORCE=1 opens the branch whatever the policy says. Nothing leaves
 # the machine; the decision, PR title and body land in .retrain-check/wt/reports/retrain/.
 RTC := $(CURDIR)/.retrain-check
@@ -81,8 +82,13 @@ retrain-check: install
 	git worktree add --detach $(RTC)/wt HEAD
 	cd $(RTC)/wt && PATH="$(CURDIR)/$(BIN):$$PATH" dvc cache dir --local $(CURDIR)/.dvc/cache \
 	  && PYTHONPATH=$(RTC)/wt/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc fresh.dvc \
-	  && PYTHONPATH=$(RTC)/wt/src PATH="$(CURDIR)/$(BIN):$$PATH" tuneloop retrain $(if $(FORCE),--force,)
+	  && { PATH="$(CURDIR)/$(BIN):$$PATH" dvc checkout -q models/base models/adapter 2>/dev/null \
+	       || echo "note: no trained adapter in the DVC cache (make run first): no fresh-accuracy signal, no alert"; } \
+	  && PYTHONPATH=$(RTC)/wt/src PATH="$(CURDIR)/$(BIN):$$PATH" tuneloop retrain $(if $(FORCE),--force,) \
+	       $$(test -f models/adapter/adapter_config.json && echo --eval-adapter models/adapter)
 	@cat $(RTC)/wt/reports/retrain/decision.json | head -20
+	@if [ -f $(RTC)/wt/reports/retrain/alert.md ]; then echo; echo "ALERT (the workflow opens an issue):"; \
+	  cat $(RTC)/wt/reports/retrain/alert-title.txt $(RTC)/wt/reports/retrain/alert.md; fi
 	@git -C $(RTC)/wt log --oneline -1 --stat
 
 # Rewrite params.yaml from conf/ (ARGS="preset=quality model=qwen2.5-0.5b-instruct")

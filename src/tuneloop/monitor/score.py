@@ -76,7 +76,7 @@ class Scorer:
         correct = [parse_label(o, labels) >= 0 and labels[parse_label(o, labels)] == r["category"]
                    for o, r in zip(outs, rows)]
         return {"accuracy": round(sum(correct) / len(rows), 4) if rows else None, "n": len(rows),
-                "correct": sum(correct)}
+                "correct": sum(correct), "items": [int(c) for c in correct]}
 
 
 class _null:

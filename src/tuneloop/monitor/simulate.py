@@ -13,7 +13,8 @@ signal; the policy (conf/retrain, `--cadence` overrides its cadence) decides; a 
 candidate on the last `window` weeks by running the real stages in a scratch repo (`tuneloop prepare`,
 `build`, `split`, `train` through the CLI: TRL + PEFT, the project's preset), and the candidate replaces
 production only if it clears the gate's accuracy floor on its held-out split and is no worse than the
-champion there beyond 2 points (the referee's floor and non-inferiority, on the classify task only).
+champion there beyond the gate's margin, judged as the referee does: the one-sided 95% paired-bootstrap
+lower bound of (candidate - champion) on the same items >= -margin (conf/gate, the classify task only).
 Labels seen at least 5 times in the window are the candidate's label set (a person adding the new
 category to conf/data, in the real loop). A week whose production adapter scores under the floor is an
 alert (what `tuneloop retrain --eval-adapter` raises as an issue); a candidate refused while production
@@ -37,6 +38,7 @@ import yaml
 
 from tuneloop.data.example import drift as stream
 from tuneloop.data.synth import SEPARATOR
+from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, write_json, write_jsonl
 from tuneloop.monitor import plots, policy, sources
 from tuneloop.monitor.report import compare
@@ -44,7 +46,6 @@ from tuneloop.monitor.report import compare
 log = logging.getLogger(__name__)
 
 MIN_LABEL_COUNT = 5
-NON_INFERIORITY = 0.02
 STAGES = ("prepare", "build", "split", "train")
 RUN_STAGES = ("import sys\nfrom tuneloop.cli import main\n"
               "for s in sys.argv[1:]:\n    rc = main([s])\n    if rc:\n        sys.exit(rc)\n")
@@ -132,6 +133,8 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
     cfg = params["retrain"]
     pol = {**cfg["policy"], **({"cadence_weeks": cadence} if cadence else {})}
     floor = next(r["min"] for r in params["gate"]["rules"] if r.get("metric") == "tuneloop_classify.acc" and "min" in r)
+    margin = next(r["non_inferior"] for r in params["gate"]["rules"]
+                  if r.get("metric") == "tuneloop_classify.acc" and "non_inferior" in r)
     loop = Loop(params, base, out, per_week, seed, list(overrides or []))
     scorer = Scorer(base, params["data"]["system_prompt"])
     first = loop.train(f"week{start:+03d}", range(start - history, start))
@@ -148,24 +151,28 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
         signals = report["signals"] + [x for x in policy.fired({}, cfg["thresholds"], c["accuracy"], floor)
                                        if x["family"] == "eval"]
         decision = policy.decide(signals, week - trained_week, len(since), pol)
-        row = {"week": week, "events": stream.events_by(week), "static": s, "loop": {**c, "adapter": champion["name"]},
+        row = {"week": week, "events": stream.events_by(week), "static": _figures(s),
+               "loop": {**_figures(c), "adapter": champion["name"]},
                "fired": decision["fired"], "reasons": decision["reasons"], "retrain": decision["retrain"],
                "alert": c["accuracy"] is not None and c["accuracy"] < floor}
         if decision["retrain"]:
             cand = loop.train(f"week{week:+03d}", range(week - window + 1, week + 1))
             acc_c = scorer.accuracy(cand["adapter"], cand["test"], cand["labels"])
             acc_p = scorer.accuracy(champion["adapter"], cand["test"], champion["labels"])
-            promoted = acc_c["accuracy"] >= floor and acc_c["accuracy"] >= acc_p["accuracy"] - NON_INFERIORITY
+            vs = paired_bootstrap(acc_c["items"], acc_p["items"])   # the referee's rule and seed
+            promoted = acc_c["accuracy"] >= floor and vs["lower"] >= -margin
             trigger = "cadence" if any(r.startswith("cadence") for r in decision["reasons"]) else \
                 "signals: " + ", ".join(decision["fired"][:3])
             stuck = not promoted and acc_p["accuracy"] < floor
             retrains.append({"week": week + 1, "trigger": trigger, "candidate": cand["name"], "labels": cand["labels"],
-                             "candidate_acc": acc_c["accuracy"], "champion_acc": acc_p["accuracy"], "promoted": promoted,
-                             "stuck": stuck, "test_items": acc_c["n"]})
+                             "candidate_acc": acc_c["accuracy"], "champion_acc": acc_p["accuracy"],
+                             "vs_champion_lower": round(vs["lower"], 4), "promoted": promoted, "stuck": stuck,
+                             "test_items": acc_c["n"]})
             if stuck:
-                log.warning("simulate: week %d: candidate %s refused (%.3f < floor %.2f) while production scores %.3f "
-                            "on the same tickets: no adapter clears the floor; a person must act", week, cand["name"],
-                            acc_c["accuracy"], floor, acc_p["accuracy"])
+                log.warning("simulate: week %d: candidate %s refused (%.3f; floor %.2f; lower bound vs production %+.3f) "
+                            "while production scores %.3f on the same tickets, under the floor: no adapter clears it; "
+                            "a person must act", week, cand["name"], acc_c["accuracy"], floor, vs["lower"],
+                            acc_p["accuracy"])
             trained_week = week
             if promoted:
                 champion = cand
@@ -174,7 +181,7 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
                                           "trainings": loop.trainings})   # a long run can be read as it goes
         log.info("simulate: week %d: static %.3f, loop %.3f%s", week, s["accuracy"], c["accuracy"],
                  f"; retrain ({'; '.join(decision['reasons'])})" if decision["retrain"] else "")
-    result = {"floor": floor, "weeks": weeks_out, "retrains": retrains, "trainings": loop.trainings,
+    result = {"floor": floor, "margin": margin, "weeks": weeks_out, "retrains": retrains, "trainings": loop.trainings,
               "events": {name: int(ev["week"]) for name, ev in stream.drift_events().items()
                          if start <= int(ev["week"]) < start + weeks},
               "settings": {"base": str(base), "weeks": weeks, "start": start, "history": history, "window": window,
@@ -185,6 +192,10 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
     write_json(out / "result.json", result)
     plots.simulation_chart(result, out / "simulation.png")
     return result
+
+
+def _figures(acc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in acc.items() if k != "items"}   # per-item answers: for the bootstrap, not the report
 
 
 def summarize(result: dict[str, Any]) -> dict[str, Any]:
