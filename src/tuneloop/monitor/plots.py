@@ -86,6 +86,6 @@ def simulation_chart(result: dict[str, Any], path: str | Path) -> Path:
     ax.set_xlabel("week")
     ax.set_ylabel("classification accuracy on the week's fresh tickets")
     ax.set_title(result.get("title", "retraining loop simulation"), fontsize=10)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)   # below: the retrain labels sit low
     fig.tight_layout()
     return save_png(fig, path)
