@@ -308,3 +308,27 @@ def test_simulation_summary_counts_alerts_and_refusals_under_the_floor():
     got = summarize({"floor": 0.7, "weeks": weeks, "retrains": retrains})
     assert got["alerts"] == 1 and got["stuck"] == 1 and got["promoted"] == 1
     assert got["static"]["weeks_below_floor"] == 2 and got["loop"]["weeks_below_floor"] == 1
+
+
+def test_drift_report_and_chart_bytes_do_not_follow_the_string_hash(tmp_path):
+    """Tied shares were ordered by set iteration, which follows PYTHONHASHSEED: other bytes in every process."""
+    import subprocess
+    import sys
+
+    share = {"billing": 0.25, "subscription": 0.25, "connectivity": 0.25, "app_bug": 0.25}
+    res = {"psi": 0.0, "reference": share, "current": share}
+    report = {"reference": "r", "current": "c", "rows": {"reference": 4, "current": 4}, "signals": [], "live": None,
+              "input": {"domain_classifier": {"auc": 0.5, "n_per_side": 4, "top_terms": []}, "fields": {"product": res}},
+              "label": {**res, "unknown_share": 0.0, "new_labels": {}},
+              "terms": {"rate": 0.0, "excess": None, "oov_token_rate": 0.0, "terms": 0, "top": []}}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    code = ("import json, sys; from tuneloop.monitor import plots, report; r = json.load(open(sys.argv[1])); "
+            "plots.drift_chart(r, sys.argv[2]); open(sys.argv[3], 'w').write(report.render(r))")
+    outs = []
+    for seed in ("1", "2"):
+        png, md = tmp_path / f"{seed}.png", tmp_path / f"{seed}.md"
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / "report.json"), str(png), str(md)], check=True,
+                       env={**__import__("os").environ, "PYTHONHASHSEED": seed})
+        outs.append((png.read_bytes(), md.read_text()))
+    assert outs[0] == outs[1]
+    assert outs[0][1].index("app_bug 25%") < outs[0][1].index("billing 25%")   # ties: by name

@@ -18,8 +18,9 @@ def _plt():
 
 
 def _shares(ax, res: dict[str, Any], title: str) -> None:
-    values = sorted(set(res["reference"]) | set(res["current"]), key=lambda v: -max(res["reference"].get(v, 0),
-                                                                                    res["current"].get(v, 0)))[:12]
+    # ties broken by name: a set's order follows the per-process string hash, and the bytes must not
+    values = sorted(set(res["reference"]) | set(res["current"]),
+                    key=lambda v: (-max(res["reference"].get(v, 0), res["current"].get(v, 0)), v))[:12]
     ys = range(len(values))
     ax.barh([y + 0.2 for y in ys], [res["reference"].get(v, 0) for v in values], height=0.4, color="#9aa5b1",
             label="training split")

@@ -71,7 +71,7 @@ def render(report: dict[str, Any]) -> str:
               f"({dc['n_per_side']} per side; 0.5 = indistinguishable). Words that give fresh texts away: "
               + (", ".join(f"`{t}`" for t, _ in dc.get("top_terms", [])[:10]) or "-") + ".", ""]
     for field, res in report["input"]["fields"].items():
-        values = sorted(set(res["reference"]) | set(res["current"]), key=lambda v: -res["current"].get(v, 0))
+        values = sorted(set(res["reference"]) | set(res["current"]), key=lambda v: (-res["current"].get(v, 0), v))
         lines += [f"**{field}** (PSI {_fmt(res['psi'])}): " + ", ".join(
             f"{v} {res['reference'].get(v, 0):.0%} → {res['current'].get(v, 0):.0%}" for v in values[:10]), ""]
     lab = report["label"]

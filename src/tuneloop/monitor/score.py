@@ -98,4 +98,5 @@ def fresh_accuracy(params: dict[str, Any], adapter: str | Path, snapshot: str | 
     res = Scorer(base, params["data"]["system_prompt"]).accuracy(adapter, rows, labels)
     floor = next((r["min"] for r in params["gate"]["rules"] if r.get("metric") == "tuneloop_classify.acc" and "min" in r),
                  None)
+    res.pop("items")   # per-ticket answers: not for decision.json
     return {**res, "floor": floor, "adapter": str(adapter)}

@@ -57,12 +57,12 @@ def words(text: str) -> list[str]:
     return WORD.findall(PLACEHOLDER.sub(" ", text.lower()))
 
 
-def _novelty(seen: set[str], current: list[str], min_count: int) -> tuple[float | None, set[str], Counter, list[set]]:
+def _novelty(seen: set[str], current: list[str], min_count: int) -> tuple[float | None, set[str], Counter]:
     docs = [set(words(t)) for t in current]
     counts = Counter(w for d in docs for w in d if w not in seen)   # in how many fresh texts
     frequent = {w for w, n in counts.items() if n >= min_count}
     rate = sum(1 for d in docs if d & frequent) / len(docs) if docs else None
-    return rate, frequent, counts, docs
+    return rate, frequent, counts
 
 
 def novelty_baseline(reference: list[str], current: list[str], min_count: int = 3, seed: int = 0,
@@ -96,7 +96,7 @@ def new_terms(reference: list[str], current: list[str], min_count: int = 3, top:
     """Terms frequent in the fresh texts and absent from the training texts; the share of fresh texts using
     one, and how far that share exceeds the split's own (novelty_baseline)."""
     seen = {w for t in reference for w in words(t)}
-    rate, frequent, counts, _ = _novelty(seen, current, min_count)
+    rate, frequent, counts = _novelty(seen, current, min_count)
     tokens = [w for t in current for w in words(t)]
     unseen_tokens = sum(1 for w in tokens if w not in seen)
     baseline = novelty_baseline(reference, current, min_count, seed)
