@@ -312,6 +312,7 @@ def test_simulation_summary_counts_alerts_and_refusals_under_the_floor():
 
 def test_drift_report_and_chart_bytes_do_not_follow_the_string_hash(tmp_path):
     """Tied shares were ordered by set iteration, which follows PYTHONHASHSEED: other bytes in every process."""
+    import os
     import subprocess
     import sys
 
@@ -328,7 +329,7 @@ def test_drift_report_and_chart_bytes_do_not_follow_the_string_hash(tmp_path):
     for seed in ("1", "2"):
         png, md = tmp_path / f"{seed}.png", tmp_path / f"{seed}.md"
         subprocess.run([sys.executable, "-c", code, str(tmp_path / "report.json"), str(png), str(md)], check=True,
-                       env={**__import__("os").environ, "PYTHONHASHSEED": seed})
+                       env={**os.environ, "PYTHONHASHSEED": seed})
         outs.append((png.read_bytes(), md.read_text()))
     assert outs[0] == outs[1]
     assert outs[0][1].index("app_bug 25%") < outs[0][1].index("billing 25%")   # ties: by name

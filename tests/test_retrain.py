@@ -118,7 +118,7 @@ def test_a_calm_week_inside_the_cadence_opens_nothing(repo):
     assert sh("git", "branch", "--list", "retrain/*", cwd=repo).stdout.strip() == ""
 
 
-def test_production_under_the_floor_is_an_alert_whatever_the_policy_says(repo, tiny_model_dir, tmp_path):
+def test_production_under_the_floor_is_an_alert_whatever_the_policy_says(repo, tiny_model_dir, tmp_path, monkeypatch):
     """--eval-adapter scores the production adapter on the fresh tickets; under the gate's floor, the run
     writes an alert for a person and tells the workflow (alert=true), even when nothing is retrained."""
     from peft import LoraConfig, get_peft_model
@@ -129,13 +129,9 @@ def test_production_under_the_floor_is_an_alert_whatever_the_policy_says(repo, t
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"])).save_pretrained(tmp_path / "adapter")
     outputs = tmp_path / "github_output"
-    env_out = {"GITHUB_OUTPUT": str(outputs)}
-    os.environ.update(env_out)
-    try:
-        done = json.loads(sh("tuneloop", "retrain", "--dry-run", "--weeks-since", "2", "--eval-adapter",
-                             str(tmp_path / "adapter"), cwd=repo).stdout)
-    finally:
-        os.environ.pop("GITHUB_OUTPUT")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))   # sh() passes the environment on
+    done = json.loads(sh("tuneloop", "retrain", "--dry-run", "--weeks-since", "2", "--eval-adapter",
+                         str(tmp_path / "adapter"), cwd=repo).stdout)
     decision = json.loads((repo / "reports/retrain/decision.json").read_text())
     fresh = decision["fresh_eval"]
     assert fresh["n"] == 160 and fresh["accuracy"] < 0.70 == fresh["floor"]   # an untrained tiny adapter: ~0

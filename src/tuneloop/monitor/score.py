@@ -70,13 +70,15 @@ class Scorer:
                 outs += self.tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
         return outs
 
-    def accuracy(self, adapter: str | Path | None, rows: list[dict], labels: list[str]) -> dict[str, Any]:
+    def accuracy(self, adapter: str | Path | None, rows: list[dict], labels: list[str],
+                 with_items: bool = False) -> dict[str, Any]:
+        """{"accuracy", "n", "correct"}; with_items adds "items", 1/0 per row (for a paired comparison)."""
         texts = [ticket_text({"subject": r.get("subject"), "customer_message": r["text"]}) for r in rows]
         outs = self.predict(adapter, texts, labels)
         correct = [parse_label(o, labels) >= 0 and labels[parse_label(o, labels)] == r["category"]
                    for o, r in zip(outs, rows)]
-        return {"accuracy": round(sum(correct) / len(rows), 4) if rows else None, "n": len(rows),
-                "correct": sum(correct), "items": [int(c) for c in correct]}
+        res = {"accuracy": round(sum(correct) / len(rows), 4) if rows else None, "n": len(rows), "correct": sum(correct)}
+        return {**res, "items": [int(c) for c in correct]} if with_items else res
 
 
 class _null:
@@ -85,6 +87,12 @@ class _null:
 
     def __exit__(self, *exc):
         return False
+
+
+def classify_rule(params: dict[str, Any], kind: str) -> float | None:
+    """The gate's value of one rule kind ("min", "non_inferior") on classification accuracy; None: no such rule."""
+    return next((r[kind] for r in params["gate"]["rules"] if r.get("metric") == "tuneloop_classify.acc" and kind in r),
+                None)
 
 
 def fresh_accuracy(params: dict[str, Any], adapter: str | Path, snapshot: str | Path, base: str | Path = "models/base",
@@ -96,7 +104,4 @@ def fresh_accuracy(params: dict[str, Any], adapter: str | Path, snapshot: str | 
     rows, _ = snapshot_rows(params["data"], snapshot, dict(params["retrain"]["products"]))
     rows = [r for r in rows if r["category"]][:limit]
     res = Scorer(base, params["data"]["system_prompt"]).accuracy(adapter, rows, labels)
-    floor = next((r["min"] for r in params["gate"]["rules"] if r.get("metric") == "tuneloop_classify.acc" and "min" in r),
-                 None)
-    res.pop("items")   # per-ticket answers: not for decision.json
-    return {**res, "floor": floor, "adapter": str(adapter)}
+    return {**res, "floor": classify_rule(params, "min"), "adapter": str(adapter)}

@@ -125,16 +125,17 @@ class Loop:
 def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 24, start: int = 0, history: int = 6,
         window: int = 8, per_week: int = 60, eval_per_week: int = 48, cadence: float | None = None, seed: int = 0,
         overrides: list[str] | None = None) -> dict[str, Any]:
-    from tuneloop.monitor.score import Scorer
+    from tuneloop.monitor.score import Scorer, classify_rule
 
     base, out = Path(base), Path(out)
     if not (base / "config.json").exists():
         raise FileNotFoundError(f"{base}: no base model (build it with `tuneloop base` or `dvc pull models/base`)")
     cfg = params["retrain"]
     pol = {**cfg["policy"], **({"cadence_weeks": cadence} if cadence else {})}
-    floor = next(r["min"] for r in params["gate"]["rules"] if r.get("metric") == "tuneloop_classify.acc" and "min" in r)
-    margin = next(r["non_inferior"] for r in params["gate"]["rules"]
-                  if r.get("metric") == "tuneloop_classify.acc" and "non_inferior" in r)
+    floor, margin = classify_rule(params, "min"), classify_rule(params, "non_inferior")
+    if floor is None or margin is None:
+        raise ValueError("simulate: conf/gate needs a `min` and a `non_inferior` rule on tuneloop_classify.acc "
+                         "(the referee's floor and margin, which decide each promotion)")
     loop = Loop(params, base, out, per_week, seed, list(overrides or []))
     scorer = Scorer(base, params["data"]["system_prompt"])
     first = loop.train(f"week{start:+03d}", range(start - history, start))
@@ -151,14 +152,13 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
         signals = report["signals"] + [x for x in policy.fired({}, cfg["thresholds"], c["accuracy"], floor)
                                        if x["family"] == "eval"]
         decision = policy.decide(signals, week - trained_week, len(since), pol)
-        row = {"week": week, "events": stream.events_by(week), "static": _figures(s),
-               "loop": {**_figures(c), "adapter": champion["name"]},
+        row = {"week": week, "events": stream.events_by(week), "static": s, "loop": {**c, "adapter": champion["name"]},
                "fired": decision["fired"], "reasons": decision["reasons"], "retrain": decision["retrain"],
                "alert": c["accuracy"] is not None and c["accuracy"] < floor}
         if decision["retrain"]:
             cand = loop.train(f"week{week:+03d}", range(week - window + 1, week + 1))
-            acc_c = scorer.accuracy(cand["adapter"], cand["test"], cand["labels"])
-            acc_p = scorer.accuracy(champion["adapter"], cand["test"], champion["labels"])
+            acc_c = scorer.accuracy(cand["adapter"], cand["test"], cand["labels"], with_items=True)
+            acc_p = scorer.accuracy(champion["adapter"], cand["test"], champion["labels"], with_items=True)
             vs = paired_bootstrap(acc_c["items"], acc_p["items"])   # the referee's rule and seed
             promoted = acc_c["accuracy"] >= floor and vs["lower"] >= -margin
             trigger = "cadence" if any(r.startswith("cadence") for r in decision["reasons"]) else \
@@ -192,10 +192,6 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
     write_json(out / "result.json", result)
     plots.simulation_chart(result, out / "simulation.png")
     return result
-
-
-def _figures(acc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in acc.items() if k != "items"}   # per-item answers: for the bootstrap, not the report
 
 
 def summarize(result: dict[str, Any]) -> dict[str, Any]:
