@@ -65,15 +65,15 @@ pr-check: install
 	cp $(PRC)/train/data/splits/train.jsonl $(PRC)/handoff/
 	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
 	  && PYTHONPATH=$(PRC)/base/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro base split
-	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli referee \
+	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli pr referee \
 	  --adapter $(PRC)/handoff/adapter --train-split $(PRC)/handoff/train.jsonl --out $(PRC)/referee-out \
 	  --judged-sha $$(git -C $(CURDIR) rev-parse HEAD)
 	@sed -n '1,40p' $(PRC)/referee-out/comment.md
-	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli referee --check $(PRC)/referee-out/verdict.json
+	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli pr referee --check $(PRC)/referee-out/verdict.json
 
 # What .github/workflows/retrain.yml runs, without its push, PR and issue: in a worktree of HEAD, pull the data
 # and the fresh snapshot (and, after `make run`, the base and adapter from the cache: the fresh-accuracy signal
-# and the alert), then `tuneloop retrain` (refresh -> dvc repro drift -> policy -> branch retrain/<date>
+# and the alert), then `tuneloop monitor retrain` (refresh -> dvc repro drift -> policy -> branch retrain/<date>
 # with the new data version committed). FORCE=1 opens the branch whatever the policy says. Nothing leaves
 # the machine; the decision, PR title and body land in .retrain-check/wt/reports/retrain/.
 RTC := $(CURDIR)/.retrain-check
@@ -84,7 +84,7 @@ retrain-check: install
 	  && PYTHONPATH=$(RTC)/wt/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc fresh.dvc \
 	  && { PATH="$(CURDIR)/$(BIN):$$PATH" dvc checkout -q models/base models/adapter 2>/dev/null \
 	       || echo "note: no trained adapter in the DVC cache (make run first): no fresh-accuracy signal, no alert"; } \
-	  && PYTHONPATH=$(RTC)/wt/src PATH="$(CURDIR)/$(BIN):$$PATH" tuneloop retrain $(if $(FORCE),--force,) \
+	  && PYTHONPATH=$(RTC)/wt/src PATH="$(CURDIR)/$(BIN):$$PATH" tuneloop monitor retrain $(if $(FORCE),--force,) \
 	       $$(test -f models/adapter/adapter_config.json && echo --eval-adapter models/adapter)
 	@cat $(RTC)/wt/reports/retrain/decision.json | head -20
 	@if [ -f $(RTC)/wt/reports/retrain/alert.md ]; then echo; echo "ALERT (the workflow opens an issue):"; \

@@ -5,7 +5,7 @@
     (docs/loop.md: 44 min on 2 idle cores; at 80 a week no CPU training clears the gate's floor)
 
 Composes conf/ (the repo's defaults: SmolLM2-135M, preset cpu) with the Hydra overrides given, runs
-`tuneloop simulate`'s loop (src/tuneloop/monitor/simulate.py: real prepare/build/split/train through the
+`tuneloop monitor simulate`'s loop (src/tuneloop/monitor/simulate.py: real prepare/build/split/train through the
 CLI, greedy scoring) and prints the per-week accuracies of both arms, the retrains and the wall time.
 A long run writes OUT/partial.json after every week, so an interrupted run still has its figures.
 """

@@ -146,7 +146,7 @@ def test_paired_bootstrap_is_deterministic_and_bounds_the_delta():
 
 
 def test_the_committed_suite_matches_its_lock():
-    """CI fails here when someone edits evals/regression or evals/probes without `tuneloop freeze`."""
+    """CI fails here when someone edits evals/regression or evals/probes without `tuneloop suite freeze`."""
     import os
 
     old = os.getcwd()
@@ -167,7 +167,7 @@ def test_editing_one_regression_case_without_refreeze_is_refused(tmp_path, monke
     case = json.loads(lines[0])
     case["label"] = "billing" if case.get("label") != "billing" else "app_bug"
     cases.write_text("\n".join([json.dumps(case)] + lines[1:]) + "\n")
-    with pytest.raises(suite.SuiteChangedError, match="changed: evals/regression/cases.jsonl.*tuneloop freeze"):
+    with pytest.raises(suite.SuiteChangedError, match="changed: evals/regression/cases.jsonl.*tuneloop suite freeze"):
         suite.verify()
     suite.freeze()
     banner = capsys.readouterr().out

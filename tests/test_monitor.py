@@ -12,9 +12,9 @@ import pytest
 
 from conftest import REPO
 from tuneloop.data import build, prepare, split
-from tuneloop.data.example import drift as stream
+from tuneloop.data.example import stream
 from tuneloop.io import read_json, read_jsonl
-from tuneloop.monitor import drift, feedback, policy, signals
+from tuneloop.monitor import drift, feedback, retrain_policy, signals
 from tuneloop.params import compose
 
 RULES = ["redact.engine=rules"]  # the rules redactor: the same code path, without loading spaCy
@@ -197,15 +197,15 @@ def _signals(*names):
 
 
 def test_policy_cadence_signals_cooldown_and_too_little_data():
-    assert policy.decide([], 6.0, 500, POLICY)["retrain"]                      # the calendar
-    quiet = policy.decide([], 3.0, 500, POLICY)
+    assert retrain_policy.decide([], 6.0, 500, POLICY)["retrain"]                      # the calendar
+    quiet = retrain_policy.decide([], 3.0, 500, POLICY)
     assert not quiet["retrain"] and quiet["due_in_weeks"] == 3.0
-    assert policy.decide(_signals("domain_auc"), 3.0, 500, POLICY)["reasons"] == ["signals: domain_auc"]
-    cooling = policy.decide(_signals("domain_auc"), 1.0, 500, POLICY)         # trained last week: wait
+    assert retrain_policy.decide(_signals("domain_auc"), 3.0, 500, POLICY)["reasons"] == ["signals: domain_auc"]
+    cooling = retrain_policy.decide(_signals("domain_auc"), 1.0, 500, POLICY)         # trained last week: wait
     assert not cooling["retrain"] and "cooldown" in cooling["reasons"][0]
-    thin = policy.decide([], 9.0, 40, POLICY)
+    thin = retrain_policy.decide([], 9.0, 40, POLICY)
     assert not thin["retrain"] and "fewer than 100" in thin["reasons"][-1]
-    assert policy.decide([], None, 500, POLICY)["retrain"]                     # never trained
+    assert retrain_policy.decide([], None, 500, POLICY)["retrain"]                     # never trained
 
 
 def test_fired_reads_thresholds_and_ignores_thin_live_data():
@@ -213,7 +213,7 @@ def test_fired_reads_thresholds_and_ignores_thin_live_data():
               "label": {"psi": 0.3, "unknown_share": 0.0}, "terms": {"rate": None, "excess": None},
               "live": {"answered": 10, "thumbs_down_rate": 0.9}}
     thresholds = compose([], conf_dir=REPO / "conf")["retrain"]["thresholds"]
-    got = {s["signal"]: s["fired"] for s in policy.fired(report, thresholds, fresh_accuracy=0.65, accuracy_floor=0.70)}
+    got = {s["signal"]: s["fired"] for s in retrain_policy.fired(report, thresholds, fresh_accuracy=0.65, accuracy_floor=0.70)}
     assert got["domain_auc"] and got["label_psi"] and got["fresh_accuracy"]
     assert not got["psi.channel"] and not got["new_term_excess"] and not got["thumbs_down_rate"]  # 10 < min_log_answers
 
@@ -223,7 +223,7 @@ def test_new_term_excess_over_its_threshold_but_within_its_noise_does_not_fire()
 
     def terms(excess, noise):
         report = {"terms": {"excess": excess, "baseline": {"noise": noise}}}
-        return next(s for s in policy.fired(report, thresholds) if s["signal"] == "new_term_excess")
+        return next(s for s in retrain_policy.fired(report, thresholds) if s["signal"] == "new_term_excess")
 
     assert terms(0.15, 0.08)["fired"] and not terms(0.15, 0.18)["fired"] and not terms(0.05, 0.01)["fired"]
     assert terms(0.15, 0.18)["noise"] == 0.18 and not terms(None, None)["fired"]

@@ -1,4 +1,4 @@
-"""`tuneloop publish`: the sticky PR comment, against a fake GitHub API on 127.0.0.1 (no network)."""
+"""`tuneloop pr publish`: the sticky PR comment, against a fake GitHub API on 127.0.0.1 (no network)."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def _cli(api, body_file, capsys, monkeypatch, *extra, token=TOKEN):
     monkeypatch.setenv("GITHUB_TOKEN", token)
     monkeypatch.setenv("GITHUB_REPOSITORY", REPO)
     monkeypatch.setenv("GITHUB_API_URL", api.url)
-    code = cli.main(["publish", "--pr", str(PR), "--body", str(body_file), "--retry-delay", "0.001", *extra])
+    code = cli.main(["pr", "publish", "--pr", str(PR), "--body", str(body_file), "--retry-delay", "0.001", *extra])
     out = capsys.readouterr()
     assert TOKEN not in out.out + out.err  # never, whatever happened
     return code, out.out + out.err

@@ -7,7 +7,7 @@ of keyword tickets and a gate with absolute floors. Each attack branch changes w
   (c) parse_label changed to always match        (d) regression cases and suite.lock edited consistently
   (e) forged metrics/*.json + dvc.lock            (f) an adapter with a pickle / a foreign base model
 The train job's hand-over (adapter_config.json + adapter_model.safetensors + train.jsonl) is taken from
-the branch's worktree as pr-eval.yml copies it; the referee runs as CI runs it: `tuneloop referee` from
+the branch's worktree as pr-eval.yml copies it; the referee runs as CI runs it: `tuneloop pr referee` from
 a worktree of `main`, its own source first on the path. Every attack must fail; the good adapter passes.
 """
 
@@ -112,7 +112,7 @@ def world(tmp_path_factory):
     (origin / "conf/gate/default.yaml").write_text(yaml.safe_dump(GATE))
     _write(str(origin / "evals/regression/cases.jsonl"), regression_cases(3, 9))
     git(origin, "init", "-q", "-b", "main")
-    tuneloop(origin, "freeze")
+    tuneloop(origin, "suite", "freeze")
     tuneloop(origin, "params")
     git(origin, "add", "-A")
     git(origin, "commit", "-q", "-m", "main: the referee under test")
@@ -158,7 +158,7 @@ def pr_branch(origin: Path, name: str, attack, adapter: Path, root: Path) -> Pat
 
 
 def referee(main: Path, handoff: Path, out: Path, *extra: str) -> dict:
-    tuneloop(main, "referee", "--adapter", str(handoff / "adapter"), "--train-split", str(handoff / "train.jsonl"),
+    tuneloop(main, "pr", "referee", "--adapter", str(handoff / "adapter"), "--train-split", str(handoff / "train.jsonl"),
              "--out", str(out), "--judged-sha", "0" * 40, *extra)
     return json.loads((out / "verdict.json").read_text())
 
@@ -185,7 +185,7 @@ def attack_regression_suite(wt: Path) -> None:  # (d)
     cases = wt / "evals/regression/cases.jsonl"
     rows = [json.loads(x) for x in cases.read_text().splitlines()]
     cases.write_text("".join(json.dumps(dict(r, label="billing")) + "\n" for r in rows[:3]))
-    tuneloop(wt, "freeze")
+    tuneloop(wt, "suite", "freeze")
 
 
 def attack_forged_metrics(wt: Path) -> None:  # (e)
@@ -216,7 +216,7 @@ def test_the_good_adapter_passes_and_the_verdict_names_md5_and_base(world):
     assert verdict["candidate_md5"] == dvc_dir_md5(handoff / "adapter")
     assert verdict["base_sha"] == git(origin, "rev-parse", "main") and verdict["models"] == ["base", "champion", "candidate"]
     assert set(verdict) >= {"passed", "candidate_md5", "base_sha", "rules", "summary"}
-    assert tuneloop(main, "referee", "--check", str(root / "verdict-good/verdict.json")).returncode == 0
+    assert tuneloop(main, "pr", "referee", "--check", str(root / "verdict-good/verdict.json")).returncode == 0
     out = sorted(p.relative_to(root / "verdict-good").as_posix() for p in (root / "verdict-good").rglob("*") if p.is_file())
     assert not any("samples" in p or "redactions" in p for p in out) and "comment.md" in out
     assert verdict["candidate_md5"] in (root / "verdict-good/comment.md").read_text()
@@ -236,7 +236,7 @@ def test_every_attack_on_the_grader_fails_the_check(world, name):
     failed = {r["metric"] for r in verdict["rules"] if not r["passed"]}
     assert failed & {"tuneloop_classify.acc", "tuneloop_regression_classify.acc"}, verdict["rules"]
     assert verdict["base_sha"] == git(origin, "rev-parse", "main")
-    assert tuneloop(main, "referee", "--check", str(root / f"verdict-{name}/verdict.json")).returncode == 1
+    assert tuneloop(main, "pr", "referee", "--check", str(root / f"verdict-{name}/verdict.json")).returncode == 1
 
 
 @pytest.mark.parametrize("variant", ["pickle", "foreign-base"])

@@ -1,4 +1,4 @@
-"""The referee's inputs as data (src/tuneloop/referee/adapter.py) and promotion's conditions (promotion.py).
+"""The referee's inputs as data (src/tuneloop/referee/adapter.py) and promotion's conditions (champion.py).
 
 Real PEFT adapters saved for the tiny model, a real pickle, real DVC (`dvc add`, a local remote,
 `dvc push`) and real git tags; no training (test_redteam.py trains and judges).
@@ -7,6 +7,7 @@ Real PEFT adapters saved for the tiny model, a real pickle, real DVC (`dvc add`,
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneloop.referee import promotion
+from tuneloop.referee import champion
 from tuneloop.referee.adapter import AdapterError, dvc_dir_md5, read_safetensors_header, validate_adapter
 
 METHOD = {"target_modules": "all-linear"}
@@ -134,7 +135,7 @@ def test_md5_is_the_one_dvc_computes(lora, tmp_path):
     import yaml
 
     recorded = yaml.safe_load((repo / "adapter.dvc").read_text())["outs"][0]["md5"]
-    assert dvc_dir_md5(lora) == recorded == promotion.dir_md5(lora)
+    assert dvc_dir_md5(lora) == recorded == champion.dir_md5(lora)
 
 
 def test_promotion_tags_only_the_passed_md5_of_the_merge_commit_once_in_the_remote(lora, tmp_path, monkeypatch):
@@ -143,28 +144,29 @@ def test_promotion_tags_only_the_passed_md5_of_the_merge_commit_once_in_the_remo
     md5 = dvc_dir_md5(lora)
     verdict = {"passed": True, "candidate_md5": md5, "base_sha": "b" * 40, "judged_sha": "m" * 40}
     (repo / "promote").mkdir()
-    (repo / "promote/adapter.dvc").write_text(promotion.dvc_file_text(md5, "adapter"))
+    (repo / "promote/adapter.dvc").write_text(champion.dvc_file_text(md5, "adapter"))
     monkeypatch.chdir(repo)
-    assert not promotion.in_remote("promote/adapter.dvc", dvc=str(Path(sys.executable).parent / "dvc"))
-    with pytest.raises(promotion.PromotionRefused, match="not in the DVC remote"):
-        promotion.promotable_md5(verdict, "m" * 40, md5, lambda m: False)
+    assert not champion.in_remote("promote/adapter.dvc", dvc=str(Path(sys.executable).parent / "dvc"))
+    with pytest.raises(champion.PromotionRefused, match="not in the DVC remote"):
+        champion.promotable_md5(verdict, "m" * 40, md5, lambda m: False)
     shutil.copytree(lora, repo / "promote/adapter")
     subprocess.run([*DVC, "add", "-q", "promote/adapter"], cwd=repo, check=True)
     subprocess.run([*DVC, "push", "-q", "promote/adapter.dvc"], cwd=repo, check=True)
-    assert promotion.in_remote("promote/adapter.dvc", dvc=str(Path(sys.executable).parent / "dvc"))
-    assert promotion.promotable_md5(verdict, "m" * 40, md5, lambda m: m == md5) == md5
+    assert champion.in_remote("promote/adapter.dvc", dvc=str(Path(sys.executable).parent / "dvc"))
+    assert champion.promotable_md5(verdict, "m" * 40, md5, lambda m: m == md5) == md5
     for bad, match in ((dict(verdict, judged_sha="x" * 40), "not the merge commit"),
                        (dict(verdict, passed=False), "did not pass"),
                        (dict(verdict, candidate_md5="f" * 32 + ".dir"), "hashes to")):
-        with pytest.raises(promotion.PromotionRefused, match=match):
-            promotion.promotable_md5(bad, "m" * 40, md5, lambda m: True)
-    # the CLI, as promote.yml runs it (bare python, no tuneloop import)
+        with pytest.raises(champion.PromotionRefused, match=match):
+            champion.promotable_md5(bad, "m" * 40, md5, lambda m: True)
+    # the CLI, as promote.yml runs it (a bare python: PYTHONPATH=src, nothing installed is needed)
     (tmp_path / "verdict.json").write_text(json.dumps(verdict))
-    cmd = [sys.executable, str(Path(promotion.__file__)), "verify", "--verdict", str(tmp_path / "verdict.json"),
+    bare = {**os.environ, "PYTHONPATH": str(Path(champion.__file__).parents[2])}
+    cmd = [sys.executable, "-m", "tuneloop.referee.champion", "verify", "--verdict", str(tmp_path / "verdict.json"),
            "--adapter", str(lora), "--merge-sha"]
-    ok = subprocess.run([*cmd, "m" * 40], capture_output=True, text=True)
+    ok = subprocess.run([*cmd, "m" * 40], capture_output=True, text=True, env=bare)
     assert ok.returncode == 0 and ok.stdout.strip() == f"md5={md5}"
-    refused = subprocess.run([*cmd, "z" * 40], capture_output=True, text=True)
+    refused = subprocess.run([*cmd, "z" * 40], capture_output=True, text=True, env=bare)
     assert refused.returncode == 1 and "not the merge commit" in refused.stderr
 
 
@@ -174,11 +176,11 @@ def test_champion_is_the_newest_tag_by_number(tmp_path):
     git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
     subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], cwd=repo, check=True)
-    assert promotion.champion_md5(str(repo)) is None
+    assert champion.champion_md5(str(repo)) is None
     for n, h in ((2, "b"), (10, "c"), (9, "a")):
         subprocess.run([*git, "tag", "-a", f"adapter@v{n}.0.0", "-m", f"adapter md5 {h * 32}.dir: referee passed"],
                        cwd=repo, check=True)
-    assert promotion.champion_md5(str(repo)) == ("adapter@v10.0.0", "c" * 32 + ".dir")
+    assert champion.champion_md5(str(repo)) == ("adapter@v10.0.0", "c" * 32 + ".dir")
 
 
 def test_refused_inputs_give_a_failing_verdict_without_scoring(lora, tmp_path):

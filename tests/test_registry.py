@@ -125,11 +125,11 @@ def test_materialize_from_the_dvc_cache_checks_the_md5(repo, tmp_path):
 def test_cli_registry_promote_and_refusal(repo):
     root, _ = repo
     cli = [sys.executable, "-m", "tuneloop.cli"]
-    shown = subprocess.run(cli + ["registry"], cwd=root, capture_output=True, text=True)
+    shown = subprocess.run(cli + ["registry", "list"], cwd=root, capture_output=True, text=True)
     assert shown.returncode == 0 and "v3.0.0" in shown.stdout and "production" in shown.stdout
-    refused = subprocess.run(cli + ["promote", "v3.0.0", "--stage", "production"], cwd=root, capture_output=True,
+    refused = subprocess.run(cli + ["registry", "promote", "v3.0.0", "--stage", "production"], cwd=root, capture_output=True,
                              text=True)
     assert refused.returncode == 2 and "referee failed" in refused.stderr
-    as_json = json.loads(subprocess.run(cli + ["registry", "--json"], cwd=root, capture_output=True, text=True).stdout)
+    as_json = json.loads(subprocess.run(cli + ["registry", "list", "--json"], cwd=root, capture_output=True, text=True).stdout)
     assert {r["version"] for r in as_json} == {"v1.0.0", "v2.0.0", "v3.0.0"}
     dvc(root, "status")  # the repo stays a healthy DVC repo

@@ -1,4 +1,4 @@
-"""`tuneloop report --pr`: the PR comment body, rendered from fixture metrics in a temporary folder."""
+"""`tuneloop pr report`: the PR comment body, rendered from fixture metrics in a temporary folder."""
 
 from __future__ import annotations
 
@@ -143,11 +143,12 @@ def test_run_link_from_github_env(workdir):
 
 
 def test_cli_writes_the_body(workdir, capsys):
-    assert cli.main(["report", "--pr", "--out", "out/comment.md", "--base-ref", "main"]) == 0
+    assert cli.main(["pr", "report", "--out", "out/comment.md", "--base-ref", "main"]) == 0
     assert Path("out/comment.md").read_text(encoding="utf-8").startswith(report.MARKER + "\n")
-    with pytest.raises(SystemExit) as exc:
-        cli.main(["report"])  # --pr is the only report so far: say so rather than guess
-    assert exc.value.code == 2 and "--pr" in capsys.readouterr().err
+    # the flat name of release 0.1 still works for one release, and says what replaces it
+    assert cli.main(["report", "--pr", "--out", "out/old.md"]) == 0
+    assert "deprecated, use `tuneloop pr report`" in capsys.readouterr().err
+    assert Path("out/old.md").read_text(encoding="utf-8") == Path("out/comment.md").read_text(encoding="utf-8")
 
 
 def test_cost_shows_the_estimate_beside_the_actual(workdir):

@@ -1,4 +1,4 @@
-"""`tuneloop retrain` rehearsed for real: a git + DVC repo with a trained split and a drifted fresh snapshot;
+"""`tuneloop monitor retrain` rehearsed for real: a git + DVC repo with a trained split and a drifted fresh snapshot;
 the policy fires on the drift, and the new data version lands as one commit on a local branch (no push)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import yaml
 
 from conftest import REPO
 from tuneloop.data import build, prepare, split
-from tuneloop.data.example import drift as stream
+from tuneloop.data.example import stream
 from tuneloop.params import compose, write_params
 
 pytestmark = pytest.mark.slow  # git, dvc and three stages: about a minute on 2 cores
@@ -74,13 +74,13 @@ def repo(tmp_path, corpus_dir):
 def test_retrain_commits_the_new_data_version_on_a_local_branch(repo):
     before = (repo / "data/raw/tickets.jsonl").read_text().count("\n")
     md5_before = yaml.safe_load((repo / "data.dvc").read_text())["outs"][0]["md5"]
-    dry = sh("tuneloop", "retrain", "--dry-run", "--weeks-since", "2", cwd=repo)
+    dry = sh("tuneloop", "monitor", "retrain", "--dry-run", "--weeks-since", "2", cwd=repo)
     assert json.loads(dry.stdout)["retrain"] is True and json.loads(dry.stdout)["branch"] is None
     assert sh("git", "branch", "--show-current", cwd=repo).stdout.strip() == "main"
     sh("git", "checkout", "-q", "--", ".", cwd=repo)   # the dry run's drift outputs: back to the commit
     sh("git", "clean", "-qfd", "reports", "metrics", "dvc.lock", cwd=repo, check=False)
 
-    done = json.loads(sh("tuneloop", "retrain", "--weeks-since", "2", cwd=repo).stdout)
+    done = json.loads(sh("tuneloop", "monitor", "retrain", "--weeks-since", "2", cwd=repo).stdout)
     today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     assert done["retrain"] and done["branch"] == f"retrain/{today}" and done["reasons"][0].startswith("signals:")
     assert sh("git", "branch", "--show-current", cwd=repo).stdout.strip() == done["branch"]
@@ -100,7 +100,7 @@ def test_retrain_commits_the_new_data_version_on_a_local_branch(repo):
     # the same fresh data again: every line already there, so no new record (and the tree must be clean)
     (repo / "stray.txt").write_text("x")
     sh("git", "add", "stray.txt", cwd=repo)
-    refused = sh("tuneloop", "retrain", "--weeks-since", "2", cwd=repo, check=False)
+    refused = sh("tuneloop", "monitor", "retrain", "--weeks-since", "2", cwd=repo, check=False)
     assert refused.returncode == 2 and "uncommitted changes" in refused.stderr
 
 
@@ -110,7 +110,7 @@ def test_a_calm_week_inside_the_cadence_opens_nothing(repo):
     stream.snapshot(calm, -3, -1, per_week=40, seed=3)
     sh("dvc", "commit", "-q", "-f", "fresh.dvc", cwd=repo)
     sh("git", "commit", "-qam", "calm snapshot", cwd=repo)
-    done = json.loads(sh("tuneloop", "retrain", "--weeks-since", "2", cwd=repo).stdout)
+    done = json.loads(sh("tuneloop", "monitor", "retrain", "--weeks-since", "2", cwd=repo).stdout)
     decision = json.loads((repo / "reports/retrain/decision.json").read_text())
     fired = [s["signal"] for s in decision["signals"] if s["fired"]]
     assert fired == []   # the new-term figure is held against held-out training texts, not against zero
@@ -130,7 +130,7 @@ def test_production_under_the_floor_is_an_alert_whatever_the_policy_says(repo, t
     get_peft_model(model, LoraConfig(r=4, target_modules=["q_proj", "v_proj"])).save_pretrained(tmp_path / "adapter")
     outputs = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))   # sh() passes the environment on
-    done = json.loads(sh("tuneloop", "retrain", "--dry-run", "--weeks-since", "2", "--eval-adapter",
+    done = json.loads(sh("tuneloop", "monitor", "retrain", "--dry-run", "--weeks-since", "2", "--eval-adapter",
                          str(tmp_path / "adapter"), cwd=repo).stdout)
     decision = json.loads((repo / "reports/retrain/decision.json").read_text())
     fresh = decision["fresh_eval"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tuneloop.registry import verdict as verdicts
+from tuneloop.registry import tag_message as verdicts
 from tuneloop.serve import rollout
 from tuneloop.serve.guard import ApiError, Auth, RateLimiter, keys_from_env
 

@@ -186,7 +186,7 @@ def test_the_forgetting_check_reads_its_slice_offline_and_runs_on_cpu_when_asked
     forced = {**params, "eval": {**params["eval"], "general": cfg}}
     models = {"base": (Path("models/base"), None), "candidate": (Path("models/base"), Path("models/adapter"))}
     missing = evaluate.general_ability(forced, models)
-    assert "tuneloop general-slice" in missing["skipped"] and "dvc add" in missing["skipped"]
+    assert "tuneloop data general-slice" in missing["skipped"] and "dvc add" in missing["skipped"]
     general.fetch(general.DATA_FILE, limit=3, seed=1, loader=lambda name, split: HELLASWAG_ROWS)
     try:
         assert len(general.DATA_FILE.read_text().splitlines()) == 3

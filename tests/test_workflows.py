@@ -184,10 +184,10 @@ def test_pr_eval_train_runs_the_pr_and_the_referee_runs_the_base():
     assert checkouts[0]["with"]["ref"] == ("${{ github.event.pull_request.base.sha || "
                                            "github.event.merge_group.base_sha }}")
     runs = "\n".join(s.get("run", "") for s in referee["steps"])
-    assert "tuneloop referee --adapter" in runs and "dvc push" not in runs and "dvc repro train" not in runs
+    assert "tuneloop pr referee --adapter" in runs and "dvc push" not in runs and "dvc repro train" not in runs
     secrets = {v for s in referee["steps"] for v in (s.get("env") or {}).values() if "secrets." in str(v)}
     assert secrets and all("READONLY" in v for v in secrets), secrets
-    assert referee["steps"][-1]["run"].endswith('tuneloop referee --check "$VERDICT"')  # last: the check
+    assert referee["steps"][-1]["run"].endswith('tuneloop pr referee --check "$VERDICT"')  # last: the check
     upload = next(s for s in referee["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert "samples" not in upload["with"]["path"] and "redactions" not in upload["with"]["path"]
     assert "verdict.json" in upload["with"]["path"] and "comment.md" in upload["with"]["path"]
@@ -206,7 +206,7 @@ def test_pr_eval_train_runs_the_pr_and_the_referee_runs_the_base():
     # the base commit's code posts the comment; nothing of the PR runs beside the write token
     checkout = next(s for s in comment["steps"] if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
-    assert any("tuneloop publish" in s.get("run", "") for s in comment["steps"])
+    assert any("tuneloop pr publish" in s.get("run", "") for s in comment["steps"])
     assert not any("secrets." in yaml.safe_dump(s) for s in comment["steps"])
 
 
@@ -222,14 +222,14 @@ def test_only_promote_holds_storage_write_keys_and_it_tags_the_referees_md5():
     assert job["environment"] == "promote" and job["permissions"] == {"contents": "write", "actions": "read"}
     runs = "\n".join(s.get("run", "") for s in job["steps"])
     assert "--event merge_group" in runs and '--commit "$GITHUB_SHA"' in runs
-    assert "promotion.py verify" in runs and '--merge-sha "$GITHUB_SHA"' in runs
-    assert "promotion.py in-remote" in runs and 'tuneloop.ci.promote --md5 "$MD5"' in runs
+    assert "tuneloop.referee.champion verify" in runs and '--merge-sha "$GITHUB_SHA"' in runs
+    assert "tuneloop.referee.champion in-remote" in runs and 'tuneloop.ci.version_tag --md5 "$MD5"' in runs
     assert "dvc.lock" not in runs  # the committed lock names nothing that gets promoted
 
 
 def test_retrain_runs_on_a_schedule_and_only_opens_a_pull_request():
     """The loop's workflow: scheduled + manual, default branch code, no training, tagging or model push;
-    its PR step runs only when `tuneloop retrain` made a branch, and pushes only that branch."""
+    its PR step runs only when `tuneloop monitor retrain` made a branch, and pushes only that branch."""
     wf = _load(WORKFLOW_DIR / "retrain.yml")
     assert set(_on(wf)) == {"schedule", "workflow_dispatch"} and _on(wf)["schedule"][0]["cron"]
     assert wf["concurrency"]["cancel-in-progress"] is False
@@ -240,8 +240,8 @@ def test_retrain_runs_on_a_schedule_and_only_opens_a_pull_request():
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert "ref" not in checkout["with"] and checkout["with"]["fetch-depth"] == 0
     runs = "\n".join(s.get("run", "") for s in steps)
-    assert "tuneloop retrain" in runs and "--push-data" in runs
-    for forbidden in ("dvc repro train", "tuneloop train", "tuneloop promote", "git tag", "dvc push models"):
+    assert "tuneloop monitor retrain" in runs and "--push-data" in runs
+    for forbidden in ("dvc repro train", "tuneloop train", "tuneloop registry promote", "git tag", "dvc push models"):
         assert forbidden not in runs, forbidden
     pr_step = next(s for s in steps if "gh pr create" in s.get("run", ""))
     assert pr_step["if"] == "steps.retrain.outputs.retrain == 'true'"
@@ -255,12 +255,12 @@ def test_retrain_runs_on_a_schedule_and_only_opens_a_pull_request():
     assert "git push" not in alert_step["run"] and "secrets." not in str(alert_step.get("env"))
 
 
-# --- src/tuneloop/ci/promote.py: the champion tag's name and message ----------------------------------------
+# --- src/tuneloop/ci/version_tag.py: the champion tag's name and message ----------------------------------------
 
 
 @pytest.fixture(scope="module")
 def promote():
-    spec = importlib.util.spec_from_file_location("promote", REPO / "src" / "tuneloop" / "ci" / "promote.py")
+    spec = importlib.util.spec_from_file_location("version_tag", REPO / "src" / "tuneloop" / "ci" / "version_tag.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -279,7 +279,7 @@ def test_promote_reads_the_adapter_md5_and_names_the_next_tag(promote):
     verdict = {"passed": True, "candidate_md5": md5, "rules": []}
     msg = promote.message(md5, "train", "adapter@v8.0.0", "abc", verdict)
     assert msg.startswith(f"adapter md5 {md5}: referee passed\n") and "--rev adapter@v8.0.0" in msg
-    from tuneloop.registry.verdict import from_message
+    from tuneloop.registry.tag_message import from_message
 
     assert from_message(msg) == ({"adapter_md5": md5, "stage": "train", "commit": "abc", "registered_by": "promote.yml",
                                   "fetch": "dvc get <repo-url> models/adapter --rev adapter@v8.0.0"}, verdict)

@@ -1,12 +1,12 @@
 """The pull-request comment: verdict, scores, what changed against the base branch, cost, run link.
 
-    tuneloop report --pr                                   # -> reports/pr_comment.md (against `main`)
-    tuneloop report --pr --base-ref origin/main --out reports/pr_comment.md
+    tuneloop pr report                                   # -> reports/pr_comment.md (against `main`)
+    tuneloop pr report --base-ref origin/main --out reports/pr_comment.md
 
 Reads what the pipeline wrote (metrics/gate.json, metrics/eval.json, metrics/train.json,
 reports/data/split.json) and asks DVC and git what changed since the base ref. Every input may be
 missing: a pipeline that failed half-way still gets a comment that says so, never a crash.
-`tuneloop publish` posts the result as one sticky comment (found again by MARKER).
+`tuneloop pr publish` posts the result as one sticky comment (found again by MARKER).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Post or update the one sticky pull-request comment that carries the evaluation report.
 
-    GITHUB_TOKEN=... tuneloop publish --pr 42 --body reports/pr_comment.md [--repo owner/name]
+    GITHUB_TOKEN=... tuneloop pr publish --pr 42 --body reports/pr_comment.md [--repo owner/name]
 
 Lists the PR's issue comments, edits the one whose body starts with report.MARKER *and* whose author
 is the bot (`--author`, default github-actions[bot]: anyone can post a comment with the marker), and

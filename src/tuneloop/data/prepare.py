@@ -31,7 +31,7 @@ from tuneloop.data.importers import (  # noqa: F401 (ConfigError for callers)
 from tuneloop.data.importers.fields import thread_fields
 from tuneloop.data.pii import Redactor, make_redactor, summarize
 from tuneloop.data.quality import QualityConfig, score_record
-from tuneloop.data.report import token_lengths, write_data_chart
+from tuneloop.data.charts import token_lengths, write_data_chart
 from tuneloop.io import write_json, write_jsonl, write_text_atomic
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuneloop.data import policy as company_policy
+from tuneloop.data import safety_mix as company_policy
 from tuneloop.data import synth
 from tuneloop.data.importers.fields import thread_fields
 from tuneloop.data.synth import classify_instruction, ticket_text

@@ -4,7 +4,7 @@
 
 Layers (conf/eval `layers`, tasks in evals/tasks as lm-eval YAML + utils.py):
   tasks       task evals on the held-out test split (classification, reply, summary, KB QA)
-  regression  the frozen suite in evals/regression (refuses to run if it changed without `tuneloop freeze`)
+  regression  the frozen suite in evals/regression (refuses to run if it changed without `tuneloop suite freeze`)
   probes      behavioural probes in evals/probes (refusal, format, PII leakage, escalation)
 The champion is the adapter on `main`; CI fetches it into models/champion (docs/ci.md). Without it, the
 champion column is empty and non-inferiority rules do not apply. For each metric, metrics/eval.json holds

@@ -1,6 +1,6 @@
 """The forgetting check's input: a HellaSwag slice as a versioned local file, read offline.
 
-    tuneloop general-slice [--limit 200] [--seed 42]     # ONCE, online: data/general/hellaswag.jsonl
+    tuneloop data general-slice [--limit 200] [--seed 42]     # ONCE, online: data/general/hellaswag.jsonl
     dvc add data/general/hellaswag.jsonl && dvc push      # version it in the DVC remote, commit the .dvc file
     dvc pull data/general/hellaswag.jsonl.dvc             # every later runner: offline from then on
 
@@ -30,7 +30,7 @@ def available(cfg: dict[str, Any]) -> str | None:
     path = DATA_FILE  # where evals/tasks/tuneloop_general_hellaswag.yaml reads it (relative to the repo root)
     if path.exists():
         return None
-    return (f"{path.as_posix()} is missing: fetch the slice once where the hub is reachable (`tuneloop general-slice "
+    return (f"{path.as_posix()} is missing: fetch the slice once where the hub is reachable (`tuneloop data general-slice "
             f"--limit {cfg.get('limit', 200)}`), then `dvc add {path.as_posix()} && dvc push` and commit "
             f"{path.as_posix()}.dvc; runners then `dvc pull` it and score it offline")
 

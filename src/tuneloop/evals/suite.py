@@ -1,6 +1,6 @@
 """The frozen evaluation suite: evals/regression and evals/probes, locked by sha256 in evals/suite.lock.
 
-    tuneloop freeze      # re-freeze after a DELIBERATE change (then get the eval owners' review)
+    tuneloop suite freeze      # re-freeze after a DELIBERATE change (then get the eval owners' review)
 
 `evaluate` refuses to run, and CI fails, when any locked file changed, appeared or disappeared without
 a re-freeze: a regression suite that can be edited silently is no referee. CODEOWNERS puts evals/
@@ -46,7 +46,7 @@ def verify(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]
     """Return the locked hashes; raise SuiteChangedError naming every file that differs from the lock."""
     lock_file = Path(lock_file)
     if not lock_file.exists():
-        raise SuiteChangedError(f"{lock_file} is missing: the frozen suite has no lock (run `tuneloop freeze`)")
+        raise SuiteChangedError(f"{lock_file} is missing: the frozen suite has no lock (run `tuneloop suite freeze`)")
     locked = json.loads(lock_file.read_text(encoding="utf-8"))["files"]
     now = current_hashes(dirs)
     changed = sorted(f for f in locked.keys() & now.keys() if locked[f] != now[f])
@@ -56,7 +56,7 @@ def verify(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]
             "the frozen evaluation suite changed without a re-freeze: "
             + "; ".join(f"{what}: {', '.join(files)}" for what, files in
                         (("changed", changed), ("added", added), ("removed", removed)) if files)
-            + f". Revert it, or re-freeze deliberately with `tuneloop freeze` (updates {lock_file}; "
+            + f". Revert it, or re-freeze deliberately with `tuneloop suite freeze` (updates {lock_file}; "
             "the eval owners review it through CODEOWNERS).")
     return locked
 
@@ -64,7 +64,7 @@ def verify(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]
 def freeze(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]:
     hashes = current_hashes(dirs)
     old = json.loads(Path(lock_file).read_text(encoding="utf-8"))["files"] if Path(lock_file).exists() else {}
-    lock = {"comment": "sha256 of the frozen eval suite; change only with `tuneloop freeze` + eval owners' review",
+    lock = {"comment": "sha256 of the frozen eval suite; change only with `tuneloop suite freeze` + eval owners' review",
             "files": hashes}
     write_text_atomic(lock_file, json.dumps(lock, indent=2, sort_keys=True) + "\n")
     changed = sorted(f for f in hashes if old.get(f) != hashes[f]) + sorted(set(old) - set(hashes))

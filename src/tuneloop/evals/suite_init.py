@@ -203,7 +203,7 @@ def _readmes(company: str, test_file: Path, seed: int, per_label: int, cases: li
                   "an answer passes when it contains every fact. Scored by `tuneloop_regression_qa`.\n\n"
                   "`source` is the held-out example each case came from. The contamination guard checks every case "
                   "against the training split before each evaluation. Frozen by `suite.lock`: review the cases, "
-                  "edit or drop any, then `tuneloop freeze` (docs/eval-harness.md, \"Your company's suite\").\n")
+                  "edit or drop any, then `tuneloop suite freeze` (docs/eval-harness.md, \"Your company's suite\").\n")
     rows = "".join(f"| `{f}.jsonl` | {len(items)} | {', '.join(sorted({p['check']['type'] for p in items}))} |\n"
                    for f, items in probes.items())
     probe_doc = (f"# Behavioural probes ({company})\n\nRendered by `tuneloop suite init` (seed {seed}) from the templates "

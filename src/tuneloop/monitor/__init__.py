@@ -6,8 +6,8 @@ retraining policy, and the loop that opens a pull request with a new data versio
     sources   what is compared: the training split's records, a snapshot, the request log
     feedback  live quality signals and reviewable training candidates from the server's feedback
     policy    which signals fire; cadence + signals -> retrain or not
-    retrain   `tuneloop retrain`: refresh -> drift -> policy -> a branch with the new data version (-> a PR)
-    simulate  `tuneloop simulate`: a 24-week drifting stream, with and without the loop, real training
+    retrain   `tuneloop monitor retrain`: refresh -> drift -> policy -> a branch with the new data version (-> a PR)
+    simulate  `tuneloop monitor simulate`: a 24-week drifting stream, with and without the loop, real training
     score     an adapter's classification accuracy on fresh labelled tickets (the server's engine)
     plots     the charts
 May import: tuneloop.io, tuneloop.params, tuneloop.data's helpers (importers, pii, synth, the example

@@ -1,7 +1,7 @@
 """Stage `drift`: how far fresh data has moved from what the production adapter was trained on.
 
-    tuneloop drift                                   # retrain.current (data/fresh) vs data/splits/train.jsonl
-    tuneloop drift --current DIR --log requests.jsonl   # another snapshot, or the server's request log alone
+    tuneloop monitor drift                                   # retrain.current (data/fresh) vs data/splits/train.jsonl
+    tuneloop monitor drift --current DIR --log requests.jsonl   # another snapshot, or the server's request log alone
 
 Compares the training split (its prepared, redacted records) with a fresh snapshot laid out like data/raw
 (read by the same importers and redacted by the same redactor), or with the server's request log:
@@ -14,7 +14,7 @@ Compares the training split (its prepared, redacted records) with a fresh snapsh
 Each figure is held against its threshold in conf/retrain (policy.py: which signals fire). Writes
 reports/drift/drift.json (everything), reports/drift/drift.md and drift.png (for people), and
 metrics/drift.json (the headline that `dvc metrics diff` shows). The retraining decision itself needs the
-calendar, so `tuneloop retrain` takes it (retrain.py), not this stage: the same inputs give the same bytes.
+calendar, so `tuneloop monitor retrain` takes it (retrain.py), not this stage: the same inputs give the same bytes.
 """
 
 from __future__ import annotations

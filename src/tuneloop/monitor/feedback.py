@@ -1,6 +1,6 @@
 """Production feedback: the live quality signals, and training candidates a person reviews.
 
-    tuneloop feedback collect [--log reports/serve/requests.jsonl] [--out data/feedback/candidates.jsonl]
+    tuneloop monitor feedback [--log reports/serve/requests.jsonl] [--out data/feedback/candidates.jsonl]
 
 The server logs feedback (POST /v1/feedback: thumbs up/down, the agent's edited text, an escalation) as
 `{"event": "feedback", "request_id": ...}` lines of its redacted request log. Per answered request the

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuneloop.monitor import policy, signals
+from tuneloop.monitor import retrain_policy, signals
 
 
 def compare(reference: list[dict], current: list[dict], live: dict | None, labels: list[str],
@@ -31,7 +31,7 @@ def compare(reference: list[dict], current: list[dict], live: dict | None, label
         "terms": signals.new_terms(ref_text, cur_text, min_count=int(cfg["min_term_count"]), seed=seed),
         "live": live,
     }
-    report["signals"] = policy.fired(report, cfg["thresholds"])
+    report["signals"] = retrain_policy.fired(report, cfg["thresholds"])
     report["drifted"] = any(s["fired"] for s in report["signals"])
     return report
 

@@ -1,10 +1,10 @@
-"""`tuneloop retrain`: refresh the data, measure drift, ask the policy, and when it says so commit the new
+"""`tuneloop monitor retrain`: refresh the data, measure drift, ask the policy, and when it says so commit the new
 data version on a branch that becomes a pull request, which the referee judges like any other.
 
-    tuneloop retrain --dry-run          # refresh, drift, decide; writes reports/retrain/, no branch
-    tuneloop retrain                    # ... and, if the policy says so, a local branch retrain/<date> with
+    tuneloop monitor retrain --dry-run          # refresh, drift, decide; writes reports/retrain/, no branch
+    tuneloop monitor retrain                    # ... and, if the policy says so, a local branch retrain/<date> with
                                         # the new data version committed (no push: the rehearsal, `make retrain-check`)
-    tuneloop retrain --force --push-data   # what .github/workflows/retrain.yml runs on workflow_dispatch
+    tuneloop monitor retrain --force --push-data   # what .github/workflows/retrain.yml runs on workflow_dispatch
 
 Steps: (1) `retrain.refresh`, the company's export into `retrain.current` (null: data/fresh as pulled);
 (2) `dvc repro drift` (the training split is rebuilt first if it is stale); (3) the policy, with the
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop.io import read_json, read_jsonl, write_json, write_jsonl, write_text_atomic
-from tuneloop.monitor import policy
+from tuneloop.monitor import retrain_policy
 from tuneloop.monitor.sources import RAW_DIR, snapshot_sources
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def pr_body(decision: dict[str, Any], report: dict[str, Any], merged: dict[str, 
     title = "retrain: new data version (" + ("; ".join(r.split(":")[0] for r in decision["reasons"]
                                                         if not r.startswith("(")) or "forced") + ")"
     new_labels = report["label"].get("new_labels") or {}
-    lines = ["Opened by `tuneloop retrain` (.github/workflows/retrain.yml). The referee judges the adapter this "
+    lines = ["Opened by `tuneloop monitor retrain` (.github/workflows/retrain.yml). The referee judges the adapter this "
              "data trains like any other pull request.", "", "**Why**: " + "; ".join(decision["reasons"]), "",
              "| signal | value | threshold | fired |", "|---|---:|---:|---|"]
     lines += [f"| {s['signal']} | {s['value'] if s['value'] is not None else '-'} | {s['direction']} {s['threshold']} | "
@@ -161,7 +161,7 @@ def alert(fresh_eval: dict[str, Any] | None, decision: dict[str, Any]) -> tuple[
                                                                          or "nothing due") + ")."), "",
         "**For a person to decide** (none of this happens by itself): more or fresher training data, a bigger "
         "preset (`preset=quality`), new labels added to `data.labels`, or the floor lowered knowingly in the base "
-        "branch's conf/gate. Meanwhile the production adapter keeps serving; `tuneloop rollback` only "
+        "branch's conf/gate. Meanwhile the production adapter keeps serving; `tuneloop registry rollback` only "
         "helps if an earlier version scores better on the same fresh tickets.", "",
         "Figures: reports/retrain/decision.json (`fresh_eval`, every signal) and reports/drift/drift.md."])
     return title, body + "\n"
@@ -186,10 +186,10 @@ def run(params: dict[str, Any], dry_run: bool = False, force: bool = False, bran
         from tuneloop.monitor import score
 
         fresh_eval = score.fresh_accuracy(params, eval_adapter, cfg["current"])
-        signals += [s for s in policy.fired({}, cfg["thresholds"], fresh_eval["accuracy"], fresh_eval["floor"])
+        signals += [s for s in retrain_policy.fired({}, cfg["thresholds"], fresh_eval["accuracy"], fresh_eval["floor"])
                     if s["family"] == "eval"]
     weeks = weeks_since if weeks_since is not None else weeks_since_data_change(now)
-    decision = policy.decide(signals, weeks, int((report.get("read") or {}).get("rows") or report["rows"]["current"]),
+    decision = retrain_policy.decide(signals, weeks, int((report.get("read") or {}).get("rows") or report["rows"]["current"]),
                              cfg["policy"])
     if force and not decision["retrain"]:
         decision["reasons"].append("forced (--force)")

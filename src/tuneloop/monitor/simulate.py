@@ -1,7 +1,7 @@
-"""`tuneloop simulate`: the drifting stream (data/example/drift.py) week by week, with and without the loop.
+"""`tuneloop monitor simulate`: the drifting stream (data/example/stream.py) week by week, with and without the loop.
 
-    tuneloop simulate --base models/base --weeks 24 --out reports/simulation     # SmolLM2-135M, small budgets
-    tuneloop simulate --base models/base --weeks 24 preset.epochs=2          # overrides: dotted keys
+    tuneloop monitor simulate --base models/base --weeks 24 --out reports/simulation     # SmolLM2-135M, small budgets
+    tuneloop monitor simulate --base models/base --weeks 24 preset.epochs=2          # overrides: dotted keys
 
 
 Both arms start from one adapter trained on the `history` weeks before `start`. Each week, the week's
@@ -17,7 +17,7 @@ champion there beyond the gate's margin, judged as the referee does: the one-sid
 lower bound of (candidate - champion) on the same items >= -margin (conf/gate, the classify task only).
 Labels seen at least 5 times in the window are the candidate's label set (a person adding the new
 category to conf/data, in the real loop). A week whose production adapter scores under the floor is an
-alert (what `tuneloop retrain --eval-adapter` raises as an issue); a candidate refused while production
+alert (what `tuneloop monitor retrain --eval-adapter` raises as an issue); a candidate refused while production
 is under the floor leaves no adapter clearing it, and is logged as a warning and counted (`stuck`).
 Writes result.json and simulation.png under `out`.
 """
@@ -36,11 +36,11 @@ from typing import Any
 
 import yaml
 
-from tuneloop.data.example import drift as stream
+from tuneloop.data.example import stream
 from tuneloop.data.synth import SEPARATOR
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, write_json, write_jsonl
-from tuneloop.monitor import plots, policy, sources
+from tuneloop.monitor import plots, retrain_policy, sources
 from tuneloop.monitor.report import compare
 
 log = logging.getLogger(__name__)
@@ -149,9 +149,9 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
         c = s if champion is static else scorer.accuracy(champion["adapter"], fresh, champion["labels"])
         since = loop.rows(range(trained_week + 1, week + 1))
         report = compare(champion["reference"], since, None, champion["labels"], cfg, seed)
-        signals = report["signals"] + [x for x in policy.fired({}, cfg["thresholds"], c["accuracy"], floor)
+        signals = report["signals"] + [x for x in retrain_policy.fired({}, cfg["thresholds"], c["accuracy"], floor)
                                        if x["family"] == "eval"]
-        decision = policy.decide(signals, week - trained_week, len(since), pol)
+        decision = retrain_policy.decide(signals, week - trained_week, len(since), pol)
         row = {"week": week, "events": stream.events_by(week), "static": s, "loop": {**c, "adapter": champion["name"]},
                "fired": decision["fired"], "reasons": decision["reasons"], "retrain": decision["retrain"],
                "alert": c["accuracy"] is not None and c["accuracy"] < floor}

@@ -1,6 +1,6 @@
 """The merge referee: the base branch judges what a pull request trained (docs/ci.md, "trust boundary").
 
-    tuneloop referee --adapter DIR --train-split FILE [--champion DIR] --out DIR   # -> verdict.json, comment.md
+    tuneloop pr referee --adapter DIR --train-split FILE [--champion DIR] --out DIR   # -> verdict.json, comment.md
 
     adapter.py    the candidate as data: safetensors-only, allow-listed config, fits the base model; DVC md5
     judge.py      compose params from *this* checkout's conf/, score base/champion/candidate from scratch,

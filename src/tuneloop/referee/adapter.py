@@ -24,6 +24,9 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
+from tuneloop.dvc_hash import file_md5 as md5_file
+
 CONFIG = "adapter_config.json"
 WEIGHTS = "adapter_model.safetensors"
 ADAPTER_FILES = (CONFIG, WEIGHTS)
@@ -214,22 +217,3 @@ def copy_adapter(src: str | Path, dst: str | Path) -> Path:
     for name in ADAPTER_FILES:
         shutil.copyfile(Path(src) / name, dst / name)
     return dst
-
-
-def md5_file(path: Path) -> str:
-    digest = hashlib.md5()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def dvc_dir_md5(root: str | Path) -> str:
-    """The md5 DVC 3 gives a folder (`<md5>.dir`, as in dvc.lock): md5 of the sorted JSON list of
-    {md5, relpath} of its files."""
-    root = Path(root)
-    files = [Path(d, f) for d, _, names in os.walk(root, followlinks=False) for f in names]
-    # links are never followed (validation refuses them anyway): a link to /dev/zero must not hang us
-    entries = sorted(({"md5": md5_file(p), "relpath": p.relative_to(root).as_posix()}
-                      for p in files if p.is_file() and not p.is_symlink()), key=lambda e: e["relpath"])
-    return hashlib.md5(json.dumps(entries, sort_keys=True).encode("utf-8")).hexdigest() + ".dir"

@@ -1,8 +1,8 @@
 """The referee: judge a pull request's adapter with this checkout's code, config, evals and frozen sets.
 
-    tuneloop referee --adapter DIR --train-split FILE [--champion DIR | --champion-unavailable] --out DIR \
+    tuneloop pr referee --adapter DIR --train-split FILE [--champion DIR | --champion-unavailable] --out DIR \
         [--base-sha SHA] [--judged-sha SHA] [OVERRIDE ...]
-    tuneloop referee --check DIR/verdict.json      # exit 1 unless the verdict passed (the required check)
+    tuneloop pr referee --check DIR/verdict.json      # exit 1 unless the verdict passed (the required check)
 
 Inputs from the pull request are data only: the adapter folder (validated by adapter.py before any
 model library sees it) and its training split (JSONL, for the contamination guard). Everything else

@@ -18,21 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5()  # noqa: S324 - DVC's content address, not a security hash
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def dvc_dir_md5(root: str | Path) -> str:
-    """The md5 DVC 3 gives a folder: md5 of its sorted JSON manifest of (relpath, md5), plus `.dir`."""
-    root = Path(root)
-    manifest = [{"md5": file_md5(p), "relpath": p.relative_to(root).as_posix()}
-                for p in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix()) if p.is_file()]
-    return hashlib.md5(json.dumps(manifest, sort_keys=True).encode()).hexdigest() + ".dir"  # noqa: S324
+from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
+from tuneloop.dvc_hash import file_md5
 
 
 def _dvc() -> str:

@@ -1,10 +1,10 @@
 """The adapter registry as GTO git tags: register, promote, rollback, stock, and the table of versions.
 
-    tuneloop register --verdict referee.json      # adapter@v<N>.0.0 on HEAD (md5 from dvc.lock)
-    tuneloop promote v2.0.0 --stage production    # adapter#production#<k> (+ the old one unassigned)
-    tuneloop rollback                             # the production version before the current one
-    tuneloop stock                                # no production version: the server serves the base
-    tuneloop registry                             # versions, stages, verdicts, metrics, data/base hashes
+    tuneloop registry register --verdict referee.json      # adapter@v<N>.0.0 on HEAD (md5 from dvc.lock)
+    tuneloop registry promote v2.0.0 --stage production    # adapter#production#<k> (+ the old one unassigned)
+    tuneloop registry rollback                             # the production version before the current one
+    tuneloop registry stock                                # no production version: the server serves the base
+    tuneloop registry list                             # versions, stages, verdicts, metrics, data/base hashes
 
 Every change is an annotated git tag in GTO's format (artifact `adapter`, declared in artifacts.yaml,
 stages in .gto), written through GTO's API; nothing is ever deleted. GTO itself lets several versions
@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from tuneloop.registry import verdict as verdicts
+from tuneloop.registry import tag_message as verdicts
 
 ARTIFACT = "adapter"
 ADAPTER_PATH = "models/adapter"

@@ -6,7 +6,7 @@
 
 Feedback on an answer (docs/loop.md): POST /v1/feedback {"id": "chatcmpl-...", "rating": "up"|"down",
 "edited": "the text the agent actually sent", "escalated": true} (any of the three) is logged, redacted,
-as an `{"event": "feedback"}` line of the request log, which `tuneloop drift` and `tuneloop feedback
+as an `{"event": "feedback"}` line of the request log, which `tuneloop monitor drift` and `tuneloop monitor feedback
 collect` read.
 
 Models: `tuneloop` (production, or staging for the canary share), `tuneloop:production`,

@@ -4,7 +4,7 @@ redacted request log.
 A background thread re-reads the registry's git tags every `poll_seconds` (a `git for-each-ref`, a few
 milliseconds). When the holder of a stage changes, the new adapter is materialised and loaded *beside*
 the old one, then the slot is switched: requests in flight finish on the adapter they started with,
-and no request fails during a promote or rollback. No production holder (`tuneloop stock`) means the
+and no request fails during a promote or rollback. No production holder (`tuneloop registry stock`) means the
 base model alone. A failed refresh (files missing, a bad adapter) keeps the current slots and shows
 the error on /health.
 """

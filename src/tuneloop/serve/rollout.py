@@ -2,7 +2,7 @@
 
     rollout: {mode: canary, share: 0.1}   # 10% of `tuneloop` requests answered by staging
     rollout: {mode: shadow}               # staging answers every request too: logged, never returned
-    tuneloop rollout report --log reports/serve/requests.jsonl
+    tuneloop monitor rollout --log reports/serve/requests.jsonl
 
 Canary routing is deterministic (no random draw): request n goes to staging when floor(n * share)
 steps up, so exactly `share` of any run of requests goes there, and a replay routes the same way.

@@ -1,4 +1,4 @@
-"""Reviewed production feedback: the candidates file `tuneloop feedback collect` writes, after a person
+"""Reviewed production feedback: the candidates file `tuneloop monitor feedback` writes, after a person
 reviewed it (docs/loop.md).
 
 One candidate per JSONL line:

@@ -3,7 +3,7 @@
 The referee (the PR workflow's base-branch job) writes a JSON verdict:
     {"passed": bool, "candidate_md5": "<DVC md5 of models/adapter>", "base_sha": "...", "rules": [...],
      "summary": {...}}
-`tuneloop register --verdict FILE` embeds it, unchanged, in the GTO registration tag's annotation
+`tuneloop registry register --verdict FILE` embeds it, unchanged, in the GTO registration tag's annotation
 (below a `--- referee verdict ---` line), so the evidence travels with the version, is immutable and
 is what a reviewer sees in `git show adapter@v3.0.0`. A stage change is refused unless that embedded
 verdict passed *and* names this version's adapter md5.

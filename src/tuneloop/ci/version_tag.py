@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """Register the adapter that main's dvc.lock records as the next registry version (promote.yml runs this).
 
-    PYTHONPATH=src python -m tuneloop.ci.promote --md5 <md5> --message-file /tmp/msg --verdict v.json
-    PYTHONPATH=src python -m tuneloop.ci.promote --lock dvc.lock --message-file /tmp/msg   # md5 from dvc.lock (by hand)
+    PYTHONPATH=src python -m tuneloop.ci.version_tag --md5 <md5> --message-file /tmp/msg --verdict v.json
+    PYTHONPATH=src python -m tuneloop.ci.version_tag --lock dvc.lock --message-file /tmp/msg   # md5 from dvc.lock (by hand)
     # -> tag=adapter@v3.0.0 md5=... create=true
 
-promote.yml passes --md5: the md5 the referee passed for the merge commit (src/tuneloop/referee/promotion.py).
+promote.yml passes --md5: the md5 the referee passed for the merge commit (src/tuneloop/referee/champion.py).
 
 Tags are GTO registration tags `adapter@v<N>.0.0` (N = highest existing + 1; docs/registry.md), annotated
-in the registry's format (tuneloop.registry.verdict.tag_message): the adapter md5, its stage, the
+in the registry's format (tuneloop.registry.tag_message.tag_message): the adapter md5, its stage, the
 commit, and the referee's verdict when `--verdict` names one, so `dvc get <repo-url> models/adapter
---rev adapter@v<N>.0.0` fetches exactly that adapter and `tuneloop promote` can check the verdict.
+--rev adapter@v<N>.0.0` fetches exactly that adapter and `tuneloop registry promote` can check the verdict.
 An md5 that a tag already names is not tagged again: a merge that left the adapter alone registers
-nothing. Needs PyYAML and git (to list the tags); stage changes are `tuneloop promote`, not this.
+nothing. Needs PyYAML and git (to list the tags); stage changes are `tuneloop registry promote`, not this.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def next_tag(tags: dict[str, str], md5: str) -> str | None:
 
 
 def message(md5: str, stage: str, tag: str, commit: str, verdict: dict | None = None) -> str:
-    from tuneloop.registry.verdict import tag_message
+    from tuneloop.registry.tag_message import tag_message
 
     # addressed by md5 when the referee named it: dvc.lock at the commit may name another build
     fetch = (f"printf 'outs:\\n- md5: {md5}\\n  path: champion\\n  hash: md5\\n' > champion.dvc && dvc pull champion.dvc"
@@ -76,7 +76,7 @@ def main() -> int:
     tag = next_tag(existing_tags(), md5)
     verdict = None
     if args.verdict and Path(args.verdict).exists():
-        from tuneloop.registry.verdict import parse
+        from tuneloop.registry.tag_message import parse
 
         verdict = parse(Path(args.verdict).read_text(encoding="utf-8"), args.verdict)
     if tag:

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""After the merge: which adapter may be named champion. Standard library only (promote.yml runs it bare).
+"""After the merge: which adapter may be named champion. Standard library only (promote.yml runs it with a bare Python: PYTHONPATH=src).
 
-    python src/tuneloop/referee/promotion.py verify --verdict V/verdict.json --adapter V/adapter --merge-sha SHA
+    PYTHONPATH=src python -m tuneloop.referee.champion verify --verdict V/verdict.json --adapter V/adapter --merge-sha SHA
         # -> md5=<the md5 the referee passed>; exit 1 (with the reason) when it may not be promoted
-    python src/tuneloop/referee/promotion.py in-remote --dvc-file promote/adapter.dvc   # exit 1 unless pushed
-    python src/tuneloop/referee/promotion.py champion   # md5 of the newest adapter@v<N>.0.0 tag (for the referee job)
+    PYTHONPATH=src python -m tuneloop.referee.champion in-remote --dvc-file promote/adapter.dvc   # exit 1 unless pushed
+    PYTHONPATH=src python -m tuneloop.referee.champion champion   # md5 of the newest adapter@v<N>.0.0 tag (for the referee job)
 
 Promotion tags exactly the md5 the referee passed, and only when (1) the verdict is for this merge
 commit (the merge queue's commit that became main: `judged_sha`), (2) it passed, (3) the adapter
@@ -24,22 +24,15 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+from tuneloop.dvc_hash import dir_md5
+
 MD5 = re.compile(r"[0-9a-f]{32}\.dir")
-TAG = re.compile(r"adapter@v(\d+)\.0\.0")  # GTO registration tags (tuneloop.ci.promote)
+TAG = re.compile(r"adapter@v(\d+)\.0\.0")  # GTO registration tags (tuneloop.ci.version_tag)
 SUBJECT_MD5 = re.compile(r"md5 ([0-9a-f]{32}\.dir)")
 
 
 class PromotionRefused(RuntimeError):
     pass
-
-
-def dir_md5(root: Path) -> str:
-    """DVC 3's folder md5 (same as tuneloop.referee.adapter.dvc_dir_md5; duplicated: this file runs bare)."""
-    def md5(p: Path) -> str:
-        return hashlib.md5(p.read_bytes()).hexdigest()
-    entries = sorted(({"md5": md5(p), "relpath": p.relative_to(root).as_posix()} for p in root.rglob("*") if p.is_file()),
-                     key=lambda e: e["relpath"])
-    return hashlib.md5(json.dumps(entries, sort_keys=True).encode("utf-8")).hexdigest() + ".dir"
 
 
 def promotable_md5(verdict: dict, merge_sha: str, adapter_md5: str, in_remote: Callable[[str], bool]) -> str:

@@ -1,7 +1,7 @@
 """The drifting stream: Lumora's inbox week by week while its products, plans and policies change.
 
-    tuneloop example-corpus --out data/fresh --weeks 17-20 --per-week 75    # a drifted snapshot
-    from tuneloop.data.example.drift import week_tickets                     # the monitor's simulation
+    tuneloop data example --out data/fresh --weeks 17-20 --per-week 75    # a drifted snapshot
+    from tuneloop.data.example.stream import week_tickets                     # the monitor's simulation
 
 Week 0 is the week after the example corpus ends (it spans 14 weeks from 2025-01-06); negative weeks are
 the history before it, drawn like the corpus. The events (drift.yaml) start in their week and stay:
