@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuneloop.params import compose, resolve_training
+from tuneloop.params import compose, load_params, resolve_training
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,18 +47,37 @@ def test_models_carry_license_and_size():
             assert model["license"] and model["parameters"] and model["hub_id"]
 
 
-def test_a_company_conf_without_the_optional_data_keys_still_composes_them(tmp_path):
-    # dvc.yaml lists data.out_of_scope_label (and max_listed_labels, chat_loss) as stage params; a company's
-    # conf/data written without them must not stop `dvc repro` with "Parameters ... are missing".
+def _dvc_data_params() -> set[str]:
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    return {p.split(".", 1)[1] for s in stages.values() for p in s.get("params", []) if isinstance(p, str)
+            and p.startswith("data.")}
+
+
+def test_a_minimal_company_conf_composes_every_key_dvc_yaml_names(tmp_path):
+    # the minimal conf/data of README "Your company's data": a name, one source and labels. Every data.*
+    # key a dvc.yaml stage lists must come out of the composition, or `dvc repro` stops on "missing".
     import shutil
 
-    from tuneloop.params import DATA_DEFAULTS
+    conf = tmp_path / "conf"
+    shutil.copytree(REPO / "conf", conf)
+    (conf / "data" / "bare.yaml").write_text(
+        "name: bare\nsources:\n  - {path: data/raw/intents.csv, format: classification_csv}\n"
+        "labels: [a_very_long_label_name_of_forty_chars_x, b]\n")
+    params = compose(["data=bare"], conf_dir=conf)
+    assert _dvc_data_params() <= set(params["data"]), _dvc_data_params() - set(params["data"])
+    assert params["data"]["max_record_bytes"] == 2_000_000 and params["data"]["tasks"] == "auto"
+    assert params["data"]["name"] == "bare" and params["data"]["kb_dir"] is None
+
+
+def test_a_company_conf_without_a_name_is_refused_by_name(tmp_path):
+    import shutil
 
     conf = tmp_path / "conf"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "conf", conf)
-    example = yaml.safe_load((conf / "data" / "example.yaml").read_text())
-    for key in DATA_DEFAULTS:
-        example.pop(key, None)
-    (conf / "data" / "bare.yaml").write_text(yaml.safe_dump(example))
-    params = compose(["data=bare"], conf_dir=conf)
-    assert {k: params["data"][k] for k in DATA_DEFAULTS} == DATA_DEFAULTS
+    shutil.copytree(REPO / "conf", conf)
+    (conf / "data" / "nameless.yaml").write_text("labels: [a, b]\n")
+    with pytest.raises(ValueError, match="data.name is required"):
+        compose(["data=nameless"], conf_dir=conf)
+    # DVC's own composition writes the mark as it is: a stage reading that params.yaml stops the same way
+    (tmp_path / "params.yaml").write_text("data: {name: '???', labels: [a, b]}\n")
+    with pytest.raises(ValueError, match="data.name is required"):
+        load_params(tmp_path / "params.yaml")

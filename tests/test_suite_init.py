@@ -232,12 +232,16 @@ def test_cli_writes_the_suite_and_gate_from_the_repo_root_and_refuses_to_overwri
     import shutil
 
     shutil.copytree(REPO / "conf", tmp_path / "conf")
+    shutil.copytree(REPO / "evals", tmp_path / "evals")  # a fresh clone: the example company's suite is in place
     monkeypatch.chdir(tmp_path)
     write_split(tmp_path / "data" / "splits" / "test.jsonl")
     Path("params.yaml").write_text(yaml.safe_dump(bank_params(base_params)))
+    # the README's step, verbatim: the first run replaces the example's suite without --force, and says so
     assert cli.main(["suite", "init", "--per-label", "2", "--plant-canaries"]) == 0
     out = capsys.readouterr().out
+    assert "replacing Lumora's suite under evals with" in out
     assert "gate=northbank" in out and "format: tuneloop_jsonl}" in out
+    assert suite.owner() == bank_params(base_params)["suite"]["company"]
     assert Path("conf/gate/northbank.yaml").exists() and Path("data/raw/canaries.jsonl").exists()
     selected = compose(["gate=northbank"], conf_dir=tmp_path / "conf")["gate"]  # `-S gate=northbank` works
     assert selected == yaml.safe_load(Path("conf/gate/northbank.yaml").read_text())

@@ -16,10 +16,7 @@ from tuneloop.io import write_text_atomic
 PARAMS_FILE = "params.yaml"
 CONF_DIR = "conf"
 
-
-# Optional keys of a company's conf/data/<name>.yaml that dvc.yaml lists as stage params: a conf written
-# before they existed (or without them) still composes into a params.yaml DVC accepts.
-DATA_DEFAULTS: dict[str, Any] = {"out_of_scope_label": None, "max_listed_labels": 20, "chat_loss": "all"}
+MISSING = "???"  # Hydra's mark for a required value no config gave (conf/data_defaults.yaml: data.name)
 
 
 def compose(overrides: list[str] | None = None, conf_dir: str | Path = CONF_DIR) -> dict[str, Any]:
@@ -31,9 +28,16 @@ def compose(overrides: list[str] | None = None, conf_dir: str | Path = CONF_DIR)
     with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
         cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
     params = OmegaConf.to_container(cfg, resolve=True)
-    for key, value in DATA_DEFAULTS.items():  # dvc.yaml declares them: a missing key would stop `dvc repro`
-        params.setdefault("data", {}).setdefault(key, value)
+    _require(params, "the composition of conf/")
     return params
+
+
+def _require(params: dict[str, Any], where: str) -> None:
+    """A required key no config gave (Hydra's `???`) stops here, named, not deep inside a stage."""
+    missing = [f"data.{k}" for k, v in (params.get("data") or {}).items() if v == MISSING]
+    if missing:
+        raise ValueError(f"{where}: {', '.join(missing)} is required: set it in conf/data/<name>.yaml "
+                         "(conf/data_defaults.yaml lists every data key and its default)")
 
 
 def write_params(params: dict[str, Any], path: str | Path = PARAMS_FILE) -> Path:
@@ -46,7 +50,9 @@ def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     if not path.exists():
         raise FileNotFoundError(f"{path}: not found; run `tuneloop params` to compose it from conf/")
     with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        params = yaml.safe_load(fh)
+    _require(params, str(path))  # DVC's own composition (`dvc exp run -S data=acme`) writes `???` as it is
+    return params
 
 
 def resolve_training(params: dict[str, Any]) -> dict[str, Any]:

@@ -61,11 +61,20 @@ def verify(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]
     return locked
 
 
-def freeze(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]:
+def owner(lock_file: str | Path = LOCK_FILE) -> str | None:
+    """The company whose suite the lock freezes (`suite init` records it), or None for an older lock."""
+    path = Path(lock_file)
+    return json.loads(path.read_text(encoding="utf-8")).get("company") if path.exists() else None
+
+
+def freeze(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS, company: str | None = None) -> dict[str, str]:
     hashes = current_hashes(dirs)
-    old = json.loads(Path(lock_file).read_text(encoding="utf-8"))["files"] if Path(lock_file).exists() else {}
+    before = json.loads(Path(lock_file).read_text(encoding="utf-8")) if Path(lock_file).exists() else {}
+    old = before.get("files", {})
     lock = {"comment": "sha256 of the frozen eval suite; change only with `tuneloop suite freeze` + eval owners' review",
             "files": hashes}
+    if company or before.get("company"):
+        lock["company"] = company or before["company"]
     write_text_atomic(lock_file, json.dumps(lock, indent=2, sort_keys=True) + "\n")
     changed = sorted(f for f in hashes if old.get(f) != hashes[f]) + sorted(set(old) - set(hashes))
     banner = "!" * 78

@@ -12,7 +12,8 @@ Writes, under DIR (default evals/, replacing the example's Lumora suite):
 and conf/gate/<data.name>.yaml: gate rules for the tasks the data actually has (select it: gate=<name>).
 With --plant-canaries: fake PII values unique to the company in data/raw/canaries.jsonl (tuneloop's
 ticket format) for the redactor to catch; without it, the canaries are the user's own (eval.canaries).
-An existing suite is never overwritten without --force; the refusal lists what would change.
+A company's own suite is never overwritten without --force (the refusal lists what would change); another
+company's (the example's on a fresh clone: evals/suite.lock names its company) is replaced, and that is said.
 
 Why the test split: the split stage keeps it out of training (whole tickets, near duplicates moved to
 train), and the contamination guard (`tuneloop guard`) checks every regression case against the
@@ -269,7 +270,13 @@ def init_suite(params: dict[str, Any], test_file: Path = TEST_FILE, out_dir: Pat
                    if p not in files)
     changes = plan_changes(files, stale)
     blocking = [(what, p) for what, p in changes if what in ("changed", "removed")]
-    if blocking and not force:
+    lock = out_dir / "suite.lock"
+    previous = suite.owner(lock)
+    if blocking and not force and previous and previous != company["company"]:
+        # a company's first run: the suite in place is another company's (the example's, on a fresh clone)
+        print(f"suite init: replacing {previous}'s suite under {out_dir.as_posix()} with {company['company']}'s "
+              f"({len(blocking)} file(s) changed or removed; git shows them)")
+    elif blocking and not force:
         raise SuiteExistsError(f"a suite already exists under {out_dir} (or its gate/canary files do); `suite init` "
                                "would change:\n" + "\n".join(f"  {what:9} {p.as_posix()}" for what, p in changes
                                                            if what != "unchanged")
@@ -279,8 +286,7 @@ def init_suite(params: dict[str, Any], test_file: Path = TEST_FILE, out_dir: Pat
         write_text_atomic(path, text)
     for path in stale:
         path.unlink()
-    lock = out_dir / "suite.lock"
-    suite.freeze(lock, (out_dir / "regression", out_dir / "probes"))
+    suite.freeze(lock, (out_dir / "regression", out_dir / "probes"), company=company["company"])
     for note in notes:
         log.warning(note)
     source_entry = f"{{path: {(raw_dir / CANARY_FILE).as_posix()}, format: tuneloop_jsonl}}"
