@@ -10,7 +10,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tuneloop-installed
 
-.PHONY: install run test pr-check retrain-check params clean
+.PHONY: install run test gpu-check pr-check retrain-check params clean
 
 $(STAMP): pyproject.toml requirements/pii-model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# On a CUDA machine: every gpu-marked test + a short GPU benchmark -> reports/gpu-check/ (fails loudly if a part
+# cannot run there; one line and exit 0 without CUDA). Whoever gets a GPU runs it first (docs/gpu-check.md).
+gpu-check: install
+	$(BIN)/python benchmarks/gpu_check.py
 
 # What .github/workflows/pr-eval.yml runs, on CPU, with the trust boundary kept: the train job in a
 # worktree of HEAD (this branch's committed code: `dvc repro train`, then only the adapter's two files and
