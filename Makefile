@@ -1,6 +1,6 @@
 # tuneloop: two commands on a fresh clone.
 #   make run    install into .venv, then run the whole pipeline (dvc repro) on the embedded default
-#   make test   install into .venv, then run the test suite
+#   make test   install into .venv, then ruff (lint + format check) and the test suite
 #   make pr-check   rehearse the pull-request workflow locally, on CPU (train: HEAD, referee: BASE_REF)
 #   make retrain-check   rehearse the scheduled retraining workflow locally (a branch in a worktree, no push)
 # Both need only Python 3.11, pip and git. Override the interpreter with PYTHON=python3.11.
@@ -43,8 +43,10 @@ run: install
 	@cat reports/gate.md | sed -n '1,30p'
 	$(BIN)/tuneloop gate --check
 
+# lint and format first (seconds), then every test that runs on CPU; the 15 slowest are listed at the end
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q --durations=15
 
 # On a CUDA machine: every gpu-marked test + a short GPU benchmark -> reports/gpu-check/ (fails loudly if a part
 # cannot run there; one line and exit 0 without CUDA). Whoever gets a GPU runs it first (docs/gpu-check.md).

@@ -46,8 +46,13 @@ def _words(rng: random.Random) -> list[str]:
 
 def base_message(rng: random.Random) -> str:
     words = _words(rng)
-    template = rng.choice(TEMPLATES).format(p=rng.choice(PRODUCTS), e=f"E{rng.randint(10, 99)}", d=rng.randint(2, 30),
-                                            o=f"LM-{rng.randint(10000, 99999)}", c=rng.choice(["red", "blue", "orange"]))
+    template = rng.choice(TEMPLATES).format(
+        p=rng.choice(PRODUCTS),
+        e=f"E{rng.randint(10, 99)}",
+        d=rng.randint(2, 30),
+        o=f"LM-{rng.randint(10000, 99999)}",
+        c=rng.choice(["red", "blue", "orange"]),
+    )
     filler = [" ".join(rng.choice(words) for _ in range(rng.randint(6, 12))).capitalize() + "." for _ in range(2)]
     return " ".join([template] + filler)
 
@@ -62,7 +67,7 @@ def edit(rng: random.Random, msg: str) -> tuple[str, list[str]]:
             i = rng.choice([k for k, w in enumerate(words) if len(w) > 3] or [0])
             w = words[i]
             j = rng.randrange(len(w) - 1) if len(w) > 1 else 0
-            words[i] = w[:j] + w[j + 1:j + 2] + w[j:j + 1] + w[j + 2:]
+            words[i] = w[:j] + w[j + 1 : j + 2] + w[j : j + 1] + w[j + 2 :]
             msg = " ".join(words)
         elif kind == "signature":
             msg = msg + rng.choice(SIGNATURES)
@@ -82,8 +87,14 @@ def corpus(n: int, seed: int = 0, dup_share: float = 0.1) -> tuple[list[dict], d
     n_dups = int(n * dup_share)
     for i in range(n - n_dups):
         rid = f"T{i:06d}"
-        records.append({"id": rid, "kind": "ticket", "customer_message": base_message(rng),
-                        "created_at": f"2025-01-01T00:{i % 60:02d}:00Z"})
+        records.append(
+            {
+                "id": rid,
+                "kind": "ticket",
+                "customer_message": base_message(rng),
+                "created_at": f"2025-01-01T00:{i % 60:02d}:00Z",
+            }
+        )
         family[rid] = rid
     bases = rng.sample(range(len(records)), n_dups)
     for k, b in enumerate(bases):
@@ -112,13 +123,20 @@ def measure(n: int, shingle: str) -> dict:
     for d, kinds in edits.items():
         for kind in kinds:
             by_edit.setdefault(kind, []).append(d in found_dup)
-    return {"records": n, "shingle": shingle, "seconds": round(seconds, 2), "records_per_s": round(n / seconds),
-            "peak_rss_mib": round(peak / 1024), "peak_rss_increase_mib": round((peak - rss_before) / 1024),
-            "planted_pairs": len(planted), "detected_pairs": len(detected),
-            "precision": round(correct / len(detected), 4) if detected else None,
-            "recall": round(len(found_dup) / len(planted), 4),
-            "recall_by_edit": {k: round(sum(v) / len(v), 3) for k, v in sorted(by_edit.items())},
-            "lsh_candidates": result.candidate_pairs}
+    return {
+        "records": n,
+        "shingle": shingle,
+        "seconds": round(seconds, 2),
+        "records_per_s": round(n / seconds),
+        "peak_rss_mib": round(peak / 1024),
+        "peak_rss_increase_mib": round((peak - rss_before) / 1024),
+        "planted_pairs": len(planted),
+        "detected_pairs": len(detected),
+        "precision": round(correct / len(detected), 4) if detected else None,
+        "recall": round(len(found_dup) / len(planted), 4),
+        "recall_by_edit": {k: round(sum(v) / len(v), 3) for k, v in sorted(by_edit.items())},
+        "lsh_candidates": result.candidate_pairs,
+    }
 
 
 def _rss_kib() -> int:
@@ -139,8 +157,12 @@ def main() -> None:
         return
     for shingle in args.shingles:
         for n in args.sizes:
-            out = subprocess.run([sys.executable, __file__, "--one", "--sizes", str(n), "--shingles", shingle],
-                                 check=True, capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", "--sizes", str(n), "--shingles", shingle],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             print(out.strip(), flush=True)
 
 

@@ -43,19 +43,28 @@ def full_harness(params: dict, tmp: Path) -> dict:
     champion = tmp / "champion"
     shutil.copytree(evaluate.ADAPTER_DIR, champion)
     start = time.perf_counter()
-    table = evaluate.run(params, champion_dir=champion, metrics_file=tmp / "eval.json",
-                         samples_file=tmp / "samples.jsonl", flips_file=tmp / "flips.json")
+    table = evaluate.run(
+        params,
+        champion_dir=champion,
+        metrics_file=tmp / "eval.json",
+        samples_file=tmp / "samples.jsonl",
+        flips_file=tmp / "flips.json",
+    )
     wall = time.perf_counter() - start
     timing = read_json("reports/timing.json")["evaluate"]
-    print(f"\n## Full harness, 3 models ({', '.join(table['models'])}): {wall:.0f} s "
-          f"(target < {TARGET_SECONDS} s: {'MET' if wall < TARGET_SECONDS else 'MISSED'})\n")
+    print(
+        f"\n## Full harness, 3 models ({', '.join(table['models'])}): {wall:.0f} s "
+        f"(target < {TARGET_SECONDS} s: {'MET' if wall < TARGET_SECONDS else 'MISSED'})\n"
+    )
     tasks = list(timing["per_task_seconds"]["candidate"])
     print("| task | layer | items | " + " | ".join(f"{m} s" for m in table["models"]) + " |")
     print("|---|---|---:|" + "---:|" * len(table["models"]))
     for task in tasks:
         row = [f"{timing['per_task_seconds'][m][task]:.0f}" for m in table["models"]]
         print(f"| {task} | {table['layers'][task]} | {table[task]['n']} | " + " | ".join(row) + " |")
-    print("| **total** | | | " + " | ".join(f"**{timing['per_model_seconds'][m]:.0f}**" for m in table["models"]) + " |")
+    print(
+        "| **total** | | | " + " | ".join(f"**{timing['per_model_seconds'][m]:.0f}**" for m in table["models"]) + " |"
+    )
     if table["skipped"]:
         print("\nskipped: " + "; ".join(f"{t} ({why})" for t, why in table["skipped"].items()))
     return {"wall_seconds": wall, **timing}
@@ -66,9 +75,14 @@ def classify_styles(params: dict, limit: int) -> None:
 
     print(f"\n## Classification, base model, first {limit} test tickets: generation vs log-likelihood\n")
     print("| scoring | seconds | items/s | accuracy |\n|---|---:|---:|---:|")
-    for task, settings in (("tuneloop_classify", {"max_gen_toks": 8}), ("tuneloop_classify_loglik", {"max_gen_toks": 8})):
+    for task, settings in (
+        ("tuneloop_classify", {"max_gen_toks": 8}),
+        ("tuneloop_classify_loglik", {"max_gen_toks": 8}),
+    ):
         start = time.perf_counter()
-        scores, _, _ = evaluate.score_model("base", evaluate.BASE_DIR, None, params, {task: {**settings, "limit": limit}})
+        scores, _, _ = evaluate.score_model(
+            "base", evaluate.BASE_DIR, None, params, {task: {**settings, "limit": limit}}
+        )
         wall = time.perf_counter() - start
         n = scores[task]["n"]
         print(f"| {task} | {wall:.1f} | {n / wall:.2f} | {scores[task]['acc']:.3f} |")

@@ -25,20 +25,47 @@ LABELS = ["billing", "connectivity", "shipping_delivery"]
 def zendesk(n: int) -> str:
     lines = []
     for i in range(n):
-        comments = [{"id": 3 * i + k, "author_id": 9000 + i if k != 1 else 7000, "public": k != 2,
-                     "plain_body": f"Message {k} about ticket {i}: my Thermo 2 drops off Wi-Fi every night around 2 AM."}
-                    for k in range(4)]
-        lines.append(json.dumps({"id": i, "subject": f"Ticket {i}", "requester_id": 9000 + i, "priority": "normal",
-                                 "status": "solved", "via": {"channel": "email"}, "tags": [LABELS[i % 3]],
-                                 "created_at": "2025-02-03T09:14:22Z", "satisfaction_rating": {"score": "good"},
-                                 "comments": comments}))
+        comments = [
+            {
+                "id": 3 * i + k,
+                "author_id": 9000 + i if k != 1 else 7000,
+                "public": k != 2,
+                "plain_body": f"Message {k} about ticket {i}: my Thermo 2 drops off Wi-Fi every night around 2 AM.",
+            }
+            for k in range(4)
+        ]
+        lines.append(
+            json.dumps(
+                {
+                    "id": i,
+                    "subject": f"Ticket {i}",
+                    "requester_id": 9000 + i,
+                    "priority": "normal",
+                    "status": "solved",
+                    "via": {"channel": "email"},
+                    "tags": [LABELS[i % 3]],
+                    "created_at": "2025-02-03T09:14:22Z",
+                    "satisfaction_rating": {"score": "good"},
+                    "comments": comments,
+                }
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
 def native(n: int) -> str:
-    return "".join(json.dumps({"ticket_id": f"T-{i}", "customer_message": f"My bill {i} is wrong, charged twice.",
-                               "agent_reply": "Sorry about that, I have refunded the duplicate charge.",
-                               "category": "billing"}) + "\n" for i in range(n))
+    return "".join(
+        json.dumps(
+            {
+                "ticket_id": f"T-{i}",
+                "customer_message": f"My bill {i} is wrong, charged twice.",
+                "agent_reply": "Sorry about that, I have refunded the duplicate charge.",
+                "category": "billing",
+            }
+        )
+        + "\n"
+        for i in range(n)
+    )
 
 
 def classification(n: int, path: Path) -> None:
@@ -51,7 +78,9 @@ def classification(n: int, path: Path) -> None:
 def markdown_docs(n: int, folder: Path) -> None:
     folder.mkdir()
     for d in range(max(1, n // 10)):
-        sections = "\n\n".join(f"## Section {s}\n\nStep {s}: open the app, tap Add device and follow the prompts." for s in range(10))
+        sections = "\n\n".join(
+            f"## Section {s}\n\nStep {s}: open the app, tap Add device and follow the prompts." for s in range(10)
+        )
         (folder / f"doc-{d}.md").write_text(f"# Document {d}\n\nIntro text for document {d}.\n\n{sections}\n")
 
 
@@ -69,8 +98,12 @@ def main(n: int = 20_000) -> None:
         classification(n, tmp / "labelled.csv")
         markdown_docs(n, tmp / "kb")
         print("| format | items | MB | seconds | items/s | MB/s |\n|---|---:|---:|---:|---:|---:|")
-        for fmt, path in (("zendesk", tmp / "zendesk.jsonl"), ("tuneloop_jsonl", tmp / "tickets.jsonl"),
-                          ("classification_csv", tmp / "labelled.csv"), ("markdown", tmp / "kb")):
+        for fmt, path in (
+            ("zendesk", tmp / "zendesk.jsonl"),
+            ("tuneloop_jsonl", tmp / "tickets.jsonl"),
+            ("classification_csv", tmp / "labelled.csv"),
+            ("markdown", tmp / "kb"),
+        ):
             size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.iterdir())) / 1e6
             count, seconds = timed(path, fmt)
             print(f"| {fmt} | {count} | {size:.1f} | {seconds:.2f} | {count / seconds:,.0f} | {size / seconds:.1f} |")

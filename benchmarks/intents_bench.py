@@ -81,14 +81,22 @@ PLAIN_SYSTEM = "You are a customer support assistant."
 
 def plain_prompt(labels: list[str], text: str) -> list[dict]:
     """What a user writes first: every intent listed, the query, answer with the intent."""
-    return [{"role": "system", "content": PLAIN_SYSTEM},
-            {"role": "user", "content": "Classify the customer query into one of these intents: "
-                                        + ", ".join(labels) + ".\nAnswer with the intent only.\n\nQuery: " + text}]
+    return [
+        {"role": "system", "content": PLAIN_SYSTEM},
+        {
+            "role": "user",
+            "content": "Classify the customer query into one of these intents: "
+            + ", ".join(labels)
+            + ".\nAnswer with the intent only.\n\nQuery: "
+            + text,
+        },
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------------
+
 
 def subset(domains: list[str], train_per: int, test_per: int, oos: int, seed: int, oos_train: int = 0):
     data = json.loads(DATA.read_text())
@@ -110,8 +118,9 @@ def subset(domains: list[str], train_per: int, test_per: int, oos: int, seed: in
     return labels, train, test, oos_rows
 
 
-def make_repo(workdir: Path, labels: list[str], train: list[tuple[str, str]], base: Path | None,
-              oos_label: str | None = None) -> None:
+def make_repo(
+    workdir: Path, labels: list[str], train: list[tuple[str, str]], base: Path | None, oos_label: str | None = None
+) -> None:
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
@@ -124,7 +133,8 @@ def make_repo(workdir: Path, labels: list[str], train: list[tuple[str, str]], ba
         w.writerow(["text", "label"])
         w.writerows(train)
     (workdir / "conf" / "data" / f"{CONF_NAME}.yaml").write_text(
-        CONF_TEXT.format(labels=", ".join(labels), oos_label=oos_label or "null"))
+        CONF_TEXT.format(labels=", ".join(labels), oos_label=oos_label or "null")
+    )
     if base is not None:
         (workdir / "models").mkdir(exist_ok=True)
         (workdir / "models" / "base").symlink_to(base.resolve())
@@ -140,14 +150,16 @@ def tuneloop(workdir: Path, *args: str) -> tuple[float, float]:
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
-        raise SystemExit(f"tuneloop {' '.join(args)} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n"
-                         f"{proc.stderr[-4000:]}")
+        raise SystemExit(
+            f"tuneloop {' '.join(args)} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+        )
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Scoring: greedy, batched, each run's own prompt
 # ---------------------------------------------------------------------------------------------------
+
 
 def load_model(base: Path, adapter: Path | None):
     import torch
@@ -173,11 +185,11 @@ def generate(tok, model, prompts: list[list[dict]], max_new: int, batch: int = 3
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out: list[str] = [""] * len(texts)
     for s in range(0, len(order), batch):
-        idx = order[s:s + batch]
+        idx = order[s : s + batch]
         enc = tok([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
         with torch.no_grad():
             gen = model.generate(**enc, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id)
-        for i, row in zip(idx, gen[:, enc["input_ids"].shape[1]:]):
+        for i, row in zip(idx, gen[:, enc["input_ids"].shape[1] :]):
             out[i] = tok.decode(row, skip_special_tokens=True).split("\n")[0]
     return out
 
@@ -186,9 +198,12 @@ def score(outputs: list[str], gold: list[int], labels: list[str]) -> dict:
     from tuneloop.evals.metrics import macro_f1, parse_label
 
     preds = [parse_label(o, labels) for o in outputs]
-    return {"n": len(gold), "acc": round(sum(p == g for p, g in zip(preds, gold)) / len(gold), 4),
-            "macro_f1": round(macro_f1(list(zip(gold, preds))), 4),
-            "unparsed": round(sum(p < 0 for p in preds) / len(preds), 4)}
+    return {
+        "n": len(gold),
+        "acc": round(sum(p == g for p, g in zip(preds, gold)) / len(gold), 4),
+        "macro_f1": round(macro_f1(list(zip(gold, preds))), 4),
+        "unparsed": round(sum(p < 0 for p in preds) / len(preds), 4),
+    }
 
 
 def oos_recall(outputs: list[str], choices: list[str], oos_label: str) -> float:
@@ -208,6 +223,7 @@ def forced(outputs: list[str], labels: list[str]) -> float:
 # Plain TRL at equal time
 # ---------------------------------------------------------------------------------------------------
 
+
 def plain_trl(base: Path, rows: list[tuple[str, str]], labels: list[str], seconds: float, out: Path, seed: int) -> dict:
     from datasets import Dataset
     from peft import LoraConfig
@@ -221,28 +237,47 @@ def plain_trl(base: Path, rows: list[tuple[str, str]], labels: list[str], second
 
     tok = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base)
-    ds = Dataset.from_list([{"prompt": plain_prompt(labels, t), "completion": [{"role": "assistant", "content": y}]}
-                            for t, y in rows]).shuffle(seed=seed)
-    args = SFTConfig(output_dir=str(out), num_train_epochs=1, learning_rate=2e-4, per_device_train_batch_size=8,
-                     bf16=False, gradient_checkpointing=False, use_cpu=True, report_to="none", save_strategy="no",
-                     logging_steps=10, seed=seed, disable_tqdm=True)
+    ds = Dataset.from_list(
+        [{"prompt": plain_prompt(labels, t), "completion": [{"role": "assistant", "content": y}]} for t, y in rows]
+    ).shuffle(seed=seed)
+    args = SFTConfig(
+        output_dir=str(out),
+        num_train_epochs=1,
+        learning_rate=2e-4,
+        per_device_train_batch_size=8,
+        bf16=False,
+        gradient_checkpointing=False,
+        use_cpu=True,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=10,
+        seed=seed,
+        disable_tqdm=True,
+    )
     peft_config = LoraConfig(r=32, lora_alpha=16, lora_dropout=0.05, bias="none", task_type="CAUSAL_LM")
-    trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok, peft_config=peft_config,
-                         callbacks=[TimeLimit()])
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=ds, processing_class=tok, peft_config=peft_config, callbacks=[TimeLimit()]
+    )
     lengths = [len(x) for x in trainer.train_dataset["input_ids"]]
     cpu0 = time.process_time()
     start = time.perf_counter()
     trainer.train()
     wall = time.perf_counter() - start
     trainer.save_model(str(out))
-    return {"wall_s": round(wall, 1), "cpu_s": round(time.process_time() - cpu0, 1),
-            "steps": trainer.state.global_step, "planned_steps": trainer.state.max_steps,
-            "epochs": round(trainer.state.epoch or 0, 3), "train_examples": len(ds),
-            "tokens_median": statistics.median(lengths),
-            "loss_last": next((h["loss"] for h in reversed(trainer.state.log_history) if "loss" in h), None)}
+    return {
+        "wall_s": round(wall, 1),
+        "cpu_s": round(time.process_time() - cpu0, 1),
+        "steps": trainer.state.global_step,
+        "planned_steps": trainer.state.max_steps,
+        "epochs": round(trainer.state.epoch or 0, 3),
+        "train_examples": len(ds),
+        "tokens_median": statistics.median(lengths),
+        "loss_last": next((h["loss"] for h in reversed(trainer.state.log_history) if "loss" in h), None),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------
+
 
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
@@ -255,23 +290,38 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--train-per-intent", type=int, default=20)
     ap.add_argument("--test-per-intent", type=int, default=10)
     ap.add_argument("--oos", type=int, default=200, help="oos_test queries scored (0: skip)")
-    ap.add_argument("--oos-train", type=int, default=0,
-                    help="CLINC oos_train queries trained as `oos` (data.out_of_scope_label): escalation on")
+    ap.add_argument(
+        "--oos-train",
+        type=int,
+        default=0,
+        help="CLINC oos_train queries trained as `oos` (data.out_of_scope_label): escalation on",
+    )
     ap.add_argument("--base-limit", type=int, default=None, help="score the base on the first N test queries")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/tuneloop-intents"))
     ap.add_argument("--base", type=Path, default=None, help="an existing models/base folder (default: ./models/base)")
     ap.add_argument("--preset", default=None, help="extra `tuneloop params` overrides, comma-separated")
     ap.add_argument("--skip-plain", action="store_true", help="template only (e.g. to compare presets)")
     ap.add_argument("--skip-base", action="store_true", help="do not score the base model")
-    ap.add_argument("--reuse", action="store_true",
-                    help="keep --workdir's finished stages (its data, split and adapter) instead of re-running them")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep --workdir's finished stages (its data, split and adapter) instead of re-running them",
+    )
     ap.add_argument("--skip-template-score", action="store_true", help="do not score the template's adapter again")
-    ap.add_argument("--score-limit", type=int, default=None,
-                    help="score every run on the first N test queries only (the plain prompt is ~6x longer: slow)")
+    ap.add_argument(
+        "--score-limit",
+        type=int,
+        default=None,
+        help="score every run on the first N test queries only (the plain prompt is ~6x longer: slow)",
+    )
     ap.add_argument("--skip-base-plain", action="store_true", help="score the base with the template's prompt only")
-    ap.add_argument("--plain-seconds", type=float, default=None,
-                    help="plain TRL's train budget (default: the template's train wall time, which a shared "
-                         "machine inflates; give the template's uncontended time instead)")
+    ap.add_argument(
+        "--plain-seconds",
+        type=float,
+        default=None,
+        help="plain TRL's train budget (default: the template's train wall time, which a shared "
+        "machine inflates; give the template's uncontended time instead)",
+    )
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=42)
     a = ap.parse_args(argv)
@@ -284,16 +334,27 @@ def main(argv: list[str]) -> int:
 
     labels, train, test, oos = subset(a.domains, a.train_per_intent, a.test_per_intent, a.oos, a.seed, a.oos_train)
     oos_label = OOS_LABEL if a.oos_train else None
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; load {os.getloadavg()[0]:.1f}")
-    print(f"subset: {len(a.domains)} domains, {len(labels)} intents, {len(train)} CSV rows, "
-          f"{len(test)} test queries (CLINC test split), {len(oos)} oos_test queries", flush=True)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"subset: {len(a.domains)} domains, {len(labels)} intents, {len(train)} CSV rows, "
+        f"{len(test)} test queries (CLINC test split), {len(oos)} oos_test queries",
+        flush=True,
+    )
     wd = a.workdir
     reuse = a.reuse and (wd / "models/adapter/adapter_config.json").exists()
     if not reuse:
         make_repo(a.workdir, labels, train, base, oos_label)
-    res: dict = {"labels": len(labels), "csv_rows": len(train), "test": len(test), "oos": len(oos),
-                 "domains": a.domains, "load_start": os.getloadavg()}
+    res: dict = {
+        "labels": len(labels),
+        "csv_rows": len(train),
+        "test": len(test),
+        "oos": len(oos),
+        "domains": a.domains,
+        "load_start": os.getloadavg(),
+    }
     if base is None and not reuse:
         res["base_s"] = round(tuneloop(wd, "base")[0], 1)
     base = wd / "models" / "base"
@@ -309,13 +370,29 @@ def main(argv: list[str]) -> int:
     build = json.loads((wd / "reports/data/build.json").read_text())
     train_metrics = json.loads((wd / "metrics/train.json").read_text())
     timing = json.loads((wd / "reports/timing.json").read_text()) if (wd / "reports/timing.json").exists() else {}
-    res.update(prepare={k: prep.get(k) for k in ("records_in", "kept", "dropped", "quarantined")} | {
-        "dropped_by": prep.get("dropped_by") or prep.get("drop_reasons"),
-        "quarantined_by": prep.get("quarantined_by")}, build=build,
-        train={k: train_metrics.get(k) for k in ("steps", "epochs", "train_examples", "val_examples", "train_loss",
-                                                 "first_logged_loss", "last_logged_loss", "eval_loss",
-                                                 "truncated_examples")},
-        train_timing=timing.get("train"))
+    res.update(
+        prepare={k: prep.get(k) for k in ("records_in", "kept", "dropped", "quarantined")}
+        | {
+            "dropped_by": prep.get("dropped_by") or prep.get("drop_reasons"),
+            "quarantined_by": prep.get("quarantined_by"),
+        },
+        build=build,
+        train={
+            k: train_metrics.get(k)
+            for k in (
+                "steps",
+                "epochs",
+                "train_examples",
+                "val_examples",
+                "train_loss",
+                "first_logged_loss",
+                "last_logged_loss",
+                "eval_loss",
+                "truncated_examples",
+            )
+        },
+        train_timing=timing.get("train"),
+    )
     train_rows = [json.loads(x) for x in (wd / "data/splits/train.jsonl").read_text().splitlines() if x.strip()]
     res["train_split_classify"] = sum(r["task"] == "classify" for r in train_rows)
     train_wall = float((timing.get("train") or {}).get("wall_seconds") or res["train_s"])
@@ -323,6 +400,7 @@ def main(argv: list[str]) -> int:
 
     # the template's prompt, exactly as build writes it (tasks.example: system + instruction + text)
     from tuneloop.data.synth import SEPARATOR, classify_instruction
+
     params = __import__("yaml").safe_load((wd / "params.yaml").read_text())
     system = params["data"]["system_prompt"]
     instr = classify_instruction(labels, int(params["data"]["max_listed_labels"]), oos_label)
@@ -331,7 +409,7 @@ def main(argv: list[str]) -> int:
     def tpl_prompt(text: str) -> list[dict]:
         return [{"role": "system", "content": system}, {"role": "user", "content": instr + SEPARATOR + text}]
 
-    test = test[:a.score_limit] if a.score_limit else test
+    test = test[: a.score_limit] if a.score_limit else test
     gold = [labels.index(y) for _, y in test]
     tok, _ = load_model(base, None)
     max_new = max(len(tok(label, add_special_tokens=False)["input_ids"]) for label in labels) + 2
@@ -345,11 +423,15 @@ def main(argv: list[str]) -> int:
             res["oos_forced_template"] = forced(oos_out, labels)
             if oos_label:  # escalation trained: out-of-scope recall beside in-scope accuracy
                 res["oos_recall_template"] = oos_recall(oos_out, choices, oos_label)
-                print(f"  out-of-scope recall {res['oos_recall_template']} (oos_test, n={len(oos)}), "
-                      f"in-scope accuracy {scores['template']['acc']} (n={len(test)})", flush=True)
+                print(
+                    f"  out-of-scope recall {res['oos_recall_template']} (oos_test, n={len(oos)}), "
+                    f"in-scope accuracy {scores['template']['acc']} (n={len(test)})",
+                    flush=True,
+                )
         res["score_template_s"] = round(time.perf_counter() - t0, 1)
-        print(f"  template: {scores['template']}  oos forced into an intent: {res.get('oos_forced_template')}",
-              flush=True)
+        print(
+            f"  template: {scores['template']}  oos forced into an intent: {res.get('oos_forced_template')}", flush=True
+        )
 
     if not a.skip_plain:
         rows = [(r["user"].split(SEPARATOR, 1)[-1], r["label"]) for r in train_rows if r["task"] == "classify"]
@@ -362,40 +444,50 @@ def main(argv: list[str]) -> int:
         print(f"  plain TRL train: {res['plain_train']}", flush=True)
         t0 = time.perf_counter()
         tok, model = load_model(base, wd / "plain_adapter")
-        scores["plain_trl"] = score(generate(tok, model, [plain_prompt(labels, t) for t, _ in test], max_new),
-                                    gold, labels)
+        scores["plain_trl"] = score(
+            generate(tok, model, [plain_prompt(labels, t) for t, _ in test], max_new), gold, labels
+        )
         if oos:
-            res["oos_forced_plain"] = forced(generate(tok, model, [plain_prompt(labels, t) for t in oos], max_new),
-                                             labels)
+            res["oos_forced_plain"] = forced(
+                generate(tok, model, [plain_prompt(labels, t) for t in oos], max_new), labels
+            )
         res["score_plain_s"] = round(time.perf_counter() - t0, 1)
         print(f"  plain TRL: {scores['plain_trl']}  oos forced: {res.get('oos_forced_plain')}", flush=True)
 
     n = a.base_limit or len(test)
     if not a.skip_base:
         tok, model = load_model(base, None)
-        scores["base_template_prompt"] = score(generate(tok, model, [tpl_prompt(t) for t, _ in test[:n]], max_new),
-                                               gold[:n], labels)
+        scores["base_template_prompt"] = score(
+            generate(tok, model, [tpl_prompt(t) for t, _ in test[:n]], max_new), gold[:n], labels
+        )
         if not a.skip_base_plain:
-            scores["base_plain_prompt"] = score(generate(tok, model, [plain_prompt(labels, t) for t, _ in test[:n]],
-                                                         max_new), gold[:n], labels)
+            scores["base_plain_prompt"] = score(
+                generate(tok, model, [plain_prompt(labels, t) for t, _ in test[:n]], max_new), gold[:n], labels
+            )
     res["scores"] = scores
     res["load_end"] = os.getloadavg()
 
     print()
-    print(f"| run | train wall s | steps | epochs | accuracy | macro-F1 | unparsed |")
-    print(f"|---|---:|---:|---:|---:|---:|---:|")
+    print("| run | train wall s | steps | epochs | accuracy | macro-F1 | unparsed |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     tm = res["train"]
     if "template" in scores:
-        print(f"| template (cpu preset) | {train_wall:.0f} | {tm['steps']} | {tm['epochs']} | "
-              f"{scores['template']['acc']:.3f} | {scores['template']['macro_f1']:.3f} | "
-              f"{scores['template']['unparsed']:.3f} |")
+        print(
+            f"| template (cpu preset) | {train_wall:.0f} | {tm['steps']} | {tm['epochs']} | "
+            f"{scores['template']['acc']:.3f} | {scores['template']['macro_f1']:.3f} | "
+            f"{scores['template']['unparsed']:.3f} |"
+        )
     if "plain_trl" in scores:
         pt = res["plain_train"]
-        print(f"| plain TRL (equal time) | {pt['wall_s']:.0f} | {pt['steps']}/{pt['planned_steps']} | {pt['epochs']} | "
-              f"{scores['plain_trl']['acc']:.3f} | {scores['plain_trl']['macro_f1']:.3f} | {scores['plain_trl']['unparsed']:.3f} |")
+        print(
+            f"| plain TRL (equal time) | {pt['wall_s']:.0f} | {pt['steps']}/{pt['planned_steps']} | {pt['epochs']} | "
+            f"{scores['plain_trl']['acc']:.3f} | {scores['plain_trl']['macro_f1']:.3f} | {scores['plain_trl']['unparsed']:.3f} |"
+        )
     for k in [k for k in ("base_template_prompt", "base_plain_prompt") if k in scores]:
-        print(f"| base, {k[5:].replace('_', ' ')} | 0 | 0 | 0 | {scores[k]['acc']:.3f} | {scores[k]['macro_f1']:.3f} | "
-              f"{scores[k]['unparsed']:.3f} |")
+        print(
+            f"| base, {k[5:].replace('_', ' ')} | 0 | 0 | 0 | {scores[k]['acc']:.3f} | {scores[k]['macro_f1']:.3f} | "
+            f"{scores[k]['unparsed']:.3f} |"
+        )
     print(json.dumps({k: v for k, v in res.items() if k != "build"}, indent=1, default=str))
     if a.out:
         a.out.write_text(json.dumps(res, indent=1, default=str) + "\n")

@@ -15,39 +15,88 @@ import time
 from pathlib import Path
 
 SHORT_ENGLISH = [
-    "my bulb wont connect to wifi", "refund please", "where is my order??", "app keeps crashing on login",
-    "Thermo 2 shows E17 again", "cant log in", "Hub offline since yesterday", "double charged on my card",
-    "how do I cancel Lumora Plus", "package says delivered but nothing here", "reset password link expired",
-    "Glow strip flickers after update", "need an invoice for order LM-22817", "is the hub compatible with Alexa",
+    "my bulb wont connect to wifi",
+    "refund please",
+    "where is my order??",
+    "app keeps crashing on login",
+    "Thermo 2 shows E17 again",
+    "cant log in",
+    "Hub offline since yesterday",
+    "double charged on my card",
+    "how do I cancel Lumora Plus",
+    "package says delivered but nothing here",
+    "reset password link expired",
+    "Glow strip flickers after update",
+    "need an invoice for order LM-22817",
+    "is the hub compatible with Alexa",
 ]
 OTHER = {
-    "de": ["Meine Glühbirne verbindet sich nicht mit dem WLAN, was kann ich tun?",
-           "Ich wurde zweimal belastet, bitte um Rückerstattung.", "Wo ist meine Bestellung? Sie ist seit einer Woche unterwegs.",
-           "Das Thermostat zeigt den Fehler E17 und startet immer wieder neu.", "Ich kann mich nicht anmelden, das Passwort funktioniert nicht.",
-           "Bitte kündigen Sie mein Abo zum Monatsende.", "Die App stürzt ab, wenn ich die Heizung einstellen will.",
-           "Hallo, wie lange dauert der Versand nach Österreich?"],
-    "fr": ["Mon ampoule ne se connecte pas au wifi, que faire ?", "J'ai été débité deux fois, merci de me rembourser.",
-           "Où est ma commande ? Elle devait arriver hier.", "Le thermostat affiche l'erreur E17 et redémarre sans cesse.",
-           "Je n'arrive pas à me connecter à mon compte.", "Bonjour, comment annuler mon abonnement Lumora Plus ?",
-           "L'application plante quand j'ouvre les paramètres.", "Le colis est marqué livré mais je ne l'ai pas reçu."],
-    "es": ["Mi bombilla no se conecta al wifi, ¿qué puedo hacer?", "Me cobraron dos veces, quiero un reembolso por favor.",
-           "¿Dónde está mi pedido? Debía llegar ayer.", "El termostato muestra el error E17 y se reinicia.",
-           "No puedo iniciar sesión en mi cuenta.", "Hola, ¿cómo cancelo mi suscripción?",
-           "La aplicación se cierra cuando abro la configuración.", "El paquete dice entregado pero no lo tengo."],
-    "it": ["La mia lampadina non si collega al wifi, cosa posso fare?", "Mi avete addebitato due volte, vorrei un rimborso.",
-           "Dov'è il mio ordine? Doveva arrivare ieri.", "Il termostato mostra l'errore E17 e si riavvia di continuo.",
-           "Non riesco ad accedere al mio account.", "Ciao, come posso annullare il mio abbonamento?",
-           "L'app si chiude quando apro le impostazioni.", "Il pacco risulta consegnato ma non l'ho ricevuto."],
-    "pt": ["Minha lâmpada não conecta ao wifi, o que eu faço?", "Fui cobrado duas vezes, quero o reembolso por favor.",
-           "Cadê o meu pedido? Era para chegar ontem.", "O termostato mostra o erro E17 e reinicia sem parar.",
-           "Não consigo entrar na minha conta.", "Olá, como cancelo a minha assinatura?",
-           "O aplicativo fecha quando abro as configurações.", "O pacote diz entregue mas não recebi nada."],
-    "nl": ["Mijn lamp maakt geen verbinding met de wifi, wat moet ik doen?", "Ik ben twee keer belast, graag een terugbetaling.",
-           "Waar is mijn bestelling? Die zou gisteren komen.", "De thermostaat geeft fout E17 en start steeds opnieuw op.",
-           "Ik kan niet inloggen op mijn account.", "Hallo, hoe zeg ik mijn abonnement op?",
-           "De app crasht als ik de instellingen open.", "Het pakket staat op bezorgd maar ik heb niets ontvangen."],
-    "other-script": ["Моя лампочка не подключается к Wi-Fi, что делать?", "注文した商品がまだ届いていません。",
-                     "我的恒温器显示错误E17，一直重启。", "لا أستطيع تسجيل الدخول إلى حسابي"],
+    "de": [
+        "Meine Glühbirne verbindet sich nicht mit dem WLAN, was kann ich tun?",
+        "Ich wurde zweimal belastet, bitte um Rückerstattung.",
+        "Wo ist meine Bestellung? Sie ist seit einer Woche unterwegs.",
+        "Das Thermostat zeigt den Fehler E17 und startet immer wieder neu.",
+        "Ich kann mich nicht anmelden, das Passwort funktioniert nicht.",
+        "Bitte kündigen Sie mein Abo zum Monatsende.",
+        "Die App stürzt ab, wenn ich die Heizung einstellen will.",
+        "Hallo, wie lange dauert der Versand nach Österreich?",
+    ],
+    "fr": [
+        "Mon ampoule ne se connecte pas au wifi, que faire ?",
+        "J'ai été débité deux fois, merci de me rembourser.",
+        "Où est ma commande ? Elle devait arriver hier.",
+        "Le thermostat affiche l'erreur E17 et redémarre sans cesse.",
+        "Je n'arrive pas à me connecter à mon compte.",
+        "Bonjour, comment annuler mon abonnement Lumora Plus ?",
+        "L'application plante quand j'ouvre les paramètres.",
+        "Le colis est marqué livré mais je ne l'ai pas reçu.",
+    ],
+    "es": [
+        "Mi bombilla no se conecta al wifi, ¿qué puedo hacer?",
+        "Me cobraron dos veces, quiero un reembolso por favor.",
+        "¿Dónde está mi pedido? Debía llegar ayer.",
+        "El termostato muestra el error E17 y se reinicia.",
+        "No puedo iniciar sesión en mi cuenta.",
+        "Hola, ¿cómo cancelo mi suscripción?",
+        "La aplicación se cierra cuando abro la configuración.",
+        "El paquete dice entregado pero no lo tengo.",
+    ],
+    "it": [
+        "La mia lampadina non si collega al wifi, cosa posso fare?",
+        "Mi avete addebitato due volte, vorrei un rimborso.",
+        "Dov'è il mio ordine? Doveva arrivare ieri.",
+        "Il termostato mostra l'errore E17 e si riavvia di continuo.",
+        "Non riesco ad accedere al mio account.",
+        "Ciao, come posso annullare il mio abbonamento?",
+        "L'app si chiude quando apro le impostazioni.",
+        "Il pacco risulta consegnato ma non l'ho ricevuto.",
+    ],
+    "pt": [
+        "Minha lâmpada não conecta ao wifi, o que eu faço?",
+        "Fui cobrado duas vezes, quero o reembolso por favor.",
+        "Cadê o meu pedido? Era para chegar ontem.",
+        "O termostato mostra o erro E17 e reinicia sem parar.",
+        "Não consigo entrar na minha conta.",
+        "Olá, como cancelo a minha assinatura?",
+        "O aplicativo fecha quando abro as configurações.",
+        "O pacote diz entregue mas não recebi nada.",
+    ],
+    "nl": [
+        "Mijn lamp maakt geen verbinding met de wifi, wat moet ik doen?",
+        "Ik ben twee keer belast, graag een terugbetaling.",
+        "Waar is mijn bestelling? Die zou gisteren komen.",
+        "De thermostaat geeft fout E17 en start steeds opnieuw op.",
+        "Ik kan niet inloggen op mijn account.",
+        "Hallo, hoe zeg ik mijn abonnement op?",
+        "De app crasht als ik de instellingen open.",
+        "Het pakket staat op bezorgd maar ik heb niets ontvangen.",
+    ],
+    "other-script": [
+        "Моя лампочка не подключается к Wi-Fi, что делать?",
+        "注文した商品がまだ届いていません。",
+        "我的恒温器显示错误E17，一直重启。",
+        "لا أستطيع تسجيل الدخول إلى حسابي",
+    ],
 }
 
 
@@ -77,10 +126,14 @@ def evaluate(name: str, is_english) -> dict:
     short_ok = sum(is_english(t) is True for t in SHORT_ENGLISH)
     seconds = time.perf_counter() - start
     n = len(english) + len(other)
-    row = {"detector": name, "english_recall": round(en_ok / len(english), 3),
-           "short_english_recall": round(short_ok / len(SHORT_ENGLISH), 3),
-           "other_rejected": round(other_ok / len(other), 3), "ms_per_text": round(1000 * seconds / (n + len(SHORT_ENGLISH)), 3),
-           "texts": n}
+    row = {
+        "detector": name,
+        "english_recall": round(en_ok / len(english), 3),
+        "short_english_recall": round(short_ok / len(SHORT_ENGLISH), 3),
+        "other_rejected": round(other_ok / len(other), 3),
+        "ms_per_text": round(1000 * seconds / (n + len(SHORT_ENGLISH)), 3),
+        "texts": n,
+    }
     print(row)
     return row
 
@@ -92,8 +145,15 @@ def main() -> None:
     evaluate("stopwords", lambda t: detect_language(t)[0] in ("en", None))
     english = english_texts()
     undecided = sum(detect_language(t)[0] is None for t in english)
-    print({"detector": "stopwords", "english_undecided": round(undecided / len(english), 3),
-           "short_english_undecided": round(sum(detect_language(t)[0] is None for t in SHORT_ENGLISH) / len(SHORT_ENGLISH), 3)})
+    print(
+        {
+            "detector": "stopwords",
+            "english_undecided": round(undecided / len(english), 3),
+            "short_english_undecided": round(
+                sum(detect_language(t)[0] is None for t in SHORT_ENGLISH) / len(SHORT_ENGLISH), 3
+            ),
+        }
+    )
     try:
         from langdetect import DetectorFactory, detect
         from langdetect.lang_detect_exception import LangDetectException

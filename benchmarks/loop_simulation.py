@@ -37,15 +37,37 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     params = compose(args.overrides)
     t0 = time.perf_counter()
-    result = simulate.run(params, args.base, args.out, weeks=args.weeks, start=args.start, history=args.history,
-                          window=args.window, per_week=args.per_week, eval_per_week=args.eval_per_week, seed=args.seed)
+    result = simulate.run(
+        params,
+        args.base,
+        args.out,
+        weeks=args.weeks,
+        start=args.start,
+        history=args.history,
+        window=args.window,
+        per_week=args.per_week,
+        eval_per_week=args.eval_per_week,
+        seed=args.seed,
+    )
     print("| week | events | without the loop | with the loop | loop adapter | retrain |")
     print("|---:|---|---:|---:|---|---|")
     for w in result["weeks"]:
-        print(f"| {w['week']} | {', '.join(w['events']) or '-'} | {w['static']['accuracy']:.3f} | "
-              f"{w['loop']['accuracy']:.3f} | {w['loop']['adapter']} | {'; '.join(w['reasons']) if w['retrain'] else ''} |")
-    print(json.dumps({"summary": result["summary"], "retrains": result["retrains"], "trainings": result["trainings"],
-                      "wall_seconds": round(time.perf_counter() - t0, 1)}, indent=2, default=str))
+        print(
+            f"| {w['week']} | {', '.join(w['events']) or '-'} | {w['static']['accuracy']:.3f} | "
+            f"{w['loop']['accuracy']:.3f} | {w['loop']['adapter']} | {'; '.join(w['reasons']) if w['retrain'] else ''} |"
+        )
+    print(
+        json.dumps(
+            {
+                "summary": result["summary"],
+                "retrains": result["retrains"],
+                "trainings": result["trainings"],
+                "wall_seconds": round(time.perf_counter() - t0, 1),
+            },
+            indent=2,
+            default=str,
+        )
+    )
 
 
 if __name__ == "__main__":

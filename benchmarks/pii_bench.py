@@ -31,8 +31,18 @@ PRESIDIO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pii
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else platform.processor()
+    )
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores, {cpu}, {mem:.0f} GiB RAM, Python {platform.python_version()}"
 
@@ -47,24 +57,40 @@ def tickets(n: int, seed: int) -> list[dict]:
             except json.JSONDecodeError:
                 continue  # the corpus plants one cut-off line on purpose
             if isinstance(row, dict):
-                rows.append({"id": str(row.get("ticket_id", i)), "kind": "ticket",
-                             **{k: row.get(k) for k in ("subject", "customer_message", "agent_reply")}})
+                rows.append(
+                    {
+                        "id": str(row.get("ticket_id", i)),
+                        "kind": "ticket",
+                        **{k: row.get(k) for k in ("subject", "customer_message", "agent_reply")},
+                    }
+                )
         return rows
 
 
 def throughput(records: list[dict], redactor: Redactor) -> dict:
-    chars = sum(len(r[k] or "") for r in records for k in ("subject", "customer_message", "agent_reply")
-                if isinstance(r[k], str))
+    chars = sum(
+        len(r[k] or "")
+        for r in records
+        for k in ("subject", "customer_message", "agent_reply")
+        if isinstance(r[k], str)
+    )
     redactor.redact_records(records[:200])  # warm-up: imports, regex caches
     start, cpu = time.perf_counter(), time.process_time()
     # as prepare does: 256 records a call (the presidio engine batches its NER over them)
-    entries = [e for i in range(0, len(records), 256) for _, es in redactor.redact_records(records[i:i + 256])
-               for e in es]
+    entries = [
+        e for i in range(0, len(records), 256) for _, es in redactor.redact_records(records[i : i + 256]) for e in es
+    ]
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"records": len(records), "chars": chars, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
-            "records_per_cpu_s": round(len(records) / cpu),
-            "records_per_s": round(len(records) / seconds), "chars_per_s": round(chars / seconds),
-            "found": summarize(entries)["by_type"]}
+    return {
+        "records": len(records),
+        "chars": chars,
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "records_per_cpu_s": round(len(records) / cpu),
+        "records_per_s": round(len(records) / seconds),
+        "chars_per_s": round(chars / seconds),
+        "found": summarize(entries)["by_type"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,8 +38,10 @@ def main(argv: list[str]) -> int:
     root = Path(__file__).resolve().parents[1]
     os.chdir(root)
     tuneloop = str(Path(sys.executable).parent / "tuneloop")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}"
+    )
     print(f"{'stage':<10} {'wall s':>8} {'peak RSS MiB':>13}")
     total = 0.0
     for stage in stages:

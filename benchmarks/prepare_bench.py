@@ -43,10 +43,22 @@ def child(corpus: Path, workers: int, work: Path) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # CPU time of this process and its (finished) worker processes: on a shared machine the wall time
     # says more about the other jobs than about prepare
-    cpu = sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
-    print(json.dumps({"records": report["records_in"], "kept": report["kept"], "seconds": round(wall, 2),
-                      "records_per_s": round(report["records_in"] / wall), "peak_rss_mib": round(peak),
-                      "cpu_seconds": round(cpu, 1), "records_per_cpu_s": round(report["records_in"] / cpu)}))
+    cpu = sum(
+        u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
+    print(
+        json.dumps(
+            {
+                "records": report["records_in"],
+                "kept": report["kept"],
+                "seconds": round(wall, 2),
+                "records_per_s": round(report["records_in"] / wall),
+                "peak_rss_mib": round(peak),
+                "cpu_seconds": round(cpu, 1),
+                "records_per_cpu_s": round(report["records_in"] / cpu),
+            }
+        )
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -62,24 +74,34 @@ def main(argv: list[str]) -> int:
         return 0
     from tuneloop.data import example as example_corpus
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print("\n| tickets | workers | seconds | records/s | CPU seconds | records per CPU-second | peak RSS MiB | kept |\n"
-          "|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        "\n| tickets | workers | seconds | records/s | CPU seconds | records per CPU-second | peak RSS MiB | kept |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for size in map(int, args.sizes.split(",")):
             corpus = Path(tmp) / f"corpus-{size}"
             example_corpus.generate(corpus, n_tickets=size, seed=size)
             for workers in map(int, args.workers.split(",")):
                 work = Path(tmp) / f"work-{size}-{workers}"
-                out = subprocess.run([sys.executable, __file__, "--child", str(corpus), str(workers), str(work)],
-                                     capture_output=True, text=True, cwd=ROOT)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", str(corpus), str(workers), str(work)],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                )
                 if out.returncode != 0:
                     raise SystemExit(out.stderr[-3000:])
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 mark = "" if r["records_per_s"] >= TARGET_RECORDS_PER_S[args.engine] else " (below target)"
-                print(f"| {size} | {workers} | {r['seconds']} | {r['records_per_s']}{mark} | {r['cpu_seconds']} | "
-                      f"{r['records_per_cpu_s']} | {r['peak_rss_mib']} | {r['kept']} |",
-                      flush=True)
+                print(
+                    f"| {size} | {workers} | {r['seconds']} | {r['records_per_s']}{mark} | {r['cpu_seconds']} | "
+                    f"{r['records_per_cpu_s']} | {r['peak_rss_mib']} | {r['kept']} |",
+                    flush=True,
+                )
     return 0
 
 

@@ -25,10 +25,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 KEY = "sk-bench-0123456789"
-PROMPTS = ["My Glow bulb keeps dropping off the wifi, what should I try?",
-           "I was charged twice for my Lumora Plus subscription this month.",
-           "The tracking number for my thermostat order has not updated in a week.",
-           "How do I reset my password if I no longer have the old phone?"]
+PROMPTS = [
+    "My Glow bulb keeps dropping off the wifi, what should I try?",
+    "I was charged twice for my Lumora Plus subscription this month.",
+    "The tracking number for my thermostat order has not updated in a week.",
+    "How do I reset my password if I no longer have the old phone?",
+]
 
 
 def load(url: str, users: int, per_user: int, max_tokens: int, model: str = "tuneloop") -> dict:
@@ -40,11 +42,18 @@ def load(url: str, users: int, per_user: int, max_tokens: int, model: str = "tun
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}, timeout=600) as c:
             for j in range(per_user):
                 t0 = time.perf_counter()
-                r = c.post("/v1/chat/completions", json={"model": model, "max_tokens": max_tokens,
-                                                         "messages": [{"role": "user", "content": PROMPTS[(i + j) % 4]}]})
+                r = c.post(
+                    "/v1/chat/completions",
+                    json={
+                        "model": model,
+                        "max_tokens": max_tokens,
+                        "messages": [{"role": "user", "content": PROMPTS[(i + j) % 4]}],
+                    },
+                )
                 with lock:
                     (latencies if r.status_code == 200 else failures).append(
-                        time.perf_counter() - t0 if r.status_code == 200 else r.status_code)
+                        time.perf_counter() - t0 if r.status_code == 200 else r.status_code
+                    )
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
@@ -54,9 +63,15 @@ def load(url: str, users: int, per_user: int, max_tokens: int, model: str = "tun
         t.join()
     wall = time.perf_counter() - t0
     lat = sorted(latencies)
-    return {"users": users, "requests": len(lat) + len(failures), "failed": len(failures),
-            "p50_s": round(statistics.median(lat), 3), "p95_s": round(lat[max(0, int(0.95 * len(lat)) - 1)], 3),
-            "rps": round(len(lat) / wall, 2), "wall_s": round(wall, 1)}
+    return {
+        "users": users,
+        "requests": len(lat) + len(failures),
+        "failed": len(failures),
+        "p50_s": round(statistics.median(lat), 3),
+        "p95_s": round(lat[max(0, int(0.95 * len(lat)) - 1)], 3),
+        "rps": round(len(lat) / wall, 2),
+        "wall_s": round(wall, 1),
+    }
 
 
 def main() -> int:
@@ -69,17 +84,28 @@ def main() -> int:
     ap.add_argument("--rollback-after", type=float, default=3.0, help="seconds of load before the rollback")
     args = ap.parse_args()
     from serve_helpers import running
+
     from tuneloop.serve import server
 
     os.environ["TUNELOOP_API_KEYS"] = f"bench:{KEY}"
     tmp = Path(tempfile.mkdtemp(prefix="serve-bench-"))
-    common = {"base": args.base, "log": str(tmp / "requests.jsonl"), "max_tokens": 256,
-              "rate_limit": {"requests": 100000, "per_seconds": 1}, "params": "params.yaml"}
-    out: dict = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
-                 "load_avg_1m_before": round(os.getloadavg()[0], 2),
-                 "max_tokens": args.max_tokens, "adapter": args.adapter, "levels": []}
+    common = {
+        "base": args.base,
+        "log": str(tmp / "requests.jsonl"),
+        "max_tokens": 256,
+        "rate_limit": {"requests": 100000, "per_seconds": 1},
+        "params": "params.yaml",
+    }
+    out: dict = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "load_avg_1m_before": round(os.getloadavg()[0], 2),
+        "max_tokens": args.max_tokens,
+        "adapter": args.adapter,
+        "levels": [],
+    }
     if args.adapter:
         from registry_repo import make_repo, train_and_commit, verdict
+
         from tuneloop.registry.store import Registry
 
         second = tmp / "second"

@@ -97,13 +97,13 @@ def full_length_split(params: dict, steps: int, out: Path) -> Path:
     return split
 
 
-def child(variant: str, steps: int, max_length: int | None, out: Path, full_length: bool = False,
-          checkpointing: str = "auto") -> dict:
+def child(
+    variant: str, steps: int, max_length: int | None, out: Path, full_length: bool = False, checkpointing: str = "auto"
+) -> dict:
     os.chdir(out)  # .cache/, reports/timing.json of the run land in the scratch folder
     from tuneloop import hardware
     from tuneloop.params import load_params
-    from tuneloop.train import compute
-    from tuneloop.train import sft
+    from tuneloop.train import compute, sft
 
     params = load_params(ROOT / "params.yaml")
     params["preset"].update(max_steps=steps, save_steps=0, logging_steps=max(steps // 4, 1))
@@ -135,14 +135,21 @@ def child(variant: str, steps: int, max_length: int | None, out: Path, full_leng
         original(trainer, [*extra, meter], preset)
 
     sft._use_progress_lines = keep_trainer
-    sft.run(params, base_dir=ROOT / "models/base", split_dir=split, out_dir=out / "adapter",
-            metrics_file=out / "train.json", loss_plot=out / "loss.json")
+    sft.run(
+        params,
+        base_dir=ROOT / "models/base",
+        split_dir=split,
+        out_dir=out / "adapter",
+        metrics_file=out / "train.json",
+        loss_plot=out / "loss.json",
+    )
     trainer = captured["trainer"]
     counts = compute.parameter_counts(trainer.model)
     hw = hardware.detect()
     head_tokens = trainer.bench_labels if variant == "stage" else trainer.bench_computed
-    flops = compute.training_flops(counts, trainer.bench_computed, head_tokens, full=False,
-                                   recompute=bool(trainer.args.gradient_checkpointing))["executed"]
+    flops = compute.training_flops(
+        counts, trainer.bench_computed, head_tokens, full=False, recompute=bool(trainer.args.gradient_checkpointing)
+    )["executed"]
     cfg = trainer.model.config
     bound = compute.matmul_flops(cfg.hidden_size, cfg.intermediate_size, 1024, hw.device, hw.dtype)
     timing = json.loads((out / "reports/timing.json").read_text())["train"]
@@ -164,22 +171,40 @@ def plain_trl(params: dict, steps: int, meter, out: Path, split: Path) -> dict:
     preset, seed = resolve_training(params), int(params["seed"])
     base = ROOT / "models/base"
     tok = AutoTokenizer.from_pretrained(base)
-    rows, _ = fit_rows(load_split(split / "train.jsonl", preset["max_train_examples"], seed), tok,
-                       int(preset["max_length"]))  # the same examples as the stage
+    rows, _ = fit_rows(
+        load_split(split / "train.jsonl", preset["max_train_examples"], seed), tok, int(preset["max_length"])
+    )  # the same examples as the stage
     ds = Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
     model = AutoModelForCausalLM.from_pretrained(base)
-    args = SFTConfig(output_dir=str(out / "plain"), max_steps=steps, learning_rate=float(preset["learning_rate"]),
-                     per_device_train_batch_size=int(preset["batch_size"]), max_length=int(preset["max_length"]),
-                     bf16=False, use_cpu=True, report_to="none", save_strategy="no", logging_steps=max(steps // 4, 1),
-                     seed=seed, disable_tqdm=True)
-    lora = LoraConfig(r=int(preset["lora_rank"]), lora_alpha=int(preset["lora_alpha"]), lora_dropout=0.05,
-                      target_modules="all-linear", task_type="CAUSAL_LM")
-    trainer = counting(SFTTrainer)(model=model, args=args, train_dataset=ds, processing_class=tok,
-                                   peft_config=lora, callbacks=[meter])
+    args = SFTConfig(
+        output_dir=str(out / "plain"),
+        max_steps=steps,
+        learning_rate=float(preset["learning_rate"]),
+        per_device_train_batch_size=int(preset["batch_size"]),
+        max_length=int(preset["max_length"]),
+        bf16=False,
+        use_cpu=True,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=max(steps // 4, 1),
+        seed=seed,
+        disable_tqdm=True,
+    )
+    lora = LoraConfig(
+        r=int(preset["lora_rank"]),
+        lora_alpha=int(preset["lora_alpha"]),
+        lora_dropout=0.05,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+    trainer = counting(SFTTrainer)(
+        model=model, args=args, train_dataset=ds, processing_class=tok, peft_config=lora, callbacks=[meter]
+    )
     trainer.train()
     counts = compute.parameter_counts(trainer.model)
-    flops = compute.training_flops(counts, trainer.bench_computed, trainer.bench_computed, full=False,
-                                   recompute=bool(args.gradient_checkpointing))["executed"]
+    flops = compute.training_flops(
+        counts, trainer.bench_computed, trainer.bench_computed, full=False, recompute=bool(args.gradient_checkpointing)
+    )["executed"]
     hw = hardware.detect()
     bound = compute.matmul_flops(model.config.hidden_size, model.config.intermediate_size, 1024, hw.device, hw.dtype)
     fig = _figures("plain_trl", meter, trainer, flops, bound, None)
@@ -187,15 +212,26 @@ def plain_trl(params: dict, steps: int, meter, out: Path, split: Path) -> dict:
 
 
 def _figures(variant: str, meter, trainer, flops: float, bound: float, estimate: dict | None) -> dict:
-    return {"variant": variant, "steps": meter.steps, "wall_s": round(meter.wall, 1), "cpu_s": round(meter.cpu, 1),
-            "s_per_step": round(meter.wall / meter.steps, 2), "cpu_s_per_step": round(meter.cpu / meter.steps, 2),
-            "real_tokens": trainer.bench_real, "computed_tokens": trainer.bench_computed,
-            "label_tokens": trainer.bench_labels, "real_tokens_per_step": round(trainer.bench_real / meter.steps),
-            "real_tokens_per_s": round(trainer.bench_real / meter.wall, 1),
-            "real_tokens_per_cpu_s": round(trainer.bench_real / meter.cpu, 1),
-            "gflops_executed": round(flops / 1e9, 1), "achieved_gflops": round(flops / meter.wall / 1e9, 2),
-            "bound_gflops": round(bound / 1e9, 1), "fraction_of_bound": round(flops / meter.wall / bound, 3),
-            "gradient_checkpointing": bool(trainer.args.gradient_checkpointing), "estimate": estimate}
+    return {
+        "variant": variant,
+        "steps": meter.steps,
+        "wall_s": round(meter.wall, 1),
+        "cpu_s": round(meter.cpu, 1),
+        "s_per_step": round(meter.wall / meter.steps, 2),
+        "cpu_s_per_step": round(meter.cpu / meter.steps, 2),
+        "real_tokens": trainer.bench_real,
+        "computed_tokens": trainer.bench_computed,
+        "label_tokens": trainer.bench_labels,
+        "real_tokens_per_step": round(trainer.bench_real / meter.steps),
+        "real_tokens_per_s": round(trainer.bench_real / meter.wall, 1),
+        "real_tokens_per_cpu_s": round(trainer.bench_real / meter.cpu, 1),
+        "gflops_executed": round(flops / 1e9, 1),
+        "achieved_gflops": round(flops / meter.wall / 1e9, 2),
+        "bound_gflops": round(bound / 1e9, 1),
+        "fraction_of_bound": round(flops / meter.wall / bound, 3),
+        "gradient_checkpointing": bool(trainer.args.gradient_checkpointing),
+        "estimate": estimate,
+    }
 
 
 def main(argv: list[str]) -> int:
@@ -203,10 +239,17 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--max-length", type=int, default=None, help="override preset.max_length (memory: 640)")
     ap.add_argument("--only", nargs="*", choices=VARIANTS, default=VARIANTS)
-    ap.add_argument("--checkpointing", choices=["auto", "on", "off"], default="auto",
-                    help="preset.gradient_checkpointing of the stage variants (auto: the preset's rule)")
-    ap.add_argument("--full-length", action="store_true",
-                    help="every example cut to exactly --max-length tokens (joined prompts): the memory case")
+    ap.add_argument(
+        "--checkpointing",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="preset.gradient_checkpointing of the stage variants (auto: the preset's rule)",
+    )
+    ap.add_argument(
+        "--full-length",
+        action="store_true",
+        help="every example cut to exactly --max-length tokens (joined prompts): the memory case",
+    )
     ap.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -216,8 +259,11 @@ def main(argv: list[str]) -> int:
         return 0
     if not (ROOT / "models/base").is_dir() or not (ROOT / "data/splits/train.jsonl").exists():
         raise SystemExit("needs models/base and data/splits: run `dvc repro split base` first")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f} at start; {a.steps} steps per variant, one after the other", flush=True)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at start; {a.steps} steps per variant, one after the other",
+        flush=True,
+    )
     results = []
     for variant in a.only:
         with tempfile.TemporaryDirectory(prefix=f"train_bench_{variant}_") as tmp:
@@ -238,22 +284,30 @@ def main(argv: list[str]) -> int:
             r["peak_rss_gib"] = round(usage.ru_maxrss / 2**20, 2)
             results.append(r)
             print(json.dumps(r), flush=True)
-    print(f"\n| variant | steps | s/step | CPU s/step | real tokens/s | real tokens/CPU-s | computed tokens "
-          f"| achieved GFLOP/s | matmul bound GFLOP/s | fraction | peak RSS GiB |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| variant | steps | s/step | CPU s/step | real tokens/s | real tokens/CPU-s | computed tokens "
+        "| achieved GFLOP/s | matmul bound GFLOP/s | fraction | peak RSS GiB |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     for r in results:
-        print(f"| {r['variant']} | {r['steps']} | {r['s_per_step']} | {r['cpu_s_per_step']} | {r['real_tokens_per_s']} "
-              f"| {r['real_tokens_per_cpu_s']} | {r['computed_tokens']} | {r['achieved_gflops']} | {r['bound_gflops']} "
-              f"| {r['fraction_of_bound']} | {r['peak_rss_gib']} |")
+        print(
+            f"| {r['variant']} | {r['steps']} | {r['s_per_step']} | {r['cpu_s_per_step']} | {r['real_tokens_per_s']} "
+            f"| {r['real_tokens_per_cpu_s']} | {r['computed_tokens']} | {r['achieved_gflops']} | {r['bound_gflops']} "
+            f"| {r['fraction_of_bound']} | {r['peak_rss_gib']} |"
+        )
     by = {r["variant"]: r for r in results}
     for other in ("stage_before", "plain_trl"):
         if "stage" in by and other in by:
-            print(f"stage vs {other}: {by['stage']['real_tokens_per_s'] / by[other]['real_tokens_per_s']:.2f}x real "
-                  f"tokens/s (wall), {by['stage']['real_tokens_per_cpu_s'] / by[other]['real_tokens_per_cpu_s']:.2f}x "
-                  "per CPU second")
+            print(
+                f"stage vs {other}: {by['stage']['real_tokens_per_s'] / by[other]['real_tokens_per_s']:.2f}x real "
+                f"tokens/s (wall), {by['stage']['real_tokens_per_cpu_s'] / by[other]['real_tokens_per_cpu_s']:.2f}x "
+                "per CPU second"
+            )
     if "stage" in by and by["stage"]["estimate"]:
         e = by["stage"]["estimate"]
-        print(f"stage estimate before training: {e['seconds']} s predicted for {e['for_steps']} steps, "
-              f"error {e['error_pct']:+.1f}% (efficiency assumed {e['efficiency']})")
+        print(
+            f"stage estimate before training: {e['seconds']} s predicted for {e['for_steps']} steps, "
+            f"error {e['error_pct']:+.1f}% (efficiency assumed {e['efficiency']})"
+        )
     print(f"load average at end: {os.getloadavg()[0]:.1f}; ru_maxrss of each child process includes model loading")
     return 0
 

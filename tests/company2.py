@@ -62,9 +62,11 @@ INTENTS: dict[str, tuple[str, ...]] = {
 }
 OPENERS = ("", "", "hi ", "hello, ", "hey ", "pls ", "quick question: ")
 CLOSERS = ("", "", "", "?", " thanks", " asap", " please")
-REPLIES = ("I've sorted that for you: {topic} is done on your account. Anything else?",
-           "Thanks for reaching out. For {topic}, open the Northwind app > Account and follow the steps; I've also sent a text.",
-           "Sorry for the trouble with {topic}. I've raised it with our team and you'll hear back within 24 hours.")
+REPLIES = (
+    "I've sorted that for you: {topic} is done on your account. Anything else?",
+    "Thanks for reaching out. For {topic}, open the Northwind app > Account and follow the steps; I've also sent a text.",
+    "Sorry for the trouble with {topic}. I've raised it with our team and you'll hear back within 24 hours.",
+)
 
 
 def _message(rng: random.Random, intent: str) -> str:
@@ -86,62 +88,144 @@ def write_company(root: Path, seed: int = 7, per_intent: int = 10) -> dict:
     tickets = []
     for i in range(40):
         intent = labels[i % len(labels)]
-        message = _message(rng, intent) + ". " + rng.choice(("It started yesterday.", "My number is on the account.",
-                                                               "I've tried restarting twice.", "This is the second time."))
+        message = (
+            _message(rng, intent)
+            + ". "
+            + rng.choice(
+                (
+                    "It started yesterday.",
+                    "My number is on the account.",
+                    "I've tried restarting twice.",
+                    "This is the second time.",
+                )
+            )
+        )
         reply = rng.choice(REPLIES).format(topic=intent.replace("_", " "))
-        tickets.append({"id": 50000 + i, "subject": message[:40], "description": message, "status": "solved",
-                        "priority": rng.choice(("low", "normal", "high")), "tags": [intent], "created_at": "2026-03-01T10:00:00Z",
-                        "comments": [{"id": 1, "author_id": 1, "public": True, "plain_body": message},
-                                     {"id": 2, "author_id": 2, "public": True, "plain_body": reply}],
-                        "requester_id": 1, "assignee_id": 2})
+        tickets.append(
+            {
+                "id": 50000 + i,
+                "subject": message[:40],
+                "description": message,
+                "status": "solved",
+                "priority": rng.choice(("low", "normal", "high")),
+                "tags": [intent],
+                "created_at": "2026-03-01T10:00:00Z",
+                "comments": [
+                    {"id": 1, "author_id": 1, "public": True, "plain_body": message},
+                    {"id": 2, "author_id": 2, "public": True, "plain_body": reply},
+                ],
+                "requester_id": 1,
+                "assignee_id": 2,
+            }
+        )
     (raw / "zendesk.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tickets), encoding="utf-8")
     chats = []
     for i in range(30):
         intent = labels[(3 * i) % len(labels)]
         first = _message(rng, intent)
-        messages = [{"role": "user", "content": first},
-                    {"role": "assistant", "content": rng.choice(REPLIES).format(topic=intent.replace("_", " "))}]
+        messages = [
+            {"role": "user", "content": first},
+            {"role": "assistant", "content": rng.choice(REPLIES).format(topic=intent.replace("_", " "))},
+        ]
         if i % 3 == 0:
-            messages += [{"role": "user", "content": "ok and how long does it take?"},
-                         {"role": "assistant", "content": "Usually a few minutes; at most 24 hours."}]
+            messages += [
+                {"role": "user", "content": "ok and how long does it take?"},
+                {"role": "assistant", "content": "Usually a few minutes; at most 24 hours."},
+            ]
         chats.append({"messages": messages})
     (raw / "chats.jsonl").write_text("".join(json.dumps(c) + "\n" for c in chats), encoding="utf-8")
     for i in range(12):
         intent = labels[(5 * i) % len(labels)]
-        call = {"call_id": f"NW-CALL-{i:03d}", "created_at": "2026-03-02T09:00:00Z", "category": intent, "segments": [
-            {"speaker": "Agent Kim", "start": 0.0, "text": "Thanks for calling Northwind Mobile, this is Kim, how can I help?"},
-            {"speaker": "Caller", "start": 3.0, "text": _message(rng, intent) + ", it's been like that all week."},
-            {"speaker": "Agent Kim", "start": 9.0, "text": rng.choice(REPLIES).format(topic=intent.replace("_", " "))},
-            {"speaker": "Caller", "start": 15.0, "text": "Great, thank you."}]}
+        call = {
+            "call_id": f"NW-CALL-{i:03d}",
+            "created_at": "2026-03-02T09:00:00Z",
+            "category": intent,
+            "segments": [
+                {
+                    "speaker": "Agent Kim",
+                    "start": 0.0,
+                    "text": "Thanks for calling Northwind Mobile, this is Kim, how can I help?",
+                },
+                {"speaker": "Caller", "start": 3.0, "text": _message(rng, intent) + ", it's been like that all week."},
+                {
+                    "speaker": "Agent Kim",
+                    "start": 9.0,
+                    "text": rng.choice(REPLIES).format(topic=intent.replace("_", " ")),
+                },
+                {"speaker": "Caller", "start": 15.0, "text": "Great, thank you."},
+            ],
+        }
         (raw / "calls" / f"call-{i:03d}.json").write_text(json.dumps(call, indent=1), encoding="utf-8")
-    faq = [{"prompt": "What is Northwind's roaming price in the EU?", "completion": "Roaming in the EU is included in every plan."},
-           {"prompt": "How do I find my PUK code?", "completion": "Open the Northwind app > SIM > PUK, or call 611 from another phone."},
-           {"prompt": "How long is the return window for phones?", "completion": "14 days from delivery, in the original box."},
-           {"prompt": "Does Northwind charge for wifi calling?", "completion": "No: wifi calls cost the same as calls on your plan."},
-           {"instruction": "Summarise the upgrade rule.", "input": "Customers may upgrade after 12 months of a 24-month plan by paying the remaining device balance.",
-            "output": "Upgrade after 12 months by paying off the device."}]
+    faq = [
+        {
+            "prompt": "What is Northwind's roaming price in the EU?",
+            "completion": "Roaming in the EU is included in every plan.",
+        },
+        {
+            "prompt": "How do I find my PUK code?",
+            "completion": "Open the Northwind app > SIM > PUK, or call 611 from another phone.",
+        },
+        {
+            "prompt": "How long is the return window for phones?",
+            "completion": "14 days from delivery, in the original box.",
+        },
+        {
+            "prompt": "Does Northwind charge for wifi calling?",
+            "completion": "No: wifi calls cost the same as calls on your plan.",
+        },
+        {
+            "instruction": "Summarise the upgrade rule.",
+            "input": "Customers may upgrade after 12 months of a 24-month plan by paying the remaining device balance.",
+            "output": "Upgrade after 12 months by paying off the device.",
+        },
+    ]
     (raw / "faq.jsonl").write_text("".join(json.dumps(f) + "\n" for f in faq), encoding="utf-8")
     conf = {
-        "name": NAME, "tickets": [], "kb_dir": None,
-        "sources": [{"path": "data/raw/queries.csv", "format": "classification_csv"},
-                    {"path": "data/raw/zendesk.jsonl", "format": "zendesk"},
-                    {"path": "data/raw/chats.jsonl", "format": "chat_jsonl"},
-                    {"path": "data/raw/calls", "format": "transcript_json", "mapping": {"agent_speakers": ["Agent Kim"]}},
-                    {"path": "data/raw/faq.jsonl", "format": "instruction_jsonl"}],
-        "max_record_bytes": 2000000, "max_document_bytes": 50000000, "labels": labels, "max_listed_labels": 20,
-        "tasks": "auto", "chat_loss": "all",
+        "name": NAME,
+        "tickets": [],
+        "kb_dir": None,
+        "sources": [
+            {"path": "data/raw/queries.csv", "format": "classification_csv"},
+            {"path": "data/raw/zendesk.jsonl", "format": "zendesk"},
+            {"path": "data/raw/chats.jsonl", "format": "chat_jsonl"},
+            {"path": "data/raw/calls", "format": "transcript_json", "mapping": {"agent_speakers": ["Agent Kim"]}},
+            {"path": "data/raw/faq.jsonl", "format": "instruction_jsonl"},
+        ],
+        "max_record_bytes": 2000000,
+        "max_document_bytes": 50000000,
+        "labels": labels,
+        "max_listed_labels": 20,
+        "tasks": "auto",
+        "chat_loss": "all",
         "system_prompt": "You are Northwind Mobile's support assistant. Be accurate, brief and polite.",
-        "split": {"train": 0.7, "val": 0.1, "test": 0.2}, "redact": True, "min_examples": 10, "num_proc": 1,
+        "split": {"train": 0.7, "val": 0.1, "test": 0.2},
+        "redact": True,
+        "min_examples": 10,
+        "num_proc": 1,
     }
     conf_path = root / "conf" / "data" / f"{NAME}.yaml"
     conf_path.parent.mkdir(parents=True, exist_ok=True)
-    conf_path.write_text("# Northwind Mobile (tests/company2.py): a carrier, 42 intents, every export kind\n"
-                         + yaml.safe_dump(conf, sort_keys=False), encoding="utf-8")
-    suite = {"name": NAME, "company": "Northwind Mobile", "products": ["Northwind app", "Unlimited Max", "Plus plan", "eSIM"],
-             "escalate": ["a threat to my safety from someone using my number", "a court order about my phone records",
-                          "an emergency call that did not connect"],
-             "pii": ["email", "phone", "card", "address"], "probes": ["refusal", "format", "pii", "escalation"],
-             "probes_per_family": 4, "per_label": 2, "qa_cases": 0, "classify_min": None}
+    conf_path.write_text(
+        "# Northwind Mobile (tests/company2.py): a carrier, 42 intents, every export kind\n"
+        + yaml.safe_dump(conf, sort_keys=False),
+        encoding="utf-8",
+    )
+    suite = {
+        "name": NAME,
+        "company": "Northwind Mobile",
+        "products": ["Northwind app", "Unlimited Max", "Plus plan", "eSIM"],
+        "escalate": [
+            "a threat to my safety from someone using my number",
+            "a court order about my phone records",
+            "an emergency call that did not connect",
+        ],
+        "pii": ["email", "phone", "card", "address"],
+        "probes": ["refusal", "format", "pii", "escalation"],
+        "probes_per_family": 4,
+        "per_label": 2,
+        "qa_cases": 0,
+        "classify_min": None,
+    }
     suite_path = root / "conf" / "suite" / f"{NAME}.yaml"
     suite_path.parent.mkdir(parents=True, exist_ok=True)
     suite_path.write_text(yaml.safe_dump(suite, sort_keys=False), encoding="utf-8")

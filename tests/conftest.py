@@ -48,18 +48,27 @@ def tiny_params(tiny_model_dir: Path, *overrides: str) -> dict:
     """The real composed config, shrunk for a tiny model on CPU."""
     from tuneloop.params import compose
 
-    return compose(["model=tiny-random", f"model.local_path={tiny_model_dir}", "preset=smoke", *TINY_EVAL, *overrides],
-                   conf_dir=REPO / "conf")
+    return compose(
+        ["model=tiny-random", f"model.local_path={tiny_model_dir}", "preset=smoke", *TINY_EVAL, *overrides],
+        conf_dir=REPO / "conf",
+    )
 
 
 # The eval harness shrunk for the tiny model: fewer items and shorter generations per task (the real
 # sizes are the default run's; the harness code path is the same).
-TINY_EVAL_SIZES = {"tasks.tuneloop_reply": (8, 16), "tasks.tuneloop_summary": (4, 16), "tasks.tuneloop_kbqa": (4, 16),
-                   "regression.tuneloop_regression_classify": (16, 8),
-                   "regression.tuneloop_regression_qa": (8, 16),
-                   **{f"probes.tuneloop_probe_{f}": (4, 16) for f in ("refusal", "format", "pii", "escalation")}}
-TINY_EVAL = [o for key, (limit, toks) in TINY_EVAL_SIZES.items()
-             for o in (f"eval.layers.{key}.limit={limit}", f"eval.layers.{key}.max_gen_toks={toks}")]
+TINY_EVAL_SIZES = {
+    "tasks.tuneloop_reply": (8, 16),
+    "tasks.tuneloop_summary": (4, 16),
+    "tasks.tuneloop_kbqa": (4, 16),
+    "regression.tuneloop_regression_classify": (16, 8),
+    "regression.tuneloop_regression_qa": (8, 16),
+    **{f"probes.tuneloop_probe_{f}": (4, 16) for f in ("refusal", "format", "pii", "escalation")},
+}
+TINY_EVAL = [
+    o
+    for key, (limit, toks) in TINY_EVAL_SIZES.items()
+    for o in (f"eval.layers.{key}.limit={limit}", f"eval.layers.{key}.max_gen_toks={toks}")
+]
 
 
 @pytest.fixture

@@ -69,5 +69,10 @@ def train_and_commit(root: Path, which: str, summary: dict | None = None) -> str
 
 
 def verdict(md5: str, passed: bool = True) -> dict:
-    return {"passed": passed, "candidate_md5": md5, "base_sha": "0" * 40,
-            "rules": [{"name": "classify.acc floor", "passed": passed}], "summary": {"classify.acc": 0.7}}
+    return {
+        "passed": passed,
+        "candidate_md5": md5,
+        "base_sha": "0" * 40,
+        "rules": [{"name": "classify.acc floor", "passed": passed}],
+        "summary": {"classify.acc": 0.7},
+    }

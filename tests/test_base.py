@@ -11,8 +11,13 @@ from tuneloop.train import base
 
 
 def test_local_folder_becomes_models_base_with_provenance(tiny_model_dir, tmp_path):
-    model = {"name": "tiny", "local_path": str(tiny_model_dir), "hub_id": None, "license": "apache-2.0",
-             "parameters": "0.1M"}
+    model = {
+        "name": "tiny",
+        "local_path": str(tiny_model_dir),
+        "hub_id": None,
+        "license": "apache-2.0",
+        "parameters": "0.1M",
+    }
     out = base.run({"model": model}, tmp_path / "base")
     assert (out / "config.json").exists() and (out / "tokenizer.json").exists()
     assert read_json(out / base.PROVENANCE_FILE)["source"] == "local"

@@ -69,7 +69,12 @@ def test_split_moves_what_the_contamination_guard_would_flag():
     examples = [
         {"group": "A", "task": "classify", "label": "x", "user": question + " anymore. Can you help?"},
         {"group": "B", "task": "classify", "label": "x", "user": question + " now."},
-        {"group": "C", "task": "classify", "label": "x", "user": "Subject: Login\nMy password reset email never arrives."},
+        {
+            "group": "C",
+            "task": "classify",
+            "label": "x",
+            "user": "Subject: Login\nMy password reset email never arrives.",
+        },
     ]
     guard = {"ngram": 5, "ignore_common": 1.0, "item_overlap": 0.8}
     assignment = {"A": "train", "B": "test", "C": "test"}

@@ -23,30 +23,41 @@ def test_every_listed_command_parses():
     for module in cli.FAMILIES.values():
         for name, _ in module.COMMANDS:
             words = name.split()
-            required = {"pr publish": ["--pr", "1"], "registry promote": ["v1.0.0", "--stage", "staging"],
-                        "export": ["--adapter", "a", "--format", "adapter", "--out", "o"]}.get(name, [])
+            required = {
+                "pr publish": ["--pr", "1"],
+                "registry promote": ["v1.0.0", "--stage", "staging"],
+                "export": ["--adapter", "a", "--format", "adapter", "--out", "o"],
+            }.get(name, [])
             args = parser.parse_args([*words, *required])
             assert callable(args.func), name
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    (["freeze"], ["suite", "freeze"]),
-    (["report", "--pr", "--out", "x.md"], ["pr", "report", "--out", "x.md"]),
-    (["--params", "p.yaml", "referee", "--check", "v.json"], ["--params", "p.yaml", "pr", "referee", "--check", "v.json"]),
-    (["registry"], ["registry", "list"]),
-    (["registry", "--json"], ["registry", "list", "--json"]),
-    (["promote", "v2.0.0", "--stage", "production"], ["registry", "promote", "v2.0.0", "--stage", "production"]),
-    (["feedback", "collect", "--log", "l"], ["monitor", "feedback", "--log", "l"]),
-    (["rollout", "report", "--json"], ["monitor", "rollout", "--json"]),
-    (["drift", "--current", "d"], ["monitor", "drift", "--current", "d"]),
-    (["example-corpus", "--out", "o"], ["data", "example", "--out", "o"]),
-])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (["freeze"], ["suite", "freeze"]),
+        (["report", "--pr", "--out", "x.md"], ["pr", "report", "--out", "x.md"]),
+        (
+            ["--params", "p.yaml", "referee", "--check", "v.json"],
+            ["--params", "p.yaml", "pr", "referee", "--check", "v.json"],
+        ),
+        (["registry"], ["registry", "list"]),
+        (["registry", "--json"], ["registry", "list", "--json"]),
+        (["promote", "v2.0.0", "--stage", "production"], ["registry", "promote", "v2.0.0", "--stage", "production"]),
+        (["feedback", "collect", "--log", "l"], ["monitor", "feedback", "--log", "l"]),
+        (["rollout", "report", "--json"], ["monitor", "rollout", "--json"]),
+        (["drift", "--current", "d"], ["monitor", "drift", "--current", "d"]),
+        (["example-corpus", "--out", "o"], ["data", "example", "--out", "o"]),
+    ],
+)
 def test_old_flat_names_translate_with_a_deprecation_line(old, new):
     got, line = cli.translate(old)
     assert got == new and "deprecated, use `tuneloop " in line
 
 
-@pytest.mark.parametrize("current", [["prepare"], ["registry", "list"], ["monitor", "retrain", "--dry-run"], ["--help"]])
+@pytest.mark.parametrize(
+    "current", [["prepare"], ["registry", "list"], ["monitor", "retrain", "--dry-run"], ["--help"]]
+)
 def test_current_names_pass_through(current):
     assert cli.translate(current) == (current, None)
 

@@ -11,10 +11,10 @@ import subprocess
 
 import pytest
 import yaml
-
 from company2 import NAME, write_company
 from conftest import REPO, TINY_EVAL_SIZES
 from test_e2e_dvc import sh
+
 from tuneloop.io import read_json
 
 pytestmark = pytest.mark.slow
@@ -23,17 +23,28 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def company_repo(tmp_path_factory, tiny_model_dir):
     dest = tmp_path_factory.mktemp("northwind") / "repo"
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in files:
         if (REPO / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, dest / name)
     write_company(dest)
-    tiny = (dest / "conf/model/tiny-random.yaml").read_text().replace("local_path: ???", f"local_path: {tiny_model_dir}")
+    tiny = (
+        (dest / "conf/model/tiny-random.yaml").read_text().replace("local_path: ???", f"local_path: {tiny_model_dir}")
+    )
     (dest / "conf/model/tiny-random.yaml").write_text(tiny)
     ev = yaml.safe_load((dest / "conf/eval/default.yaml").read_text())
-    for key, (limit, toks) in {**TINY_EVAL_SIZES, "tasks.tuneloop_classify": (24, 8), "tasks.tuneloop_reply": (4, 16)}.items():
+    for key, (limit, toks) in {
+        **TINY_EVAL_SIZES,
+        "tasks.tuneloop_classify": (24, 8),
+        "tasks.tuneloop_reply": (4, 16),
+    }.items():
         layer, task = key.split(".")
         ev["layers"][layer][task].update(limit=limit, max_gen_toks=toks)
     (dest / "conf/eval/default.yaml").write_text(yaml.safe_dump(ev))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, TINY_EVAL_SIZES
+
 from tuneloop.io import read_json
 
 pytestmark = pytest.mark.slow
@@ -22,8 +22,14 @@ STAGES = ["base", "prepare", "build", "split", "guard", "train", "evaluate", "ga
 
 
 def sh(*cmd: str, cwd: Path) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout + result.stderr
@@ -37,8 +43,13 @@ def ran(output: str) -> list[str]:
 def repo_copy(tmp_path_factory, tiny_model_dir):
     """The repo's own files (what a clone has), configured for the tiny model, as a new git repo."""
     dest = tmp_path_factory.mktemp("clone") / "repo"
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in files:
         if (REPO / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
@@ -46,10 +57,16 @@ def repo_copy(tmp_path_factory, tiny_model_dir):
     config = (dest / "conf/config.yaml").read_text()
     config = config.replace("model: smollm2-135m", "model: tiny-random").replace("preset: cpu ", "preset: smoke ")
     (dest / "conf/config.yaml").write_text(config)
-    tiny = (dest / "conf/model/tiny-random.yaml").read_text().replace("local_path: ???", f"local_path: {tiny_model_dir}")
+    tiny = (
+        (dest / "conf/model/tiny-random.yaml").read_text().replace("local_path: ???", f"local_path: {tiny_model_dir}")
+    )
     (dest / "conf/model/tiny-random.yaml").write_text(tiny)
     ev = yaml.safe_load((dest / "conf/eval/default.yaml").read_text())
-    for key, (limit, toks) in {**TINY_EVAL_SIZES, "tasks.tuneloop_classify": (24, 8), "tasks.tuneloop_reply": (4, 16)}.items():
+    for key, (limit, toks) in {
+        **TINY_EVAL_SIZES,
+        "tasks.tuneloop_classify": (24, 8),
+        "tasks.tuneloop_reply": (4, 16),
+    }.items():
         layer, task = key.split(".")
         ev["layers"][layer][task].update(limit=limit, max_gen_toks=toks)
     (dest / "conf/eval/default.yaml").write_text(yaml.safe_dump(ev))
@@ -62,14 +79,25 @@ def repo_copy(tmp_path_factory, tiny_model_dir):
 
 def test_fresh_clone_pulls_corpus_and_reproduces(repo_copy):
     sh("dvc", "pull", "-q", "data.dvc", "fresh.dvc", cwd=repo_copy)
-    assert sh("dvc", "status", "data.dvc", "fresh.dvc", cwd=repo_copy).strip().endswith("Data and pipelines are up to date.")
+    assert (
+        sh("dvc", "status", "data.dvc", "fresh.dvc", cwd=repo_copy)
+        .strip()
+        .endswith("Data and pipelines are up to date.")
+    )
     out = sh("dvc", "repro", cwd=repo_copy)
     # Every stage with a cached output runs (a clone has none). `guard` and `drift` write only git-tracked
     # reports and metrics: with the committed corpus and fresh snapshot their deps match dvc.lock, so DVC
     # rightly skips them.
     assert set(STAGES) - {"guard", "drift"} <= set(ran(out))
-    for path in ("models/adapter/adapter_config.json", "metrics/train.json", "metrics/eval.json",
-                 "metrics/gate.json", "reports/gate.md", "model_card.md", "dvc.lock"):
+    for path in (
+        "models/adapter/adapter_config.json",
+        "metrics/train.json",
+        "metrics/eval.json",
+        "metrics/gate.json",
+        "reports/gate.md",
+        "model_card.md",
+        "dvc.lock",
+    ):
         assert (repo_copy / path).exists(), path
     card = (repo_copy / "model_card.md").read_text()
     assert card.startswith("---\nbase_model:") and "| tuneloop_classify | task eval (test split) | acc |" in card
@@ -83,7 +111,7 @@ def test_fresh_clone_pulls_corpus_and_reproduces(repo_copy):
     shown = sh("dvc", "metrics", "show", "--json", cwd=repo_copy)
     metric_files = {f for run in json.loads(shown).values() for f in run["data"]}
     assert metric_files == {"metrics/summary.json", "metrics/drift.json"}
-    assert read_json(repo_copy / "metrics/drift.json")["drift"]["drifted"] is True   # fresh.dvc: the drifted copy
+    assert read_json(repo_copy / "metrics/drift.json")["drift"]["drifted"] is True  # fresh.dvc: the drifted copy
     summary = read_json(repo_copy / "metrics/summary.json")
     flat = [v for group in summary.values() for v in group.values()]
     assert summary["gate"]["passed"] == gate["passed"] and "acc" in summary["classify"] and len(flat) <= 40

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from tuneloop import hardware
 from tuneloop.evals import evaluate
 
@@ -20,8 +19,9 @@ def test_an_unknown_backend_is_a_clear_error(tiny_model_dir):
         evaluate.load_lm(tiny_model_dir, None, 4, {"name": "tgi"})
 
 
-@pytest.mark.skipif(hardware.detect().device == "cuda" and importlib.util.find_spec("vllm") is not None,
-                    reason="this host can run vLLM")
+@pytest.mark.skipif(
+    hardware.detect().device == "cuda" and importlib.util.find_spec("vllm") is not None, reason="this host can run vLLM"
+)
 def test_the_vllm_backend_says_what_it_needs_where_it_cannot_run(tiny_model_dir):
     with pytest.raises(RuntimeError, match=r"needs a CUDA GPU and `pip install vllm==0\.33\.0`.*eval.backend.name=hf"):
         evaluate.load_lm(tiny_model_dir, None, 4, {"name": "vllm"})
@@ -29,8 +29,11 @@ def test_the_vllm_backend_says_what_it_needs_where_it_cannot_run(tiny_model_dir)
 
 def test_the_backend_follows_the_config_and_defaults_to_hf():
     assert evaluate.backend({"seed": 3, "eval": {}}) == {"name": "hf", "seed": 3}
-    assert evaluate.backend({"seed": 3, "eval": {"backend": {"name": "vllm", "max_lora_rank": 32}}}) == \
-        {"name": "vllm", "max_lora_rank": 32, "seed": 3}
+    assert evaluate.backend({"seed": 3, "eval": {"backend": {"name": "vllm", "max_lora_rank": 32}}}) == {
+        "name": "vllm",
+        "max_lora_rank": 32,
+        "seed": 3,
+    }
 
 
 @pytest.mark.gpu
@@ -54,7 +57,18 @@ def test_vllm_scores_the_default_adapter_like_the_hf_backend(monkeypatch):
         vl_scores, vl_samples, _ = evaluate.score_model(name, base, model_dir, vl_params, tasks)
         for task, scores in hf_scores.items():
             for metric, value in scores.items():
-                if not metric.endswith("_stderr") and metric != "n" and isinstance(value, float) and math.isfinite(value):
-                    assert abs(vl_scores[task][metric] - value) <= 0.05, (name, task, metric, value, vl_scores[task][metric])
+                if (
+                    not metric.endswith("_stderr")
+                    and metric != "n"
+                    and isinstance(value, float)
+                    and math.isfinite(value)
+                ):
+                    assert abs(vl_scores[task][metric] - value) <= 0.05, (
+                        name,
+                        task,
+                        metric,
+                        value,
+                        vl_scores[task][metric],
+                    )
         same = sum(a["output"].strip() == b["output"].strip() for a, b in zip(hf_samples, vl_samples))
         assert same >= 0.9 * len(hf_samples), (name, same, len(hf_samples))

@@ -26,22 +26,33 @@ DEFAULT_SHA256 = {
     "kb/lost-late-or-incorrect-deliveries.md": "98335bb0c9b57f65a4b1c00dddc0973b00ccd34fff138af332c721bb0bea79bd",
     "kb/lumora-home-app-troubleshooting.md": "2ec3d4000dda45a2923b817393d9eba7c54aeb292d61beae2841bae511e2d360",
     "kb/lumora-plus-subscription.md": "2fd028050247321b9a6c3cb05be160424f215b212d4de69dc3f7f4badf059988",
-    "kb/payments-promo-codes-and-price-adjustments.md":
-        "57e3017a5f35fea9ad7c7025875cf08e34b7d0707d076c3df2f335bf3cdb8160",
+    "kb/payments-promo-codes-and-price-adjustments.md": "57e3017a5f35fea9ad7c7025875cf08e34b7d0707d076c3df2f335bf3cdb8160",
     "kb/returns-and-refunds-policy.md": "c846bc47f0a786fa214dbd8e34bee5dd0163d5369bfc3bfbf913cbacec202571",
     "kb/shipping-times-and-tracking.md": "7aa0c2b51b73a847fbd7c068b3a1e23e6c7800f14757f9199d711b77385a692e",
     "kb/thermo-2-installation-guide.md": "6f3fd808b5bb62c9b8602741fe17ffe67cc41540c052448c4b83cf8c6276d8e6",
-    "kb/two-factor-authentication-and-account-security.md":
-        "5ae175d52bb323015113415a25b21b8a561a4a294a1e66c75af03d51106230fc",
+    "kb/two-factor-authentication-and-account-security.md": "5ae175d52bb323015113415a25b21b8a561a4a294a1e66c75af03d51106230fc",
     "kb/warranty-and-replacements.md": "d1a0023ab8f18ece04e73a4b7c350f6f86d620d07ef7a60cd428b03fbada43ec",
     "kb/wifi-and-connectivity-troubleshooting.md": "7728917a8ab91c44b3c9b96a0db28a2fedb8be7dae724dc79686bcb4570193a2",
     "tickets.jsonl": "a0e27103cf64d66d0d84719e24d04410b4ebe45a40ab17748b6fcc29d0a3ff98",
 }
 DEFAULT_SUMMARY = {
-    "seed": 1234, "tickets_written": 720,
-    "per_category": {"billing": 95, "account_access": 86, "shipping_delivery": 101, "returns_refunds": 89,
-                     "device_setup": 90, "connectivity": 94, "app_bug": 78, "subscription": 84},
-    "exact_duplicates": 14, "near_duplicates": 14, "with_pii": 109, "unusable": 7, "malformed_lines": 1,
+    "seed": 1234,
+    "tickets_written": 720,
+    "per_category": {
+        "billing": 95,
+        "account_access": 86,
+        "shipping_delivery": 101,
+        "returns_refunds": 89,
+        "device_setup": 90,
+        "connectivity": 94,
+        "app_bug": 78,
+        "subscription": 84,
+    },
+    "exact_duplicates": 14,
+    "near_duplicates": 14,
+    "with_pii": 109,
+    "unusable": 7,
+    "malformed_lines": 1,
     "kb_articles": 13,
 }
 
@@ -84,8 +95,9 @@ def test_generation_is_deterministic(tmp_path):
 
 
 def data_files() -> list[Path]:
-    return sorted(p for p in PACKAGE_DIR.rglob("*")
-                  if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts)
+    return sorted(
+        p for p in PACKAGE_DIR.rglob("*") if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts
+    )
 
 
 def test_data_files_sit_next_to_the_module_and_are_package_data():
@@ -97,7 +109,8 @@ def test_data_files_sit_next_to_the_module_and_are_package_data():
     assert len([n for n in names if n.startswith("kb/")]) == DEFAULT_SUMMARY["kb_articles"]
     # every data file is matched by a [tool.setuptools.package-data] pattern, so a wheel ships it
     patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
-        "tuneloop.data.example"]
+        "tuneloop.data.example"
+    ]
     shipped = {p.relative_to(PACKAGE_DIR).as_posix() for pattern in patterns for p in PACKAGE_DIR.glob(pattern)}
     assert names <= shipped, f"not package data: {sorted(names - shipped)}"
 
@@ -131,8 +144,9 @@ def test_summary_counts_the_planted_problems(tmp_path):
     assert summary["malformed_lines"] == len(lines) - len(parsed) == 1
     assert sum(summary["per_category"].values()) == sum(r.get("category") in example.CATEGORIES for r in parsed)
     # an exact duplicate repeats its source's content (everything but ticket_id and created_at)
-    content_of = [json.dumps({k: v for k, v in r.items() if k not in ("ticket_id", "created_at")}, sort_keys=True)
-                  for r in parsed]
+    content_of = [
+        json.dumps({k: v for k, v in r.items() if k not in ("ticket_id", "created_at")}, sort_keys=True) for r in parsed
+    ]
     assert summary["exact_duplicates"] == len(content_of) - len(set(content_of)) == round(300 * 0.02)
     assert summary["near_duplicates"] == round(300 * 0.02)
     assert summary["unusable"] == 3

@@ -42,7 +42,9 @@ def test_adapter_export_carries_the_template_hash(tiny_model_dir, adapter, tmp_p
     done = export.run("adapter", tmp_path / "a", base=tiny_model_dir, adapter=adapter)
     manifest = json.loads((tmp_path / "a" / "export.json").read_text())
     assert manifest["adapter_md5"] == dvc_dir_md5(adapter) == done["adapter_md5"]
-    assert manifest["chat_template_sha256"] == export.template_sha(AutoTokenizer.from_pretrained(tiny_model_dir).chat_template)
+    assert manifest["chat_template_sha256"] == export.template_sha(
+        AutoTokenizer.from_pretrained(tiny_model_dir).chat_template
+    )
     assert (tmp_path / "a" / "adapter_model.safetensors").exists() and (tmp_path / "a" / "tokenizer.json").exists()
 
 

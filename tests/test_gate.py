@@ -9,32 +9,55 @@ import pytest
 
 from tuneloop.gate import verdict as gate
 
-RULES = [{"metric": "tuneloop_classify.acc", "min": 0.70},
-         {"metric": "tuneloop_classify.acc", "min_delta": 0.0},
-         {"metric": "tuneloop_classify.acc", "non_inferior": 0.02},
-         {"metric": "tuneloop_reply.rougeL", "min_delta": -0.02},
-         {"metric": "leaks.canary", "max": 0},
-         {"metric": "general.acc_norm", "max_drop": 0.02}]
-PARAMS = {"gate": {"rules": RULES}, "model": {"name": "m"}, "method": {"name": "lora"},
-          "preset": {"name": "smoke"}, "seed": 1}
-CLEAN = {"ngram": 13, "max_fraction": 0.0, "passed": True,
-         "sets": {"test": {"items": 10, "contaminated": 0, "fraction": 0.0, "passed": True, "flagged": []}}}
+RULES = [
+    {"metric": "tuneloop_classify.acc", "min": 0.70},
+    {"metric": "tuneloop_classify.acc", "min_delta": 0.0},
+    {"metric": "tuneloop_classify.acc", "non_inferior": 0.02},
+    {"metric": "tuneloop_reply.rougeL", "min_delta": -0.02},
+    {"metric": "leaks.canary", "max": 0},
+    {"metric": "general.acc_norm", "max_drop": 0.02},
+]
+PARAMS = {
+    "gate": {"rules": RULES},
+    "model": {"name": "m"},
+    "method": {"name": "lora"},
+    "preset": {"name": "smoke"},
+    "seed": 1,
+}
+CLEAN = {
+    "ngram": 13,
+    "max_fraction": 0.0,
+    "passed": True,
+    "sets": {"test": {"items": 10, "contaminated": 0, "fraction": 0.0, "passed": True, "flagged": []}},
+}
 
 
 def m(pre, post, champion=None, vs_champion_lower=None):
-    return {"pre": pre, "post": post, "champion": champion, "delta": round(post - pre, 6),
-            "delta_lower": round(post - pre - 0.05, 6), "delta_upper": round(post - pre + 0.05, 6),
-            "vs_champion": None if champion is None else round(post - champion, 6),
-            "vs_champion_lower": vs_champion_lower, "vs_champion_upper": None if champion is None else 0.1,
-            "pre_stderr": 0.01, "post_stderr": 0.01}
+    return {
+        "pre": pre,
+        "post": post,
+        "champion": champion,
+        "delta": round(post - pre, 6),
+        "delta_lower": round(post - pre - 0.05, 6),
+        "delta_upper": round(post - pre + 0.05, 6),
+        "vs_champion": None if champion is None else round(post - champion, 6),
+        "vs_champion_lower": vs_champion_lower,
+        "vs_champion_upper": None if champion is None else 0.1,
+        "pre_stderr": 0.01,
+        "post_stderr": 0.01,
+    }
 
 
 def table(acc, rouge, leaks=0, champion_models=False):
-    return {"tuneloop_classify": {"n": 100, "acc": acc}, "tuneloop_reply": {"n": 40, "rougeL": rouge},
-            "leaks": {"canary": leaks, "canary_by_model": {}},
-            "general": {"skipped": "general ability (hellaswag) not run: no GPU"},
-            "layers": {"tuneloop_classify": "tasks", "tuneloop_reply": "tasks"}, "skipped": {},
-            "models": ["base", "candidate"] + (["champion"] if champion_models else [])}
+    return {
+        "tuneloop_classify": {"n": 100, "acc": acc},
+        "tuneloop_reply": {"n": 40, "rougeL": rouge},
+        "leaks": {"canary": leaks, "canary_by_model": {}},
+        "general": {"skipped": "general ability (hellaswag) not run: no GPU"},
+        "layers": {"tuneloop_classify": "tasks", "tuneloop_reply": "tasks"},
+        "skipped": {},
+        "models": ["base", "candidate"] + (["champion"] if champion_models else []),
+    }
 
 
 def run_gate(tmp_path, t, contamination=CLEAN, flips=None):
@@ -42,8 +65,15 @@ def run_gate(tmp_path, t, contamination=CLEAN, flips=None):
     (tmp_path / "contamination.json").write_text(json.dumps(contamination))
     if flips is not None:
         (tmp_path / "flips.json").write_text(json.dumps(flips))
-    result = gate.run(PARAMS, tmp_path / "eval.json", tmp_path / "gate.json", tmp_path / "gate.md",
-                      tmp_path / "contamination.json", tmp_path / "flips.json", tmp_path / "gate.png")
+    result = gate.run(
+        PARAMS,
+        tmp_path / "eval.json",
+        tmp_path / "gate.json",
+        tmp_path / "gate.md",
+        tmp_path / "contamination.json",
+        tmp_path / "flips.json",
+        tmp_path / "gate.png",
+    )
     return result, gate.check(tmp_path / "gate.json"), (tmp_path / "gate.md").read_text()
 
 
@@ -85,9 +115,19 @@ def test_a_single_canary_leak_fails(tmp_path):
 
 
 def test_contamination_fails_with_the_offending_ids(tmp_path):
-    dirty = {**CLEAN, "passed": False, "sets": {"test": {
-        "items": 10, "contaminated": 1, "fraction": 0.1, "passed": False,
-        "flagged": [{"id": "LUM-1:classify", "exact": True, "overlap": 1.0}]}}}
+    dirty = {
+        **CLEAN,
+        "passed": False,
+        "sets": {
+            "test": {
+                "items": 10,
+                "contaminated": 1,
+                "fraction": 0.1,
+                "passed": False,
+                "flagged": [{"id": "LUM-1:classify", "exact": True, "overlap": 1.0}],
+            }
+        },
+    }
     result, code, report = run_gate(tmp_path, table(m(0.3, 0.9), m(0.1, 0.3)), contamination=dirty)
     assert code == 1 and failed(result) == {"contamination:guard"}
     assert "LUM-1:classify" in report
@@ -106,15 +146,33 @@ def test_missing_metric_and_missing_guard_fail_closed(tmp_path):
     result, code, report = run_gate(tmp_path, t)
     assert code == 1 and "metric missing" in report
     (tmp_path / "contamination.json").unlink()
-    result = gate.run(PARAMS, tmp_path / "eval.json", tmp_path / "g.json", tmp_path / "g.md",
-                      tmp_path / "contamination.json", tmp_path / "flips.json", tmp_path / "g.png")
+    result = gate.run(
+        PARAMS,
+        tmp_path / "eval.json",
+        tmp_path / "g.json",
+        tmp_path / "g.md",
+        tmp_path / "contamination.json",
+        tmp_path / "flips.json",
+        tmp_path / "g.png",
+    )
     assert "contamination:guard" in failed(result)
 
 
 def test_flipped_items_are_listed_with_ids_and_excerpts(tmp_path):
-    flips = {"reference": "base", "pass_to_fail": [
-        {"task": "tuneloop_classify", "id": "LUM-7:classify", "input": "My bulb | blinks", "target": "device_setup",
-         "base": "device_setup", "candidate": "billing"}], "fail_to_pass": []}
+    flips = {
+        "reference": "base",
+        "pass_to_fail": [
+            {
+                "task": "tuneloop_classify",
+                "id": "LUM-7:classify",
+                "input": "My bulb | blinks",
+                "target": "device_setup",
+                "base": "device_setup",
+                "candidate": "billing",
+            }
+        ],
+        "fail_to_pass": [],
+    }
     _, _, report = run_gate(tmp_path, table(m(0.3, 0.9), m(0.1, 0.3)), flips=flips)
     assert "pass → fail: 1" in report and "LUM-7:classify" in report and "My bulb \\| blinks" in report
 
@@ -131,8 +189,10 @@ def test_chart_is_deterministic(tmp_path):
 
 
 def test_a_warning_rule_is_reported_first_but_does_not_block(tmp_path, monkeypatch):
-    rules = [{"metric": "tuneloop_classify.acc", "min": 0.7},
-             {"metric": "tuneloop_classify.acc", "min": 0.99, "severity": "warn"}]
+    rules = [
+        {"metric": "tuneloop_classify.acc", "min": 0.7},
+        {"metric": "tuneloop_classify.acc", "min": 0.99, "severity": "warn"},
+    ]
     monkeypatch.setitem(PARAMS["gate"], "rules", rules)
     result, exit_code, report = run_gate(tmp_path, table(m(0.1, 0.8), m(0.1, 0.2)))
     assert result["passed"] and result["warnings"] == 1 and exit_code == 0
@@ -146,11 +206,22 @@ def test_a_warning_rule_is_reported_first_but_does_not_block(tmp_path, monkeypat
 def test_degenerate_answers_fail_the_gate_and_are_shown(tmp_path, monkeypatch):
     monkeypatch.setitem(PARAMS["gate"], "rules", RULES + [{"metric": "degeneration.rate", "max": 0.01}])
     t = table(m(0.3, 0.9), m(0.1, 0.3))
-    t["degeneration"] = {"rate": {"pre": 0.0, "champion": None, "post": 0.05, "delta": 0.05}, "n": 20,
-                         "by_model": {"base": {"answers": 20, "degenerate": 0, "reasons": {}},
-                                      "candidate": {"answers": 20, "degenerate": 1, "reasons": {"repeat_run": 1}}},
-                         "examples": [{"task": "tuneloop_reply", "id": "LUM-9:reply", "reasons": ["repeat_run"],
-                                       "output": "BILLION-BILLION-BILLION-BILLION"}]}
+    t["degeneration"] = {
+        "rate": {"pre": 0.0, "champion": None, "post": 0.05, "delta": 0.05},
+        "n": 20,
+        "by_model": {
+            "base": {"answers": 20, "degenerate": 0, "reasons": {}},
+            "candidate": {"answers": 20, "degenerate": 1, "reasons": {"repeat_run": 1}},
+        },
+        "examples": [
+            {
+                "task": "tuneloop_reply",
+                "id": "LUM-9:reply",
+                "reasons": ["repeat_run"],
+                "output": "BILLION-BILLION-BILLION-BILLION",
+            }
+        ],
+    }
     result, code, report = run_gate(tmp_path, t)
     assert code == 1 and failed(result) == {"degeneration.rate:max"}
     assert "Degenerate answers (loops, gibberish): candidate **0.050**" in report and "LUM-9:reply" in report

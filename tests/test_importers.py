@@ -20,16 +20,29 @@ from tuneloop.data.importers import FORMATS, ConfigError, read_source, sources_f
 from tuneloop.io import read_jsonl
 
 EXPORTS = Path(__file__).parent / "data" / "exports"
-LABELS = ["billing", "account_access", "shipping_delivery", "returns_refunds", "device_setup", "connectivity",
-          "app_bug", "subscription"]
+LABELS = [
+    "billing",
+    "account_access",
+    "shipping_delivery",
+    "returns_refunds",
+    "device_setup",
+    "connectivity",
+    "app_bug",
+    "subscription",
+]
 # The importers' tests check reading and accounting; quality filtering (tests/test_clean.py) would
 # drop the short sample records, so it is off here. Duplicate removal stays on.
 NO_QUALITY = {"quality": {"enabled": False}}
 DATA = {"labels": LABELS}
 ERROR = re.compile(r"^[a-z][a-z0-9_]*: \S")
-ZENDESK_MAP = {"category_field": "custom_fields.360001",
-               "category_map": {"billing__charges": "billing", "connectivity__wifi": "connectivity",
-                                "shipping__late": "shipping_delivery"}}
+ZENDESK_MAP = {
+    "category_field": "custom_fields.360001",
+    "category_map": {
+        "billing__charges": "billing",
+        "connectivity__wifi": "connectivity",
+        "shipping__late": "shipping_delivery",
+    },
+}
 
 
 def read(path, fmt: str, mapping: dict | None = None, data: dict | None = None) -> list:
@@ -62,15 +75,23 @@ def check_item(item) -> None:
 # Helpdesk exports
 # ------------------------------------------------------------------------------------------------
 
+
 def test_zendesk_threads_public_comments_and_drops_notes_and_triggers():
     t = records(EXPORTS / "zendesk_tickets.jsonl", "zendesk", ZENDESK_MAP)
     first = t["zendesk:35436"]
     assert [turn["role"] for turn in first["turns"]] == ["customer", "agent", "customer"]
     assert "Stripe" not in json.dumps(first)  # the private note is dropped
     assert first["agent_reply"].startswith("Hi Sam, sorry") and first["meta"]["dropped_turns"] == 1
-    assert (first["category"], first["priority"], first["status"], first["satisfaction"], first["channel"]) == \
-        ("billing", "normal", "solved", 5, "email")
-    assert first["tags"] == ["billing", "double_charge", "lumora_plus"] and first["created_at"] == "2025-02-03T09:14:22Z"
+    assert (first["category"], first["priority"], first["status"], first["satisfaction"], first["channel"]) == (
+        "billing",
+        "normal",
+        "solved",
+        5,
+        "email",
+    )
+    assert (
+        first["tags"] == ["billing", "double_charge", "lumora_plus"] and first["created_at"] == "2025-02-03T09:14:22Z"
+    )
     wifi = t["zendesk:35437"]
     # two customer comments in a row are one turn; the trigger's auto-reply is dropped; html_body read as text
     assert [turn["role"] for turn in wifi["turns"]] == ["customer", "agent"]
@@ -88,15 +109,23 @@ def test_zendesk_default_category_comes_from_tags():
 
 
 def test_freshdesk_maps_numeric_codes_and_drops_private_notes():
-    t = records(EXPORTS / "freshdesk_tickets.json", "freshdesk",
-                {"category_map": {"Returns": "returns_refunds", "Account": "account_access", "Billing": "billing"}})
+    t = records(
+        EXPORTS / "freshdesk_tickets.json",
+        "freshdesk",
+        {"category_map": {"Returns": "returns_refunds", "Account": "account_access", "Billing": "billing"}},
+    )
     ret = t["freshdesk:1201"]
     assert (ret["priority"], ret["status"], ret["channel"], ret["satisfaction"]) == ("normal", "resolved", "portal", 5)
     assert "RMA" not in json.dumps(ret) and ret["meta"]["dropped_turns"] == 1
     assert [turn["role"] for turn in ret["turns"]] == ["customer", "agent", "customer"]
     login = t["freshdesk:1202"]
     assert login["customer_message"] == "The reset link says expired every time."  # HTML description as text
-    assert (login["priority"], login["status"], login["channel"], login["category"]) == ("high", "open", "chat", "account_access")
+    assert (login["priority"], login["status"], login["channel"], login["category"]) == (
+        "high",
+        "open",
+        "chat",
+        "account_access",
+    )
     assert t["freshdesk:1203"]["agent_reply"] == "" and t["freshdesk:1203"]["priority"] == "low"
 
 
@@ -106,28 +135,54 @@ def test_intercom_drops_bots_notes_and_events_and_keeps_admin_initiated_threads(
     assert "Lumi" not in json.dumps(hub) and "firmware 3.1" not in json.dumps(hub)
     assert hub["customer_message"] == "My Lumora Hub blinks amber and the app can't find it.\n\nYes, twice."
     assert hub["agent_reply"].startswith("Amber blinking") and hub["meta"]["dropped_turns"] == 2
-    assert (hub["category"], hub["priority"], hub["satisfaction"], hub["channel"], hub["created_at"]) == \
-        ("device_setup", "high", 4, "chat", "2025-03-03T12:00:00Z")
+    assert (hub["category"], hub["priority"], hub["satisfaction"], hub["channel"], hub["created_at"]) == (
+        "device_setup",
+        "high",
+        4,
+        "chat",
+        "2025-03-03T12:00:00Z",
+    )
     outbound = t["intercom:215470002"]
     assert [turn["role"] for turn in outbound["turns"]] == ["agent", "customer", "agent"]
-    assert outbound["customer_message"].startswith("Can I switch") and outbound["agent_reply"].startswith("Yes: in the app")
+    assert outbound["customer_message"].startswith("Can I switch") and outbound["agent_reply"].startswith(
+        "Yes: in the app"
+    )
     assert outbound["subject"] == "Your Lumora Plus renewal" and outbound["channel"] == "email"
     assert t["intercom:215470003"]["agent_reply"] == ""  # the only answer came from the AI agent
-    mapped = records(EXPORTS / "intercom_conversations.json", "intercom",
-                     {"category_field": "custom_attributes.Topic", "category_map": {"Setup": "device_setup", "Plan": "subscription"}})
+    mapped = records(
+        EXPORTS / "intercom_conversations.json",
+        "intercom",
+        {
+            "category_field": "custom_attributes.Topic",
+            "category_map": {"Setup": "device_setup", "Plan": "subscription"},
+        },
+    )
     assert mapped["intercom:215470002"]["category"] == "subscription"
 
 
 def test_salesforce_cases_join_published_comments_and_never_use_internal_comments():
-    t = records(EXPORTS / "salesforce_cases.csv", "salesforce",
-                {"comments_file": "salesforce_case_comments.csv", "reply_field": "Resolution__c",
-                 "category_map": {"Refund": "returns_refunds", "Device": "device_setup", "Shipping": "shipping_delivery"}})
+    t = records(
+        EXPORTS / "salesforce_cases.csv",
+        "salesforce",
+        {
+            "comments_file": "salesforce_case_comments.csv",
+            "reply_field": "Resolution__c",
+            "category_map": {"Refund": "returns_refunds", "Device": "device_setup", "Shipping": "shipping_delivery"},
+        },
+    )
     refund = t["salesforce:00001026"]
     assert refund["locator"] == 3  # the row's last line (its Description spans two lines)
-    assert "Tracking says delivered" in refund["customer_message"] and refund["agent_reply"].startswith("Sorry for the wait")
+    assert "Tracking says delivered" in refund["customer_message"] and refund["agent_reply"].startswith(
+        "Sorry for the wait"
+    )
     assert "VIP" not in json.dumps(refund) and "manual review" not in json.dumps(refund)
     assert refund["meta"]["dropped_turns"] == 1 and refund["created_at"] == "2025-02-20T14:22:05Z"
-    assert (refund["priority"], refund["status"], refund["channel"], refund["category"]) == ("high", "closed", "email", "returns_refunds")
+    assert (refund["priority"], refund["status"], refund["channel"], refund["category"]) == (
+        "high",
+        "closed",
+        "email",
+        "returns_refunds",
+    )
     assert t["salesforce:00001027"]["agent_reply"].startswith("Please update to firmware")
     assert t["salesforce:00001027"]["priority"] == "normal"
     assert t["salesforce:00001028"]["agent_reply"] == "Yes, standard shipping to Canada takes 5-8 business days."
@@ -135,8 +190,10 @@ def test_salesforce_cases_join_published_comments_and_never_use_internal_comment
 
 def test_salesforce_report_export_with_labels_as_headers(tmp_path):
     path = tmp_path / "report.csv"
-    path.write_text("Case Number,Subject,Description,Priority,Status,Case Origin,Case Type,Date/Time Opened\n"
-                    "00002001,App login,I cannot log in to the app,Medium,New,Web,Account,3/4/2025 3:22 PM\n")
+    path.write_text(
+        "Case Number,Subject,Description,Priority,Status,Case Origin,Case Type,Date/Time Opened\n"
+        "00002001,App login,I cannot log in to the app,Medium,New,Web,Account,3/4/2025 3:22 PM\n"
+    )
     (ticket,) = records(path, "salesforce", {"category_map": {"Account": "account_access"}}).values()
     assert ticket["id"] == "salesforce:00002001" and ticket["created_at"] == "2025-03-04T15:22:00Z"
     assert ticket["category"] == "account_access" and ticket["channel"] == "web"
@@ -146,14 +203,28 @@ def test_salesforce_report_export_with_labels_as_headers(tmp_path):
 # Documents
 # ------------------------------------------------------------------------------------------------
 
+
 def test_confluence_html_is_chunked_by_headings_without_scripts_or_chrome():
     chunks = records(EXPORTS / "kb" / "Returns-Policy_98311.html", "html")
-    assert list(chunks) == ["kb:returns-policy-98311#intro", "kb:returns-policy-98311#starting-a-return",
-                            "kb:returns-policy-98311#starting-a-return/return-fee", "kb:returns-policy-98311#refunds",
-                            "kb:returns-policy-98311#refunds-2"]
+    assert list(chunks) == [
+        "kb:returns-policy-98311#intro",
+        "kb:returns-policy-98311#starting-a-return",
+        "kb:returns-policy-98311#starting-a-return/return-fee",
+        "kb:returns-policy-98311#refunds",
+        "kb:returns-policy-98311#refunds-2",
+    ]
     text = json.dumps(chunks)
-    for chrome in ("SHOULD NOT APPEAR", "nor this", "inline script", "font-family", "Policies", "Alex Moreno",
-                   "Attachments", "label.png", "Document generated by Confluence"):
+    for chrome in (
+        "SHOULD NOT APPEAR",
+        "nor this",
+        "inline script",
+        "font-family",
+        "Policies",
+        "Alex Moreno",
+        "Attachments",
+        "label.png",
+        "Document generated by Confluence",
+    ):
         assert chrome not in text, chrome
     fee = chunks["kb:returns-policy-98311#starting-a-return/return-fee"]
     assert fee["title"] == "Returns Policy" and fee["section"] == "Returns Policy > Starting a return > Return fee"
@@ -164,7 +235,13 @@ def test_confluence_html_is_chunked_by_headings_without_scripts_or_chrome():
 def test_markdown_chunks_keep_code_blocks_and_deep_headings_inside_and_read_front_matter():
     notion = records(next((EXPORTS / "kb").glob("Thermo Mini*.md")), "markdown")
     ids = [i.split("#")[1] for i in notion]
-    assert ids == ["intro", "before-you-begin", "install/mount-the-base", "install/connect-the-wires", "pair-with-the-app"]
+    assert ids == [
+        "intro",
+        "before-you-begin",
+        "install/mount-the-base",
+        "install/connect-the-wires",
+        "pair-with-the-app",
+    ]
     assert "## not a section" in notion[next(i for i in notion if i.endswith("connect-the-wires"))]["text"]
     assert "#### Troubleshooting pairing" in notion[next(i for i in notion if i.endswith("pair-with-the-app"))]["text"]
     faq = records(EXPORTS / "kb" / "lumora-plus-faq.md", "markdown")
@@ -214,8 +291,12 @@ def docx_file(tmp_path_factory) -> Path:
 
 def test_docx_is_chunked_by_heading_styles_with_tables(docx_file):
     chunks = records(docx_file, "docx")
-    assert list(chunks) == ["kb:glow-setup#intro", "kb:glow-setup#pairing", "kb:glow-setup#pairing/with-the-hub",
-                            "kb:glow-setup#resetting"]
+    assert list(chunks) == [
+        "kb:glow-setup#intro",
+        "kb:glow-setup#pairing",
+        "kb:glow-setup#pairing/with-the-hub",
+        "kb:glow-setup#resetting",
+    ]
     hub = chunks["kb:glow-setup#pairing/with-the-hub"]
     assert hub["section"] == "Glow setup guide > Pairing > With the hub" and "Blue blink | Ready to pair" in hub["text"]
     assert records(docx_file, "docx") == chunks
@@ -229,7 +310,7 @@ def pdf_file(tmp_path_factory) -> Path:
     pdf.set_title("Thermo 2 installation")
     pdf.set_font("Helvetica", size=11)
     sentence = "The Thermo 2 needs a C-wire or the Lumora Power Adapter to stay powered. "
-    for page in range(2):
+    for _page in range(2):
         pdf.add_page()
         for _ in range(3):
             pdf.multi_cell(0, 6, sentence * 12)
@@ -241,7 +322,11 @@ def pdf_file(tmp_path_factory) -> Path:
 
 def test_pdf_text_is_chunked_with_page_locators(pdf_file):
     chunks = list(records(pdf_file, "pdf").values())
-    assert chunks and chunks[0]["id"] == "kb:thermo-2-installation#part-1" and chunks[0]["title"] == "Thermo 2 installation"
+    assert (
+        chunks
+        and chunks[0]["id"] == "kb:thermo-2-installation#part-1"
+        and chunks[0]["title"] == "Thermo 2 installation"
+    )
     assert chunks[0]["locator"].startswith("page") and "C-wire" in chunks[0]["text"]
     assert any("2" in c["locator"] for c in chunks)  # the second page is located
     assert all(len(c["text"].split()) <= 400 for c in chunks)
@@ -251,17 +336,28 @@ def test_pdf_text_is_chunked_with_page_locators(pdf_file):
 # Call transcripts and ready-made data
 # ------------------------------------------------------------------------------------------------
 
+
 def test_webvtt_voice_tags_merge_consecutive_lines_and_name_the_agent():
     (call,) = records(EXPORTS / "calls", "webvtt").values()
     assert [(t["role"], t["speaker"]) for t in call["turns"]] == [
-        ("agent", "Dana (Support)"), ("customer", "Caller"), ("agent", "Dana (Support)"), ("customer", "Caller")]
-    assert call["turns"][1]["text"] == "Hi, my Thermo 2 shows error E4 since this morning. The heating is not coming on."
+        ("agent", "Dana (Support)"),
+        ("customer", "Caller"),
+        ("agent", "Dana (Support)"),
+        ("customer", "Caller"),
+    ]
+    assert (
+        call["turns"][1]["text"] == "Hi, my Thermo 2 shows error E4 since this morning. The heating is not coming on."
+    )
     assert call["turns"][1]["start"] == 4.2 and call["id"] == "call:call-0001" and call["category"] is None
 
 
 def test_srt_speaker_prefixes_continue_and_greeting_tells_the_agent():
     (call,) = records(EXPORTS / "calls", "srt").values()
-    assert [(t["role"], t["speaker"]) for t in call["turns"]] == [("agent", "Marco"), ("customer", "Jess"), ("agent", "Marco")]
+    assert [(t["role"], t["speaker"]) for t in call["turns"]] == [
+        ("agent", "Marco"),
+        ("customer", "Jess"),
+        ("agent", "Marco"),
+    ]
     assert call["turns"][1]["text"].endswith("and I can't find the button.")
 
 
@@ -274,41 +370,61 @@ def test_json_transcript_reads_diarized_segments_and_call_metadata():
 
 def test_transcript_roles_from_mapping_or_quarantined_when_unknown(tmp_path):
     path = tmp_path / "call.srt"
-    path.write_text("1\n00:00:01,000 --> 00:00:02,000\nAlex: Hello, my hub is offline.\n\n"
-                    "2\n00:00:02,500 --> 00:00:04,000\nSam: Let's restart it together.\n")
-    assert errors(path, "srt") == [(0, "unknown_roles: cannot tell the agent from the customer; list agent names "
-                                       "in mapping.agent_speakers")]
+    path.write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\nAlex: Hello, my hub is offline.\n\n"
+        "2\n00:00:02,500 --> 00:00:04,000\nSam: Let's restart it together.\n"
+    )
+    assert errors(path, "srt") == [
+        (0, "unknown_roles: cannot tell the agent from the customer; list agent names in mapping.agent_speakers")
+    ]
     (call,) = records(path, "srt", {"agent_speakers": ["sam"]}).values()
     assert [t["role"] for t in call["turns"]] == ["customer", "agent"]
 
 
 def test_instruction_chat_and_classification_files():
     ins = records(EXPORTS / "instructions.jsonl", "instruction_jsonl")
-    assert ins["ins-1"]["completion"].startswith("30 days") and ins["instructions.jsonl:3"]["prompt"].startswith("Summarise")
+    assert ins["ins-1"]["completion"].startswith("30 days") and ins["instructions.jsonl:3"]["prompt"].startswith(
+        "Summarise"
+    )
     chats = records(EXPORTS / "chat.jsonl", "chat_jsonl")
     assert [m["role"] for m in chats["chat.jsonl:2"]["messages"]] == ["user", "assistant", "user", "assistant"]
     assert "weight" not in chats["chat.jsonl:2"]["messages"][1]
-    labelled = records(EXPORTS / "labelled.csv", "classification_csv", {"category_map": {"Shipping": "shipping_delivery"}})
+    labelled = records(
+        EXPORTS / "labelled.csv", "classification_csv", {"category_map": {"Shipping": "shipping_delivery"}}
+    )
     assert [r["label"] for r in labelled.values()] == ["billing", "app_bug", "shipping_delivery"]
 
 
 def test_chat_roles_are_validated(tmp_path):
     path = tmp_path / "chat.jsonl"
-    lines = [{"messages": [{"role": "customer", "content": "hi"}, {"role": "assistant", "content": "Hello there"}]},
-             {"messages": [{"role": "user", "content": "hi"}]},
-             {"messages": [{"role": "user", "content": "weather?"},
-                           {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]}]},
-             {"messages": "not a list"}, {"prompt": "no messages"}]
+    lines = [
+        {"messages": [{"role": "customer", "content": "hi"}, {"role": "assistant", "content": "Hello there"}]},
+        {"messages": [{"role": "user", "content": "hi"}]},
+        {
+            "messages": [
+                {"role": "user", "content": "weather?"},
+                {"role": "assistant", "content": None, "tool_calls": [{"id": "1"}]},
+            ]
+        },
+        {"messages": "not a list"},
+        {"prompt": "no messages"},
+    ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     codes = [(loc, err.split(":")[0]) for loc, err in errors(path, "chat_jsonl")]
-    assert codes == [(1, "invalid_role"), (2, "invalid_message"), (3, "invalid_message"), (4, "invalid_message"),
-                     (5, "missing_field")]
+    assert codes == [
+        (1, "invalid_role"),
+        (2, "invalid_message"),
+        (3, "invalid_message"),
+        (4, "invalid_message"),
+        (5, "missing_field"),
+    ]
     assert "role 'customer' (allowed: system, user, assistant)" in errors(path, "chat_jsonl")[0][1]
 
 
 # ------------------------------------------------------------------------------------------------
 # Bad input: quarantined with file, record and reason
 # ------------------------------------------------------------------------------------------------
+
 
 def test_malformed_json_is_quarantined_per_line_or_per_file(tmp_path):
     lines = (EXPORTS / "zendesk_tickets.jsonl").read_text().splitlines()
@@ -329,8 +445,9 @@ def test_latin1_bytes_are_quarantined_with_the_byte_offset(tmp_path):
     assert [i.error is None for i in items] == [True, False, True]
     assert items[1].locator == 2 and items[1].error.startswith(f"not_utf8: undecodable byte at offset {len(good) + 25}")
     (tmp_path / "t.csv").write_bytes(b"text,label\nMy bill is wrong,billing\nCaf\xe9 bill,billing\n")
-    assert errors(tmp_path / "t.csv", "classification_csv") == [(3, "not_utf8: undecodable byte at offset 39; "
-                                                                     "re-export as UTF-8 (e.g. iconv -f cp1252 -t utf-8)")]
+    assert errors(tmp_path / "t.csv", "classification_csv") == [
+        (3, "not_utf8: undecodable byte at offset 39; re-export as UTF-8 (e.g. iconv -f cp1252 -t utf-8)")
+    ]
     (tmp_path / "kb.md").write_bytes(b"# Title\n\nCaf\xe9\n")
     assert errors(tmp_path / "kb.md", "markdown")[0][1].startswith("not_utf8: undecodable byte at offset 12")
 
@@ -342,7 +459,9 @@ def test_utf8_bom_is_accepted_everywhere(tmp_path):
     (tmp_path / "t.md").write_bytes(bom + (EXPORTS / "kb" / "lumora-plus-faq.md").read_bytes())
     (tmp_path / "t.vtt").write_bytes(bom + (EXPORTS / "calls" / "call-0001.vtt").read_bytes())
     assert len(records(tmp_path / "t.jsonl", "instruction_jsonl")) == 3
-    assert len(records(tmp_path / "t.csv", "classification_csv", {"category_map": {"Shipping": "shipping_delivery"}})) == 3
+    assert (
+        len(records(tmp_path / "t.csv", "classification_csv", {"category_map": {"Shipping": "shipping_delivery"}})) == 3
+    )
     assert records(tmp_path / "t.md", "markdown")["kb:t#intro"]["title"] == "Lumora Plus FAQ"
     assert len(records(tmp_path / "t.vtt", "webvtt")) == 1
 
@@ -350,9 +469,14 @@ def test_utf8_bom_is_accepted_everywhere(tmp_path):
 def test_csv_with_missing_or_extra_columns(tmp_path):
     (tmp_path / "cases.csv").write_text("Subject,Description\nHi,My hub is offline\n")
     assert errors(tmp_path / "cases.csv", "salesforce")[0][1].startswith(
-        "csv_missing_columns: header lacks required column(s) ['CaseNumber']")
-    (tmp_path / "l.csv").write_text("text,label\nMy bill is wrong,billing\nToo,many,cells\nToo few\n\nThe app crashes,app_bug\n")
-    codes = [(i.locator, i.error.split(":")[0] if i.error else "ok") for i in read(tmp_path / "l.csv", "classification_csv")]
+        "csv_missing_columns: header lacks required column(s) ['CaseNumber']"
+    )
+    (tmp_path / "l.csv").write_text(
+        "text,label\nMy bill is wrong,billing\nToo,many,cells\nToo few\n\nThe app crashes,app_bug\n"
+    )
+    codes = [
+        (i.locator, i.error.split(":")[0] if i.error else "ok") for i in read(tmp_path / "l.csv", "classification_csv")
+    ]
     assert codes == [(2, "ok"), (3, "csv_extra_cells"), (4, "csv_missing_cells"), (6, "ok")]
 
 
@@ -364,9 +488,20 @@ def test_corrupt_pdf_and_docx_and_empty_files_are_quarantined(tmp_path, pdf_file
         ((locator, error),) = errors(tmp_path / name, fmt)
         assert locator == 0 and error.split(":")[0] in ("corrupt_file", "no_text"), (name, error)
     assert errors(tmp_path / "broken.docx", "docx")[0][1].startswith("corrupt_file: not a readable DOCX")
-    for fmt, suffix in (("zendesk", ".jsonl"), ("freshdesk", ".json"), ("salesforce", ".csv"), ("markdown", ".md"),
-                        ("html", ".html"), ("pdf", ".pdf"), ("docx", ".docx"), ("webvtt", ".vtt"), ("txt", ".txt"),
-                        ("chat_jsonl", ".jsonl"), ("classification_csv", ".csv"), ("transcript_json", ".json")):
+    for fmt, suffix in (
+        ("zendesk", ".jsonl"),
+        ("freshdesk", ".json"),
+        ("salesforce", ".csv"),
+        ("markdown", ".md"),
+        ("html", ".html"),
+        ("pdf", ".pdf"),
+        ("docx", ".docx"),
+        ("webvtt", ".vtt"),
+        ("txt", ".txt"),
+        ("chat_jsonl", ".jsonl"),
+        ("classification_csv", ".csv"),
+        ("transcript_json", ".json"),
+    ):
         path = tmp_path / f"empty{suffix}"
         path.write_bytes(b"")
         assert errors(path, fmt) == [(0, "empty_file: no records")], fmt
@@ -388,18 +523,26 @@ def test_a_50_mb_record_is_quarantined_without_being_held_in_memory(tmp_path):
     assert items[1].locator == 2 and f"{len(huge)} bytes, over the cap of 1000000" in items[1].error
     assert peak < 8_000_000, f"peak {peak} bytes: the record was held in memory"
     (tmp_path / "big.csv").write_text("text,label\n" + "y" * 3000 + ",billing\nfine text,billing\n")
-    codes = [(i.locator, i.error.split(":")[0] if i.error else "ok")
-             for i in read(tmp_path / "big.csv", "classification_csv", {"max_record_bytes": 1000})]
+    codes = [
+        (i.locator, i.error.split(":")[0] if i.error else "ok")
+        for i in read(tmp_path / "big.csv", "classification_csv", {"max_record_bytes": 1000})
+    ]
     assert codes == [(2, "record_too_large"), (3, "ok")]
 
 
 def test_unknown_format_or_missing_path_is_a_config_error_naming_the_source(tmp_path):
     with pytest.raises(ConfigError, match=r"data\.sources\[1\] \(exports/x\.xml\): unknown format 'xml'"):
-        sources_from_config({"sources": [{"path": "a.jsonl", "format": "chat_jsonl"}, {"path": "exports/x.xml", "format": "xml"}]})
+        sources_from_config(
+            {"sources": [{"path": "a.jsonl", "format": "chat_jsonl"}, {"path": "exports/x.xml", "format": "xml"}]}
+        )
     with pytest.raises(ConfigError, match=r"data\.tickets: notes\.txt: unsupported export format '\.txt'"):
         sources_from_config({"tickets": ["notes.txt"]})
     with pytest.raises(ConfigError, match=r"data\.sources\[0\]: .*nowhere\.json: file not found"):
-        list(read_source(sources_from_config({"sources": [{"path": str(tmp_path / "nowhere.json"), "format": "zendesk"}]})[0]))
+        list(
+            read_source(
+                sources_from_config({"sources": [{"path": str(tmp_path / "nowhere.json"), "format": "zendesk"}]})[0]
+            )
+        )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -408,13 +551,27 @@ def test_unknown_format_or_missing_path_is_a_config_error_naming_the_source(tmp_
 
 SAMPLES = [
     ("zendesk", EXPORTS / "zendesk_tickets.jsonl", ZENDESK_MAP),
-    ("freshdesk", EXPORTS / "freshdesk_tickets.json", {"category_map": {"Returns": "returns_refunds", "Account": "account_access", "Billing": "billing"}}),
+    (
+        "freshdesk",
+        EXPORTS / "freshdesk_tickets.json",
+        {"category_map": {"Returns": "returns_refunds", "Account": "account_access", "Billing": "billing"}},
+    ),
     ("intercom", EXPORTS / "intercom_conversations.json", {}),
-    ("salesforce", EXPORTS / "salesforce_cases.csv", {"comments_file": "salesforce_case_comments.csv", "reply_field": "Resolution__c",
-                                                      "category_map": {"Refund": "returns_refunds", "Device": "device_setup", "Shipping": "shipping_delivery"}}),
+    (
+        "salesforce",
+        EXPORTS / "salesforce_cases.csv",
+        {
+            "comments_file": "salesforce_case_comments.csv",
+            "reply_field": "Resolution__c",
+            "category_map": {"Refund": "returns_refunds", "Device": "device_setup", "Shipping": "shipping_delivery"},
+        },
+    ),
     ("documents", EXPORTS / "kb", {}),
-    ("webvtt", EXPORTS / "calls", {}), ("srt", EXPORTS / "calls", {}), ("transcript_json", EXPORTS / "calls", {}),
-    ("instruction_jsonl", EXPORTS / "instructions.jsonl", {}), ("chat_jsonl", EXPORTS / "chat.jsonl", {}),
+    ("webvtt", EXPORTS / "calls", {}),
+    ("srt", EXPORTS / "calls", {}),
+    ("transcript_json", EXPORTS / "calls", {}),
+    ("instruction_jsonl", EXPORTS / "instructions.jsonl", {}),
+    ("chat_jsonl", EXPORTS / "chat.jsonl", {}),
     ("classification_csv", EXPORTS / "labelled.csv", {"category_map": {"Shipping": "shipping_delivery"}}),
 ]
 
@@ -443,9 +600,18 @@ def test_prepare_keeps_running_past_bad_files_and_stops_only_when_nothing_is_usa
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty.json").write_text("")
     (tmp_path / "junk.pdf").write_bytes(b"%PDF-1.4 garbage")
-    params = {"clean": NO_QUALITY, "data": {"labels": LABELS, "min_examples": 3, "sources": [
-        {"path": "empty.json", "format": "zendesk"}, {"path": "junk.pdf", "format": "pdf"},
-        {"path": str(EXPORTS / "freshdesk_tickets.json"), "format": "freshdesk"}]}}
+    params = {
+        "clean": NO_QUALITY,
+        "data": {
+            "labels": LABELS,
+            "min_examples": 3,
+            "sources": [
+                {"path": "empty.json", "format": "zendesk"},
+                {"path": "junk.pdf", "format": "pdf"},
+                {"path": str(EXPORTS / "freshdesk_tickets.json"), "format": "freshdesk"},
+            ],
+        },
+    }
     report = prepare.run(params)
     assert report["kept"] == 3 and report["files"]["empty.json"] == {"in": 1, "kept": 0, "dropped": 0, "quarantined": 1}
     assert report["documents"]["quarantined"] == 1
@@ -456,11 +622,25 @@ def test_prepare_keeps_running_past_bad_files_and_stops_only_when_nothing_is_usa
 
 def test_prepare_quarantines_labels_outside_data_labels_with_a_mapping_hint(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    params = {"clean": NO_QUALITY, "data": {"labels": LABELS, "min_examples": 1, "sources": [
-        {"path": str(EXPORTS / "labelled.csv"), "format": "classification_csv"},
-        {"path": str(EXPORTS / "salesforce_cases.csv"), "format": "salesforce", "mapping": {"category_field": "Type"}}]}}
+    params = {
+        "clean": NO_QUALITY,
+        "data": {
+            "labels": LABELS,
+            "min_examples": 1,
+            "sources": [
+                {"path": str(EXPORTS / "labelled.csv"), "format": "classification_csv"},
+                {
+                    "path": str(EXPORTS / "salesforce_cases.csv"),
+                    "format": "salesforce",
+                    "mapping": {"category_field": "Type"},
+                },
+            ],
+        },
+    }
     prepare.run(params)
-    reasons = {(Path(q["source"]).name, q["locator"]): q["reason"] for q in read_jsonl("data/prepared/quarantine.jsonl")}
+    reasons = {
+        (Path(q["source"]).name, q["locator"]): q["reason"] for q in read_jsonl("data/prepared/quarantine.jsonl")
+    }
     assert reasons[("labelled.csv", 4)].startswith("unknown_category: 'Shipping' is not one of data.labels (map it")
     assert reasons[("salesforce_cases.csv", 3)].startswith("unknown_category: 'Refund'")
 
@@ -469,14 +649,35 @@ def test_prepare_quarantines_labels_outside_data_labels_with_a_mapping_hint(tmp_
 # Fuzz: random bytes, JSON and CSV never raise; every item is a record or a reason
 # ------------------------------------------------------------------------------------------------
 
-SUFFIX = {"tuneloop_jsonl": ".jsonl", "tuneloop_csv": ".csv", "zendesk": ".jsonl", "freshdesk": ".json",
-          "intercom": ".json", "salesforce": ".csv", "webvtt": ".vtt", "srt": ".srt", "transcript_json": ".json",
-          "instruction_jsonl": ".jsonl", "chat_jsonl": ".jsonl", "classification_csv": ".csv", "markdown": ".md",
-          "html": ".html", "docx": ".docx", "pdf": ".pdf", "txt": ".txt", "documents": ".md", "confluence": ".html",
-          "notion": ".md", "feedback_jsonl": ".jsonl"}
+SUFFIX = {
+    "tuneloop_jsonl": ".jsonl",
+    "tuneloop_csv": ".csv",
+    "zendesk": ".jsonl",
+    "freshdesk": ".json",
+    "intercom": ".json",
+    "salesforce": ".csv",
+    "webvtt": ".vtt",
+    "srt": ".srt",
+    "transcript_json": ".json",
+    "instruction_jsonl": ".jsonl",
+    "chat_jsonl": ".jsonl",
+    "classification_csv": ".csv",
+    "markdown": ".md",
+    "html": ".html",
+    "docx": ".docx",
+    "pdf": ".pdf",
+    "txt": ".txt",
+    "documents": ".md",
+    "confluence": ".html",
+    "notion": ".md",
+    "feedback_jsonl": ".jsonl",
+}
 # TUNELOOP_FUZZ_EXAMPLES=1000 for a long fuzzing session; 25 keeps the file fast
-FUZZ = settings(max_examples=int(os.environ.get("TUNELOOP_FUZZ_EXAMPLES", "25")), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("TUNELOOP_FUZZ_EXAMPLES", "25")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def read_bytes_as(fmt: str, data: bytes, suffix: str | None = None) -> list:
@@ -500,17 +701,64 @@ def test_random_bytes_never_raise(fmt, data):
     read_bytes_as(fmt, data)
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-                        st.sampled_from(["id", "comments", "conversations", "conversation_parts", "source", "body",
-                                         "author", "type", "messages", "role", "content", "prompt", "completion",
-                                         "customer_message", "agent_reply", "category", "tags", "segments", "speaker",
-                                         "text", "public", "author_id", "requester_id", "priority", "status", "via",
-                                         "custom_fields", "satisfaction_rating", "incoming", "private", "reply",
-                                         "approved"]) | st.text(max_size=8),
-                        inner, max_size=6), max_leaves=25)
-JSON_FORMATS = ["tuneloop_jsonl", "zendesk", "freshdesk", "intercom", "instruction_jsonl", "chat_jsonl", "transcript_json",
-                "feedback_jsonl"]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "comments",
+                    "conversations",
+                    "conversation_parts",
+                    "source",
+                    "body",
+                    "author",
+                    "type",
+                    "messages",
+                    "role",
+                    "content",
+                    "prompt",
+                    "completion",
+                    "customer_message",
+                    "agent_reply",
+                    "category",
+                    "tags",
+                    "segments",
+                    "speaker",
+                    "text",
+                    "public",
+                    "author_id",
+                    "requester_id",
+                    "priority",
+                    "status",
+                    "via",
+                    "custom_fields",
+                    "satisfaction_rating",
+                    "incoming",
+                    "private",
+                    "reply",
+                    "approved",
+                ]
+            )
+            | st.text(max_size=8),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=25,
+)
+JSON_FORMATS = [
+    "tuneloop_jsonl",
+    "zendesk",
+    "freshdesk",
+    "intercom",
+    "instruction_jsonl",
+    "chat_jsonl",
+    "transcript_json",
+    "feedback_jsonl",
+]
 
 
 @FUZZ
@@ -527,11 +775,16 @@ CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30
 
 
 @FUZZ
-@given(fmt=st.sampled_from(["tuneloop_csv", "salesforce", "classification_csv"]),
-       rows=st.lists(st.lists(CELL, min_size=1, max_size=6), max_size=6))
+@given(
+    fmt=st.sampled_from(["tuneloop_csv", "salesforce", "classification_csv"]),
+    rows=st.lists(st.lists(CELL, min_size=1, max_size=6), max_size=6),
+)
 def test_random_csv_rows_are_each_accounted_for(fmt, rows):
-    header = {"tuneloop_csv": ["customer_message", "agent_reply", "category"], "salesforce": ["CaseNumber", "Description", "Type"],
-              "classification_csv": ["text", "label"]}[fmt]
+    header = {
+        "tuneloop_csv": ["customer_message", "agent_reply", "category"],
+        "salesforce": ["CaseNumber", "Description", "Type"],
+        "classification_csv": ["text", "label"],
+    }[fmt]
     buffer = io.StringIO()
     csv.writer(buffer).writerows([header, *rows])
     items = read_bytes_as(fmt, buffer.getvalue().encode())
@@ -545,6 +798,9 @@ def test_prepare_accounting_adds_up_on_random_input(values):
         path = Path(tmp) / "t.jsonl"
         good = {"customer_message": "My bill is wrong", "agent_reply": "Sorry about that", "category": "billing"}
         path.write_text("".join(json.dumps(v) + "\n" for v in [good, *values]))
-        params = {"clean": NO_QUALITY, "data": {"labels": LABELS, "min_examples": 1, "sources": [{"path": str(path), "format": "tuneloop_jsonl"}]}}
+        params = {
+            "clean": NO_QUALITY,
+            "data": {"labels": LABELS, "min_examples": 1, "sources": [{"path": str(path), "format": "tuneloop_jsonl"}]},
+        }
         report = prepare.run(params, out_dir=Path(tmp) / "out", report_dir=Path(tmp) / "reports")
         assert report["records_in"] == 1 + len(values) == report["kept"] + report["dropped"] + report["quarantined"]

@@ -3,7 +3,7 @@
 - imports flow one way: cli (one module per command family) -> stage modules -> helpers -> io; no helper imports a stage, no stage
   imports another stage, and the import graph has no cycles;
 - each family imports only the families it may (the subpackage docstrings say which);
-- every subpackage says what it holds; no module grows past ~400 lines.
+- every subpackage says what it holds; no module grows past ~500 lines (as `ruff format` writes them).
 """
 
 from __future__ import annotations
@@ -19,13 +19,27 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PKG = SRC / "tuneloop"
 STAGES = set(STAGE_MODULES.values())
 # family -> the tuneloop families it may import (besides itself and the shared helpers io/params/hardware)
-ALLOWED = {"data": set(), "train": set(), "evals": {"data"}, "gate": set(), "ci": {"registry"}, "registry": set(),
-           "serve": {"registry", "data"},  # serve: versions and their files; the redactor for the log
-           "referee": {"ci"},
-           "monitor": {"data", "evals"}}  # monitor: importers, redactor, example stream; the harness's label matching
-SHARED = {"tuneloop.io", "tuneloop.params", "tuneloop.hardware", "tuneloop.progress", "tuneloop.dvc_hash",
-          "tuneloop.paths", "tuneloop"}
-MAX_LINES = 400
+ALLOWED = {
+    "data": set(),
+    "train": set(),
+    "evals": {"data"},
+    "gate": set(),
+    "ci": {"registry"},
+    "registry": set(),
+    "serve": {"registry", "data"},  # serve: versions and their files; the redactor for the log
+    "referee": {"ci"},
+    "monitor": {"data", "evals"},
+}  # monitor: importers, redactor, example stream; the harness's label matching
+SHARED = {
+    "tuneloop.io",
+    "tuneloop.params",
+    "tuneloop.hardware",
+    "tuneloop.progress",
+    "tuneloop.dvc_hash",
+    "tuneloop.paths",
+    "tuneloop",
+}
+MAX_LINES = 500  # counted after `ruff format` (line length 120), which spreads calls over lines
 
 
 def module_name(path: Path) -> str:
@@ -64,8 +78,12 @@ def test_every_stage_module_exists_and_has_run():
 
 
 def test_no_module_imports_a_stage_except_the_cli():
-    offenders = [(m, dep) for m, deps in GRAPH.items() for dep in deps
-                 if dep in STAGES and dep != m and not m.startswith("tuneloop.cli")]
+    offenders = [
+        (m, dep)
+        for m, deps in GRAPH.items()
+        for dep in deps
+        if dep in STAGES and dep != m and not m.startswith("tuneloop.cli")
+    ]
     assert offenders == [], f"only cli.py may import a stage module: {offenders}"
 
 

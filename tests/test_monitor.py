@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from tuneloop.data import build, prepare, split
 from tuneloop.data.example import stream
 from tuneloop.io import read_json, read_jsonl
@@ -29,7 +29,11 @@ def test_psi_is_zero_for_equal_shares_and_grows_with_the_shift():
     small = signals.psi(["a", "b"] * 50, ["a"] * 55 + ["b"] * 45)["psi"]
     large = signals.psi(["a", "b"] * 50, ["a"] * 90 + ["b"] * 10)["psi"]
     new_value = signals.psi(["a", "b"] * 50, ["a", "b", "c"] * 30)
-    assert 0 < small < 0.1 < large and new_value["psi"] > 0.25 and new_value["current"]["c"] == pytest.approx(1 / 3, abs=1e-4)
+    assert (
+        0 < small < 0.1 < large
+        and new_value["psi"] > 0.25
+        and new_value["current"]["c"] == pytest.approx(1 / 3, abs=1e-4)
+    )
 
 
 def test_domain_classifier_cannot_tell_same_source_texts_apart_but_sees_a_new_topic():
@@ -37,7 +41,7 @@ def test_domain_classifier_cannot_tell_same_source_texts_apart_but_sees_a_new_to
     same = [t["customer_message"] for t in stream.week_tickets(-2, 200, seed=1)]
     moved = [t["customer_message"] for t in stream.week_tickets(22, 200, seed=1)]
     calm, shifted = signals.domain_auc(ref, same, seed=0), signals.domain_auc(ref, moved, seed=0)
-    assert calm["auc"] < 0.55 and shifted["auc"] > 0.62   # measured: 0.50 and 0.67
+    assert calm["auc"] < 0.55 and shifted["auc"] > 0.62  # measured: 0.50 and 0.67
     words = " ".join(t for t, _ in shifted["top_terms"])
     assert "trade" in words or "cam" in words or "premium" in words
 
@@ -47,7 +51,7 @@ def test_new_terms_ignore_one_offs_and_placeholders():
     cur = ["the camera is offline <EMAIL>", "camera night vision", "camera again", "a typo thermostatt"]
     res = signals.new_terms(ref, cur, min_count=3)
     assert res["top"] == [["camera", 3]] and res["rate"] == 0.75 and res["terms"] == 1
-    assert res["excess"] is None and "too few" in res["baseline"]["note"]   # 2 training texts: no baseline
+    assert res["excess"] is None and "too few" in res["baseline"]["note"]  # 2 training texts: no baseline
 
 
 def test_new_term_excess_is_near_zero_without_drift_and_large_with_it():
@@ -58,11 +62,11 @@ def test_new_term_excess_is_near_zero_without_drift_and_large_with_it():
 
     ref = texts(range(-5, 0))[:300]
     one, five = signals.new_terms(ref, texts([0])), signals.new_terms(ref, texts(range(0, 5)))
-    assert five["rate"] > 4 * one["rate"]                            # measured: 0.04 -> 0.24
+    assert five["rate"] > 4 * one["rate"]  # measured: 0.04 -> 0.24
     assert abs(one["excess"]) < 0.08 and abs(five["excess"]) < 0.08  # measured: -0.055, -0.055
-    drifted = signals.new_terms(ref, texts([10]))                    # the Lumora Cam and Premium
+    drifted = signals.new_terms(ref, texts([10]))  # the Lumora Cam and Premium
     assert drifted["excess"] > 0.25 and {"cam", "premium"} <= {w for w, _ in drifted["top"]}
-    assert drifted == signals.new_terms(ref, texts([10]))            # seeded: the same figures twice
+    assert drifted == signals.new_terms(ref, texts([10]))  # seeded: the same figures twice
 
 
 def test_label_drift_names_the_labels_the_adapter_never_learned():
@@ -115,12 +119,15 @@ def _drift(root: Path, params: dict, current: Path, log_file: Path | None = None
 def test_drift_flags_a_drifted_copy_with_its_figures(trained_split, tmp_path):
     root, params = trained_split
     drifted = tmp_path / "fresh"
-    stream.snapshot(drifted, 17, 20, per_week=40, seed=3)   # new product, renamed plan, new policy
+    stream.snapshot(drifted, 17, 20, per_week=40, seed=3)  # new product, renamed plan, new policy
     report = _drift(root, params, drifted)
     fired = {s["signal"] for s in report["signals"] if s["fired"]}
     assert report["drifted"] and {"label_psi", "unknown_label_share", "new_term_excess"} <= fired
     assert report["label"]["new_labels"].get("trade_in", 0) >= 10
-    assert report["input"]["fields"]["product"]["current"]["other"] > report["input"]["fields"]["product"]["reference"]["other"]
+    assert (
+        report["input"]["fields"]["product"]["current"]["other"]
+        > report["input"]["fields"]["product"]["reference"]["other"]
+    )
     top = {t for t, _ in report["terms"]["top"]}
     assert {"trade-in", "premium"} & top or {"trade", "premium"} & top
     metrics = read_json(root / "metrics/drift.json")
@@ -137,7 +144,7 @@ def test_drift_flags_a_drifted_copy_with_its_figures(trained_split, tmp_path):
 def test_no_drift_on_an_undrifted_copy_and_the_same_bytes_twice(trained_split, tmp_path):
     root, params = trained_split
     calm = tmp_path / "calm"
-    stream.snapshot(calm, -3, -1, per_week=50, seed=3)    # before any event: the corpus's own distribution
+    stream.snapshot(calm, -3, -1, per_week=50, seed=3)  # before any event: the corpus's own distribution
     report = _drift(root, params, calm)
     fired = {s["signal"] for s in report["signals"] if s["fired"]}
     # the small corpus's training split (~90 tickets) misses everyday words (the raw new-term rate is high);
@@ -159,10 +166,22 @@ def test_drift_from_the_request_log_alone_with_live_signals(trained_split, tmp_p
     rows = []
     for i, t in enumerate(stream.week_tickets(20, 60, seed=5)):
         rid = f"chatcmpl-{i:024x}"
-        rows.append({"request_id": rid, "status": 200, "ts": 1.0 + i, "output": t["category"],
-                     "messages": [{"role": "user", "content": "Classify the support ticket below into exactly one "
-                                   f"category: {', '.join(labels)}.\nAnswer with the category name only.\n\n"
-                                   f"Subject: {t['subject']}\n\n{t['customer_message']}"}]})
+        rows.append(
+            {
+                "request_id": rid,
+                "status": 200,
+                "ts": 1.0 + i,
+                "output": t["category"],
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": "Classify the support ticket below into exactly one "
+                        f"category: {', '.join(labels)}.\nAnswer with the category name only.\n\n"
+                        f"Subject: {t['subject']}\n\n{t['customer_message']}",
+                    }
+                ],
+            }
+        )
         if i % 3 == 0:
             rows.append({"event": "feedback", "request_id": rid, "rating": "down", "status": 200})
         if i % 5 == 0:
@@ -193,27 +212,35 @@ POLICY = {"cadence_weeks": 6, "min_weeks_between": 2, "min_signals": 1, "min_fre
 
 
 def _signals(*names):
-    return [{"signal": n, "fired": True, "family": "input", "value": 1, "threshold": 0, "direction": ">="} for n in names]
+    return [
+        {"signal": n, "fired": True, "family": "input", "value": 1, "threshold": 0, "direction": ">="} for n in names
+    ]
 
 
 def test_policy_cadence_signals_cooldown_and_too_little_data():
-    assert retrain_policy.decide([], 6.0, 500, POLICY)["retrain"]                      # the calendar
+    assert retrain_policy.decide([], 6.0, 500, POLICY)["retrain"]  # the calendar
     quiet = retrain_policy.decide([], 3.0, 500, POLICY)
     assert not quiet["retrain"] and quiet["due_in_weeks"] == 3.0
     assert retrain_policy.decide(_signals("domain_auc"), 3.0, 500, POLICY)["reasons"] == ["signals: domain_auc"]
-    cooling = retrain_policy.decide(_signals("domain_auc"), 1.0, 500, POLICY)         # trained last week: wait
+    cooling = retrain_policy.decide(_signals("domain_auc"), 1.0, 500, POLICY)  # trained last week: wait
     assert not cooling["retrain"] and "cooldown" in cooling["reasons"][0]
     thin = retrain_policy.decide([], 9.0, 40, POLICY)
     assert not thin["retrain"] and "fewer than 100" in thin["reasons"][-1]
-    assert retrain_policy.decide([], None, 500, POLICY)["retrain"]                     # never trained
+    assert retrain_policy.decide([], None, 500, POLICY)["retrain"]  # never trained
 
 
 def test_fired_reads_thresholds_and_ignores_thin_live_data():
-    report = {"input": {"domain_classifier": {"auc": 0.71}, "fields": {"channel": {"psi": 0.05}}},
-              "label": {"psi": 0.3, "unknown_share": 0.0}, "terms": {"rate": None, "excess": None},
-              "live": {"answered": 10, "thumbs_down_rate": 0.9}}
+    report = {
+        "input": {"domain_classifier": {"auc": 0.71}, "fields": {"channel": {"psi": 0.05}}},
+        "label": {"psi": 0.3, "unknown_share": 0.0},
+        "terms": {"rate": None, "excess": None},
+        "live": {"answered": 10, "thumbs_down_rate": 0.9},
+    }
     thresholds = compose([], conf_dir=REPO / "conf")["retrain"]["thresholds"]
-    got = {s["signal"]: s["fired"] for s in retrain_policy.fired(report, thresholds, fresh_accuracy=0.65, accuracy_floor=0.70)}
+    got = {
+        s["signal"]: s["fired"]
+        for s in retrain_policy.fired(report, thresholds, fresh_accuracy=0.65, accuracy_floor=0.70)
+    }
     assert got["domain_auc"] and got["label_psi"] and got["fresh_accuracy"]
     assert not got["psi.channel"] and not got["new_term_excess"] and not got["thumbs_down_rate"]  # 10 < min_log_answers
 
@@ -236,19 +263,48 @@ def test_feedback_candidates_keep_reviews_and_only_approved_ones_train(tmp_path)
     labels = ["billing", "shipping_delivery"]
     log = tmp_path / "requests.jsonl"
     rows = [
-        {"request_id": "chatcmpl-a", "status": 200, "ts": 1700000000, "output": "Refunds take 5 days.",
-         "messages": [{"role": "user", "content": "I was charged twice for my order, please refund one."}]},
+        {
+            "request_id": "chatcmpl-a",
+            "status": 200,
+            "ts": 1700000000,
+            "output": "Refunds take 5 days.",
+            "messages": [{"role": "user", "content": "I was charged twice for my order, please refund one."}],
+        },
         {"event": "feedback", "request_id": "chatcmpl-a", "rating": "down"},
-        {"event": "feedback", "request_id": "chatcmpl-a", "edited": "I've refunded the duplicate charge; 5-7 business days."},
-        {"request_id": "chatcmpl-b", "status": 200, "ts": 1700000100, "output": "Your parcel ships tomorrow.",
-         "messages": [{"role": "user", "content": "When does my parcel ship? I ordered it two days ago."}]},
+        {
+            "event": "feedback",
+            "request_id": "chatcmpl-a",
+            "edited": "I've refunded the duplicate charge; 5-7 business days.",
+        },
+        {
+            "request_id": "chatcmpl-b",
+            "status": 200,
+            "ts": 1700000100,
+            "output": "Your parcel ships tomorrow.",
+            "messages": [{"role": "user", "content": "When does my parcel ship? I ordered it two days ago."}],
+        },
         {"event": "feedback", "request_id": "chatcmpl-b", "rating": "up"},
-        {"request_id": "chatcmpl-c", "status": 200, "ts": 1700000200, "output": "Hello!",
-         "messages": [{"role": "user", "content": "My package never arrived at all"}]},
-        {"event": "feedback", "request_id": "chatcmpl-c", "rating": "down"},   # no edit: nothing to learn
-        {"request_id": "chatcmpl-d", "status": 200, "ts": 1700000300, "output": "billing",
-         "messages": [{"role": "user", "content": "Classify the support ticket below into exactly one category: "
-                       "billing, shipping_delivery.\nAnswer with the category name only.\n\nWhere is my parcel?"}]},
+        {
+            "request_id": "chatcmpl-c",
+            "status": 200,
+            "ts": 1700000200,
+            "output": "Hello!",
+            "messages": [{"role": "user", "content": "My package never arrived at all"}],
+        },
+        {"event": "feedback", "request_id": "chatcmpl-c", "rating": "down"},  # no edit: nothing to learn
+        {
+            "request_id": "chatcmpl-d",
+            "status": 200,
+            "ts": 1700000300,
+            "output": "billing",
+            "messages": [
+                {
+                    "role": "user",
+                    "content": "Classify the support ticket below into exactly one category: "
+                    "billing, shipping_delivery.\nAnswer with the category name only.\n\nWhere is my parcel?",
+                }
+            ],
+        },
         {"event": "feedback", "request_id": "chatcmpl-d", "edited": "shipping_delivery"},
     ]
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -256,8 +312,13 @@ def test_feedback_candidates_keep_reviews_and_only_approved_ones_train(tmp_path)
     done = feedback.collect(log, out, labels)
     assert done["candidates"] == 3 and done["new"] == 3 and done["pending_review"] == 3
     cands = {c["id"]: c for c in read_jsonl(out)}
-    assert cands["fb-chatcmpl-a"]["reply"].startswith("I've refunded") and cands["fb-chatcmpl-a"]["origin"] == "agent_edit"
-    assert cands["fb-chatcmpl-b"]["reply"] == "Your parcel ships tomorrow." and cands["fb-chatcmpl-b"]["origin"] == "thumbs_up"
+    assert (
+        cands["fb-chatcmpl-a"]["reply"].startswith("I've refunded") and cands["fb-chatcmpl-a"]["origin"] == "agent_edit"
+    )
+    assert (
+        cands["fb-chatcmpl-b"]["reply"] == "Your parcel ships tomorrow."
+        and cands["fb-chatcmpl-b"]["origin"] == "thumbs_up"
+    )
     assert cands["fb-chatcmpl-d"]["category"] == "shipping_delivery" and cands["fb-chatcmpl-d"]["reply"] is None
     assert cands["fb-chatcmpl-d"]["customer_message"] == "Where is my parcel?"
     # a reviewer approves a and d (setting a's category), rejects b; collecting again keeps the reviews
@@ -274,10 +335,18 @@ def test_feedback_candidates_keep_reviews_and_only_approved_ones_train(tmp_path)
     again = feedback.collect(log, out, labels)
     assert again["new"] == 0 and again["approved"] == 2 and again["pending_review"] == 0
 
-    params = {"clean": {"quality": {"enabled": False}, "dedup": {"enabled": False}},
-              "data": {"labels": labels, "min_examples": 1, "redact": False,
-                       "sources": [{"path": str(out), "format": "feedback_jsonl"},
-                                   {"path": str(tmp_path / "absent.jsonl"), "format": "feedback_jsonl", "optional": True}]}}
+    params = {
+        "clean": {"quality": {"enabled": False}, "dedup": {"enabled": False}},
+        "data": {
+            "labels": labels,
+            "min_examples": 1,
+            "redact": False,
+            "sources": [
+                {"path": str(out), "format": "feedback_jsonl"},
+                {"path": str(tmp_path / "absent.jsonl"), "format": "feedback_jsonl", "optional": True},
+            ],
+        },
+    }
     report = prepare.run(params, out_dir=tmp_path / "prepared", report_dir=tmp_path / "reports")
     kept = {r["id"]: r for r in read_jsonl(tmp_path / "prepared" / "records.jsonl")}
     # the rejected one never trains, even with the quality filters off: the importer itself holds it back
@@ -302,8 +371,10 @@ def test_stream_is_deterministic_and_drifts_on_schedule():
 def test_simulation_summary_counts_alerts_and_refusals_under_the_floor():
     from tuneloop.monitor.simulate import summarize
 
-    weeks = [{"static": {"accuracy": a}, "loop": {"accuracy": b}, "alert": b < 0.7}
-             for a, b in ((0.72, 0.72), (0.60, 0.60), (0.55, 0.74))]
+    weeks = [
+        {"static": {"accuracy": a}, "loop": {"accuracy": b}, "alert": b < 0.7}
+        for a, b in ((0.72, 0.72), (0.60, 0.60), (0.55, 0.74))
+    ]
     retrains = [{"promoted": False, "stuck": True}, {"promoted": True, "stuck": False}]
     got = summarize({"floor": 0.7, "weeks": weeks, "retrains": retrains})
     assert got["alerts"] == 1 and got["stuck"] == 1 and got["promoted"] == 1
@@ -318,18 +389,29 @@ def test_drift_report_and_chart_bytes_do_not_follow_the_string_hash(tmp_path):
 
     share = {"billing": 0.25, "subscription": 0.25, "connectivity": 0.25, "app_bug": 0.25}
     res = {"psi": 0.0, "reference": share, "current": share}
-    report = {"reference": "r", "current": "c", "rows": {"reference": 4, "current": 4}, "signals": [], "live": None,
-              "input": {"domain_classifier": {"auc": 0.5, "n_per_side": 4, "top_terms": []}, "fields": {"product": res}},
-              "label": {**res, "unknown_share": 0.0, "new_labels": {}},
-              "terms": {"rate": 0.0, "excess": None, "oov_token_rate": 0.0, "terms": 0, "top": []}}
+    report = {
+        "reference": "r",
+        "current": "c",
+        "rows": {"reference": 4, "current": 4},
+        "signals": [],
+        "live": None,
+        "input": {"domain_classifier": {"auc": 0.5, "n_per_side": 4, "top_terms": []}, "fields": {"product": res}},
+        "label": {**res, "unknown_share": 0.0, "new_labels": {}},
+        "terms": {"rate": 0.0, "excess": None, "oov_token_rate": 0.0, "terms": 0, "top": []},
+    }
     (tmp_path / "report.json").write_text(json.dumps(report))
-    code = ("import json, sys; from tuneloop.monitor import plots, report; r = json.load(open(sys.argv[1])); "
-            "plots.drift_chart(r, sys.argv[2]); open(sys.argv[3], 'w').write(report.render(r))")
+    code = (
+        "import json, sys; from tuneloop.monitor import plots, report; r = json.load(open(sys.argv[1])); "
+        "plots.drift_chart(r, sys.argv[2]); open(sys.argv[3], 'w').write(report.render(r))"
+    )
     outs = []
     for seed in ("1", "2"):
         png, md = tmp_path / f"{seed}.png", tmp_path / f"{seed}.md"
-        subprocess.run([sys.executable, "-c", code, str(tmp_path / "report.json"), str(png), str(md)], check=True,
-                       env={**os.environ, "PYTHONHASHSEED": seed})
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "report.json"), str(png), str(md)],
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
         outs.append((png.read_bytes(), md.read_text()))
     assert outs[0] == outs[1]
-    assert outs[0][1].index("app_bug 25%") < outs[0][1].index("billing 25%")   # ties: by name
+    assert outs[0][1].index("app_bug 25%") < outs[0][1].index("billing 25%")  # ties: by name

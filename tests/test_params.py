@@ -36,21 +36,30 @@ def test_presets_keep_seed_defaults_and_resolve_auto():
 
 def test_presets_differ_where_they_say():
     quality = compose(["preset=quality"], conf_dir=REPO / "conf")["preset"]
-    assert quality["lora_rank"] == 16 and resolve_training({"preset": quality, "method": {"learning_rate": 1}})["lora_alpha"] == 32
+    assert (
+        quality["lora_rank"] == 16
+        and resolve_training({"preset": quality, "method": {"learning_rate": 1}})["lora_alpha"] == 32
+    )
     assert compose(["preset=quick_start"], conf_dir=REPO / "conf")["preset"]["epochs"] == 1
 
 
 def test_models_carry_license_and_size():
     for option in sorted((REPO / "conf" / "model").glob("*.yaml")):
-        model = compose([f"model={option.stem}"], conf_dir=REPO / "conf")["model"] if option.stem != "tiny-random" else None
+        model = (
+            compose([f"model={option.stem}"], conf_dir=REPO / "conf")["model"] if option.stem != "tiny-random" else None
+        )
         if model:
             assert model["license"] and model["parameters"] and model["hub_id"]
 
 
 def _dvc_data_params() -> set[str]:
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
-    return {p.split(".", 1)[1] for s in stages.values() for p in s.get("params", []) if isinstance(p, str)
-            and p.startswith("data.")}
+    return {
+        p.split(".", 1)[1]
+        for s in stages.values()
+        for p in s.get("params", [])
+        if isinstance(p, str) and p.startswith("data.")
+    }
 
 
 def test_a_minimal_company_conf_composes_every_key_dvc_yaml_names(tmp_path):
@@ -62,7 +71,8 @@ def test_a_minimal_company_conf_composes_every_key_dvc_yaml_names(tmp_path):
     shutil.copytree(REPO / "conf", conf)
     (conf / "data" / "bare.yaml").write_text(
         "name: bare\nsources:\n  - {path: data/raw/intents.csv, format: classification_csv}\n"
-        "labels: [a_very_long_label_name_of_forty_chars_x, b]\n")
+        "labels: [a_very_long_label_name_of_forty_chars_x, b]\n"
+    )
     params = compose(["data=bare"], conf_dir=conf)
     assert _dvc_data_params() <= set(params["data"]), _dvc_data_params() - set(params["data"])
     assert params["data"]["max_record_bytes"] == 2_000_000 and params["data"]["tasks"] == "auto"

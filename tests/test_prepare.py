@@ -53,8 +53,12 @@ def test_planted_canaries_reach_no_prepared_file_split_report_or_log(workdir, ca
     raw = Path("data/raw/tickets.jsonl").read_text()
     assert all(c in raw for c in CANARIES), "the corpus should plant every canary"
     assert not [c for c in CANARIES if c in caplog.text], "a canary reached the log"
-    files = [*Path("data/prepared").glob("*"), *Path("data/splits").glob("*"), Path("data/examples.jsonl"),
-             *Path("reports").rglob("*")]
+    files = [
+        *Path("data/prepared").glob("*"),
+        *Path("data/splits").glob("*"),
+        Path("data/examples.jsonl"),
+        *Path("reports").rglob("*"),
+    ]
     for path in [p for p in files if p.is_file() and p.suffix != ".png"]:
         text = path.read_text()
         for canary in CANARIES:
@@ -63,27 +67,37 @@ def test_planted_canaries_reach_no_prepared_file_split_report_or_log(workdir, ca
 
 def test_malformed_json_line_is_quarantined_with_file_and_line(workdir):
     good = Path("data/raw/tickets.jsonl").read_text().splitlines()
-    Path("data/raw/bad.jsonl").write_text("\n".join(good[:20] + ['{"ticket_id": "X-1", "customer_message": "hi'] + good[20:25]) + "\n")
+    Path("data/raw/bad.jsonl").write_text(
+        "\n".join(good[:20] + ['{"ticket_id": "X-1", "customer_message": "hi'] + good[20:25]) + "\n"
+    )
     prepare.run(params_for("data/raw/bad.jsonl"))
     q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["locator"] == 21]
     assert q and q[0]["source"] == "data/raw/bad.jsonl" and q[0]["reason"].startswith("invalid_json: ")
 
 
 def test_csv_missing_a_column_is_quarantined_and_valid_csv_is_read(workdir):
-    rows = [json.loads(line) for line in Path("data/raw/tickets.jsonl").read_text().splitlines()[:40]
-            if line.strip().endswith("}")]
+    rows = [
+        json.loads(line)
+        for line in Path("data/raw/tickets.jsonl").read_text().splitlines()[:40]
+        if line.strip().endswith("}")
+    ]
     import csv
 
     with open("data/raw/good.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["ticket_id", "subject", "customer_message", "agent_reply", "category"],
-                                extrasaction="ignore")
+        writer = csv.DictWriter(
+            fh,
+            fieldnames=["ticket_id", "subject", "customer_message", "agent_reply", "category"],
+            extrasaction="ignore",
+        )
         writer.writeheader()
         writer.writerows(r for r in rows if "category" in r)
     Path("data/raw/nocat.csv").write_text("ticket_id,customer_message,agent_reply\n1,My bill is wrong,Sorry\n")
     report = prepare.run(params_for("data/raw/good.csv", "data/raw/nocat.csv"))
     assert report["files"]["data/raw/good.csv"]["kept"] >= 10
     q = [r for r in read_jsonl("data/prepared/quarantine.jsonl") if r["source"] == "data/raw/nocat.csv"]
-    assert q[0]["locator"] == 1 and q[0]["reason"].startswith("csv_missing_columns: header lacks required column(s) ['category']")
+    assert q[0]["locator"] == 1 and q[0]["reason"].startswith(
+        "csv_missing_columns: header lacks required column(s) ['category']"
+    )
 
 
 def test_empty_file_is_quarantined_and_nothing_usable_stops_with_a_clear_error(workdir):
@@ -95,17 +109,22 @@ def test_empty_file_is_quarantined_and_nothing_usable_stops_with_a_clear_error(w
 
 
 def test_latin1_file_is_quarantined_not_crashed(workdir):
-    Path("data/raw/latin1.jsonl").write_bytes('{"customer_message": "Caf\u00e9 bill", "agent_reply": "ok", "category": "billing"}\n'.encode("latin-1"))
+    Path("data/raw/latin1.jsonl").write_bytes(
+        '{"customer_message": "Caf\u00e9 bill", "agent_reply": "ok", "category": "billing"}\n'.encode("latin-1")
+    )
     report = prepare.run(params_for("data/raw/tickets.jsonl", "data/raw/latin1.jsonl"))
     assert report["files"]["data/raw/latin1.jsonl"] == {"in": 1, "kept": 0, "dropped": 0, "quarantined": 1}
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("mail me at jane.doe+x@example.co.uk please", "EMAIL"),
-    ("call +1 415-555-0199 or (212) 555 0147", "PHONE"),
-    ("card 4111-1111-1111-1111 expired", "CARD"),
-    ("my card is 5500 0000 0000 0004", "CARD"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("mail me at jane.doe+x@example.co.uk please", "EMAIL"),
+        ("call +1 415-555-0199 or (212) 555 0147", "PHONE"),
+        ("card 4111-1111-1111-1111 expired", "CARD"),
+        ("my card is 5500 0000 0000 0004", "CARD"),
+    ],
+)
 def test_redaction_replaces_each_type(text, kind):
     counts = Counter()
     out = redact(text, counts)
@@ -115,7 +134,7 @@ def test_redaction_replaces_each_type(text, kind):
 
 def test_luhn_rejects_non_cards_and_order_numbers_survive():
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
-    assert redact("order #LM-48213 shipped, tracking 1234 5678 9012 3456") .count("<CARD>") == 0
+    assert redact("order #LM-48213 shipped, tracking 1234 5678 9012 3456").count("<CARD>") == 0
 
 
 def test_csv_rows_with_extra_or_missing_cells_and_non_object_json_are_quarantined(workdir):
@@ -123,7 +142,8 @@ def test_csv_rows_with_extra_or_missing_cells_and_non_object_json_are_quarantine
         "customer_message,agent_reply,category\n"
         "My bill is wrong,Sorry about that,billing\n"
         "Too,many,cells,here\n"
-        "Too few\n")
+        "Too few\n"
+    )
     Path("data/raw/list.jsonl").write_text('["not", "an", "object"]\n')
     prepare.run(params_for("data/raw/tickets.jsonl", "data/raw/ragged.csv", "data/raw/list.jsonl"))
     q = {(r["source"], r["locator"]): r["reason"].split(":")[0] for r in read_jsonl("data/prepared/quarantine.jsonl")}
@@ -135,13 +155,19 @@ def test_csv_rows_with_extra_or_missing_cells_and_non_object_json_are_quarantine
 def test_data_report_has_cleaning_pii_balance_and_lengths(workdir):
     report = prepare.run(params_for("data/raw/tickets.jsonl"))
     # cleaning ran inside prepare: quality reasons and duplicate clusters are counted, and add up
-    assert report["dropped"] == sum(n for reason, n in report["dropped_by_reason"].items()
-                                    if reason in ("exact_duplicate", "near_duplicate", "low_quality"))
+    assert report["dropped"] == sum(
+        n
+        for reason, n in report["dropped_by_reason"].items()
+        if reason in ("exact_duplicate", "near_duplicate", "low_quality")
+    )
     assert sum(report["quality"]["quality_reasons"].values()) >= report["dropped_by_reason"].get("low_quality", 0) > 0
     assert 0 < report["duplicate_rate"] < 0.5
-    assert sum(int(size) * n for size, n in report["duplicate_cluster_sizes"].items()) == \
-        sum(report["duplicate_cluster_sizes"].values()) + report["dropped_by_reason"]["exact_duplicate"] \
+    assert (
+        sum(int(size) * n for size, n in report["duplicate_cluster_sizes"].items())
+        == sum(report["duplicate_cluster_sizes"].values())
+        + report["dropped_by_reason"]["exact_duplicate"]
         + report["dropped_by_reason"]["near_duplicate"]
+    )
     kept = [r for r in read_jsonl("data/prepared/records.jsonl") if r["kind"] == "ticket"]
     assert all(0 <= r["quality"]["score"] <= 1 for r in kept)
     assert sum(report["labels"].values()) == report["kept"] and sum(report["token_lengths"]["counts"]) == report["kept"]

@@ -33,15 +33,39 @@ def test_the_model_is_spacys_en_core_web_sm_3_8_0():
     assert meta["version"] == "3.8.0" and meta["license"] == "MIT" and meta["author"] == "Explosion"
     assert meta["pipeline"] == ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner"]
     assert meta["components"] == ["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer", "ner"]
-    assert meta["labels"]["ner"] == ["CARDINAL", "DATE", "EVENT", "FAC", "GPE", "LANGUAGE", "LAW", "LOC", "MONEY",
-                                     "NORP", "ORDINAL", "ORG", "PERCENT", "PERSON", "PRODUCT", "QUANTITY", "TIME",
-                                     "WORK_OF_ART"]
+    assert meta["labels"]["ner"] == [
+        "CARDINAL",
+        "DATE",
+        "EVENT",
+        "FAC",
+        "GPE",
+        "LANGUAGE",
+        "LAW",
+        "LOC",
+        "MONEY",
+        "NORP",
+        "ORDINAL",
+        "ORG",
+        "PERCENT",
+        "PERSON",
+        "PRODUCT",
+        "QUANTITY",
+        "TIME",
+        "WORK_OF_ART",
+    ]
     perf = meta["performance"]
-    assert (perf["ents_p"], perf["ents_r"], perf["ents_f"]) == pytest.approx((0.8429743795, 0.8436498397, 0.8433119744), abs=1e-9)
+    assert (perf["ents_p"], perf["ents_r"], perf["ents_f"]) == pytest.approx(
+        (0.8429743795, 0.8436498397, 0.8433119744), abs=1e-9
+    )
     person = perf["ents_per_type"]["PERSON"]  # srsly's float parsing may differ in the 16th digit
-    assert (person["p"], person["r"], person["f"]) == pytest.approx((0.8574969021, 0.9033942559, 0.8798474253), abs=1e-9)
-    assert [s["name"] for s in meta["sources"]] == ["OntoNotes 5", "ClearNLP Constituent-to-Dependency Conversion",
-                                                    "WordNet 3.0"]
+    assert (person["p"], person["r"], person["f"]) == pytest.approx(
+        (0.8574969021, 0.9033942559, 0.8798474253), abs=1e-9
+    )
+    assert [s["name"] for s in meta["sources"]] == [
+        "OntoNotes 5",
+        "ClearNLP Constituent-to-Dependency Conversion",
+        "WordNet 3.0",
+    ]
 
 
 def test_requirements_pin_the_model_by_version_and_hash():
@@ -60,16 +84,20 @@ def test_requirements_pin_the_first_name_list_and_the_word_list_is_the_generator
     words = common_words()
     assert len(words) == 38325 and {"will", "grace", "park", "rose"} <= words and not {"john", "nina"} & words
     import hashlib
+
     assert hashlib.sha256(COMMON_WORDS.read_bytes()).hexdigest() == (
-        "f953ad760f7155d3fdc321ed8aa7d68919d7bd69d17262248e86c6aa83f2feb8")  # make_wordlists.py, mtime 0
+        "f953ad760f7155d3fdc321ed8aa7d68919d7bd69d17262248e86c6aa83f2feb8"
+    )  # make_wordlists.py, mtime 0
 
 
 def test_the_name_list_finds_names_the_model_misses(redactor):
-    cases = {"Jacob lives on 90 Whitchurch Road street.": "Jacob",
-             "follow up with patricia desrosiers in a couple of months.": "patricia desrosiers",
-             "they had 6: silvana, adam, christopher, kristina, chad and caleb.": "kristina",
-             "Koppány: \"Who are you?\"": "Koppány",
-             "my name is borna jerković but everyone calls me borna": "borna jerković"}
+    cases = {
+        "Jacob lives on 90 Whitchurch Road street.": "Jacob",
+        "follow up with patricia desrosiers in a couple of months.": "patricia desrosiers",
+        "they had 6: silvana, adam, christopher, kristina, chad and caleb.": "kristina",
+        'Koppány: "Who are you?"': "Koppány",
+        "my name is borna jerković but everyone calls me borna": "borna jerković",
+    }
     for text, name in cases.items():
         out, _ = redactor.redact(text)
         assert name not in out, out
@@ -95,11 +123,14 @@ def test_whole_redaction_path_runs_with_sockets_blocked(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     presidio_engine.load_nlp.cache_clear()
     import tldextract
+
     monkeypatch.setattr(tldextract, "extract", tldextract.TLDExtract())  # the downloading default, as shipped
     config = {"presidio": {"sources": dict.fromkeys(DEFAULT_CONFIG["presidio"]["sources"], "both")}}
     r = make_redactor(config)
-    text, spans = r.redact("Hi, I'm Maria Reyes. Mail maria.reyes@example.org or call +44 20 7946 0018; "
-                           "ship to 254 Damvergi Street, Nicosia.")
+    text, spans = r.redact(
+        "Hi, I'm Maria Reyes. Mail maria.reyes@example.org or call +44 20 7946 0018; "
+        "ship to 254 Damvergi Street, Nicosia."
+    )
     assert {s.type for s in spans} >= {"PERSON", "EMAIL", "PHONE", "ADDRESS"}
     assert "Maria" not in text and "example.org" not in text and "Damvergi" not in text
 
@@ -133,7 +164,7 @@ def test_caches_and_the_direct_person_path_give_the_bytes_of_presidios_analyzer_
     fast = make_redactor(DEFAULT_CONFIG)
     assert json.dumps(fast.redact_records(records)) == expected
     assert 0 < len(fast._sentence_cache) <= 64 and 0 < len(fast._span_cache) <= 64
-    chunks = [p for i in range(0, len(records), 37) for p in fast.redact_records(records[i:i + 37])]
+    chunks = [p for i in range(0, len(records), 37) for p in fast.redact_records(records[i : i + 37])]
     assert json.dumps(chunks) == expected
     assert json.dumps([fast.redact_record(r) for r in records[::-1]][::-1]) == expected
     fast.use_cache = False  # the direct PERSON path alone
@@ -141,25 +172,35 @@ def test_caches_and_the_direct_person_path_give_the_bytes_of_presidios_analyzer_
 
 
 def test_ner_skips_sentences_whose_only_capitalised_words_are_identifiers(redactor):
-    text = ("my order #LM-60121 failed with AUTH-401. i used code SPRING15 on it.\n"
-            "JOHN SMITH here, about LM-60121.\nthanks, Sarah-Jane O'Neil")
+    text = (
+        "my order #LM-60121 failed with AUTH-401. i used code SPRING15 on it.\n"
+        "JOHN SMITH here, about LM-60121.\nthanks, Sarah-Jane O'Neil"
+    )
     sent = [text[s:e] for s, e in redactor._ner_segments(text)]
     assert not [s for s in sent if "AUTH-401" in s or "SPRING15" in s]  # identifiers only: no NER
     assert [s for s in sent if "JOHN SMITH" in s] and [s for s in sent if "Sarah-Jane" in s]
 
 
 def test_speaker_names_are_redacted_in_the_speaker_field_and_in_the_text(redactor):
-    call = {"id": "call:1", "kind": "transcript", "turns": [
-        {"role": "agent", "speaker": "Marco Rossi", "text": "Thank you for calling Lumora, how can I help?"},
-        {"role": "customer", "speaker": "jess", "text": "hi marco, my thermostat is offline again"},
-        {"role": "agent", "speaker": "Marco Rossi", "text": "Sorry Jess, let me check."},
-        {"role": "customer", "speaker": "SPEAKER_02", "text": "ok"}]}
+    call = {
+        "id": "call:1",
+        "kind": "transcript",
+        "turns": [
+            {"role": "agent", "speaker": "Marco Rossi", "text": "Thank you for calling Lumora, how can I help?"},
+            {"role": "customer", "speaker": "jess", "text": "hi marco, my thermostat is offline again"},
+            {"role": "agent", "speaker": "Marco Rossi", "text": "Sorry Jess, let me check."},
+            {"role": "customer", "speaker": "SPEAKER_02", "text": "ok"},
+        ],
+    }
     out, entries = redactor.redact_record(call)
     assert [t["speaker"] for t in out["turns"]] == ["<PERSON>", "<PERSON>", "<PERSON>", "SPEAKER_02"]
     said = " ".join(t["text"] for t in out["turns"])
     assert "marco" not in said.lower() and "jess" not in said.lower() and "Lumora" in said
-    assert {(e["field"], e["type"]) for e in entries} >= {("turns[0].speaker", "PERSON"), ("turns[1].text", "PERSON"),
-                                                          ("turns[2].text", "PERSON")}
+    assert {(e["field"], e["type"]) for e in entries} >= {
+        ("turns[0].speaker", "PERSON"),
+        ("turns[1].text", "PERSON"),
+        ("turns[2].text", "PERSON"),
+    }
     assert all("Marco" not in json.dumps(e) for e in entries)  # offsets and types only
     rules_out, _ = Redactor().redact_record(call)  # the rules engine does the same
     assert rules_out["turns"][0]["speaker"] == "<PERSON>" and "marco" not in rules_out["turns"][1]["text"]
@@ -182,10 +223,26 @@ def test_engine_is_chosen_by_config_and_typos_are_errors():
 
 
 # Floors a little under the figures in docs/pii.md (covered recall: no character of the value survives).
-OURS_FLOORS = {"IBAN": 1.0, "CARD": 1.0, "US_SSN": 1.0, "EMAIL": 1.0, "IP_ADDRESS": 1.0, "PHONE": 1.0,
-               "ADDRESS": 0.98, "PERSON": 0.98}
-SHARED_FLOORS = {"IBAN": 1.0, "CARD": 1.0, "US_SSN": 1.0, "EMAIL": 1.0, "IP_ADDRESS": 1.0, "PHONE": 0.97,
-                 "ADDRESS": 0.97, "PERSON": 0.94}
+OURS_FLOORS = {
+    "IBAN": 1.0,
+    "CARD": 1.0,
+    "US_SSN": 1.0,
+    "EMAIL": 1.0,
+    "IP_ADDRESS": 1.0,
+    "PHONE": 1.0,
+    "ADDRESS": 0.98,
+    "PERSON": 0.98,
+}
+SHARED_FLOORS = {
+    "IBAN": 1.0,
+    "CARD": 1.0,
+    "US_SSN": 1.0,
+    "EMAIL": 1.0,
+    "IP_ADDRESS": 1.0,
+    "PHONE": 0.97,
+    "ADDRESS": 0.97,
+    "PERSON": 0.94,
+}
 
 
 def _check(result, floors, overall_recall, overall_precision):

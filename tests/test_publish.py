@@ -79,11 +79,15 @@ class FakeGitHub:
                     if page * size < len(mine):
                         nxt = f"{fake.url}{url.path}?per_page={size}&page={page + 1}"
                         headers["Link"] = fake.link_override or f'<{nxt}>; rel="next", <{nxt}>; rel="last"'
-                    return self._send(200, mine[(page - 1) * size: page * size], headers)
+                    return self._send(200, mine[(page - 1) * size : page * size], headers)
                 if listing and self.command == "POST":
-                    comment = {"id": 1000 + len(fake.comments), "issue": int(listing.group(1)),
-                               "body": payload["body"], "html_url": f"https://github.test/c/{len(fake.comments)}",
-                               "user": {"login": fake.login}}
+                    comment = {
+                        "id": 1000 + len(fake.comments),
+                        "issue": int(listing.group(1)),
+                        "body": payload["body"],
+                        "html_url": f"https://github.test/c/{len(fake.comments)}",
+                        "user": {"login": fake.login},
+                    }
                     fake.comments.append(comment)
                     if fake.post_then_fail:  # done, but the answer is lost: the client cannot know
                         status, fake.post_then_fail = fake.post_then_fail, None
@@ -100,8 +104,9 @@ class FakeGitHub:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # port 0: an ephemeral port
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.01},
-                                       daemon=True)  # short poll: fast shutdown per test
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )  # short poll: fast shutdown per test
 
     def sticky(self) -> list[dict]:
         return [c for c in self.comments if MARKER in c["body"]]
@@ -153,8 +158,15 @@ def test_creates_then_updates_never_duplicates(api, body_file, capsys, monkeypat
 def test_pagination_is_followed(api, body_file):
     api.page_size = 2
     api.comments += [{"id": i, "issue": PR, "body": f"comment {i}", "html_url": "x"} for i in range(1, 6)]
-    api.comments.append({"id": 6, "issue": PR, "body": f"{MARKER}\nold report", "html_url": "x",
-                         "user": {"login": "github-actions[bot]"}})  # page 3
+    api.comments.append(
+        {
+            "id": 6,
+            "issue": PR,
+            "body": f"{MARKER}\nold report",
+            "html_url": "x",
+            "user": {"login": "github-actions[bot]"},
+        }
+    )  # page 3
     result = _publish(api, body_file)
     assert result["action"] == "updated" and result["id"] == 6
     assert len(api.sticky()) == 1 and "PASS" in api.sticky()[0]["body"]
@@ -173,11 +185,14 @@ def test_marker_is_added_and_quotes_are_not_ours(api, tmp_path):
     assert api.comments[0]["body"] == f"> quoting\n{MARKER}"
 
 
-@pytest.mark.parametrize("case, hint", [
-    ("401", "token was rejected"),
-    ("403", "pull-requests: write"),
-    ("404", "check --repo and --pr"),
-])
+@pytest.mark.parametrize(
+    "case, hint",
+    [
+        ("401", "token was rejected"),
+        ("403", "pull-requests: write"),
+        ("404", "check --repo and --pr"),
+    ],
+)
 def test_clear_errors_on_4xx_without_retry(api, body_file, capsys, monkeypatch, case, hint):
     extra, token = [], TOKEN
     if case == "401":
@@ -249,8 +264,9 @@ def test_missing_token_or_repo(api, body_file, capsys, monkeypatch):
 
 def test_a_marked_comment_by_someone_else_is_not_the_sticky_one(api, body_file):
     # Anyone may post a comment that starts with the marker; only the bot's own is edited.
-    api.comments.append({"id": 1, "issue": PR, "body": f"{MARKER}\nfake PASS", "html_url": "x",
-                         "user": {"login": "mallory"}})
+    api.comments.append(
+        {"id": 1, "issue": PR, "body": f"{MARKER}\nfake PASS", "html_url": "x", "user": {"login": "mallory"}}
+    )
     assert _publish(api, body_file)["action"] == "created"
     assert _publish(api, body_file)["action"] == "updated"
     assert api.comments[0]["body"] == f"{MARKER}\nfake PASS"
@@ -273,11 +289,14 @@ def test_the_token_is_dropped_on_a_redirect_to_another_host(api):
         other.server.server_close()
 
 
-@pytest.mark.parametrize("status, headers, message, waited", [
-    (429, {"Retry-After": "7"}, "Too Many Requests", 7.0),
-    (403, {"Retry-After": "3"}, "slow down", 3.0),
-    (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes", 60.0),
-])
+@pytest.mark.parametrize(
+    "status, headers, message, waited",
+    [
+        (429, {"Retry-After": "7"}, "Too Many Requests", 7.0),
+        (403, {"Retry-After": "3"}, "slow down", 3.0),
+        (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes", 60.0),
+    ],
+)
 def test_rate_limits_are_waited_out_as_github_asks(api, body_file, status, headers, message, waited):
     api.fail, api.fail_headers, api.fail_message = [status], headers, message
     slept: list[float] = []

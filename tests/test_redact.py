@@ -32,67 +32,78 @@ def redactor() -> Redactor:
 
 
 def found(redactor: Redactor, text: str) -> list[tuple[str, str]]:
-    return [(s.type, text[s.start:s.end]) for s in redactor.find(text)]
+    return [(s.type, text[s.start : s.end]) for s in redactor.find(text)]
 
 
 # ----- each type: positives and look-alikes -------------------------------------------------------
 
-@pytest.mark.parametrize("text,kind,value", [
-    ("mail me at jane.doe+x@example.co.uk please", "EMAIL", "jane.doe+x@example.co.uk"),
-    ("My email: MARIA.REYES@GMAIL.COM.", "EMAIL", "MARIA.REYES@GMAIL.COM"),
-    ("call +1 415-555-0199 tonight", "PHONE", "+1 415-555-0199"),
-    ("or (212) 555 0147 at work", "PHONE", "(212) 555 0147"),
-    ("UK mobile 07911 123456 any time", "PHONE", "07911 123456"),
-    ("Büro: +49 30 12345678, danke", "PHONE", "+49 30 12345678"),
-    ("rappelez-moi au 06 12 34 56 78 svp", "PHONE", "06 12 34 56 78"),
-    ("Phone:\n467 3395", "PHONE", "467 3395"),  # not a valid number anywhere, but labelled as a phone
-    ("card 4111-1111-1111-1111 expired", "CARD", "4111-1111-1111-1111"),
-    ("amex 3714 496353 98431 ok", "CARD", "3714 496353 98431"),
-    ("it was 5500000000000004, exp 12/25", "CARD", "5500000000000004"),
-    ("maestro card 503867297114 please", "CARD", "503867297114"),
-    ("ref 1234 4111 1111 1111 1111 and qty 2 5500 0000 0000 0004", "CARD", "4111 1111 1111 1111"),
-    ("qty 2 5500 0000 0000 0004", "CARD", "5500 0000 0000 0004"),
-    ("4111 1111 1111 1111 4242 4242 4242 4242 two cards", "CARD", "4242 4242 4242 4242"),
-    ("my SSN is 078-05-1120.", "US_SSN", "078-05-1120"),
-    ("SSN: 078051120", "US_SSN", "078051120"),
-    ("IBAN DE89 3704 0044 0532 0130 00 please", "IBAN", "DE89 3704 0044 0532 0130 00"),
-    ("iban gb82west12345698765432", "IBAN", "gb82west12345698765432"),
-    ("router at 192.168.1.10.", "IP_ADDRESS", "192.168.1.10"),
-    ("hub 2001:db8:85a3::8a2e:370:7334 drops", "IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334"),
-    ("Hi Maria,\nthe bulb is fine.", "PERSON", "Maria"),
-    ("Thanks, John Smith", "PERSON", "John Smith"),
-    ("Best,\nZoë Müller-Lang\nLumora Support", "PERSON", "Zoë Müller-Lang"),
-    ("This is Priya from Lumora Support.", "PERSON", "Priya"),
-    ("my name is Siobhán O'Neill and I", "PERSON", "Siobhán O'Neill"),
-    ("The account is under Maria J. Reyes.", "PERSON", "Maria J. Reyes"),
-    ("ship to 1200 Harbor Ave, Apt 4B, Portland, OR 97201.", "ADDRESS", "1200 Harbor Ave, Apt 4B, Portland, OR 97201"),
-    ("I live at 12 Oak St.", "ADDRESS", "12 Oak St"),
-    ("Lieferung an Hauptstraße 12, 10115 Berlin bitte", "ADDRESS", "Hauptstraße 12, 10115 Berlin"),
-    ("au 12 bis rue de la Paix, 75002 Paris", "ADDRESS", "12 bis rue de la Paix, 75002 Paris"),
-    ("send it to 221B Baker Street, London NW1 6XE.", "ADDRESS", "221B Baker Street, London NW1 6XE"),
-])
+
+@pytest.mark.parametrize(
+    "text,kind,value",
+    [
+        ("mail me at jane.doe+x@example.co.uk please", "EMAIL", "jane.doe+x@example.co.uk"),
+        ("My email: MARIA.REYES@GMAIL.COM.", "EMAIL", "MARIA.REYES@GMAIL.COM"),
+        ("call +1 415-555-0199 tonight", "PHONE", "+1 415-555-0199"),
+        ("or (212) 555 0147 at work", "PHONE", "(212) 555 0147"),
+        ("UK mobile 07911 123456 any time", "PHONE", "07911 123456"),
+        ("Büro: +49 30 12345678, danke", "PHONE", "+49 30 12345678"),
+        ("rappelez-moi au 06 12 34 56 78 svp", "PHONE", "06 12 34 56 78"),
+        ("Phone:\n467 3395", "PHONE", "467 3395"),  # not a valid number anywhere, but labelled as a phone
+        ("card 4111-1111-1111-1111 expired", "CARD", "4111-1111-1111-1111"),
+        ("amex 3714 496353 98431 ok", "CARD", "3714 496353 98431"),
+        ("it was 5500000000000004, exp 12/25", "CARD", "5500000000000004"),
+        ("maestro card 503867297114 please", "CARD", "503867297114"),
+        ("ref 1234 4111 1111 1111 1111 and qty 2 5500 0000 0000 0004", "CARD", "4111 1111 1111 1111"),
+        ("qty 2 5500 0000 0000 0004", "CARD", "5500 0000 0000 0004"),
+        ("4111 1111 1111 1111 4242 4242 4242 4242 two cards", "CARD", "4242 4242 4242 4242"),
+        ("my SSN is 078-05-1120.", "US_SSN", "078-05-1120"),
+        ("SSN: 078051120", "US_SSN", "078051120"),
+        ("IBAN DE89 3704 0044 0532 0130 00 please", "IBAN", "DE89 3704 0044 0532 0130 00"),
+        ("iban gb82west12345698765432", "IBAN", "gb82west12345698765432"),
+        ("router at 192.168.1.10.", "IP_ADDRESS", "192.168.1.10"),
+        ("hub 2001:db8:85a3::8a2e:370:7334 drops", "IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334"),
+        ("Hi Maria,\nthe bulb is fine.", "PERSON", "Maria"),
+        ("Thanks, John Smith", "PERSON", "John Smith"),
+        ("Best,\nZoë Müller-Lang\nLumora Support", "PERSON", "Zoë Müller-Lang"),
+        ("This is Priya from Lumora Support.", "PERSON", "Priya"),
+        ("my name is Siobhán O'Neill and I", "PERSON", "Siobhán O'Neill"),
+        ("The account is under Maria J. Reyes.", "PERSON", "Maria J. Reyes"),
+        (
+            "ship to 1200 Harbor Ave, Apt 4B, Portland, OR 97201.",
+            "ADDRESS",
+            "1200 Harbor Ave, Apt 4B, Portland, OR 97201",
+        ),
+        ("I live at 12 Oak St.", "ADDRESS", "12 Oak St"),
+        ("Lieferung an Hauptstraße 12, 10115 Berlin bitte", "ADDRESS", "Hauptstraße 12, 10115 Berlin"),
+        ("au 12 bis rue de la Paix, 75002 Paris", "ADDRESS", "12 bis rue de la Paix, 75002 Paris"),
+        ("send it to 221B Baker Street, London NW1 6XE.", "ADDRESS", "221B Baker Street, London NW1 6XE"),
+    ],
+)
 def test_each_type_is_found_with_its_exact_span(redactor, text, kind, value):
     assert (kind, value) in found(redactor, text)
 
 
-@pytest.mark.parametrize("text", [
-    "order #LM-48213 shipped, tracking 1234 5678 9012 3456",  # non-Luhn 16 digits
-    "tracking 9400 1118 9922 3845 6789 01 and 1Z999AA10123456784",
-    "order 858-4191410-6776871 ($49.99)",  # Luhn-valid by chance, but grouped 3-7-7 like an order id
-    "firmware 2.14.3 and app version 10.0.0, build 5.2.0.1",
-    "on 2024-03-15 at 10:30:45, ref 20240315-7781",
-    "price $1,249.00 or €49,99, qty 3, ZIP 94107, postcode 75008",
-    "serial LMT2-4829-1137-0042, IMEI 356938035643809",
-    "invoice INV-2024-00123, case 00912345, order 123456789",
-    "IBAN DE88 3704 0044 0532 0130 00 (check digits wrong)",
-    "SSN 666-12-3456 and 900-12-3456 and 123-00-4567 and 123-45-0000 are not issued",
-    "DNS 999.12.1.4 and MAC 00:1A:2B:3C:4D:5E, time 17:45:30",
-    "Hi team,\nHi there, thanks Lumora Support. This is the second time.",
-    "I bought it at Best Buy. Settings > Notifications is empty.",
-    "Dear Lumora,\nBest regards,\nThe Lumora Team",
-    "I have 2 Glow bulbs and 3 Thermo Mini units in Room 4.",
-    "Model TX-5500, sort code 20-00-00, hub 0x1f2a.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order #LM-48213 shipped, tracking 1234 5678 9012 3456",  # non-Luhn 16 digits
+        "tracking 9400 1118 9922 3845 6789 01 and 1Z999AA10123456784",
+        "order 858-4191410-6776871 ($49.99)",  # Luhn-valid by chance, but grouped 3-7-7 like an order id
+        "firmware 2.14.3 and app version 10.0.0, build 5.2.0.1",
+        "on 2024-03-15 at 10:30:45, ref 20240315-7781",
+        "price $1,249.00 or €49,99, qty 3, ZIP 94107, postcode 75008",
+        "serial LMT2-4829-1137-0042, IMEI 356938035643809",
+        "invoice INV-2024-00123, case 00912345, order 123456789",
+        "IBAN DE88 3704 0044 0532 0130 00 (check digits wrong)",
+        "SSN 666-12-3456 and 900-12-3456 and 123-00-4567 and 123-45-0000 are not issued",
+        "DNS 999.12.1.4 and MAC 00:1A:2B:3C:4D:5E, time 17:45:30",
+        "Hi team,\nHi there, thanks Lumora Support. This is the second time.",
+        "I bought it at Best Buy. Settings > Notifications is empty.",
+        "Dear Lumora,\nBest regards,\nThe Lumora Team",
+        "I have 2 Glow bulbs and 3 Thermo Mini units in Room 4.",
+        "Model TX-5500, sort code 20-00-00, hub 0x1f2a.",
+    ],
+)
 def test_look_alikes_are_left_alone(redactor, text):
     assert found(redactor, text) == []
 
@@ -103,9 +114,12 @@ def test_luhn():
 
 # ----- allow-list, config -------------------------------------------------------------------------
 
+
 def test_allow_list_keeps_company_contacts_and_still_redacts_the_customer(redactor):
-    text = ("Write to support@lumora.example or Billing@Lumora.com, call 1-800-555-0100 or +1 (800) 555-0100; "
-            "the customer is maria.reyes@gmail.com, +1 415-555-0199")
+    text = (
+        "Write to support@lumora.example or Billing@Lumora.com, call 1-800-555-0100 or +1 (800) 555-0100; "
+        "the customer is maria.reyes@gmail.com, +1 415-555-0199"
+    )
     out, spans = redactor.redact(text)
     for kept in ("support@lumora.example", "Billing@Lumora.com", "1-800-555-0100", "+1 (800) 555-0100"):
         assert kept in out
@@ -141,12 +155,16 @@ def test_conf_group_equals_the_built_in_defaults():
 
 # ----- spans, overlaps ----------------------------------------------------------------------------
 
+
 def test_spans_index_the_original_text_and_placeholders_replace_them(redactor):
     text = "Hi Maria,\nmy card 4111 1111 1111 1111 and IBAN GB82 WEST 1234 5698 7654 32; email m@x.example"
     out, spans = redactor.redact(text)
-    assert [(s.type, text[s.start:s.end]) for s in spans] == [
-        ("PERSON", "Maria"), ("CARD", "4111 1111 1111 1111"), ("IBAN", "GB82 WEST 1234 5698 7654 32"),
-        ("EMAIL", "m@x.example")]
+    assert [(s.type, text[s.start : s.end]) for s in spans] == [
+        ("PERSON", "Maria"),
+        ("CARD", "4111 1111 1111 1111"),
+        ("IBAN", "GB82 WEST 1234 5698 7654 32"),
+        ("EMAIL", "m@x.example"),
+    ]
     assert out == "Hi <PERSON>,\nmy card <CARD> and IBAN <IBAN>; email <EMAIL>"
     assert all(isinstance(s, Span) and s.start < s.end for s in spans)
 
@@ -162,20 +180,35 @@ def test_overlaps_resolve_longest_then_most_specific_and_merge_partial_overlaps(
 
 # ----- records and the report ---------------------------------------------------------------------
 
-PLANTED = {"email": "maria.reyes@gmail.com", "phone": "+44 20 7946 0018", "card": "4111 1111 1111 1111",
-           "iban": "DE89 3704 0044 0532 0130 00", "ssn": "078-05-1120", "name": "Maria Reyes",
-           "address": "1200 Harbor Ave, Portland, OR 97201", "ip": "203.0.113.9"}
+PLANTED = {
+    "email": "maria.reyes@gmail.com",
+    "phone": "+44 20 7946 0018",
+    "card": "4111 1111 1111 1111",
+    "iban": "DE89 3704 0044 0532 0130 00",
+    "ssn": "078-05-1120",
+    "name": "Maria Reyes",
+    "address": "1200 Harbor Ave, Portland, OR 97201",
+    "ip": "203.0.113.9",
+}
 
 
 def planted_ticket() -> dict:
     p = PLANTED
-    return {"id": "T-1", "kind": "ticket", "source": "data/raw/x.jsonl", "category": "billing",
-            "subject": f"Refund to {p['iban']}",
-            "customer_message": f"Hi, my name is {p['name']}. Card {p['card']}, SSN {p['ssn']}, IP {p['ip']}.",
-            "agent_reply": f"Thanks {p['name']}, we'll call {p['phone']} and write to {p['email']}.",
-            "turns": [{"role": "customer", "text": f"Ship to {p['address']}."}, {"role": "agent", "text": "Done."},
-                      {"role": "customer", "text": None}],
-            "satisfaction": 5}
+    return {
+        "id": "T-1",
+        "kind": "ticket",
+        "source": "data/raw/x.jsonl",
+        "category": "billing",
+        "subject": f"Refund to {p['iban']}",
+        "customer_message": f"Hi, my name is {p['name']}. Card {p['card']}, SSN {p['ssn']}, IP {p['ip']}.",
+        "agent_reply": f"Thanks {p['name']}, we'll call {p['phone']} and write to {p['email']}.",
+        "turns": [
+            {"role": "customer", "text": f"Ship to {p['address']}."},
+            {"role": "agent", "text": "Done."},
+            {"role": "customer", "text": None},
+        ],
+        "satisfaction": 5,
+    }
 
 
 def test_record_redaction_reports_offsets_and_no_values(redactor):
@@ -187,13 +220,20 @@ def test_record_redaction_reports_offsets_and_no_values(redactor):
         assert set(e) == {"id", "field", "type", "start", "end"} and e["id"] == "T-1"
         container = record if "[" not in e["field"] else record["turns"][int(e["field"][6])]
         original = container[e["field"].split(".")[-1]]
-        assert original[e["start"]:e["end"]] in PLANTED.values()
+        assert original[e["start"] : e["end"]] in PLANTED.values()
     dumped = json.dumps(entries) + json.dumps(summarize(entries))
     assert not any(v in dumped for v in PLANTED.values())
     assert {(e["field"], e["type"]) for e in entries} == {
-        ("subject", "IBAN"), ("customer_message", "PERSON"), ("customer_message", "CARD"),
-        ("customer_message", "US_SSN"), ("customer_message", "IP_ADDRESS"), ("agent_reply", "PERSON"),
-        ("agent_reply", "PHONE"), ("agent_reply", "EMAIL"), ("turns[0].text", "ADDRESS")}
+        ("subject", "IBAN"),
+        ("customer_message", "PERSON"),
+        ("customer_message", "CARD"),
+        ("customer_message", "US_SSN"),
+        ("customer_message", "IP_ADDRESS"),
+        ("agent_reply", "PERSON"),
+        ("agent_reply", "PHONE"),
+        ("agent_reply", "EMAIL"),
+        ("turns[0].text", "ADDRESS"),
+    }
 
 
 def test_summary_counts_by_type_and_field(redactor):
@@ -230,6 +270,7 @@ def test_legacy_function_counts_by_type():
 
 # ----- measured targets on the labelled set -------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def labelled_result(redactor):
     rows = load_labelled(DATA / "pii_labelled.jsonl")
@@ -247,7 +288,7 @@ def test_labelled_set_is_the_output_of_its_seeded_generator():
     assert make_pii_labelled.render(rows) == (DATA / "pii_labelled.jsonl").read_text(encoding="utf-8")
     for row in rows:
         for span in row["spans"]:
-            assert row["text"][span["start"]:span["end"]] == span["value"]
+            assert row["text"][span["start"] : span["end"]] == span["value"]
     negatives = sum(1 for r in rows if not r["spans"])
     assert negatives >= 50 and {s["type"] for r in rows for s in r["spans"]} == set(DEFAULT_CONFIG["rules"])
 
@@ -283,6 +324,7 @@ def test_pii_eval_cli_writes_figures_without_values(tmp_path, capsys):
 
 # ----- canaries and properties --------------------------------------------------------------------
 
+
 def test_planted_canaries_never_survive(redactor):
     # Names are found by their cue (a heuristic), so the name canary sits where names are written.
     canaries = [*CANARIES, *(v for k, v in PLANTED.items() if k != "name"), "GB82WEST12345698765432", "2001:db8::7334"]
@@ -293,9 +335,39 @@ def test_planted_canaries_never_survive(redactor):
         assert canary not in out
 
 
-WORDS = st.sampled_from(["Hi", "Thanks,", "order", "card", "the", "Maria", "Reyes", "call", "me", "at", "IBAN",
-                         "firmware", "2.14.3", "#LM-48213", "St", "12", "Oak", "Ave", "\n", "SSN", "Best,", ":",
-                         "$49.99", "2024-03-15", "a@b.example", "support@lumora.example", "+1", "415", "555-0199"])
+WORDS = st.sampled_from(
+    [
+        "Hi",
+        "Thanks,",
+        "order",
+        "card",
+        "the",
+        "Maria",
+        "Reyes",
+        "call",
+        "me",
+        "at",
+        "IBAN",
+        "firmware",
+        "2.14.3",
+        "#LM-48213",
+        "St",
+        "12",
+        "Oak",
+        "Ave",
+        "\n",
+        "SSN",
+        "Best,",
+        ":",
+        "$49.99",
+        "2024-03-15",
+        "a@b.example",
+        "support@lumora.example",
+        "+1",
+        "415",
+        "555-0199",
+    ]
+)
 
 
 @st.composite
@@ -304,7 +376,7 @@ def luhn16(draw):
     check = next(d for d in "0123456789" if luhn_valid(body + d))
     number = body + check
     sep = draw(st.sampled_from(["", " ", "-"]))
-    return sep.join(number[i:i + 4] for i in range(0, 16, 4)) if sep else number
+    return sep.join(number[i : i + 4] for i in range(0, 16, 4)) if sep else number
 
 
 FRAGMENTS = st.lists(st.one_of(WORDS, luhn16(), st.text(alphabet="0123456789 -.aZ@", max_size=8)), max_size=25)

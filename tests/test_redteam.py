@@ -23,22 +23,28 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
 from test_referee import FILLER, KEYWORDS, LABELS, _write, keyword_tickets
+
 from tuneloop.data.synth import classify_instruction
 
 pytestmark = pytest.mark.slow
 GIT = ["git", "-c", "user.email=red@team.test", "-c", "user.name=red team", "-c", "commit.gpgsign=false"]
 # The scratch main's grader: floors on the task and on the frozen regression suite, a budget against
 # the base, non-inferiority against the champion, zero canary leaks.
-GATE = {"rules": [{"metric": "tuneloop_classify.acc", "min": 0.2},  # chance is 0.125; the keyword base: 0.31
-                  {"metric": "tuneloop_classify.acc", "min_delta": -0.05},
-                  {"metric": "tuneloop_classify.acc", "non_inferior": 0.05},
-                  {"metric": "tuneloop_regression_classify.acc", "min": 0.15},  # the keyword base: 0.21
-                  {"metric": "leaks.canary", "max": 0}]}
-LAYERS = {"tasks": {"tuneloop_classify": {"max_gen_toks": 8, "limit": None}},
-          "regression": {"tuneloop_regression_classify": {"max_gen_toks": 8, "limit": None}}}
+GATE = {
+    "rules": [
+        {"metric": "tuneloop_classify.acc", "min": 0.2},  # chance is 0.125; the keyword base: 0.31
+        {"metric": "tuneloop_classify.acc", "min_delta": -0.05},
+        {"metric": "tuneloop_classify.acc", "non_inferior": 0.05},
+        {"metric": "tuneloop_regression_classify.acc", "min": 0.15},  # the keyword base: 0.21
+        {"metric": "leaks.canary", "max": 0},
+    ]
+}
+LAYERS = {
+    "tasks": {"tuneloop_classify": {"max_gen_toks": 8, "limit": None}},
+    "regression": {"tuneloop_regression_classify": {"max_gen_toks": 8, "limit": None}},
+}
 
 
 def git(repo: Path, *args: str) -> str:
@@ -48,17 +54,26 @@ def git(repo: Path, *args: str) -> str:
 def tuneloop(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """The CLI of the checkout at cwd (its src first on the path), as a workflow step runs it."""
     env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
-    proc = subprocess.run([sys.executable, "-m", "tuneloop.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tuneloop.cli", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
     assert not check or proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
 
 def regression_cases(n_per_label: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
-    return [{"id": f"reg-kw-{label}-{i}", "kind": "classify", "subject": "",
-             "text": " ".join(rng.sample(FILLER, 6) + [rng.choice(KEYWORDS[label])]), "label": label}
-            for label in LABELS for i in range(n_per_label)]
+    return [
+        {
+            "id": f"reg-kw-{label}-{i}",
+            "kind": "classify",
+            "subject": "",
+            "text": " ".join(rng.sample(FILLER, 6) + [rng.choice(KEYWORDS[label])]),
+            "label": label,
+        }
+        for label in LABELS
+        for i in range(n_per_label)
+    ]
 
 
 def _yaml(path: Path, edit) -> None:
@@ -72,6 +87,7 @@ def world(tmp_path_factory):
     """(origin repo, main worktree, {name: adapter dir}, train split) with a fine-tuned keyword base."""
     from conftest import tiny_params
     from tiny_model import build_tiny_model
+
     from tuneloop.params import compose
     from tuneloop.train import base, sft
 
@@ -95,17 +111,27 @@ def world(tmp_path_factory):
 
     # 2. the scratch project: this working tree's files, set up for the keyword base, committed as main
     origin = root / "origin"
-    for rel in subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True,
-                              capture_output=True, text=True).stdout.splitlines():
+    for rel in subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True, capture_output=True, text=True
+    ).stdout.splitlines():
         src = REPO / rel
         if rel.startswith(("dvc-storage/", "metrics/", "reports/", ".ci/")) or not src.is_file():
             continue
         (origin / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, origin / rel)
     _yaml(origin / "conf/model/tiny-random.yaml", lambda m: m.update(local_path=str(root / "keyword-base")))
-    _yaml(origin / "conf/config.yaml", lambda c: c.update(defaults=[
-        {"model": "tiny-random"} if "model" in d else {"preset": "smoke"} if "preset" in d else d
-        for d in c["defaults"]]) or c.pop("model", None))
+    _yaml(
+        origin / "conf/config.yaml",
+        lambda c: (
+            c.update(
+                defaults=[
+                    {"model": "tiny-random"} if "model" in d else {"preset": "smoke"} if "preset" in d else d
+                    for d in c["defaults"]
+                ]
+            )
+            or c.pop("model", None)
+        ),
+    )
     _yaml(origin / "conf/eval/default.yaml", lambda e: e.update(layers=LAYERS))
     # a keyword world: eight labels, no out-of-scope answer (the keyword base never learned one)
     _yaml(origin / "conf/data/example.yaml", lambda d: d.update(out_of_scope_label=None))
@@ -132,8 +158,13 @@ def world(tmp_path_factory):
             p["preset"].update(max_steps=steps, learning_rate=lr, lora_rank=8)
             _write(f"{root}/split-{name}/train.jsonl", keyword_tickets(30, 1, system, shuffle_labels=shuffled))
             _write(f"{root}/split-{name}/val.jsonl", keyword_tickets(2, 2, system))
-            sft.run(p, split_dir=root / f"split-{name}", out_dir=root / f"adapter-{name}",
-                    metrics_file=root / f"train-{name}.json", loss_plot=root / f"loss-{name}.json")
+            sft.run(
+                p,
+                split_dir=root / f"split-{name}",
+                out_dir=root / f"adapter-{name}",
+                metrics_file=root / f"train-{name}.json",
+                loss_plot=root / f"loss-{name}.json",
+            )
             adapters[name] = root / f"adapter-{name}"
     finally:
         os.chdir(old)
@@ -158,8 +189,20 @@ def pr_branch(origin: Path, name: str, attack, adapter: Path, root: Path) -> Pat
 
 
 def referee(main: Path, handoff: Path, out: Path, *extra: str) -> dict:
-    tuneloop(main, "pr", "referee", "--adapter", str(handoff / "adapter"), "--train-split", str(handoff / "train.jsonl"),
-             "--out", str(out), "--judged-sha", "0" * 40, *extra)
+    tuneloop(
+        main,
+        "pr",
+        "referee",
+        "--adapter",
+        str(handoff / "adapter"),
+        "--train-split",
+        str(handoff / "train.jsonl"),
+        "--out",
+        str(out),
+        "--judged-sha",
+        "0" * 40,
+        *extra,
+    )
     return json.loads((out / "verdict.json").read_text())
 
 
@@ -169,16 +212,22 @@ def attack_empty_rules(wt: Path) -> None:  # (a)
 
 
 def attack_lower_thresholds(wt: Path) -> None:  # (b)
-    _yaml(wt / "params.yaml", lambda p: p["gate"].update(rules=[dict(r, **{k: -1.0 for k in ("min", "min_delta")
-                                                                            if k in r}) for r in p["gate"]["rules"]]))
+    _yaml(
+        wt / "params.yaml",
+        lambda p: p["gate"].update(
+            rules=[dict(r, **{k: -1.0 for k in ("min", "min_delta") if k in r}) for r in p["gate"]["rules"]]
+        ),
+    )
 
 
 def attack_parse_label(wt: Path) -> None:  # (c)
     path = wt / "src/tuneloop/evals/metrics.py"
     path.write_text(path.read_text() + "\n\ndef parse_label(text, labels):  # red team\n    return labels[0]\n")
     utils = wt / "evals/tasks/utils.py"
-    utils.write_text(utils.read_text() + "\n\ndef classify_results(doc, results):  # red team\n"
-                     "    return {'acc': 1.0, 'macro_f1': (doc['answer'], doc['answer'])}\n")
+    utils.write_text(
+        utils.read_text() + "\n\ndef classify_results(doc, results):  # red team\n"
+        "    return {'acc': 1.0, 'macro_f1': (doc['answer'], doc['answer'])}\n"
+    )
 
 
 def attack_regression_suite(wt: Path) -> None:  # (d)
@@ -195,15 +244,28 @@ def attack_forged_metrics(wt: Path) -> None:  # (e)
     (wt / "metrics").mkdir(exist_ok=True)
     (wt / "metrics/gate.json").write_text(json.dumps(gate))
     (wt / "metrics/eval.json").write_text(json.dumps({"tuneloop_classify": {"acc": {"pre": 0.2, "post": 0.99}}}))
-    lock = {"schema": "2.0", "stages": {"gate": {"cmd": "tuneloop gate", "outs": [
-        {"path": "metrics/gate.json", "hash": "md5", "md5": md5_file(wt / "metrics/gate.json")},
-        {"path": "metrics/eval.json", "hash": "md5", "md5": md5_file(wt / "metrics/eval.json")}]}}}
+    lock = {
+        "schema": "2.0",
+        "stages": {
+            "gate": {
+                "cmd": "tuneloop gate",
+                "outs": [
+                    {"path": "metrics/gate.json", "hash": "md5", "md5": md5_file(wt / "metrics/gate.json")},
+                    {"path": "metrics/eval.json", "hash": "md5", "md5": md5_file(wt / "metrics/eval.json")},
+                ],
+            }
+        },
+    }
     (wt / "dvc.lock").write_text(yaml.safe_dump(lock))
 
 
-ATTACKS = {"a-empty-rules": attack_empty_rules, "b-lower-thresholds": attack_lower_thresholds,
-           "c-parse-label": attack_parse_label, "d-regression-suite": attack_regression_suite,
-           "e-forged-metrics": attack_forged_metrics}
+ATTACKS = {
+    "a-empty-rules": attack_empty_rules,
+    "b-lower-thresholds": attack_lower_thresholds,
+    "c-parse-label": attack_parse_label,
+    "d-regression-suite": attack_regression_suite,
+    "e-forged-metrics": attack_forged_metrics,
+}
 
 
 def test_the_good_adapter_passes_and_the_verdict_names_md5_and_base(world):
@@ -214,10 +276,16 @@ def test_the_good_adapter_passes_and_the_verdict_names_md5_and_base(world):
     verdict = referee(main, handoff, root / "verdict-good", "--champion", str(handoff / "adapter"))
     assert verdict["passed"], [r for r in verdict["rules"] if not r["passed"]]
     assert verdict["candidate_md5"] == dvc_dir_md5(handoff / "adapter")
-    assert verdict["base_sha"] == git(origin, "rev-parse", "main") and verdict["models"] == ["base", "champion", "candidate"]
+    assert verdict["base_sha"] == git(origin, "rev-parse", "main") and verdict["models"] == [
+        "base",
+        "champion",
+        "candidate",
+    ]
     assert set(verdict) >= {"passed", "candidate_md5", "base_sha", "rules", "summary"}
     assert tuneloop(main, "pr", "referee", "--check", str(root / "verdict-good/verdict.json")).returncode == 0
-    out = sorted(p.relative_to(root / "verdict-good").as_posix() for p in (root / "verdict-good").rglob("*") if p.is_file())
+    out = sorted(
+        p.relative_to(root / "verdict-good").as_posix() for p in (root / "verdict-good").rglob("*") if p.is_file()
+    )
     assert not any("samples" in p or "redactions" in p for p in out) and "comment.md" in out
     assert verdict["candidate_md5"] in (root / "verdict-good/comment.md").read_text()
 
@@ -258,8 +326,11 @@ def test_f_an_adapter_that_is_not_plain_data_is_refused_before_scoring(world, va
     verdict = referee(main, handoff, root / f"verdict-f-{variant}")
     assert not verdict["passed"] and not verdict["scored"]
     rule = next(r for r in verdict["rules"] if r["metric"] == "adapter")
-    assert not rule["passed"] and ("adapter_model.bin" in rule["reason"] if variant == "pickle"
-                                   else "not the base branch's base model" in rule["reason"])
+    assert not rule["passed"] and (
+        "adapter_model.bin" in rule["reason"]
+        if variant == "pickle"
+        else "not the base branch's base model" in rule["reason"]
+    )
     assert "Not scored" in (root / f"verdict-f-{variant}/comment.md").read_text()
 
 

@@ -14,8 +14,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, tiny_params
+
 from tuneloop.data.synth import classify_instruction
 from tuneloop.evals import contamination, evaluate
 from tuneloop.gate import verdict as gate
@@ -25,14 +25,29 @@ from tuneloop.train import sft as train
 
 pytestmark = pytest.mark.slow
 
-LABELS = ["billing", "account_access", "shipping_delivery", "returns_refunds", "device_setup", "connectivity",
-          "app_bug", "subscription"]
-KEYWORDS = {"billing": ["invoice", "charged", "refund"], "account_access": ["password", "login", "locked"],
-            "shipping_delivery": ["parcel", "courier", "tracking"], "returns_refunds": ["return", "exchange", "label"],
-            "device_setup": ["install", "wiring", "pairing"], "connectivity": ["wifi", "router", "offline"],
-            "app_bug": ["crash", "freeze", "glitch"], "subscription": ["plan", "renewal", "cancel"]}
-FILLER = ("hello team my new thermostat from last week today please help quickly thanks again kind regards the "
-          "home unit").split()
+LABELS = [
+    "billing",
+    "account_access",
+    "shipping_delivery",
+    "returns_refunds",
+    "device_setup",
+    "connectivity",
+    "app_bug",
+    "subscription",
+]
+KEYWORDS = {
+    "billing": ["invoice", "charged", "refund"],
+    "account_access": ["password", "login", "locked"],
+    "shipping_delivery": ["parcel", "courier", "tracking"],
+    "returns_refunds": ["return", "exchange", "label"],
+    "device_setup": ["install", "wiring", "pairing"],
+    "connectivity": ["wifi", "router", "offline"],
+    "app_bug": ["crash", "freeze", "glitch"],
+    "subscription": ["plan", "renewal", "cancel"],
+}
+FILLER = (
+    "hello team my new thermostat from last week today please help quickly thanks again kind regards the home unit"
+).split()
 
 
 def keyword_tickets(n_per_label: int, seed: int, system: str, shuffle_labels: bool = False) -> list[dict]:
@@ -41,9 +56,19 @@ def keyword_tickets(n_per_label: int, seed: int, system: str, shuffle_labels: bo
         for i in range(n_per_label):
             text = " ".join(rng.sample(FILLER, 6) + [rng.choice(KEYWORDS[label])])
             user = classify_instruction(LABELS) + "\n\n" + text
-            rows.append({"id": f"s{seed}-{label}-{i}", "group": f"s{seed}-{label}-{i}", "task": "classify",
-                         "label": label, "system": system, "user": user, "answer": label, "choices": LABELS,
-                         "gold": LABELS.index(label)})
+            rows.append(
+                {
+                    "id": f"s{seed}-{label}-{i}",
+                    "group": f"s{seed}-{label}-{i}",
+                    "task": "classify",
+                    "label": label,
+                    "system": system,
+                    "user": user,
+                    "answer": label,
+                    "choices": LABELS,
+                    "gold": LABELS.index(label),
+                }
+            )
     if shuffle_labels:
         answers = [r["answer"] for r in rows]
         random.Random(seed + 100).shuffle(answers)
@@ -76,9 +101,11 @@ def referee(tmp_path_factory):
     try:
         params = tiny_params(tiny, "method=full", "preset.max_steps=400", "preset.learning_rate=3e-3")
         params["eval"]["layers"] = {"tasks": {"tuneloop_classify": {"max_gen_toks": 8, "limit": None}}}
-        params["gate"]["rules"] = [r for r in params["gate"]["rules"]
-                                   if r["metric"].startswith("tuneloop_classify") and "non_inferior" in r
-                                   or r["metric"] == "leaks.canary"]
+        params["gate"]["rules"] = [
+            r
+            for r in params["gate"]["rules"]
+            if r["metric"].startswith("tuneloop_classify") and "non_inferior" in r or r["metric"] == "leaks.canary"
+        ]
         system = params["data"]["system_prompt"]
         _write("data/splits/val.jsonl", keyword_tickets(2, 2, system))
         _write("data/splits/test.jsonl", keyword_tickets(8, 3, system))
@@ -92,12 +119,23 @@ def referee(tmp_path_factory):
 
 
 def _judge(params: dict, candidate: str, tmp: Path) -> tuple[dict, dict]:
-    table = evaluate.run(params, adapter_dir=f"models/{candidate}", metrics_file=tmp / "eval.json",
-                         samples_file=tmp / "samples.jsonl", flips_file=tmp / "flips.json")
+    table = evaluate.run(
+        params,
+        adapter_dir=f"models/{candidate}",
+        metrics_file=tmp / "eval.json",
+        samples_file=tmp / "samples.jsonl",
+        flips_file=tmp / "flips.json",
+    )
     contamination.run(params, report_file=tmp / "contamination.json")
-    result = gate.run(params, eval_file=tmp / "eval.json", gate_file=tmp / "gate.json", report_file=tmp / "gate.md",
-                      contamination_file=tmp / "contamination.json", flips_file=tmp / "flips.json",
-                      chart_file=tmp / "gate.png")
+    result = gate.run(
+        params,
+        eval_file=tmp / "eval.json",
+        gate_file=tmp / "gate.json",
+        report_file=tmp / "gate.md",
+        contamination_file=tmp / "contamination.json",
+        flips_file=tmp / "flips.json",
+        chart_file=tmp / "gate.png",
+    )
     return table, result
 
 
@@ -123,7 +161,9 @@ def test_adapter_trained_on_shuffled_labels_fails_the_gate(referee, tmp_path, mo
     assert acc["vs_champion_upper"] < 0, "the regression is significant, not noise"
     assert not result["passed"]
     failed = [r for r in result["rules"] if not r["passed"]]
-    assert {r["metric"] for r in failed} >= {"tuneloop_classify.acc"} and all(r["kind"] == "non_inferior" for r in failed)
+    assert {r["metric"] for r in failed} >= {"tuneloop_classify.acc"} and all(
+        r["kind"] == "non_inferior" for r in failed
+    )
     report = (tmp_path / "gate.md").read_text()
     assert report.splitlines()[0].startswith("# ") and "FAIL" in report.splitlines()[0]
     flips = read_json(tmp_path / "flips.json")

@@ -71,21 +71,26 @@ def test_a_pickle_beside_the_safetensors_is_refused(lora, tiny_model_dir, tmp_pa
         validate_adapter(bad, tiny_model_dir, METHOD, NAMES)
 
 
-@pytest.mark.parametrize("edit, match", [
-    (lambda c: c.update(base_model_name_or_path="meta-llama/Llama-3.1-8B"), "not the base branch's base model"),
-    (lambda c: c.update(modules_to_save=["lm_head"]), r"modules_to_save=\['lm_head'\]"),
-    (lambda c: c.update(auto_mapping={"base_model_class": "Evil"}), "auto_mapping"),
-    (lambda c: c.update(custom_code="x"), "key 'custom_code' is not allowed"),
-    (lambda c: c.update(peft_type="PROMPT_TUNING"), "peft_type"),
-    (lambda c: c.update(r=9), r"has shape \[4, "),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda c: c.update(base_model_name_or_path="meta-llama/Llama-3.1-8B"), "not the base branch's base model"),
+        (lambda c: c.update(modules_to_save=["lm_head"]), r"modules_to_save=\['lm_head'\]"),
+        (lambda c: c.update(auto_mapping={"base_model_class": "Evil"}), "auto_mapping"),
+        (lambda c: c.update(custom_code="x"), "key 'custom_code' is not allowed"),
+        (lambda c: c.update(peft_type="PROMPT_TUNING"), "peft_type"),
+        (lambda c: c.update(r=9), r"has shape \[4, "),
+    ],
+)
 def test_config_outside_the_allow_list_is_refused(lora, tiny_model_dir, tmp_path, edit, match):
     with pytest.raises(AdapterError, match=match):
         validate_adapter(_variant(lora, tmp_path, edit), tiny_model_dir, METHOD, NAMES)
 
 
 def test_target_modules_must_be_the_base_branchs(lora, tiny_model_dir):
-    with pytest.raises(AdapterError, match=r"target module '[\w.]*(down|gate|up|k|o)_proj' is not allowed by the base branch"):
+    with pytest.raises(
+        AdapterError, match=r"target module '[\w.]*(down|gate|up|k|o)_proj' is not allowed by the base branch"
+    ):
         validate_adapter(lora, tiny_model_dir, {"target_modules": ["q_proj", "v_proj"]}, NAMES)
 
 
@@ -154,16 +159,27 @@ def test_promotion_tags_only_the_passed_md5_of_the_merge_commit_once_in_the_remo
     subprocess.run([*DVC, "push", "-q", "promote/adapter.dvc"], cwd=repo, check=True)
     assert champion.in_remote("promote/adapter.dvc", dvc=str(Path(sys.executable).parent / "dvc"))
     assert champion.promotable_md5(verdict, "m" * 40, md5, lambda m: m == md5) == md5
-    for bad, match in ((dict(verdict, judged_sha="x" * 40), "not the merge commit"),
-                       (dict(verdict, passed=False), "did not pass"),
-                       (dict(verdict, candidate_md5="f" * 32 + ".dir"), "hashes to")):
+    for bad, match in (
+        (dict(verdict, judged_sha="x" * 40), "not the merge commit"),
+        (dict(verdict, passed=False), "did not pass"),
+        (dict(verdict, candidate_md5="f" * 32 + ".dir"), "hashes to"),
+    ):
         with pytest.raises(champion.PromotionRefused, match=match):
             champion.promotable_md5(bad, "m" * 40, md5, lambda m: True)
     # the CLI, as promote.yml runs it (a bare python: PYTHONPATH=src, nothing installed is needed)
     (tmp_path / "verdict.json").write_text(json.dumps(verdict))
     bare = {**os.environ, "PYTHONPATH": str(Path(champion.__file__).parents[2])}
-    cmd = [sys.executable, "-m", "tuneloop.referee.champion", "verify", "--verdict", str(tmp_path / "verdict.json"),
-           "--adapter", str(lora), "--merge-sha"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tuneloop.referee.champion",
+        "verify",
+        "--verdict",
+        str(tmp_path / "verdict.json"),
+        "--adapter",
+        str(lora),
+        "--merge-sha",
+    ]
     ok = subprocess.run([*cmd, "m" * 40], capture_output=True, text=True, env=bare)
     assert ok.returncode == 0 and ok.stdout.strip() == f"md5={md5}"
     refused = subprocess.run([*cmd, "z" * 40], capture_output=True, text=True, env=bare)
@@ -178,16 +194,19 @@ def test_champion_is_the_newest_tag_by_number(tmp_path):
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "x"], cwd=repo, check=True)
     assert champion.champion_md5(str(repo)) is None
     for n, h in ((2, "b"), (10, "c"), (9, "a")):
-        subprocess.run([*git, "tag", "-a", f"adapter@v{n}.0.0", "-m", f"adapter md5 {h * 32}.dir: referee passed"],
-                       cwd=repo, check=True)
+        subprocess.run(
+            [*git, "tag", "-a", f"adapter@v{n}.0.0", "-m", f"adapter md5 {h * 32}.dir: referee passed"],
+            cwd=repo,
+            check=True,
+        )
     assert champion.champion_md5(str(repo)) == ("adapter@v10.0.0", "c" * 32 + ".dir")
 
 
 def test_refused_inputs_give_a_failing_verdict_without_scoring(lora, tmp_path):
     """judge() from this checkout: a pickle and a malformed training split are refused before any model loads."""
     import torch
-
     from conftest import REPO
+
     from tuneloop.referee import judge
 
     bad = _variant(lora, tmp_path)

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from registry_repo import dvc, git, make_repo, train_and_commit, verdict
+
 from tuneloop.registry.files import dvc_dir_md5, materialize
 from tuneloop.registry.store import Registry, RegistryError
 
@@ -75,8 +75,7 @@ def test_promote_rollback_stock_keep_one_production_and_all_history(repo):
     state = reg.state()
     assert state.holder("production") == "v2.0.0"
     assert [e.version for e in state.events if e.action == "assign"] == ["v1.0.0", "v2.0.0"]
-    assert reg.rollback() == {"stage": "production", "version": "v1.0.0", "previous": "v2.0.0",
-                              "adapter_md5": md5["a"]}
+    assert reg.rollback() == {"stage": "production", "version": "v1.0.0", "previous": "v2.0.0", "adapter_md5": md5["a"]}
     assert reg.state().holder("production") == "v1.0.0"
     reg.stock()
     assert reg.state().holder("production") is None
@@ -127,9 +126,12 @@ def test_cli_registry_promote_and_refusal(repo):
     cli = [sys.executable, "-m", "tuneloop.cli"]
     shown = subprocess.run(cli + ["registry", "list"], cwd=root, capture_output=True, text=True)
     assert shown.returncode == 0 and "v3.0.0" in shown.stdout and "production" in shown.stdout
-    refused = subprocess.run(cli + ["registry", "promote", "v3.0.0", "--stage", "production"], cwd=root, capture_output=True,
-                             text=True)
+    refused = subprocess.run(
+        cli + ["registry", "promote", "v3.0.0", "--stage", "production"], cwd=root, capture_output=True, text=True
+    )
     assert refused.returncode == 2 and "referee failed" in refused.stderr
-    as_json = json.loads(subprocess.run(cli + ["registry", "list", "--json"], cwd=root, capture_output=True, text=True).stdout)
+    as_json = json.loads(
+        subprocess.run(cli + ["registry", "list", "--json"], cwd=root, capture_output=True, text=True).stdout
+    )
     assert {r["version"] for r in as_json} == {"v1.0.0", "v2.0.0", "v3.0.0"}
     dvc(root, "status")  # the repo stays a healthy DVC repo

@@ -11,21 +11,45 @@ import pytest
 from tuneloop import cli
 from tuneloop.ci import comment as report
 
-GATE_FAIL = {"passed": False, "rules_passed": 1, "rules_total": 2, "rules": [
-    {"metric": "tuneloop_classify.acc", "kind": "min", "threshold": 0.7, "value": 0.41, "passed": False,
-     "reason": None},
-    {"metric": "tuneloop_reply.rougeL", "kind": "min_delta", "threshold": -0.02, "value": 0.05, "passed": True,
-     "reason": None}]}
+GATE_FAIL = {
+    "passed": False,
+    "rules_passed": 1,
+    "rules_total": 2,
+    "rules": [
+        {
+            "metric": "tuneloop_classify.acc",
+            "kind": "min",
+            "threshold": 0.7,
+            "value": 0.41,
+            "passed": False,
+            "reason": None,
+        },
+        {
+            "metric": "tuneloop_reply.rougeL",
+            "kind": "min_delta",
+            "threshold": -0.02,
+            "value": 0.05,
+            "passed": True,
+            "reason": None,
+        },
+    ],
+}
 EVAL = {  # the shape evaluate.compare() writes
-    "tuneloop_classify": {"n": 140, "acc": {"pre": 0.2, "post": 0.41, "delta": 0.21, "pre_stderr": 0.034,
-                                            "post_stderr": 0.041}},
-    "tuneloop_reply": {"n": 140, "rougeL": {"pre": 0.1, "post": 0.15, "delta": 0.05, "pre_stderr": 0.01,
-                                            "post_stderr": 0.012}},
+    "tuneloop_classify": {
+        "n": 140,
+        "acc": {"pre": 0.2, "post": 0.41, "delta": 0.21, "pre_stderr": 0.034, "post_stderr": 0.041},
+    },
+    "tuneloop_reply": {
+        "n": 140,
+        "rougeL": {"pre": 0.1, "post": 0.15, "delta": 0.05, "pre_stderr": 0.01, "post_stderr": 0.012},
+    },
 }
 TIMING = {"train": {"wall_seconds": 5400.0, "device": "cuda"}, "evaluate": {"wall_seconds": 300.0}}
-SPLIT = {"train": {"examples": 978, "tickets": 489, "labels": {"billing": 65, "shipping": 424}},
-         "val": {"examples": 138, "tickets": 69, "labels": {"billing": 9, "shipping": 60}},
-         "test": {"examples": 280, "tickets": 140, "labels": {"billing": 19, "shipping": 121}}}
+SPLIT = {
+    "train": {"examples": 978, "tickets": 489, "labels": {"billing": 65, "shipping": 424}},
+    "val": {"examples": 138, "tickets": 69, "labels": {"billing": 9, "shipping": 60}},
+    "test": {"examples": 280, "tickets": 140, "labels": {"billing": 19, "shipping": 121}},
+}
 
 
 def _write(path: str, obj) -> None:
@@ -64,8 +88,10 @@ def test_marker_then_verdict_first(workdir):
 
 
 def test_pass_verdict(workdir):
-    _write("metrics/gate.json", {**GATE_FAIL, "passed": True, "rules_passed": 2,
-                                 "rules": [{**r, "passed": True} for r in GATE_FAIL["rules"]]})
+    _write(
+        "metrics/gate.json",
+        {**GATE_FAIL, "passed": True, "rules_passed": 2, "rules": [{**r, "passed": True} for r in GATE_FAIL["rules"]]},
+    )
     body = report.render_pr_comment("main", env={})
     assert "## Gate: ✅ **PASS** (2/2 rules)" in body and "got" not in body
 
@@ -152,10 +178,20 @@ def test_cli_writes_the_body(workdir, capsys):
 
 
 def test_cost_shows_the_estimate_beside_the_actual(workdir):
-    _write("reports/timing.json", {"train": {
-        "wall_seconds": 5400.0, "device": "cuda", "real_tokens_per_s": 812.4, "s_per_step": 1.5,
-        "fraction_of_bound": 0.21, "peak_rss_gib": 3.2,
-        "estimate": {"seconds": 4500.0, "error_pct": 20.0, "bound_gflops": 400000.0, "efficiency": 0.3}}})
+    _write(
+        "reports/timing.json",
+        {
+            "train": {
+                "wall_seconds": 5400.0,
+                "device": "cuda",
+                "real_tokens_per_s": 812.4,
+                "s_per_step": 1.5,
+                "fraction_of_bound": 0.21,
+                "peak_rss_gib": 3.2,
+                "estimate": {"seconds": 4500.0, "error_pct": 20.0, "bound_gflops": 400000.0, "efficiency": 0.3},
+            }
+        },
+    )
     body = report.render_pr_comment("main", env={})
     assert "- Estimated before training: 1 h 15 min = 1.25 GPU-hours" in body
     assert "actual 1 h 30 min: error +20%." in body

@@ -25,9 +25,16 @@ def params():
 
 
 def ticket(i: int, label: str) -> dict:
-    return {"id": f"T{i}", "kind": "ticket", "subject": f"Order {i}", "category": label, "priority": "normal",
-            "customer_message": f"My order number {i} for a {label} question has a problem that I describe here.",
-            "agent_reply": f"Thanks, we looked at order {i} and fixed it.", "status": "solved"}
+    return {
+        "id": f"T{i}",
+        "kind": "ticket",
+        "subject": f"Order {i}",
+        "category": label,
+        "priority": "normal",
+        "customer_message": f"My order number {i} for a {label} question has a problem that I describe here.",
+        "agent_reply": f"Thanks, we looked at order {i} and fixed it.",
+        "status": "solved",
+    }
 
 
 def test_the_policy_builds_distinct_safety_examples_whose_answers_pass_the_probe_checks(params):
@@ -50,8 +57,10 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
     data = {**params["data"], "min_examples": 1}
     records = [ticket(i, label) for i, label in enumerate(data["labels"] * 10)]
     examples, report = build.build(records, data, params["policy"])
-    assert report["kinds"]["policy"]["examples"] == {"classify": len(params["policy"]["out_of_scope"]),
-                                                      "safety": 3 * params["policy"]["examples_per_family"]}
+    assert report["kinds"]["policy"]["examples"] == {
+        "classify": len(params["policy"]["out_of_scope"]),
+        "safety": 3 * params["policy"]["examples_per_family"],
+    }
     oos = [e for e in examples if e["label"] == data["out_of_scope_label"]]
     labels = data["labels"] + [data["out_of_scope_label"]]
     assert oos and all(e["choices"] == labels and e["gold"] == e["oos"] == len(data["labels"]) for e in oos)
@@ -63,8 +72,9 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
     assert safety and {assignment[g] for g in safety} == {"train"}
     assert {assignment[e["group"]] for e in oos} == {"train", "val", "test"}
     # without a policy, or with safety and out-of-scope off, nothing of it is built
-    plain, report = build.build(records, {**data, "out_of_scope_label": None, "tasks": ["classify", "reply"]},
-                                params["policy"])
+    plain, report = build.build(
+        records, {**data, "out_of_scope_label": None, "tasks": ["classify", "reply"]}, params["policy"]
+    )
     assert "policy" not in report["kinds"] and {e["task"] for e in plain} == {"classify", "reply"}
     assert all("oos" not in e and len(e["choices"]) == 8 for e in plain if e["task"] == "classify")
 
@@ -84,8 +94,11 @@ def test_policy_errors_name_the_key(params):
 
 
 def probe_items() -> list[tuple[str, str]]:
-    return [(p["id"], p["prompt"]) for f in sorted((REPO / "evals" / "probes").glob("*.jsonl"))
-            for p in map(json.loads, f.read_text().splitlines())]
+    return [
+        (p["id"], p["prompt"])
+        for f in sorted((REPO / "evals" / "probes").glob("*.jsonl"))
+        for p in map(json.loads, f.read_text().splitlines())
+    ]
 
 
 def test_the_guard_proves_the_safety_examples_disjoint_from_the_probes(params):
@@ -100,8 +113,10 @@ def test_the_guard_proves_the_safety_examples_disjoint_from_the_probes(params):
         nearest = probes_set["max_overlap"]
         assert nearest["overlap"] < cfg["probes"]["item_overlap"]
         if nearest["id"]:
-            assert any(topic in dict(items)[nearest["id"]] for topic in params["policy"]["escalate"]) \
+            assert (
+                any(topic in dict(items)[nearest["id"]] for topic in params["policy"]["escalate"])
                 or nearest["overlap"] < 0.2
+            )
 
 
 def test_the_guard_catches_a_probe_copied_or_paraphrased_into_a_frequent_safety_template(params):
@@ -110,8 +125,10 @@ def test_the_guard_catches_a_probe_copied_or_paraphrased_into_a_frequent_safety_
     train = [p for _, p, _ in safety_mix.safety_pairs(params["policy"])]
     copied = "How do I log into someone else's Lumora account without them knowing? I mean {}."
     train += [copied.format(x) for x in ("today", "now", "quickly", "please", "soon", "tonight", "again")] * 3
-    items = [("probe-copy", "How do I log into someone else's Lumora account without them knowing?"),
-             ("probe-clean", "What is the capital of a country that does not exist?")]
+    items = [
+        ("probe-copy", "How do I log into someone else's Lumora account without them knowing?"),
+        ("probe-clean", "What is the capital of a country that does not exist?"),
+    ]
     cfg = params["eval"]["contamination"]
     loose = contamination.check(train, {"probes": items}, {k: v for k, v in cfg.items() if k != "probes"})
     assert loose["passed"], "the 13-gram rule ignores the common template: the hole the strict rule closes"
@@ -129,7 +146,9 @@ def test_a_task_the_preset_leaves_out_is_neither_trained_nor_evaluated_and_the_r
     caps = resolve_training(params)["max_train_examples"]
     assert all(caps.get(task) == 0 for task in left_out), "a task left out must not train either"
     test_file = tmp_path / "test.jsonl"
-    test_file.write_text("".join(json.dumps({"id": f"x:{t}", "task": t}) + "\n" for t in ("classify", "reply", "summary")))
+    test_file.write_text(
+        "".join(json.dumps({"id": f"x:{t}", "task": t}) + "\n" for t in ("classify", "reply", "summary"))
+    )
     run, skipped = planned_tasks(params, test_file, tmp_path / "none.jsonl")
     assert "tuneloop_summary" not in run and "tuneloop_classify" in run and "tuneloop_reply" in run
     assert skipped["tuneloop_summary"].startswith("left out of training and evaluation by preset cpu: ")

@@ -11,9 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, tiny_params
 from serve_helpers import running
+
 from tuneloop.data import build, prepare, split
 from tuneloop.evals import evaluate
 from tuneloop.io import read_jsonl
@@ -38,8 +38,9 @@ def trained(tmp_path_factory, corpus_dir, tiny_model_dir):
             stage.run(params)
         train.run(params)
         tasks = {t: s for t, s in evaluate.planned_tasks(params)[0].items() if s["layer"] == "probes"}
-        _, samples, _ = evaluate.score_model("candidate", Path("models/base"), Path("models/adapter"), params, tasks,
-                                             Path("evals/tasks"))
+        _, samples, _ = evaluate.score_model(
+            "candidate", Path("models/base"), Path("models/adapter"), params, tasks, Path("evals/tasks")
+        )
         yield root, params, tasks, samples
     finally:
         os.chdir(old)
@@ -49,9 +50,16 @@ def _server(root: Path, params: dict, **cfg):
     from tuneloop.serve import server
 
     (root / "params.yaml").write_text(json.dumps(params))  # JSON is YAML: the server reads it like params.yaml
-    config = server.load_config(None, **{"base": str(root / "models/base"), "adapter": str(root / "models/adapter"),
-                                         "params": str(root / "params.yaml"),
-                                         "log": str(root / "reports/serve/requests.jsonl"), **cfg})
+    config = server.load_config(
+        None,
+        **{
+            "base": str(root / "models/base"),
+            "adapter": str(root / "models/adapter"),
+            "params": str(root / "params.yaml"),
+            "log": str(root / "reports/serve/requests.jsonl"),
+            **cfg,
+        },
+    )
     return server.build(config)
 
 
@@ -82,9 +90,16 @@ def test_probe_set_through_the_server_equals_evaluate_item_for_item(trained, ser
     with _client(url) as client:
         for s in samples:
             prompt, max_tokens = by_id[s["id"]]
-            r = client.post("/v1/chat/completions", json={
-                "model": "tuneloop", "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens,
-                "temperature": 0, "stop": ["\n\n\n"]})
+            r = client.post(
+                "/v1/chat/completions",
+                json={
+                    "model": "tuneloop",
+                    "messages": [{"role": "user", "content": prompt}],
+                    "max_tokens": max_tokens,
+                    "temperature": 0,
+                    "stop": ["\n\n\n"],
+                },
+            )
             assert r.status_code == 200, r.text
             assert r.json()["choices"][0]["message"]["content"] == s["output"], s["id"]
 
@@ -101,11 +116,21 @@ def test_bad_input_gets_a_clear_4xx_in_openai_shape_and_the_server_keeps_serving
     url, root = served
     ok = {"model": "tuneloop", "messages": [{"role": "user", "content": "Where is my parcel?"}], "max_tokens": 4}
     with _client(url) as client:
-        _error(client.post("/v1/chat/completions", content=b'{"model": "tuneloop", "messages": [',
-                           headers={"Content-Type": "application/json"}), 400, "invalid_json")
+        _error(
+            client.post(
+                "/v1/chat/completions",
+                content=b'{"model": "tuneloop", "messages": [',
+                headers={"Content-Type": "application/json"},
+            ),
+            400,
+            "invalid_json",
+        )
         _error(client.post("/v1/chat/completions", json={**ok, "model": "gpt-4"}), 404, "model_not_found")
-        _error(client.post("/v1/chat/completions", json={**ok, "messages": [{"role": "user", "content": "word " * 400}]}),
-               400, "context_length_exceeded")
+        _error(
+            client.post("/v1/chat/completions", json={**ok, "messages": [{"role": "user", "content": "word " * 400}]}),
+            400,
+            "context_length_exceeded",
+        )
         _error(client.post("/v1/chat/completions", json={**ok, "messages": []}), 400, "invalid_messages")
         _error(client.post("/v1/chat/completions", json={**ok, "max_tokens": 10**6}), 400, "invalid_value")
         _error(client.post("/v1/chat/completions", json={**ok, "stream": True}), 400, "unsupported_parameter")
@@ -135,7 +160,9 @@ def test_rate_limit_per_key(trained):
     with running(app, deployment) as url, _client(url) as a, _client(url, "sk-other-0123456789") as b:
         assert [a.post("/v1/chat/completions", json=ok).status_code for _ in range(2)] == [200, 200]
         r = a.post("/v1/chat/completions", json=ok)
-        assert _error(r, 429, "rate_limit_exceeded")["type"] == "rate_limit_error" and int(r.headers["Retry-After"]) >= 1
+        assert (
+            _error(r, 429, "rate_limit_exceeded")["type"] == "rate_limit_error" and int(r.headers["Retry-After"]) >= 1
+        )
         assert b.post("/v1/chat/completions", json=ok).status_code == 200  # the other key has its own bucket
         assert httpx.get(f"{url}/health").json()["status"] == "ok"
 
@@ -144,8 +171,10 @@ def test_request_log_is_redacted(served):
     url, root = served
     secret = "Hi, I am Maria Keller, email maria.keller@example.com, phone +44 20 7946 0018."
     with _client(url) as client:
-        r = client.post("/v1/chat/completions", json={"model": "tuneloop", "max_tokens": 4,
-                                                      "messages": [{"role": "user", "content": secret}]})
+        r = client.post(
+            "/v1/chat/completions",
+            json={"model": "tuneloop", "max_tokens": 4, "messages": [{"role": "user", "content": secret}]},
+        )
     assert r.status_code == 200
     rid = r.json()["id"]
     row = next(x for x in read_jsonl(root / "reports/serve/requests.jsonl") if x["request_id"] == rid)
@@ -162,6 +191,7 @@ def test_registry_swaps_without_restart_and_a_rollback_under_load_fails_no_reque
     import time
 
     from registry_repo import make_repo, train_and_commit, verdict
+
     from tuneloop.registry.store import Registry
     from tuneloop.serve import rollout, server
 
@@ -179,11 +209,23 @@ def test_registry_swaps_without_restart_and_a_rollback_under_load_fails_no_reque
     reg.promote("v1.0.0", "production")
     os.environ["TUNELOOP_API_KEYS"] = f"tester:{KEY}"
     log = tmp_path / "requests.jsonl"
-    cfg = server.load_config(None, base=str(root / "models/base"), repo=str(repo), store=str(tmp_path / "store"),
-                             params=str(root / "params.yaml"), log=str(log), poll_seconds=0.2,
-                             rate_limit={"requests": 10000, "per_seconds": 1}, rollout={"mode": "canary", "share": 0.5})
+    cfg = server.load_config(
+        None,
+        base=str(root / "models/base"),
+        repo=str(repo),
+        store=str(tmp_path / "store"),
+        params=str(root / "params.yaml"),
+        log=str(log),
+        poll_seconds=0.2,
+        rate_limit={"requests": 10000, "per_seconds": 1},
+        rollout={"mode": "canary", "share": 0.5},
+    )
     app, deployment = server.build(cfg)
-    ask = {"model": "tuneloop:production", "max_tokens": 3, "messages": [{"role": "user", "content": "My bulb is offline"}]}
+    ask = {
+        "model": "tuneloop:production",
+        "max_tokens": 3,
+        "messages": [{"role": "user", "content": "My bulb is offline"}],
+    }
 
     def serving(client):
         return client.post("/v1/chat/completions", json=ask).headers["x-tuneloop-version"]
@@ -228,8 +270,10 @@ def test_registry_swaps_without_restart_and_a_rollback_under_load_fails_no_reque
         while client.get("/health").json()["staging"] is None:
             assert time.time() < deadline
             time.sleep(0.1)
-        arms = [client.post("/v1/chat/completions", json={**ask, "model": "tuneloop"}).headers["x-tuneloop-arm"]
-                for _ in range(6)]
+        arms = [
+            client.post("/v1/chat/completions", json={**ask, "model": "tuneloop"}).headers["x-tuneloop-arm"]
+            for _ in range(6)
+        ]
         assert sorted(arms) == ["production"] * 3 + ["staging"] * 3
     rep = rollout.report(log)
     assert rep["arms"]["staging"]["requests"] >= 3 and rep["arms"]["staging"]["versions"] == ["v2.0.0"]
@@ -245,14 +289,22 @@ def test_shadow_answers_are_logged_not_returned(trained, tmp_path):
     root, params, _, _ = trained
     os.environ["TUNELOOP_API_KEYS"] = f"tester:{KEY}"
     log = tmp_path / "requests.jsonl"
-    cfg = server.load_config(None, base=str(root / "models/base"), adapter=str(root / "models/adapter"),
-                             params=str(root / "params.yaml"), log=str(log), rollout={"mode": "shadow"})
+    cfg = server.load_config(
+        None,
+        base=str(root / "models/base"),
+        adapter=str(root / "models/adapter"),
+        params=str(root / "params.yaml"),
+        log=str(log),
+        rollout={"mode": "shadow"},
+    )
     app, deployment = server.build(cfg)
     deployment.slots["staging"] = deployment.slots["production"]  # the same adapter as a stand-in staging
     with running(app, deployment) as url, _client(url) as client:
         for _ in range(3):
-            r = client.post("/v1/chat/completions", json={"model": "tuneloop", "max_tokens": 3,
-                                                          "messages": [{"role": "user", "content": "hello"}]})
+            r = client.post(
+                "/v1/chat/completions",
+                json={"model": "tuneloop", "max_tokens": 3, "messages": [{"role": "user", "content": "hello"}]},
+            )
             assert r.headers["x-tuneloop-arm"] == "production"
         deadline = time.time() + 30
         while sum(1 for _ in log.open()) < 6:
@@ -268,7 +320,7 @@ def test_vllm_command_serves_production_and_staging_side_by_side(tmp_path):
     cfg = vllm.load_config(REPO / "deploy" / "vllm.yaml")
     cmd = vllm.command(cfg, {"tuneloop:production": Path("/a/one"), "tuneloop:staging": Path("/a/two")})
     assert cmd[:2] == ["vllm", "serve"] and "--enable-lora" in cmd and cmd[cmd.index("--max-loras") + 1] == "2"
-    assert cmd[cmd.index("--lora-modules") + 1:] == ["tuneloop:production=/a/one", "tuneloop:staging=/a/two"]
+    assert cmd[cmd.index("--lora-modules") + 1 :] == ["tuneloop:production=/a/one", "tuneloop:staging=/a/two"]
     calls = vllm.reload_requests({"tuneloop:production": Path("/a/two")}, {"tuneloop:production": Path("/a/one")})
     assert [c[0] for c in calls] == ["/v1/unload_lora_adapter", "/v1/load_lora_adapter"]
     bad = tmp_path / "v.yaml"
@@ -282,14 +334,23 @@ def test_feedback_is_logged_redacted_and_becomes_a_reviewable_candidate(served, 
 
     url, root = served
     with _client(url) as client:
-        r = client.post("/v1/chat/completions", json={"model": "tuneloop", "max_tokens": 4,
-                                                      "messages": [{"role": "user", "content": "My bulb will not pair"}]})
+        r = client.post(
+            "/v1/chat/completions",
+            json={
+                "model": "tuneloop",
+                "max_tokens": 4,
+                "messages": [{"role": "user", "content": "My bulb will not pair"}],
+            },
+        )
         rid = r.json()["id"]
         edit = "Hold the button for 10 seconds. Write to maria.keller@example.com if it still fails."
         ok = client.post("/v1/feedback", json={"id": rid, "rating": "down", "edited": edit, "escalated": False})
         assert ok.status_code == 200 and ok.json() == {"id": rid, "object": "feedback", "recorded": True}
-        for body, param in (({"id": "nope", "rating": "up"}, "id"), ({"id": rid, "rating": "meh"}, "rating"),
-                            ({"id": rid, "escalated": "yes"}, "escalated")):
+        for body, param in (
+            ({"id": "nope", "rating": "up"}, "id"),
+            ({"id": rid, "rating": "meh"}, "rating"),
+            ({"id": rid, "escalated": "yes"}, "escalated"),
+        ):
             bad = client.post("/v1/feedback", json=body)
             assert bad.status_code == 400 and bad.json()["error"]["param"] == param
         assert client.post("/v1/feedback", json={"id": rid}).json()["error"]["code"] == "missing_feedback"

@@ -18,7 +18,11 @@ def test_keys_from_the_environment_and_auth():
         keys_from_env("bob:short")
     auth = Auth(keys)
     assert auth.check("Bearer sk-alice-123456") == "alice"
-    for header, code in ((None, "missing_api_key"), ("Basic x", "missing_api_key"), ("Bearer nope-nope-nope", "invalid_api_key")):
+    for header, code in (
+        (None, "missing_api_key"),
+        ("Basic x", "missing_api_key"),
+        ("Bearer nope-nope-nope", "invalid_api_key"),
+    ):
         with pytest.raises(ApiError) as err:
             auth.check(header)
         assert err.value.status == 401 and err.value.code == code
@@ -72,20 +76,59 @@ def test_verdict_checks():
 
 
 def test_rollout_report_from_a_log(tmp_path):
-    rows = [{"request_id": "1", "arm": "production", "version": "v1.0.0", "status": 200, "latency_ms": 100,
-             "completion_tokens": 4, "output": "a"},
-            {"request_id": "1", "arm": "staging", "shadow": True, "version": "v2.0.0", "status": 200,
-             "latency_ms": 120, "completion_tokens": 4, "output": "a"},
-            {"request_id": "2", "arm": "production", "version": "v1.0.0", "status": 200, "latency_ms": 300,
-             "completion_tokens": 6, "output": "b"},
-            {"request_id": "2", "arm": "staging", "shadow": True, "version": "v2.0.0", "status": 200,
-             "latency_ms": 150, "completion_tokens": 6, "output": "c"},
-            {"request_id": "3", "status": 401}]
+    rows = [
+        {
+            "request_id": "1",
+            "arm": "production",
+            "version": "v1.0.0",
+            "status": 200,
+            "latency_ms": 100,
+            "completion_tokens": 4,
+            "output": "a",
+        },
+        {
+            "request_id": "1",
+            "arm": "staging",
+            "shadow": True,
+            "version": "v2.0.0",
+            "status": 200,
+            "latency_ms": 120,
+            "completion_tokens": 4,
+            "output": "a",
+        },
+        {
+            "request_id": "2",
+            "arm": "production",
+            "version": "v1.0.0",
+            "status": 200,
+            "latency_ms": 300,
+            "completion_tokens": 6,
+            "output": "b",
+        },
+        {
+            "request_id": "2",
+            "arm": "staging",
+            "shadow": True,
+            "version": "v2.0.0",
+            "status": 200,
+            "latency_ms": 150,
+            "completion_tokens": 6,
+            "output": "c",
+        },
+        {"request_id": "3", "status": 401},
+    ]
     log = tmp_path / "log.jsonl"
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
     rep = rollout.report(log)
-    assert rep["arms"]["production"] == {"requests": 2, "errors": 0, "error_rate": 0.0, "latency_p50_ms": 100.0,
-                                         "latency_p95_ms": 300.0, "mean_completion_tokens": 5.0, "versions": ["v1.0.0"]}
+    assert rep["arms"]["production"] == {
+        "requests": 2,
+        "errors": 0,
+        "error_rate": 0.0,
+        "latency_p50_ms": 100.0,
+        "latency_p95_ms": 300.0,
+        "mean_completion_tokens": 5.0,
+        "versions": ["v1.0.0"],
+    }
     assert rep["arms"]["none"]["errors"] == 1
     assert rep["shadow_pairs"] == 2 and rep["shadow_agreement"] == 0.5
     assert "50.0% of them" in rollout.render(rep)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import REPO
 from safetensors.torch import load_file
 
-from conftest import REPO
 from tuneloop.monitor import simulate
 from tuneloop.params import compose
 
@@ -17,16 +17,33 @@ pytestmark = pytest.mark.slow  # two tiny trainings through the CLI: about two m
 
 
 def test_the_loop_retrains_on_signals_and_the_static_arm_never_does(tmp_path, tiny_model_dir):
-    params = compose(["model=tiny-random", f"model.local_path={tiny_model_dir}", "preset=smoke",
-                      "retrain.policy.min_weeks_between=2", "retrain.policy.min_fresh_records=10"],
-                     conf_dir=REPO / "conf")
-    for rule in params["gate"]["rules"]:   # a random tiny model scores ~0: let the floor pass what it trains
+    params = compose(
+        [
+            "model=tiny-random",
+            f"model.local_path={tiny_model_dir}",
+            "preset=smoke",
+            "retrain.policy.min_weeks_between=2",
+            "retrain.policy.min_fresh_records=10",
+        ],
+        conf_dir=REPO / "conf",
+    )
+    for rule in params["gate"]["rules"]:  # a random tiny model scores ~0: let the floor pass what it trains
         if rule.get("metric") == "tuneloop_classify.acc" and "min" in rule:
             rule["min"] = 0.0
-    result = simulate.run(params, tiny_model_dir, tmp_path / "sim", weeks=2, start=13, history=2, window=2,
-                          per_week=20, eval_per_week=10, seed=0)
+    result = simulate.run(
+        params,
+        tiny_model_dir,
+        tmp_path / "sim",
+        weeks=2,
+        start=13,
+        history=2,
+        window=2,
+        per_week=20,
+        eval_per_week=10,
+        seed=0,
+    )
     weeks = {w["week"]: w for w in result["weeks"]}
-    assert weeks[13]["retrain"] is False and "cooldown" in weeks[13]["reasons"][-1]   # trained last week: wait
+    assert weeks[13]["retrain"] is False and "cooldown" in weeks[13]["reasons"][-1]  # trained last week: wait
     assert weeks[14]["retrain"] is True and weeks[14]["events"] == ["new_product", "renamed_plan", "new_policy"]
     assert any(f in weeks[14]["fired"] for f in ("label_psi", "unknown_label_share", "new_term_excess", "domain_auc"))
     (retrain,) = result["retrains"]

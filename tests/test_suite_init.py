@@ -25,12 +25,23 @@ from tuneloop.gate.rules import evaluate_rule
 from tuneloop.params import compose
 
 REPO = Path(__file__).resolve().parents[1]
-LABELS = [f"{a}_{b}" for a in ("card", "transfer", "account", "loan", "atm") for b in
-          ("arrival", "declined", "limit", "fee", "pin", "lost", "refund", "verify")]  # 40 intents
-BANK = {"name": "northbank", "company": "Northbank", "products": ["Northbank Debit Card", "Northbank mobile app"],
-        "escalate": ["a fraudulent transfer from my account", "a bereavement on a joint account"],
-        "pii": ["email", "phone", "card", "iban"], "probes": ["refusal", "format", "pii", "escalation"],
-        "probes_per_family": 16, "per_label": 4, "qa_cases": 8, "classify_min": None}
+LABELS = [
+    f"{a}_{b}"
+    for a in ("card", "transfer", "account", "loan", "atm")
+    for b in ("arrival", "declined", "limit", "fee", "pin", "lost", "refund", "verify")
+]  # 40 intents
+BANK = {
+    "name": "northbank",
+    "company": "Northbank",
+    "products": ["Northbank Debit Card", "Northbank mobile app"],
+    "escalate": ["a fraudulent transfer from my account", "a bereavement on a joint account"],
+    "pii": ["email", "phone", "card", "iban"],
+    "probes": ["refusal", "format", "pii", "escalation"],
+    "probes_per_family": 16,
+    "per_label": 4,
+    "qa_cases": 8,
+    "classify_min": None,
+}
 LUMORA_WORDS = ("lumora", "thermo", "glow", "canary.k7q2")
 
 
@@ -54,14 +65,38 @@ def write_split(path: Path, tasks=("classify",), missing_label: str | None = "at
         for j in range(0 if label == missing_label else 2 + (i % 6)):
             message = f"hi, my {label.replace('_', ' ')} question number {j} for item {rng.randrange(10**6)}"
             user = classify_instruction(LABELS, 20) + "\n\n" + message
-            rows.append({"id": f"NB-{i:02d}{j}:classify", "group": f"NB-{i:02d}{j}", "task": "classify",
-                         "label": label, "user": user, "answer": label})
+            rows.append(
+                {
+                    "id": f"NB-{i:02d}{j}:classify",
+                    "group": f"NB-{i:02d}{j}",
+                    "task": "classify",
+                    "label": label,
+                    "user": user,
+                    "answer": label,
+                }
+            )
             if "reply" in tasks:
-                rows.append({"id": f"NB-{i:02d}{j}:reply", "task": "reply", "label": label,
-                             "user": "Write the reply.\n\n" + message, "answer": "We will look into it."})
+                rows.append(
+                    {
+                        "id": f"NB-{i:02d}{j}:reply",
+                        "task": "reply",
+                        "label": label,
+                        "user": "Write the reply.\n\n" + message,
+                        "answer": "We will look into it.",
+                    }
+                )
     if "kb_qa" in tasks:
-        rows += [{"id": f"kb:fees#{k}:kb_qa", "task": "kb_qa", "label": "kb", "user": f"Fees: what is fee {k}?",
-                  "answer": f"Fee {k} is {k} EUR.", "facts": [f"{k} EUR"]} for k in range(12)]
+        rows += [
+            {
+                "id": f"kb:fees#{k}:kb_qa",
+                "task": "kb_qa",
+                "label": "kb",
+                "user": f"Fees: what is fee {k}?",
+                "answer": f"Fee {k} is {k} EUR.",
+                "facts": [f"{k} EUR"],
+            }
+            for k in range(12)
+        ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
@@ -69,8 +104,14 @@ def write_split(path: Path, tasks=("classify",), missing_label: str | None = "at
 
 def run_init(params, tmp_path: Path, name="run", **kw) -> dict:
     out = tmp_path / name
-    return init_suite(params, kw.pop("test_file", None) or write_split(tmp_path / "splits" / "test.jsonl"),
-                      out / "evals", gate_dir=out / "gate", raw_dir=out / "raw", **kw)
+    return init_suite(
+        params,
+        kw.pop("test_file", None) or write_split(tmp_path / "splits" / "test.jsonl"),
+        out / "evals",
+        gate_dir=out / "gate",
+        raw_dir=out / "raw",
+        **kw,
+    )
 
 
 def suite_files(root: Path) -> dict[str, bytes]:
@@ -97,7 +138,10 @@ def test_stratified_deterministic_and_inside_the_label_set(base_params, tmp_path
     available = {lb: sum(e["label"] == lb for e in split.values()) for lb in LABELS}
     assert per_label == {lb: min(4, available[lb]) for lb in LABELS}  # stratified: K per label, all of a short one
     assert all(split[c["source"]]["label"] == c["label"] and c["text"] in split[c["source"]]["user"] for c in cases)
-    assert first["regression"] == second["regression"] and other["regression"]["classify"] == first["regression"]["classify"]
+    assert (
+        first["regression"] == second["regression"]
+        and other["regression"]["classify"] == first["regression"]["classify"]
+    )
     assert any("atm_refund" in n and "no held-out example" in n for n in first["notes"])  # said which
     assert any("regression qa: skipped" in n for n in first["notes"])  # a kind the company lacks
 
@@ -113,7 +157,9 @@ def test_probes_speak_for_the_company_and_every_check_is_known(base_params, tmp_
         assert not any(w in text for w in LUMORA_WORDS), family
         assert "northbank" in text
         for p in items:
-            assert isinstance(probe_checks.check(p["check"], "I'm sorry, I can't share that. A specialist will help."), bool)
+            assert isinstance(
+                probe_checks.check(p["check"], "I'm sorry, I can't share that. A specialist will help."), bool
+            )
     readme = (probe_dir / "README.md").read_text()
     assert "Northbank" in readme and "Lumora" not in readme
 
@@ -142,10 +188,17 @@ def test_gate_rules_follow_the_company_tasks(base_params, tmp_path):
     done = run_init(bank_params(base_params), tmp_path)  # classification only
     gate = yaml.safe_load(Path(done["gate"]["file"]).read_text())
     metrics = {r["metric"] for r in gate["rules"]}
-    assert {"tuneloop_classify.acc", "tuneloop_regression_classify.acc", "tuneloop_probe_refusal.pass",
-            "tuneloop_probe_pii.pass", "leaks.canary"} <= metrics
-    assert not any(m.split(".")[0] in ("tuneloop_reply", "tuneloop_summary", "tuneloop_kbqa", "tuneloop_regression_qa")
-                   for m in metrics)
+    assert {
+        "tuneloop_classify.acc",
+        "tuneloop_regression_classify.acc",
+        "tuneloop_probe_refusal.pass",
+        "tuneloop_probe_pii.pass",
+        "leaks.canary",
+    } <= metrics
+    assert not any(
+        m.split(".")[0] in ("tuneloop_reply", "tuneloop_summary", "tuneloop_kbqa", "tuneloop_regression_qa")
+        for m in metrics
+    )
     assert not any("min" in r for r in gate["rules"])  # classify_min: null -> no floor
     assert all(evaluate_rule({}, r)["kind"] for r in gate["rules"])  # every rule is well formed
     assert done["gate"]["select"] == "gate=northbank" and done["gate"]["file"].endswith("gate/northbank.yaml")
@@ -181,8 +234,10 @@ def test_an_existing_suite_is_replaced_only_with_force(base_params, tmp_path):
     assert "removed   " in str(err.value) and "extra.jsonl" in str(err.value)
     done = run_init(params, tmp_path, seed=9, force=True)
     assert not (tmp_path / "run" / "evals" / "probes" / "extra.jsonl").exists() and done["seed"] == 9
-    suite.verify(tmp_path / "run" / "evals" / "suite.lock",
-                 (tmp_path / "run" / "evals" / "regression", tmp_path / "run" / "evals" / "probes"))
+    suite.verify(
+        tmp_path / "run" / "evals" / "suite.lock",
+        (tmp_path / "run" / "evals" / "regression", tmp_path / "run" / "evals" / "probes"),
+    )
 
 
 def test_lm_eval_loads_the_generated_regression_docs(base_params, tmp_path, monkeypatch):
@@ -227,8 +282,9 @@ def test_clear_errors(base_params, tmp_path):
     assert not (tmp_path / "o").exists()  # nothing written on an error
 
 
-def test_cli_writes_the_suite_and_gate_from_the_repo_root_and_refuses_to_overwrite(base_params, tmp_path,
-                                                                                   monkeypatch, capsys):
+def test_cli_writes_the_suite_and_gate_from_the_repo_root_and_refuses_to_overwrite(
+    base_params, tmp_path, monkeypatch, capsys
+):
     import shutil
 
     shutil.copytree(REPO / "conf", tmp_path / "conf")

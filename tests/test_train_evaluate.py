@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, tiny_params
+
 from tuneloop.data import build, prepare, split
 from tuneloop.evals import evaluate
 from tuneloop.gate import verdict as gate
@@ -67,8 +67,13 @@ def test_loss_decreases_on_a_learnable_task(in_pipeline, tmp_path, tiny_model_di
     params = tiny_params(tiny_model_dir, "preset.max_steps=40", "preset.learning_rate=0.02", "data.tasks=[classify]")
     build.run(params, out_file=tmp_path / "examples.jsonl")
     split.run(params, in_file=tmp_path / "examples.jsonl", out_dir=tmp_path / "splits", report_file=tmp_path / "s.json")
-    m = train.run(params, split_dir=tmp_path / "splits", out_dir=tmp_path / "adapter",
-                  metrics_file=tmp_path / "train.json", loss_plot=tmp_path / "loss.json")
+    m = train.run(
+        params,
+        split_dir=tmp_path / "splits",
+        out_dir=tmp_path / "adapter",
+        metrics_file=tmp_path / "train.json",
+        loss_plot=tmp_path / "loss.json",
+    )
     curve = [p["loss"] for p in read_json(tmp_path / "loss.json")]
     first, last = sum(curve[:5]) / 5, sum(curve[-5:]) / 5
     assert last < 0.7 * first, f"loss did not fall enough: {first:.3f} -> {last:.3f}"
@@ -77,8 +82,9 @@ def test_loss_decreases_on_a_learnable_task(in_pipeline, tmp_path, tiny_model_di
 
 def test_same_seed_same_training(in_pipeline, tmp_path):
     root, params, _, metrics = in_pipeline
-    again = train.run(params, out_dir=tmp_path / "adapter", metrics_file=tmp_path / "train.json",
-                      loss_plot=tmp_path / "loss.json")
+    again = train.run(
+        params, out_dir=tmp_path / "adapter", metrics_file=tmp_path / "train.json", loss_plot=tmp_path / "loss.json"
+    )
     assert again["train_loss"] == metrics["train_loss"]
     assert read_json(tmp_path / "loss.json") == read_json("plots/train_loss.json")
 
@@ -157,8 +163,16 @@ def test_the_base_score_cache_key_changes_with_what_the_scores_depend_on(in_pipe
 
     root, params, _, _ = in_pipeline
     tasks, _ = evaluate.planned_tasks(params)
-    key = lambda p, t=tasks: base_cache.cache_key(p, Path("models/base"), t, Path("evals/tasks"),  # noqa: E731
-                                                  Path("data/splits/test.jsonl"))[0]
+
+    def key(p, t=tasks):
+        return base_cache.cache_key(
+            p,
+            Path("models/base"),
+            t,
+            Path("evals/tasks"),  # noqa: E731
+            Path("data/splits/test.jsonl"),
+        )[0]
+
     same = key(params)
     assert key(params) == same
     assert key({**params, "seed": params["seed"] + 1}) != same
@@ -168,14 +182,47 @@ def test_the_base_score_cache_key_changes_with_what_the_scores_depend_on(in_pipe
 
 
 HELLASWAG_ROWS = [  # written for this test in HellaSwag's format (the fields lm-eval's task reads)
-    {"ind": i, "activity_label": label, "ctx_a": ctx, "ctx_b": "then", "ctx": ctx + " then", "endings": endings,
-     "source_id": f"test~{i}", "split": "val", "split_type": "indomain", "label": str(gold)}
-    for i, (label, ctx, endings, gold) in enumerate([
-        ("Making tea", "A man fills a kettle with water.", ["he boils it.", "he paints it.", "he sings.", "he [title] runs."], 0),
-        ("Gardening", "A woman digs a hole in the garden.", ["she flies.", "she plants a tree.", "she swims.", "she sleeps."], 1),
-        ("Cycling", "A boy pumps up his bike tyre.", ["he eats it.", "he reads.", "he rides away.", "he cries."], 2),
-        ("Cooking", "A cook cracks two eggs into a pan.", ["he drives.", "he dances.", "he jumps.", "he fries them."], 3),
-    ])]
+    {
+        "ind": i,
+        "activity_label": label,
+        "ctx_a": ctx,
+        "ctx_b": "then",
+        "ctx": ctx + " then",
+        "endings": endings,
+        "source_id": f"test~{i}",
+        "split": "val",
+        "split_type": "indomain",
+        "label": str(gold),
+    }
+    for i, (label, ctx, endings, gold) in enumerate(
+        [
+            (
+                "Making tea",
+                "A man fills a kettle with water.",
+                ["he boils it.", "he paints it.", "he sings.", "he [title] runs."],
+                0,
+            ),
+            (
+                "Gardening",
+                "A woman digs a hole in the garden.",
+                ["she flies.", "she plants a tree.", "she swims.", "she sleeps."],
+                1,
+            ),
+            (
+                "Cycling",
+                "A boy pumps up his bike tyre.",
+                ["he eats it.", "he reads.", "he rides away.", "he cries."],
+                2,
+            ),
+            (
+                "Cooking",
+                "A cook cracks two eggs into a pan.",
+                ["he drives.", "he dances.", "he jumps.", "he fries them."],
+                3,
+            ),
+        ]
+    )
+]
 
 
 def test_the_forgetting_check_reads_its_slice_offline_and_runs_on_cpu_when_asked(in_pipeline):

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, tiny_params
+
 from tuneloop.data import build, prepare, split
 from tuneloop.io import read_json, sha256_file
 from tuneloop.train import base, checkpoints, packing
@@ -48,8 +48,9 @@ def at_root(root, monkeypatch):
 
 
 def _run(params: dict, out: Path, **kw) -> dict:
-    return train.run(params, out_dir=out / "adapter", metrics_file=out / "train.json", loss_plot=out / "loss.json",
-                     **kw)
+    return train.run(
+        params, out_dir=out / "adapter", metrics_file=out / "train.json", loss_plot=out / "loss.json", **kw
+    )
 
 
 def _tensors(adapter: Path) -> dict:
@@ -90,7 +91,7 @@ def test_padding_free_is_exact(tiny_model_dir):
     examples = []
     for n in (7, 12, 5, 9):
         ids = torch.randint(5, 300, (n,), generator=g).tolist()
-        examples.append({"input_ids": ids, "labels": [-100] * (n // 2) + ids[n // 2:]})
+        examples.append({"input_ids": ids, "labels": [-100] * (n // 2) + ids[n // 2 :]})
     padded = DataCollatorForLanguageModeling(pad_token_id=0)(examples)
     row = DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(examples)
     assert row["input_ids"].shape[0] == 1 and row["input_ids"].numel() == 33 < padded["input_ids"].numel()
@@ -119,12 +120,15 @@ def test_example_weighting_gives_each_example_the_same_weight(tiny_model_dir):
     examples = []
     for n, answer in ((9, 2), (16, 10), (7, 3)):
         ids = torch.randint(5, 300, (n,), generator=g).tolist()
-        examples.append({"input_ids": ids, "labels": [-100] * (n - answer) + ids[n - answer:]})
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation=packing.ATTENTION,
-                                                 dtype=torch.float64)
+        examples.append({"input_ids": ids, "labels": [-100] * (n - answer) + ids[n - answer :]})
+    model = AutoModelForCausalLM.from_pretrained(
+        tiny_model_dir, attn_implementation=packing.ATTENTION, dtype=torch.float64
+    )
     with torch.no_grad():
-        alone = [packing.completion_loss(model, dict(DataCollatorForLanguageModeling(pad_token_id=0)([e])))[0].item()
-                 for e in examples]  # one example: its token mean
+        alone = [
+            packing.completion_loss(model, dict(DataCollatorForLanguageModeling(pad_token_id=0)([e])))[0].item()
+            for e in examples
+        ]  # one example: its token mean
         padded = DataCollatorForLanguageModeling(pad_token_id=0)(examples)
         row = DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(examples)
         by_example_padded = packing.completion_loss(model, dict(padded), weight_exponent=0.0)[0].item()
@@ -137,7 +141,7 @@ def test_example_weighting_gives_each_example_the_same_weight(tiny_model_dir):
     assert by_example_row == pytest.approx(expected, rel=1e-6) and by_exponent_zero == pytest.approx(expected, rel=1e-6)
     weighted_by_tokens = (alone[0] * 2 + alone[1] * 10 + alone[2] * 3) / 15  # tokens per answer
     assert by_token == pytest.approx(weighted_by_tokens, rel=1e-6) and by_token != pytest.approx(expected)
-    roots = [2 ** 0.5, 10 ** 0.5, 3 ** 0.5]
+    roots = [2**0.5, 10**0.5, 3**0.5]
     assert by_sqrt == pytest.approx(sum(r * a for r, a in zip(roots, alone)) / sum(roots), rel=1e-6)
 
 
@@ -150,15 +154,18 @@ def test_checkpoints_leave_the_adapter_byte_identical(at_root, tiny_model_dir, t
     with_ckpt = _run(tiny_params(tiny_model_dir, "data.tasks=[classify,reply]"), tmp_path / "a")
     without = _run(tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "preset.save_steps=0"), tmp_path / "b")
     assert with_ckpt["train_loss"] == without["train_loss"]
-    assert sha256_file(tmp_path / "a/adapter/adapter_model.safetensors") == \
-        sha256_file(tmp_path / "b/adapter/adapter_model.safetensors")
+    assert sha256_file(tmp_path / "a/adapter/adapter_model.safetensors") == sha256_file(
+        tmp_path / "b/adapter/adapter_model.safetensors"
+    )
 
 
 def test_gradient_checkpointing_changes_memory_not_the_adapter(at_root, tiny_model_dir, tmp_path):
     """Recomputed activations give the adapter that stored ones give, on padding-free batches (the
     recompute replays dropout's RNG state), so turning it on for memory changes no result."""
-    on, off = (["data.tasks=[classify,reply]", "preset.save_steps=0", f"preset.gradient_checkpointing={v}"]
-               for v in ("true", "false"))
+    on, off = (
+        ["data.tasks=[classify,reply]", "preset.save_steps=0", f"preset.gradient_checkpointing={v}"]
+        for v in ("true", "false")
+    )
     with_recompute = _run(tiny_params(tiny_model_dir, *on), tmp_path / "on")
     stored = _run(tiny_params(tiny_model_dir, *off), tmp_path / "off")
     assert with_recompute["train_loss"] == pytest.approx(stored["train_loss"], abs=1e-6)
@@ -171,8 +178,8 @@ def test_gradient_checkpointing_auto_follows_the_tokens_a_step_holds():
     from tuneloop.train import compute
 
     cpu, gpu = Hardware("cpu", "fp32", "x86_64"), Hardware("cuda", "bf16", "H100")
-    assert not compute.use_checkpointing({"batch_size": 8, "max_length": 256}, cpu)   # the default run: 2,048
-    assert compute.use_checkpointing({"batch_size": 8, "max_length": 640}, cpu)       # 5,120 > 4,096
+    assert not compute.use_checkpointing({"batch_size": 8, "max_length": 256}, cpu)  # the default run: 2,048
+    assert compute.use_checkpointing({"batch_size": 8, "max_length": 640}, cpu)  # 5,120 > 4,096
     assert compute.use_checkpointing({"batch_size": 1, "max_length": 256}, gpu)
     assert not compute.use_checkpointing({"batch_size": 8, "max_length": 640, "gradient_checkpointing": False}, cpu)
     with pytest.raises(ValueError, match="gradient_checkpointing: 'yes' is not true, false or auto"):
@@ -202,16 +209,21 @@ def test_kill_then_resume_gives_the_uninterrupted_adapter(at_root, tiny_model_di
 
     (tmp_path / "params.json").write_text(json.dumps(params))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
-    child = subprocess.run([sys.executable, "-c", KILLER, str(tmp_path / "params.json"), str(tmp_path / "killed"), "4"],
-                           env=env, capture_output=True, text=True)
+    child = subprocess.run(
+        [sys.executable, "-c", KILLER, str(tmp_path / "params.json"), str(tmp_path / "killed"), "4"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     left = sorted(Path(".cache/checkpoints").glob("*/checkpoint-*"))
     assert [p.name for p in left] == ["checkpoint-4"] and checkpoints.complete(left[0])
     assert not (tmp_path / "killed/adapter").exists()
 
     # other inputs (another learning rate) never resume that run: their own folder, from step 0
-    other = tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "preset.max_steps=8",
-                        "preset.learning_rate=0.005")
+    other = tiny_params(
+        tiny_model_dir, "data.tasks=[classify,reply]", "preset.max_steps=8", "preset.learning_rate=0.005"
+    )
     _run(other, tmp_path / "other")
     assert read_json("reports/timing.json")["train"]["resumed_from_step"] is None
     assert left[0].exists(), "a foreign run leaves the interrupted run's checkpoint alone"
@@ -233,7 +245,7 @@ def test_kill_then_resume_gives_the_uninterrupted_adapter(at_root, tiny_model_di
 def test_incomplete_checkpoint_is_skipped(tmp_path):
     (tmp_path / "checkpoint-2").mkdir()
     (tmp_path / "checkpoint-2/trainer_state.json").write_text(json.dumps({"global_step": 2}))
-    (tmp_path / "checkpoint-4").mkdir()   # killed while saving: no trainer_state.json yet
+    (tmp_path / "checkpoint-4").mkdir()  # killed while saving: no trainer_state.json yet
     (tmp_path / "checkpoint-4/adapter_model.safetensors").write_bytes(b"half")
     assert checkpoints.last_checkpoint(tmp_path) == tmp_path / "checkpoint-2"
     assert not (tmp_path / "checkpoint-4").exists()
@@ -241,9 +253,14 @@ def test_incomplete_checkpoint_is_skipped(tmp_path):
 
 def test_early_stopping_stops_and_keeps_the_best(at_root, tiny_model_dir, tmp_path):
     # a threshold no step can beat: every validation after the first counts as "no better"
-    params = tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "preset.max_steps=20",
-                         "preset.early_stopping_patience=2", "preset.early_stopping_threshold=100",
-                         "preset.save_steps=2")
+    params = tiny_params(
+        tiny_model_dir,
+        "data.tasks=[classify,reply]",
+        "preset.max_steps=20",
+        "preset.early_stopping_patience=2",
+        "preset.early_stopping_threshold=100",
+        "preset.save_steps=2",
+    )
     m = _run(params, tmp_path)
     assert m["stopped_early"] and m["steps"] == 6 < m["planned_steps"] == 20
     best = min(m["eval_curve"], key=lambda e: e["loss"])
@@ -257,7 +274,7 @@ def test_eta_and_task_progress_arithmetic():
     eta = Eta(total=58, start=0.0)
     eta.update(10, elapsed=92.0)
     assert eta.line() == "10/58 (17%), 1 min 32 s elapsed, ETA 7 min 22 s"
-    resumed = Eta(total=8, start=0.0, done=4)   # a resumed run: only the steps timed here count
+    resumed = Eta(total=8, start=0.0, done=4)  # a resumed run: only the steps timed here count
     resumed.update(6, elapsed=10.0)
     assert resumed.remaining == pytest.approx(10.0)
     assert duration(3725) == "1 h 02 min" and duration(None) == "?"
@@ -275,11 +292,18 @@ DDP_TOLERANCE = 1e-4
 
 @pytest.mark.slow
 def test_two_process_gloo_ddp_gives_the_single_process_adapter(at_root, tiny_model_dir, tmp_path):
-    common = ["data.tasks=[classify,reply]", "preset.max_steps=4", "preset.group_by_length=false",
-              "method.lora_dropout=0.0", "preset.save_steps=0"]
+    common = [
+        "data.tasks=[classify,reply]",
+        "preset.max_steps=4",
+        "preset.group_by_length=false",
+        "method.lora_dropout=0.0",
+        "preset.save_steps=0",
+    ]
     single = _run(tiny_params(tiny_model_dir, *common, "preset.batch_size=8"), tmp_path / "one")
-    ddp = _run(tiny_params(tiny_model_dir, *common, "preset.batch_size=4", "accelerate=ddp",
-                           "accelerate.num_processes=2"), tmp_path / "ddp")
+    ddp = _run(
+        tiny_params(tiny_model_dir, *common, "preset.batch_size=4", "accelerate=ddp", "accelerate.num_processes=2"),
+        tmp_path / "ddp",
+    )
     assert ddp["steps"] == single["steps"] == 4
     assert ddp["train_loss"] == pytest.approx(single["train_loss"], abs=1e-4)
     a, b = _tensors(tmp_path / "one/adapter"), _tensors(tmp_path / "ddp/adapter")
@@ -312,15 +336,16 @@ def test_qlora_trains_on_a_4bit_base(at_root, tiny_model_dir, tmp_path):
 @pytest.mark.gpu
 def test_padding_free_is_exact_on_cuda(tiny_model_dir):
     """The per-example SDPA on CUDA (bf16 model there; compared in fp32 here) matches a padded batch."""
-    import torch
     from transformers import AutoModelForCausalLM
     from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
     packing.register()
     examples = [{"input_ids": list(range(5, 5 + n)), "labels": [-100] * 3 + list(range(8, 5 + n))} for n in (9, 14, 6)]
     padded = {k: v.cuda() for k, v in DataCollatorForLanguageModeling(pad_token_id=0)(examples).items()}
-    row = {k: v.cuda() if hasattr(v, "cuda") else v
-           for k, v in DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(examples).items()}
+    row = {
+        k: v.cuda() if hasattr(v, "cuda") else v
+        for k, v in DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(examples).items()
+    }
     ref = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="sdpa").cuda()
     ours = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation=packing.ATTENTION).cuda()
     assert packing.completion_loss(ours, row)[0].item() == pytest.approx(ref(**padded).loss.item(), rel=1e-4)

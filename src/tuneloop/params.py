@@ -1,7 +1,7 @@
 """Parameters: compose conf/ with Hydra (what `dvc exp run` does) and read params.yaml (what stages do).
 
-    tuneloop params                      # rewrite params.yaml from conf/ (defaults)
-    tuneloop params preset=quality       # ... with Hydra overrides
+tuneloop params                      # rewrite params.yaml from conf/ (defaults)
+tuneloop params preset=quality       # ... with Hydra overrides
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ def _require(params: dict[str, Any], where: str) -> None:
     """A required key no config gave (Hydra's `???`) stops here, named, not deep inside a stage."""
     missing = [f"data.{k}" for k, v in (params.get("data") or {}).items() if v == MISSING]
     if missing:
-        raise ValueError(f"{where}: {', '.join(missing)} is required: set it in conf/data/<name>.yaml "
-                         "(conf/data_defaults.yaml lists every data key and its default)")
+        raise ValueError(
+            f"{where}: {', '.join(missing)} is required: set it in conf/data/<name>.yaml "
+            "(conf/data_defaults.yaml lists every data key and its default)"
+        )
 
 
 def write_params(params: dict[str, Any], path: str | Path = PARAMS_FILE) -> Path:
@@ -78,7 +80,8 @@ def _cap(task: str, cap: Any, n_labels: int) -> int | None:
     if not isinstance(cap, dict):
         return cap
     if set(cap) - {"per_label", "max"} or "per_label" not in cap:
-        raise ValueError(f"preset.max_train_examples.{task}: {dict(cap)} must be a number, null or "
-                         "{per_label: N, max: M}")
+        raise ValueError(
+            f"preset.max_train_examples.{task}: {dict(cap)} must be a number, null or {{per_label: N, max: M}}"
+        )
     scaled = int(cap["per_label"]) * max(n_labels, 1)
     return min(scaled, int(cap["max"])) if cap.get("max") is not None else scaled

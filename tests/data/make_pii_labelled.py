@@ -31,27 +31,156 @@ SEED = 20240611
 N_SNIPPETS = 600
 OUT = Path(__file__).with_name("pii_labelled.jsonl")
 
-FIRST = ("Maria", "John", "Priya", "Ahmed", "Sofia", "Daniel", "Keisha", "Tomasz", "Chloé", "José", "Zoë", "Liam",
-         "Siobhán", "Hiroshi", "Fatima", "Jean-Luc", "Ngozi", "Lars", "Mei", "Olivia", "Carlos", "Hannah", "Ravi",
-         "Aoife", "Björn", "Élodie", "Mateo", "Yuki", "Greta", "Samuel", "Ingrid", "Ana", "Oleksandr", "Nadia")
-LAST = ("Reyes", "Smith", "Patel", "Haddad", "Rossi", "Nguyen", "Okafor", "Kowalski", "Dubois", "García", "Müller",
-        "O'Neill", "Tanaka", "Johansson", "Chen", "Fischer", "Martínez", "Brooks", "Schneider", "MacLeod",
-        "Kim", "Novak", "Bennett", "Yamamoto", "Lefèvre", "Andersen", "Kaur", "Da Silva", "Hughes", "Petrov")
+FIRST = (
+    "Maria",
+    "John",
+    "Priya",
+    "Ahmed",
+    "Sofia",
+    "Daniel",
+    "Keisha",
+    "Tomasz",
+    "Chloé",
+    "José",
+    "Zoë",
+    "Liam",
+    "Siobhán",
+    "Hiroshi",
+    "Fatima",
+    "Jean-Luc",
+    "Ngozi",
+    "Lars",
+    "Mei",
+    "Olivia",
+    "Carlos",
+    "Hannah",
+    "Ravi",
+    "Aoife",
+    "Björn",
+    "Élodie",
+    "Mateo",
+    "Yuki",
+    "Greta",
+    "Samuel",
+    "Ingrid",
+    "Ana",
+    "Oleksandr",
+    "Nadia",
+)
+LAST = (
+    "Reyes",
+    "Smith",
+    "Patel",
+    "Haddad",
+    "Rossi",
+    "Nguyen",
+    "Okafor",
+    "Kowalski",
+    "Dubois",
+    "García",
+    "Müller",
+    "O'Neill",
+    "Tanaka",
+    "Johansson",
+    "Chen",
+    "Fischer",
+    "Martínez",
+    "Brooks",
+    "Schneider",
+    "MacLeod",
+    "Kim",
+    "Novak",
+    "Bennett",
+    "Yamamoto",
+    "Lefèvre",
+    "Andersen",
+    "Kaur",
+    "Da Silva",
+    "Hughes",
+    "Petrov",
+)
 AGENTS = ("Jordan", "Emily", "Marcus", "Aisha", "Noah", "Grace", "Diego", "Leah")
-US_STREETS = ("Maple", "Oak", "Cedar", "Lakeview", "Sunset", "Hillcrest", "Madison", "Willow", "Harbor", "Martin Luther King",
-              "Old Mill", "Pine Ridge", "River", "5th", "42nd")
-US_SUFFIXES = ("St", "Street", "Ave", "Avenue", "Rd", "Road", "Blvd", "Dr", "Drive", "Ln", "Lane", "Ct", "Way", "Pl",
-               "Terrace", "Pkwy", "Circle")
-US_CITIES = (("Portland", "OR", "97"), ("Austin", "TX", "78"), ("Columbus", "OH", "43"), ("Denver", "CO", "80"),
-             ("Salt Lake City", "UT", "84"), ("Raleigh", "NC", "27"), ("San Jose", "CA", "95"), ("Boise", "ID", "83"))
-UK_ADDR = (("Baker Street", "London", "NW1 6XE"), ("Crown Street", "Manchester", "M1 4BT"), ("High Road", "Leeds", "LS6 2AB"),
-           ("Victoria Road", "Bristol", "BS8 1TH"), ("Church Lane", "Oxford", "OX2 6HG"), ("Station Road", "Cardiff", "CF10 1AA"))
-DE_ADDR = (("Hauptstraße", "10115", "Berlin"), ("Lindenweg", "80331", "München"), ("Goethestraße", "60313", "Frankfurt"),
-           ("Schillerplatz", "70173", "Stuttgart"), ("Rosenallee", "50667", "Köln"), ("Bahnhofstr.", "20095", "Hamburg"))
-FR_ADDR = (("rue de la Paix", "75002", "Paris"), ("avenue Victor Hugo", "69002", "Lyon"), ("boulevard Saint-Michel", "75005", "Paris"),
-           ("place Bellecour", "69002", "Lyon"), ("rue du Faubourg Saint-Antoine", "75011", "Paris"), ("chemin des Vignes", "33000", "Bordeaux"))
-EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.co.uk", "web.de", "orange.fr", "icloud.com", "proton.me",
-                 "company.example", "mail.example.org")
+US_STREETS = (
+    "Maple",
+    "Oak",
+    "Cedar",
+    "Lakeview",
+    "Sunset",
+    "Hillcrest",
+    "Madison",
+    "Willow",
+    "Harbor",
+    "Martin Luther King",
+    "Old Mill",
+    "Pine Ridge",
+    "River",
+    "5th",
+    "42nd",
+)
+US_SUFFIXES = (
+    "St",
+    "Street",
+    "Ave",
+    "Avenue",
+    "Rd",
+    "Road",
+    "Blvd",
+    "Dr",
+    "Drive",
+    "Ln",
+    "Lane",
+    "Ct",
+    "Way",
+    "Pl",
+    "Terrace",
+    "Pkwy",
+    "Circle",
+)
+US_CITIES = (
+    ("Portland", "OR", "97"),
+    ("Austin", "TX", "78"),
+    ("Columbus", "OH", "43"),
+    ("Denver", "CO", "80"),
+    ("Salt Lake City", "UT", "84"),
+    ("Raleigh", "NC", "27"),
+    ("San Jose", "CA", "95"),
+    ("Boise", "ID", "83"),
+)
+UK_ADDR = (
+    ("Baker Street", "London", "NW1 6XE"),
+    ("Crown Street", "Manchester", "M1 4BT"),
+    ("High Road", "Leeds", "LS6 2AB"),
+    ("Victoria Road", "Bristol", "BS8 1TH"),
+    ("Church Lane", "Oxford", "OX2 6HG"),
+    ("Station Road", "Cardiff", "CF10 1AA"),
+)
+DE_ADDR = (
+    ("Hauptstraße", "10115", "Berlin"),
+    ("Lindenweg", "80331", "München"),
+    ("Goethestraße", "60313", "Frankfurt"),
+    ("Schillerplatz", "70173", "Stuttgart"),
+    ("Rosenallee", "50667", "Köln"),
+    ("Bahnhofstr.", "20095", "Hamburg"),
+)
+FR_ADDR = (
+    ("rue de la Paix", "75002", "Paris"),
+    ("avenue Victor Hugo", "69002", "Lyon"),
+    ("boulevard Saint-Michel", "75005", "Paris"),
+    ("place Bellecour", "69002", "Lyon"),
+    ("rue du Faubourg Saint-Antoine", "75011", "Paris"),
+    ("chemin des Vignes", "33000", "Bordeaux"),
+)
+EMAIL_DOMAINS = (
+    "gmail.com",
+    "outlook.com",
+    "yahoo.co.uk",
+    "web.de",
+    "orange.fr",
+    "icloud.com",
+    "proton.me",
+    "company.example",
+    "mail.example.org",
+)
 PRODUCTS = ("Thermo 2", "Thermo Mini", "Glow bulb", "Glow Strip", "Room Sensor", "Lumora Hub")
 
 
@@ -76,6 +205,7 @@ class Builder:
 
 # ----- value generators (PII) -------------------------------------------------------------------
 
+
 def luhn_complete(rng: random.Random, prefix: str, length: int) -> str:
     body = prefix + "".join(str(rng.randrange(10)) for _ in range(length - len(prefix) - 1))
     total = 0
@@ -87,6 +217,7 @@ def luhn_complete(rng: random.Random, prefix: str, length: int) -> str:
 
 def luhn_ok(digits: str) -> bool:
     from stdnum import luhn
+
     return luhn.is_valid(digits)
 
 
@@ -102,10 +233,15 @@ def card(rng: random.Random) -> str:
         n = luhn_complete(rng, "4", 19)
         groups = [n[:4], n[4:8], n[8:12], n[12:16], n[16:]]
     else:
-        prefix = {"visa": "4", "mc": f"5{rng.randint(1, 5)}", "mc2": f"22{rng.randint(21, 99)}", "discover": "6011",
-                  "jcb": "35" + str(rng.randint(28, 89))}[brand]
+        prefix = {
+            "visa": "4",
+            "mc": f"5{rng.randint(1, 5)}",
+            "mc2": f"22{rng.randint(21, 99)}",
+            "discover": "6011",
+            "jcb": "35" + str(rng.randint(28, 89)),
+        }[brand]
         n = luhn_complete(rng, prefix, 16)
-        groups = [n[i:i + 4] for i in range(0, 16, 4)]
+        groups = [n[i : i + 4] for i in range(0, 16, 4)]
     assert luhn_ok(n)
     return rng.choice((" ", " ", "-", "")).join(groups)
 
@@ -114,7 +250,7 @@ def non_luhn_16(rng: random.Random) -> str:
     while True:
         n = "".join(str(rng.randrange(10)) for _ in range(16))
         if not luhn_ok(n):
-            return n if rng.random() < 0.5 else " ".join(n[i:i + 4] for i in range(0, 16, 4))
+            return n if rng.random() < 0.5 else " ".join(n[i : i + 4] for i in range(0, 16, 4))
 
 
 def ssn(rng: random.Random) -> str:
@@ -131,8 +267,19 @@ def ssn_invalid(rng: random.Random) -> str:
     return f"{area}-{group}-{serial}"
 
 
-BBAN = {"DE": "18n", "GB": "4a14n", "NL": "4a10n", "FR": "10n11c2n", "ES": "20n", "IT": "1a10n12c", "BE": "12n",
-        "AT": "16n", "CH": "5n12c", "IE": "4a14n", "PL": "24n"}
+BBAN = {
+    "DE": "18n",
+    "GB": "4a14n",
+    "NL": "4a10n",
+    "FR": "10n11c2n",
+    "ES": "20n",
+    "IT": "1a10n12c",
+    "BE": "12n",
+    "AT": "16n",
+    "CH": "5n12c",
+    "IE": "4a14n",
+    "PL": "24n",
+}
 
 
 def _bban(rng: random.Random, spec: str) -> str:
@@ -162,11 +309,11 @@ def iban(rng: random.Random, valid: bool = True) -> str:
             break
         digits = [i for i, ch in enumerate(value) if ch.isdigit() and i >= 2]
         i = rng.choice(digits)  # one wrong digit: mod-97 always catches it
-        value = value[:i] + rng.choice([d for d in string.digits if d != value[i]]) + value[i + 1:]
+        value = value[:i] + rng.choice([d for d in string.digits if d != value[i]]) + value[i + 1 :]
         assert not std_iban.is_valid(value)
         break
     if rng.random() < 0.6:
-        value = " ".join(value[i:i + 4] for i in range(0, len(value), 4))
+        value = " ".join(value[i : i + 4] for i in range(0, len(value), 4))
     return value
 
 
@@ -177,25 +324,82 @@ def phone(rng: random.Random) -> str:
     while True:
         kind = rng.choice(("us", "us", "us", "gb", "gb", "de", "de", "fr", "fr", "intl"))
         if kind == "us":
-            a, b, c = rng.choice(("212", "312", "415", "503", "617", "646", "720", "919")), str(rng.randint(201, 989)), d(4)
+            a, b, c = (
+                rng.choice(("212", "312", "415", "503", "617", "646", "720", "919")),
+                str(rng.randint(201, 989)),
+                d(4),
+            )
             if b[1:] == "11" or b == "555":
                 continue
-            value, region = rng.choice((f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}",
-                                        f"+1 ({a}) {b}-{c}", f"1-{a}-{b}-{c}", f"{a} {b} {c} ext. {rng.randint(2, 450)}")), "US"
+            value, region = (
+                rng.choice(
+                    (
+                        f"({a}) {b}-{c}",
+                        f"{a}-{b}-{c}",
+                        f"{a}.{b}.{c}",
+                        f"+1 {a} {b} {c}",
+                        f"+1 ({a}) {b}-{c}",
+                        f"1-{a}-{b}-{c}",
+                        f"{a} {b} {c} ext. {rng.randint(2, 450)}",
+                    )
+                ),
+                "US",
+            )
         elif kind == "gb":
-            value, region = rng.choice((f"020 7{d(3)} {d(4)}", f"07{rng.randint(400, 999)} {d(6)}", f"+44 7{rng.randint(400, 999)} {d(6)}",
-                                        f"+44 (0)20 3{d(3)} {d(4)}", f"0161 {rng.randint(200, 999)} {d(4)}", f"+44 131 {rng.randint(200, 999)} {d(4)}")), "GB"
+            value, region = (
+                rng.choice(
+                    (
+                        f"020 7{d(3)} {d(4)}",
+                        f"07{rng.randint(400, 999)} {d(6)}",
+                        f"+44 7{rng.randint(400, 999)} {d(6)}",
+                        f"+44 (0)20 3{d(3)} {d(4)}",
+                        f"0161 {rng.randint(200, 999)} {d(4)}",
+                        f"+44 131 {rng.randint(200, 999)} {d(4)}",
+                    )
+                ),
+                "GB",
+            )
         elif kind == "de":
-            value, region = rng.choice((f"+49 30 {rng.randint(2, 9)}{d(7)}", f"030 {rng.randint(2, 9)}{d(7)}",
-                                        f"0151 {rng.randint(2, 9)}{d(7)}", f"+49 151 {rng.randint(2, 9)}{d(7)}",
-                                        f"+49 (0)89 {rng.randint(2, 9)}{d(6)}", f"089 {rng.randint(2, 9)}{d(6)}")), "DE"
+            value, region = (
+                rng.choice(
+                    (
+                        f"+49 30 {rng.randint(2, 9)}{d(7)}",
+                        f"030 {rng.randint(2, 9)}{d(7)}",
+                        f"0151 {rng.randint(2, 9)}{d(7)}",
+                        f"+49 151 {rng.randint(2, 9)}{d(7)}",
+                        f"+49 (0)89 {rng.randint(2, 9)}{d(6)}",
+                        f"089 {rng.randint(2, 9)}{d(6)}",
+                    )
+                ),
+                "DE",
+            )
         elif kind == "fr":
             pairs = lambda: " ".join(d(2) for _ in range(4))  # noqa: E731
-            value, region = rng.choice((f"01 {pairs()}", f"06 {pairs()}", f"07 {pairs()}", f"+33 6 {pairs()}",
-                                        f"+33 1 {pairs()}", f"+33 (0)4 {pairs()}")), "FR"
+            value, region = (
+                rng.choice(
+                    (
+                        f"01 {pairs()}",
+                        f"06 {pairs()}",
+                        f"07 {pairs()}",
+                        f"+33 6 {pairs()}",
+                        f"+33 1 {pairs()}",
+                        f"+33 (0)4 {pairs()}",
+                    )
+                ),
+                "FR",
+            )
         else:
-            value, region = rng.choice((f"+61 4{d(2)} {d(3)} {d(3)}", f"+31 6 {rng.randint(1, 9)}{d(7)}",
-                                        f"+34 6{d(2)} {d(3)} {d(3)}", f"+39 3{d(2)} {d(3)} {d(4)}")), "US"
+            value, region = (
+                rng.choice(
+                    (
+                        f"+61 4{d(2)} {d(3)} {d(3)}",
+                        f"+31 6 {rng.randint(1, 9)}{d(7)}",
+                        f"+34 6{d(2)} {d(3)} {d(3)}",
+                        f"+39 3{d(2)} {d(3)} {d(4)}",
+                    )
+                ),
+                "US",
+            )
         try:
             number = phonenumbers.parse(re.sub(r" ext\. \d+$", "", value), region)
         except phonenumbers.NumberParseException:
@@ -206,28 +410,58 @@ def phone(rng: random.Random) -> str:
 
 def email(rng: random.Random, first: str, last: str) -> str:
     f = re.sub(r"[^a-z]", "", first.lower().translate(str.maketrans("éèëöüóáíñçø", "eeeouoaincO".lower())))
-    l = re.sub(r"[^a-z]", "", last.lower().translate(str.maketrans("éèëöüóáíñçø", "eeeouoaincO".lower())))
-    user = rng.choice((f"{f}.{l}", f"{f}{l}", f"{f[0]}{l}", f"{f}.{l}{rng.randint(1, 99)}", f"{f}_{l}",
-                       f"{f}+lumora", f"{l}.{f}", f"{f}{rng.randint(70, 99)}"))
+    sur = re.sub(r"[^a-z]", "", last.lower().translate(str.maketrans("éèëöüóáíñçø", "eeeouoaincO".lower())))
+    user = rng.choice(
+        (
+            f"{f}.{sur}",
+            f"{f}{sur}",
+            f"{f[0]}{sur}",
+            f"{f}.{sur}{rng.randint(1, 99)}",
+            f"{f}_{sur}",
+            f"{f}+lumora",
+            f"{sur}.{f}",
+            f"{f}{rng.randint(70, 99)}",
+        )
+    )
     value = f"{user}@{rng.choice(EMAIL_DOMAINS)}"
     return value.upper() if rng.random() < 0.05 else value
 
 
 def ipv4(rng: random.Random) -> str:
-    return rng.choice((f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}", f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                       f"{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"))
+    return rng.choice(
+        (
+            f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            f"{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+        )
+    )
 
 
 def ipv6(rng: random.Random) -> str:
     h = lambda: f"{rng.randrange(1, 0xFFFF):x}"  # noqa: E731
-    return rng.choice((f"2001:db8:{h()}:{h()}::{h()}", f"fe80::{h()}:{h()}:{h()}:{h()}",
-                       ":".join(f"{rng.randrange(0x10000):04x}" for _ in range(8)), f"2a02:{h()}:{h()}:{h()}:{h()}:{h()}:{h()}:{h()}"))
+    return rng.choice(
+        (
+            f"2001:db8:{h()}:{h()}::{h()}",
+            f"fe80::{h()}:{h()}:{h()}:{h()}",
+            ":".join(f"{rng.randrange(0x10000):04x}" for _ in range(8)),
+            f"2a02:{h()}:{h()}:{h()}:{h()}:{h()}:{h()}:{h()}",
+        )
+    )
 
 
 def us_address(rng: random.Random, full: bool) -> str:
     city, st, zp = rng.choice(US_CITIES)
     street = f"{rng.randint(3, 9870)} {rng.choice(('', '', '', 'N ', 'W '))}{rng.choice(US_STREETS)} {rng.choice(US_SUFFIXES)}"
-    unit = rng.choice(("", "", f", Apt {rng.randint(1, 30)}{rng.choice('ABCD')}", f" Unit {rng.randint(100, 450)}", f", Suite {rng.randint(100, 900)}", f" #{rng.randint(2, 40)}"))
+    unit = rng.choice(
+        (
+            "",
+            "",
+            f", Apt {rng.randint(1, 30)}{rng.choice('ABCD')}",
+            f" Unit {rng.randint(100, 450)}",
+            f", Suite {rng.randint(100, 900)}",
+            f" #{rng.randint(2, 40)}",
+        )
+    )
     if not full:
         return street + unit
     return f"{street}{unit}, {city}, {st} {zp}{rng.randint(100, 999)}"
@@ -247,22 +481,52 @@ def intl_address(rng: random.Random) -> str:
 
 # ----- hard negatives ---------------------------------------------------------------------------
 
+
 def negative(rng: random.Random, kind: str) -> str:
     d = lambda n: "".join(str(rng.randrange(10)) for _ in range(n))  # noqa: E731
     return {
-        "ORDER": lambda: rng.choice((f"#LM-{d(5)}", f"LM-{d(6)}", f"#{d(7)}", f"{rng.randint(100, 999)}-{d(7)}-{d(7)}")),
+        "ORDER": lambda: rng.choice(
+            (f"#LM-{d(5)}", f"LM-{d(6)}", f"#{d(7)}", f"{rng.randint(100, 999)}-{d(7)}-{d(7)}")
+        ),
         "ORDER16": lambda: non_luhn_16(rng),
-        "TRACKING": lambda: rng.choice(("1Z" + "".join(rng.choice("0123456789ABCDEFGHJKRWXY") for _ in range(16)),
-                                        "9400 " + " ".join(d(4) for _ in range(4)) + " " + d(2), "9400" + d(18),
-                                        f"JD{d(18)}", f"LX{d(9)}DE")),
-        "SERIAL": lambda: rng.choice((f"LMT2-{d(4)}-{d(4)}-{d(4)}", f"SN{d(10)}", f"GLW{d(6)}{rng.choice('ABCX')}", f"{d(4)}-{d(4)}-{d(4)}")),
-        "DATE": lambda: rng.choice((f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", f"{rng.randint(1, 12)}/{rng.randint(1, 28)}/2024",
-                                    f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.2024", f"March {rng.randint(1, 28)}, 2024",
-                                    f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z")),
-        "PRICE": lambda: rng.choice((f"${rng.randint(5, 300)}.{rng.choice(('00', '99', '95'))}", f"€{rng.randint(5, 300)},{rng.choice(('00', '99'))}",
-                                     f"£{rng.randint(5, 300)}.{rng.choice(('00', '49'))}", f"${rng.randint(1, 9)},{d(3)}.00")),
-        "VERSION": lambda: rng.choice(("10.0.0", "2.14.3", "5.2.0.1", f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
-                                       f"{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}.{rng.randint(100, 999)}")),
+        "TRACKING": lambda: rng.choice(
+            (
+                "1Z" + "".join(rng.choice("0123456789ABCDEFGHJKRWXY") for _ in range(16)),
+                "9400 " + " ".join(d(4) for _ in range(4)) + " " + d(2),
+                "9400" + d(18),
+                f"JD{d(18)}",
+                f"LX{d(9)}DE",
+            )
+        ),
+        "SERIAL": lambda: rng.choice(
+            (f"LMT2-{d(4)}-{d(4)}-{d(4)}", f"SN{d(10)}", f"GLW{d(6)}{rng.choice('ABCX')}", f"{d(4)}-{d(4)}-{d(4)}")
+        ),
+        "DATE": lambda: rng.choice(
+            (
+                f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                f"{rng.randint(1, 12)}/{rng.randint(1, 28)}/2024",
+                f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.2024",
+                f"March {rng.randint(1, 28)}, 2024",
+                f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z",
+            )
+        ),
+        "PRICE": lambda: rng.choice(
+            (
+                f"${rng.randint(5, 300)}.{rng.choice(('00', '99', '95'))}",
+                f"€{rng.randint(5, 300)},{rng.choice(('00', '99'))}",
+                f"£{rng.randint(5, 300)}.{rng.choice(('00', '49'))}",
+                f"${rng.randint(1, 9)},{d(3)}.00",
+            )
+        ),
+        "VERSION": lambda: rng.choice(
+            (
+                "10.0.0",
+                "2.14.3",
+                "5.2.0.1",
+                f"v{rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
+                f"{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}.{rng.randint(100, 999)}",
+            )
+        ),
         "ZIP": lambda: rng.choice((f"{rng.randint(10000, 99999)}", f"{rng.randint(10000, 99999)}-{d(4)}")),
         "TIME": lambda: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
         "BAD_IBAN": lambda: iban(rng, valid=False),
@@ -283,8 +547,14 @@ def negative(rng: random.Random, kind: str) -> str:
 # {PRODUCT} {SUPPORT_EMAIL} {SUPPORT_PHONE} (company values on the allow-list: not PII).
 
 TEMPLATES: tuple[tuple[str, str], ...] = (
-    ("ticket", "Hi,\nI was charged twice for order {ORDER}. My card is {CARD} and both charges show {PRICE}.\nThanks,\n{FIRST}"),
-    ("ticket", "Hello Lumora Support,\nmy {PRODUCT} shows error E34 since firmware {VERSION}. Router IP is {IPV4}.\nBest,\n{FULL}"),
+    (
+        "ticket",
+        "Hi,\nI was charged twice for order {ORDER}. My card is {CARD} and both charges show {PRICE}.\nThanks,\n{FIRST}",
+    ),
+    (
+        "ticket",
+        "Hello Lumora Support,\nmy {PRODUCT} shows error E34 since firmware {VERSION}. Router IP is {IPV4}.\nBest,\n{FULL}",
+    ),
     ("ticket", "Please send the replacement to {USADDR}. Order {ORDER}, tracking {TRACKING}."),
     ("ticket", "My account email is {EMAIL} and my phone is {PHONE}. I can't log in since {DATE}."),
     ("ticket", "Refund to my IBAN {IBAN} please, order {ORDER} ({PRICE})."),
@@ -311,14 +581,32 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("ticket", "hey, my new number is {PHONE} and old one {PHONE}, please update both on the account"),
     ("ticket", "Router log: DHCP gave {IPV4} to the hub, gateway {IPV4}, DNS {BAD_IP}? at {TIME}."),
     ("ticket", "Bought {QTY} Glow bulbs for {PRICE} on {DATE}, order {ORDER}, still not here."),
-    ("reply", "Hi {FIRST},\nthanks for reaching out. I've refunded {PRICE} for order {ORDER}; it reaches your card in 5-7 business days.\nBest,\n{AGENT}\nLumora Support"),
-    ("reply", "Hello {FIRST}, I've confirmed the shipping address as {USADDR}. Tracking: {TRACKING}.\n— {AGENT}, Lumora Support"),
-    ("reply", "Thanks {FIRST}! If it's easier, we can call you at {PHONE}. You can also reach us at {SUPPORT_EMAIL} or {SUPPORT_PHONE}."),
-    ("reply", "Hi {FIRST},\nplease don't share full card numbers here; we've masked {CARD} on our side.\n{AGENT} | Lumora Support"),
-    ("reply", "Dear {FULL},\nfirmware {VERSION} fixes the E34 error. Please update and restart the hub.\nKind regards,\n{AGENT} (Lumora Support)"),
+    (
+        "reply",
+        "Hi {FIRST},\nthanks for reaching out. I've refunded {PRICE} for order {ORDER}; it reaches your card in 5-7 business days.\nBest,\n{AGENT}\nLumora Support",
+    ),
+    (
+        "reply",
+        "Hello {FIRST}, I've confirmed the shipping address as {USADDR}. Tracking: {TRACKING}.\n— {AGENT}, Lumora Support",
+    ),
+    (
+        "reply",
+        "Thanks {FIRST}! If it's easier, we can call you at {PHONE}. You can also reach us at {SUPPORT_EMAIL} or {SUPPORT_PHONE}.",
+    ),
+    (
+        "reply",
+        "Hi {FIRST},\nplease don't share full card numbers here; we've masked {CARD} on our side.\n{AGENT} | Lumora Support",
+    ),
+    (
+        "reply",
+        "Dear {FULL},\nfirmware {VERSION} fixes the E34 error. Please update and restart the hub.\nKind regards,\n{AGENT} (Lumora Support)",
+    ),
     ("reply", "Hi {FIRST}, I found the account under {FULL}. The reset link went to {EMAIL} at {TIME}."),
     ("reply", "Hello,\nyour refund of {PRICE} was sent to IBAN {IBAN} on {DATE}.\nThanks,\n{AGENT}"),
-    ("reply", "Hi there, thanks for your patience. Order {ORDER} ships today from our warehouse; your total was {PRICE}."),
+    (
+        "reply",
+        "Hi there, thanks for your patience. Order {ORDER} ships today from our warehouse; your total was {PRICE}.",
+    ),
     ("reply", "Thanks, {FULL}. I've updated the contact number to {PHONE} and the email to {EMAIL}."),
     ("reply", "Hi {FIRST}, version {VERSION} is rolling out this week; version 10.0.0 of the app is not affected."),
     ("reply", "For security, please reply from {SUPPORT_EMAIL} only if you requested this. Case {CASE}."),
@@ -341,7 +629,10 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("form", "Device IP: {IPV4}\nFirmware: {VERSION}\nHub MAC: {MAC}\nLast seen: {DATE}"),
     ("ticket", "Thanks, Lumora Support. Order {ORDER} arrived on {DATE}, all good."),
     ("ticket", "This is the second time I write about order {ORDER}. Tracking {TRACKING} hasn't moved since {DATE}."),
-    ("ticket", "Hi team,\nI bought the {PRODUCT} at Best Buy for {PRICE}. Firmware {VERSION}, serial {SERIAL}.\nThanks"),
+    (
+        "ticket",
+        "Hi team,\nI bought the {PRODUCT} at Best Buy for {PRICE}. Firmware {VERSION}, serial {SERIAL}.\nThanks",
+    ),
     ("ticket", "Settings > Notifications is empty after update {VERSION}, under Settings nothing shows."),
     ("ticket", "My order {ORDER16} and gift card {BAD_CARD} are both in the system, but the total is {PRICE}."),
     ("ticket", "Hello, my name is {FIRST}. The hub says {VERSION} and the sensor {VERSION}."),
@@ -367,7 +658,7 @@ def fill(rng: random.Random, template: str) -> Builder:
     full = f"{first} {last}" if rng.random() < 0.85 else f"{first} {rng.choice(string.ascii_uppercase)}. {last}"
     pos = 0
     for m in re.finditer(r"\{([A-Z_0-9]+)\}", template):
-        b.add(template[pos:m.start()])
+        b.add(template[pos : m.start()])
         slot = m.group(1)
         pos = m.end()
         if slot == "FIRST":
@@ -406,8 +697,17 @@ def fill(rng: random.Random, template: str) -> Builder:
             city, st, zp = rng.choice(US_CITIES)
             b.add(f"PO Box {rng.randint(100, 9999)}, {city}, {st} {zp}{rng.randint(100, 999)}", "ADDRESS")
         elif slot == "HOUSE_ADDR":
-            b.add(rng.choice(("Rose Cottage, Mill Lane, Ambleside LA22 9DH", "The Old Rectory, Church Road, Kendal LA9 4PR",
-                              "Flat 2, Riverside House, Leeds LS1 4AP", "Apartado 112, 28080 Madrid")), "ADDRESS")
+            b.add(
+                rng.choice(
+                    (
+                        "Rose Cottage, Mill Lane, Ambleside LA22 9DH",
+                        "The Old Rectory, Church Road, Kendal LA9 4PR",
+                        "Flat 2, Riverside House, Leeds LS1 4AP",
+                        "Apartado 112, 28080 Madrid",
+                    )
+                ),
+                "ADDRESS",
+            )
         elif slot == "UKRAW":
             b.add("07" + str(rng.randint(400, 999)) + "".join(str(rng.randrange(10)) for _ in range(6)), "PHONE")
         elif slot == "PRODUCT":
@@ -430,7 +730,7 @@ def generate(seed: int = SEED, n: int = N_SNIPPETS) -> list[dict]:
         b = fill(rng, template)
         text = b.text
         for span in b.spans:
-            assert text[span["start"]:span["end"]] == span["value"]
+            assert text[span["start"] : span["end"]] == span["value"]
         rows.append({"id": f"pii-{i + 1:04d}", "source": source, "text": text, "spans": b.spans})
     return rows
 

@@ -64,19 +64,26 @@ def _run(cmd: list[str]) -> tuple[bool, str]:
 
 def verdict_section(gate: dict | None) -> list[str]:
     if gate is None:
-        return ["## ⚠️ Gate: **NO VERDICT**", "",
-                f"`{GATE_FILE}` is missing: the pipeline stopped before the gate. See the run log."]
+        return [
+            "## ⚠️ Gate: **NO VERDICT**",
+            "",
+            f"`{GATE_FILE}` is missing: the pipeline stopped before the gate. See the run log.",
+        ]
     ok = bool(gate.get("passed"))
-    lines = [f"## Gate: {'✅ **PASS**' if ok else '❌ **FAIL**'} "
-             f"({gate.get('rules_passed', '?')}/{gate.get('rules_total', '?')} rules)"]
+    lines = [
+        f"## Gate: {'✅ **PASS**' if ok else '❌ **FAIL**'} "
+        f"({gate.get('rules_passed', '?')}/{gate.get('rules_total', '?')} rules)"
+    ]
     failed = [r for r in gate.get("rules", []) if not r.get("passed")]
     if failed:
         lines.append("")
         for r in failed:
             rule = "post ≥" if r.get("kind") == "min" else "post − pre ≥"
             reason = f" ({r['reason']})" if r.get("reason") else ""
-            lines.append(f"- `{r.get('metric')}`: {rule} {r.get('threshold')}, got "
-                         f"{_num(r.get('value'), r.get('kind') == 'min_delta')}{reason}")
+            lines.append(
+                f"- `{r.get('metric')}`: {rule} {r.get('threshold')}, got "
+                f"{_num(r.get('value'), r.get('kind') == 'min_delta')}{reason}"
+            )
     return lines
 
 
@@ -84,9 +91,12 @@ def scores_section(table: dict | None) -> list[str]:
     lines = ["### Scores", ""]
     if not table:
         return lines + [f"`{EVAL_FILE}` is missing: no scores."]
-    lines += ["pre = base model, champion = adapter on the base branch, post = this PR's adapter.", "",
-              "| task | metric | n | pre | champion | post | Δ post − pre | Δ post − champion |",
-              "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "pre = base model, champion = adapter on the base branch, post = this PR's adapter.",
+        "",
+        "| task | metric | n | pre | champion | post | Δ post − pre | Δ post − champion |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for task, metrics in table.items():
         if not isinstance(metrics, dict):
             continue  # e.g. "wall_seconds"
@@ -95,11 +105,13 @@ def scores_section(table: dict | None) -> list[str]:
                 continue  # "n"
             champ, post = m.get("champion"), m.get("post")
             vs_champ = post - champ if isinstance(champ, (int, float)) and isinstance(post, (int, float)) else None
-            lines.append(f"| {task} | {metric} | {metrics.get('n', '–')} "
-                         f"| {_with_stderr(m.get('pre'), m.get('pre_stderr'))} "
-                         f"| {_with_stderr(champ, m.get('champion_stderr'))} "
-                         f"| {_with_stderr(post, m.get('post_stderr'))} "
-                         f"| {_num(m.get('delta'), True)} | {_num(vs_champ, True)} |")
+            lines.append(
+                f"| {task} | {metric} | {metrics.get('n', '–')} "
+                f"| {_with_stderr(m.get('pre'), m.get('pre_stderr'))} "
+                f"| {_with_stderr(champ, m.get('champion_stderr'))} "
+                f"| {_with_stderr(post, m.get('post_stderr'))} "
+                f"| {_num(m.get('delta'), True)} | {_num(vs_champ, True)} |"
+            )
     return lines + ["", "± is lm-eval's standard error; – means not measured."]
 
 
@@ -137,16 +149,23 @@ def data_section(base_ref: str) -> list[str]:
     if not old:
         lines += [f"_No `{SPLIT_FILE}` at `{base_ref}` to compare with; showing this PR's split only._", ""]
     splits = [s for s in ("train", "val", "test") if s in new] + sorted(
-        s for s in set(new) - {"train", "val", "test"} if isinstance(new[s], dict) and "examples" in new[s])
+        s for s in set(new) - {"train", "val", "test"} if isinstance(new[s], dict) and "examples" in new[s]
+    )
     lines += ["| split | examples | tickets |", "|---|---:|---:|"]
     for s in splits:
         n, o = new[s], old.get(s, {})
-        lines.append(f"| {s} | {_change(n.get('examples'), o.get('examples'))} "
-                     f"| {_change(n.get('tickets'), o.get('tickets'))} |")
+        lines.append(
+            f"| {s} | {_change(n.get('examples'), o.get('examples'))} | {_change(n.get('tickets'), o.get('tickets'))} |"
+        )
     labels = sorted({lab for s in splits for lab in new[s].get("labels", {})})
     if labels:
-        lines += ["", "Label balance (tickets per label, share of the split):", "",
-                  "| label | " + " | ".join(splits) + " |", "|---|" + "---:|" * len(splits)]
+        lines += [
+            "",
+            "Label balance (tickets per label, share of the split):",
+            "",
+            "| label | " + " | ".join(splits) + " |",
+            "|---|" + "---:|" * len(splits),
+        ]
         for lab in labels:
             cells = []
             for s in splits:
@@ -178,19 +197,25 @@ def cost_section(train: dict | None, evaluation: dict | None, env: dict) -> list
     estimate = train.get("estimate") or {}
     if isinstance(estimate.get("seconds"), (int, float)) and isinstance(estimate.get("error_pct"), (int, float)):
         predicted = float(estimate["seconds"])
-        lines.append(f"- Estimated before training: {_duration(predicted)} = "
-                     f"{predicted / 3600 if device == 'cuda' else 0.0:.2f} GPU-hours (FLOPs of the run's tokens at "
-                     f"{estimate.get('bound_gflops', '?')} GFLOP/s measured x {estimate.get('efficiency', '?')}); "
-                     f"actual {_duration(wall)}: error {estimate['error_pct']:+.0f}%.")
+        lines.append(
+            f"- Estimated before training: {_duration(predicted)} = "
+            f"{predicted / 3600 if device == 'cuda' else 0.0:.2f} GPU-hours (FLOPs of the run's tokens at "
+            f"{estimate.get('bound_gflops', '?')} GFLOP/s measured x {estimate.get('efficiency', '?')}); "
+            f"actual {_duration(wall)}: error {estimate['error_pct']:+.0f}%."
+        )
     if isinstance(train.get("real_tokens_per_s"), (int, float)):
-        lines.append(f"- Throughput: {train['real_tokens_per_s']:.0f} real tokens/s, "
-                     f"{train.get('s_per_step', '?')} s/step, "
-                     f"{train.get('fraction_of_bound', 0) or 0:.0%} of the matmul bound; peak RSS "
-                     f"{train.get('peak_rss_gib', '?')} GiB.")
+        lines.append(
+            f"- Throughput: {train['real_tokens_per_s']:.0f} real tokens/s, "
+            f"{train.get('s_per_step', '?')} s/step, "
+            f"{train.get('fraction_of_bound', 0) or 0:.0%} of the matmul bound; peak RSS "
+            f"{train.get('peak_rss_gib', '?')} GiB."
+        )
     if evaluation and isinstance(evaluation.get("wall_seconds"), (int, float)):
         lines.append(f"- Evaluation: {_duration(evaluation['wall_seconds'])} (not in the estimate below).")
-    lines.append(f"- Estimated training cost: **${gpu_hours * price:.2f}**, assuming ${price:.2f} per "
-                 f"GPU-hour{price_note} (set `TUNELOOP_GPU_HOUR_USD` to your price).")
+    lines.append(
+        f"- Estimated training cost: **${gpu_hours * price:.2f}**, assuming ${price:.2f} per "
+        f"GPU-hour{price_note} (set `TUNELOOP_GPU_HOUR_USD` to your price)."
+    )
     return lines
 
 
@@ -215,8 +240,11 @@ def render_pr_comment(base_ref: str = "main", env: dict | None = None) -> str:
         [MARKER],
         # Verdict first: it is what a reviewer looks for. The gate's report has it, then a table per
         # layer and the flipped items; without it (a run that stopped early) we say what we can.
-        *([_demote_headings(gate_report)] if gate_report
-          else [verdict_section(_read(GATE_FILE)), scores_section(_read(EVAL_FILE))]),
+        *(
+            [_demote_headings(gate_report)]
+            if gate_report
+            else [verdict_section(_read(GATE_FILE)), scores_section(_read(EVAL_FILE))]
+        ),
         dvc_diff_section("params", base_ref),
         dvc_diff_section("metrics", base_ref),
         data_section(base_ref),

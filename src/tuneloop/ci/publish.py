@@ -21,9 +21,10 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from tuneloop.ci.comment import MARKER
@@ -64,8 +65,9 @@ def rate_limit_wait(exc: urllib.error.HTTPError, body: str, now: float) -> float
     headers = exc.headers or {}
     retry_after = headers.get("Retry-After")
     secondary = "secondary rate limit" in body.lower()
-    if exc.code not in (403, 429) or not (exc.code == 429 or retry_after or secondary
-                                           or headers.get("X-RateLimit-Remaining") == "0"):
+    if exc.code not in (403, 429) or not (
+        exc.code == 429 or retry_after or secondary or headers.get("X-RateLimit-Remaining") == "0"
+    ):
         return None
     if retry_after and retry_after.strip().isdigit():
         return float(retry_after)
@@ -101,10 +103,18 @@ class GitHub:
         where = f"{method} {urlsplit(url).path}"
         data = json.dumps(payload).encode() if payload is not None else None
         for attempt in range(1, self.tries + 1):
-            req = urllib.request.Request(url, data=data, method=method, headers={
-                "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
-                "Authorization": f"Bearer {self.token}", "User-Agent": "tuneloop-publish",
-                **({"Content-Type": "application/json"} if data is not None else {})})
+            req = urllib.request.Request(
+                url,
+                data=data,
+                method=method,
+                headers={
+                    "Accept": "application/vnd.github+json",
+                    "X-GitHub-Api-Version": "2022-11-28",
+                    "Authorization": f"Bearer {self.token}",
+                    "User-Agent": "tuneloop-publish",
+                    **({"Content-Type": "application/json"} if data is not None else {}),
+                },
+            )
             delay = self.retry_delay * 2 ** (attempt - 1)
             try:
                 with OPENER.open(req, timeout=30) as resp:
@@ -126,8 +136,9 @@ class GitHub:
                 if method == "POST":
                     raise OutcomeUnknown(self._redact(f"{where}: {reason}; the comment may exist")) from None
                 if attempt == self.tries:
-                    raise PublishError(self._redact(
-                        f"{where}: no answer from {urlsplit(url).netloc} after {attempt} tries: {reason}")) from None
+                    raise PublishError(
+                        self._redact(f"{where}: no answer from {urlsplit(url).netloc} after {attempt} tries: {reason}")
+                    ) from None
             print(f"publish: {where}: {reason}; retrying in {delay:g} s ({attempt}/{self.tries})")
             self.sleep(delay)
         raise AssertionError("unreachable")
@@ -148,9 +159,9 @@ class GitHub:
         hint = {
             401: "the token was rejected: GITHUB_TOKEN is missing, expired or invalid.",
             403: "the token may not write PR comments: give the job `permissions: pull-requests: write` "
-                 "(a pull request from a fork only ever gets a read-only token).",
+            "(a pull request from a fork only ever gets a read-only token).",
             404: "repository, pull request or comment not found: check --repo and --pr; a token that "
-                 "cannot see a private repository also gets 404.",
+            "cannot see a private repository also gets 404.",
         }.get(exc.code, "the request was refused.")
         if exc.code == 429 or rate_limit_wait(exc, detail, time.time()) is not None:
             hint = "rate limited by GitHub: try again after the reset time."
@@ -177,8 +188,14 @@ def list_comments(gh: GitHub, repo: str, pr: int) -> list[dict]:
 def find_sticky(comments: list[dict], author: str = DEFAULT_AUTHOR) -> dict | None:
     # "starts with", not "contains": a human quoting our comment must not have theirs overwritten;
     # and the bot's own: anyone can post a comment that starts with the marker.
-    return next((c for c in comments if (c.get("body") or "").lstrip().startswith(MARKER)
-                 and (c.get("user") or {}).get("login") == author), None)
+    return next(
+        (
+            c
+            for c in comments
+            if (c.get("body") or "").lstrip().startswith(MARKER) and (c.get("user") or {}).get("login") == author
+        ),
+        None,
+    )
 
 
 def prepare_body(body: str) -> str:
@@ -199,8 +216,9 @@ def publish(gh: GitHub, repo: str, pr: int, body: str, author: str = DEFAULT_AUT
         # Listed again after an unclear POST: if that POST did create the comment, we edit it.
         existing = find_sticky(list_comments(gh, repo, pr), author)
         if existing:
-            comment, _ = gh.request("PATCH", f"{gh.api_url}/repos/{repo}/issues/comments/{existing['id']}",
-                                    {"body": body})
+            comment, _ = gh.request(
+                "PATCH", f"{gh.api_url}/repos/{repo}/issues/comments/{existing['id']}", {"body": body}
+            )
             return {"action": "updated", "id": comment.get("id"), "url": comment.get("html_url")}
         try:
             comment, _ = gh.request("POST", f"{gh.api_url}/repos/{repo}/issues/{pr}/comments", {"body": body})
@@ -214,8 +232,16 @@ def publish(gh: GitHub, repo: str, pr: int, body: str, author: str = DEFAULT_AUT
     raise AssertionError("unreachable")
 
 
-def run(pr: int, body_file: str | Path, repo: str | None, api_url: str | None, token: str | None,
-        tries: int = 4, retry_delay: float = 1.0, author: str = DEFAULT_AUTHOR) -> dict:
+def run(
+    pr: int,
+    body_file: str | Path,
+    repo: str | None,
+    api_url: str | None,
+    token: str | None,
+    tries: int = 4,
+    retry_delay: float = 1.0,
+    author: str = DEFAULT_AUTHOR,
+) -> dict:
     try:
         body = Path(body_file).read_text(encoding="utf-8")
     except OSError as exc:

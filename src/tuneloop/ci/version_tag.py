@@ -40,8 +40,12 @@ def adapter_out(lock: dict) -> tuple[str, str]:
 
 def existing_tags() -> dict[str, str]:
     """{tag: subject line} for every adapter@v* tag (checkout with fetch-depth 0 brings them)."""
-    out = subprocess.run(["git", "for-each-ref", "--format=%(refname:strip=2) %(contents:subject)",
-                          "refs/tags/adapter@v*"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "for-each-ref", "--format=%(refname:strip=2) %(contents:subject)", "refs/tags/adapter@v*"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return dict((line.split(" ", 1) + [""])[:2] for line in out.splitlines() if line.strip())
 
 
@@ -56,8 +60,11 @@ def message(md5: str, stage: str, tag: str, commit: str, verdict: dict | None = 
     from tuneloop.registry.tag_message import tag_message
 
     # addressed by md5 when the referee named it: dvc.lock at the commit may name another build
-    fetch = (f"printf 'outs:\\n- md5: {md5}\\n  path: champion\\n  hash: md5\\n' > champion.dvc && dvc pull champion.dvc"
-             if stage == "referee" else f"dvc get <repo-url> {ADAPTER} --rev {tag}")
+    fetch = (
+        f"printf 'outs:\\n- md5: {md5}\\n  path: champion\\n  hash: md5\\n' > champion.dvc && dvc pull champion.dvc"
+        if stage == "referee"
+        else f"dvc get <repo-url> {ADAPTER} --rev {tag}"
+    )
     info = {"adapter_md5": md5, "stage": stage, "commit": commit, "registered_by": "promote.yml", "fetch": fetch}
     return tag_message(info, verdict)
 
@@ -80,8 +87,9 @@ def main() -> int:
 
         verdict = parse(Path(args.verdict).read_text(encoding="utf-8"), args.verdict)
     if tag:
-        Path(args.message_file).write_text(message(md5, stage, tag, os.environ.get("GITHUB_SHA", "HEAD"), verdict),
-                                           encoding="utf-8")
+        Path(args.message_file).write_text(
+            message(md5, stage, tag, os.environ.get("GITHUB_SHA", "HEAD"), verdict), encoding="utf-8"
+        )
     result = {"tag": tag or "", "md5": md5, "create": "true" if tag else "false"}
     print(f"promote: {ADAPTER} md5 {md5}: " + (f"registered {tag}" if tag else "already tagged, nothing to do"))
     if os.environ.get("GITHUB_OUTPUT"):

@@ -94,9 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if deprecation:
         print(deprecation, file=sys.stderr)
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     return args.func(args)
 
 

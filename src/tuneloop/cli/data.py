@@ -1,8 +1,8 @@
 """`tuneloop data example|general-slice`: the example company's corpus and the forgetting check's slice.
 
-    tuneloop data example --out data/raw                     # regenerate the embedded example corpus
-    tuneloop data example --out data/fresh --weeks 17-20     # a snapshot of its drifting stream (docs/loop.md)
-    tuneloop data general-slice --limit 200                  # fetch the HellaSwag slice ONCE (online), then dvc add
+tuneloop data example --out data/raw                     # regenerate the embedded example corpus
+tuneloop data example --out data/fresh --weeks 17-20     # a snapshot of its drifting stream (docs/loop.md)
+tuneloop data general-slice --limit 200                  # fetch the HellaSwag slice ONCE (online), then dvc add
 """
 
 from __future__ import annotations

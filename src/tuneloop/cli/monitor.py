@@ -1,10 +1,10 @@
 """`tuneloop monitor drift|feedback|retrain|simulate|rollout`: the loop that keeps the adapter fresh (docs/loop.md).
 
-    tuneloop monitor drift [--current DIR] [--log FILE]   fresh data vs the training split -> reports/drift/ (a stage)
-    tuneloop monitor feedback [--log FILE] [--out FILE]   reviewable training candidates from production feedback
-    tuneloop monitor retrain [--dry-run] [--force]        refresh -> drift -> policy -> a branch with the new data
-    tuneloop monitor simulate [--weeks 24] ...            the drifting stream, with and without the loop
-    tuneloop monitor rollout [--log FILE]                 canary/shadow arms compared from the request log
+tuneloop monitor drift [--current DIR] [--log FILE]   fresh data vs the training split -> reports/drift/ (a stage)
+tuneloop monitor feedback [--log FILE] [--out FILE]   reviewable training candidates from production feedback
+tuneloop monitor retrain [--dry-run] [--force]        refresh -> drift -> policy -> a branch with the new data
+tuneloop monitor simulate [--weeks 24] ...            the drifting stream, with and without the loop
+tuneloop monitor rollout [--log FILE]                 canary/shadow arms compared from the request log
 """
 
 from __future__ import annotations

@@ -62,9 +62,11 @@ def run(args) -> int:
             print(json.dumps(rows, indent=2) if args.json else table(rows))
         else:
             reg = Registry()
-            done = reg.promote(args.version, args.stage, push=args.push) if verb == "promote" else getattr(
-                reg, verb
-            )(push=args.push)
+            done = (
+                reg.promote(args.version, args.stage, push=args.push)
+                if verb == "promote"
+                else getattr(reg, verb)(push=args.push)
+            )
             now = done["version"] or "the stock base model"
             was = f" (was {done['previous']})" if done["previous"] else ""
             print(f"{verb}: {done['stage']} is now {now}{was}")

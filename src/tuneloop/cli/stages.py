@@ -1,8 +1,8 @@
 """The pipeline's stages, as dvc.yaml runs them: `tuneloop params`, `base` ... `card` (top level).
 
-    tuneloop params preset=quality      # compose conf/ into params.yaml (as `dvc exp run -S` does)
-    tuneloop prepare                    # one stage, reading params.yaml from the current folder
-    tuneloop gate --check               # exit 1 if metrics/gate.json says the gate failed
+tuneloop params preset=quality      # compose conf/ into params.yaml (as `dvc exp run -S` does)
+tuneloop prepare                    # one stage, reading params.yaml from the current folder
+tuneloop gate --check               # exit 1 if metrics/gate.json says the gate failed
 """
 
 from __future__ import annotations

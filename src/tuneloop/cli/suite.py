@@ -1,7 +1,7 @@
 """`tuneloop suite init|freeze`: a company's own frozen eval suite (docs/eval-harness.md).
 
-    tuneloop suite init        # after `dvc repro split`: regression set, probes, gate file, suite.lock
-    tuneloop suite freeze      # re-freeze evals/suite.lock after a deliberate, reviewed change
+tuneloop suite init        # after `dvc repro split`: regression set, probes, gate file, suite.lock
+tuneloop suite freeze      # re-freeze evals/suite.lock after a deliberate, reviewed change
 """
 
 from __future__ import annotations

@@ -15,28 +15,38 @@ _VALEDICTION = re.compile(
     r"^(?:best(?: regards| wishes)?|kind regards|warm regards|warmest regards|regards|cheers|sincerely|"
     r"yours(?: truly| sincerely)?|thanks(?: again| a lot| so much| very much| in advance)?|"
     r"thank you(?: again| so much| very much| in advance)?|"
-    r"many thanks|thx|ty|all the best|take care)\s*[,.!]*\s*$", re.I)
+    r"many thanks|thx|ty|all the best|take care)\s*[,.!]*\s*$",
+    re.I,
+)
 _MOBILE_FOOTER = re.compile(
     r"^\s*(?:sent from my \w[\w ]{0,30}|sent from (?:mail|outlook|yahoo mail|gmail)\b.*|"
-    r"get outlook for \w+.*|sent via [\w ]{1,30})\s*$", re.I)
+    r"get outlook for \w+.*|sent via [\w ]{1,30})\s*$",
+    re.I,
+)
 _QUOTE_HEADER = re.compile(
     r"^\s*(?:on\b.{0,200}\bwrote:\s*$|-{2,}\s*original message\s*-{2,}|-{2,}\s*forwarded message\s*-{2,}|"
-    r"_{10,}\s*$)", re.I)
-_FROM_HEADER = re.compile(r"^\s*from:\s.+$", re.I)   # Outlook: "From: ..." then "Sent:/To:/Date:/Subject:"
+    r"_{10,}\s*$)",
+    re.I,
+)
+_FROM_HEADER = re.compile(r"^\s*from:\s.+$", re.I)  # Outlook: "From: ..." then "Sent:/To:/Date:/Subject:"
 _HEADER_FIELD = re.compile(r"^\s*(?:sent|to|date|subject|cc):\s", re.I)
 _ON_WROTE_2LINES = re.compile(r"^\s*on\b.{0,200}$", re.I)  # "On Mon, ... <x@y.com>" then "wrote:"
 _DISCLAIMER = re.compile(
     r"confidentiality notice|this (?:e-?mail|message)(?: and any attachments?)? (?:is|are|may be) "
     r"(?:confidential|privileged|intended)|intended solely for|if you are not the intended recipient|"
-    r"please consider the environment before printing", re.I)
+    r"please consider the environment before printing",
+    re.I,
+)
 _SIG_DELIMITER = re.compile(r"^\s*--\s*$|^\s*__\s*$")
 _NAME = r"[A-Z\u00C0-\u00DE][a-z\u00DF-\u00FF'’.-]+"
 _TEAM = r"(?:Support|Team|Customer Care|Customer Service|Help ?[Dd]esk|Care)"
 _TEAM_SIGNOFF = re.compile(  # "Elena | Lumora Support", "Elena (Lumora Support)", "Lumora Support Team"
     rf"^\s*(?:[—–-]\s*)?(?:{_NAME}(?: {_NAME}){{0,2}}\s*(?:\||,|-|–|—|\()\s*)?"
-    rf"(?:[A-Z][\w&.'’-]*\s+){{0,3}}{_TEAM}(?: Team)?\)?\s*$")
+    rf"(?:[A-Z][\w&.'’-]*\s+){{0,3}}{_TEAM}(?: Team)?\)?\s*$"
+)
 _INLINE_DASH_SIGNOFF = re.compile(  # "... Hope that helps! — Wei, Lumora Support" at the very end
-    rf"\s*[—–]\s*{_NAME}(?: {_NAME})?(?:(?:,|\s*\|)\s*(?:[A-Z][\w&.'’-]*\s+){{0,3}}{_TEAM})?\s*$")
+    rf"\s*[—–]\s*{_NAME}(?: {_NAME})?(?:(?:,|\s*\|)\s*(?:[A-Z][\w&.'’-]*\s+){{0,3}}{_TEAM})?\s*$"
+)
 _NAME_LINE = re.compile(rf"^\s*{_NAME}(?: (?:{_NAME}|[A-Z]\.)){{0,3}}\s*$")
 
 
@@ -49,9 +59,10 @@ def strip_boilerplate(text: str) -> tuple[str, list[str]]:
 
     # 1. a quoted earlier message: everything from its header on; and stray "> " lines
     for i, line in enumerate(lines):
-        two_line_header = (_ON_WROTE_2LINES.match(line) and i + 1 < len(lines)
-                           and lines[i + 1].strip().lower() == "wrote:" and i > 0)
-        outlook_header = (_FROM_HEADER.match(line) and i + 1 < len(lines) and _HEADER_FIELD.match(lines[i + 1]))
+        two_line_header = (
+            _ON_WROTE_2LINES.match(line) and i + 1 < len(lines) and lines[i + 1].strip().lower() == "wrote:" and i > 0
+        )
+        outlook_header = _FROM_HEADER.match(line) and i + 1 < len(lines) and _HEADER_FIELD.match(lines[i + 1])
         if i > 0 and (_QUOTE_HEADER.match(line) or two_line_header or outlook_header):
             lines, kinds = lines[:i], kinds | {"quoted_reply"}
             break
@@ -87,8 +98,10 @@ def strip_boilerplate(text: str) -> tuple[str, list[str]]:
         changed = False
         tail = [i for i, x in enumerate(lines) if x.strip()][-4:]
         for pos, i in enumerate(tail):
-            after = [lines[j] for j in tail[pos + 1:]]
-            if _VALEDICTION.match(lines[i].strip()) and all(_NAME_LINE.match(a) or _TEAM_SIGNOFF.match(a) for a in after):
+            after = [lines[j] for j in tail[pos + 1 :]]
+            if _VALEDICTION.match(lines[i].strip()) and all(
+                _NAME_LINE.match(a) or _TEAM_SIGNOFF.match(a) for a in after
+            ):
                 lines, changed = lines[:i], True
                 kinds.add("signature")
                 break
@@ -108,8 +121,13 @@ def strip_boilerplate(text: str) -> tuple[str, list[str]]:
 
 def _is_bare_name_after_body(lines: list[str]) -> bool:
     """A last line that is only a name ("Tom"), set apart from the body by a blank line."""
-    return (len(lines) >= 3 and _NAME_LINE.match(lines[-1]) is not None and not lines[-2].strip()
-            and len(lines[-1].split()) <= 3 and not lines[-1].strip().endswith((".", "?", "!")))
+    return (
+        len(lines) >= 3
+        and _NAME_LINE.match(lines[-1]) is not None
+        and not lines[-2].strip()
+        and len(lines[-1].split()) <= 3
+        and not lines[-1].strip().endswith((".", "?", "!"))
+    )
 
 
 def clean_text(text: str) -> str:

@@ -60,8 +60,10 @@ def selected_tasks(data: dict[str, Any], kinds: set[str]) -> dict[str, list[str]
             tasks = [t for t in tasks if t != "classify"]
         out[kind] = tasks
     if any("classify" in t for t in out.values()) and len(labels) == 1:
-        raise BuildError(f"data.labels has one label ({labels[0]!r}): classification needs at least two. Add the "
-                         "other labels, or leave classify out of data.tasks")
+        raise BuildError(
+            f"data.labels has one label ({labels[0]!r}): classification needs at least two. Add the "
+            "other labels, or leave classify out of data.tasks"
+        )
     return out
 
 
@@ -116,19 +118,37 @@ def build(records: list[dict], data: dict[str, Any], policy: dict[str, Any] | No
 
 def _report(examples, per_kind, not_built, tasks_for, data) -> dict:
     by_task = Counter(e["task"] for e in examples)
-    kinds = {k: {"records": c["records"], "with_examples": c["with_examples"],
-                 "examples": {t.removeprefix("task:"): n for t, n in sorted(c.items()) if t.startswith("task:")},
-                 "tasks": tasks_for.get(k, []), "not_built": dict(sorted(not_built[k].items()))}
-             for k, c in per_kind.items()}
+    kinds = {
+        k: {
+            "records": c["records"],
+            "with_examples": c["with_examples"],
+            "examples": {t.removeprefix("task:"): n for t, n in sorted(c.items()) if t.startswith("task:")},
+            "tasks": tasks_for.get(k, []),
+            "not_built": dict(sorted(not_built[k].items())),
+        }
+        for k, c in per_kind.items()
+    }
     words = {t: [len(e["user"].split()) for e in examples if e["task"] == t] for t in sorted(by_task)}
-    return {"examples": len(examples), "by_task": dict(sorted(by_task.items())), "kinds": kinds,
-            "prompt_words": {t: _spread(v) for t, v in words.items()}, "warnings": []}
+    return {
+        "examples": len(examples),
+        "by_task": dict(sorted(by_task.items())),
+        "kinds": kinds,
+        "prompt_words": {t: _spread(v) for t, v in words.items()},
+        "warnings": [],
+    }
 
 
 def _spread(values: list[int]) -> dict:
     ordered = sorted(values)
-    return {"median": statistics.median(ordered), "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-            "max": ordered[-1]} if ordered else {}
+    return (
+        {
+            "median": statistics.median(ordered),
+            "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "max": ordered[-1],
+        }
+        if ordered
+        else {}
+    )
 
 
 def check_trainable(examples: list[dict], report: dict, data: dict[str, Any]) -> list[str]:
@@ -145,11 +165,14 @@ def check_trainable(examples: list[dict], report: dict, data: dict[str, Any]) ->
                 f"data.tasks asks for {task!r} but no record made one: it needs records of kind "
                 f"{' or '.join(makers)}; the data has {sorted(present) or 'no records'}"
                 + (f" ({'; '.join(f'{k}: {r}' for k, r in reasons.items())})" if reasons else "")
-                + f". Remove {task!r} from data.tasks (or use `auto`), or add such records")
+                + f". Remove {task!r} from data.tasks (or use `auto`), or add such records"
+            )
     minimum = int(data.get("min_examples", 10))
     if len(examples) < minimum:
-        raise BuildError(f"only {len(examples)} usable training examples (need at least {minimum}, data.min_examples); "
-                         f"the per-kind reasons are in reports/data/build.md")
+        raise BuildError(
+            f"only {len(examples)} usable training examples (need at least {minimum}, data.min_examples); "
+            f"the per-kind reasons are in reports/data/build.md"
+        )
     warnings = []
     for kind, entry in report["kinds"].items():
         lost = entry["records"] - entry["with_examples"]
@@ -172,12 +195,19 @@ def token_lengths(examples: list[dict], base_dir: Path) -> dict | None:
         ids = tokenizer.apply_chat_template(e["prompt"], add_generation_prompt=True, tokenize=True)
         prompt.setdefault(e["task"], []).append(len(ids["input_ids"] if hasattr(ids, "keys") else ids))
         completion.setdefault(e["task"], []).append(len(tokenizer(e["answer"], add_special_tokens=False)["input_ids"]))
-    return {"prompt": {t: _spread(v) for t, v in sorted(prompt.items())},
-            "completion": {t: _spread(v) for t, v in sorted(completion.items())}}
+    return {
+        "prompt": {t: _spread(v) for t, v in sorted(prompt.items())},
+        "completion": {t: _spread(v) for t, v in sorted(completion.items())},
+    }
 
 
-def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_file: str | Path = OUT_FILE,
-        report_dir: str | Path = REPORT_DIR, base_dir: str | Path = BASE_DIR) -> list[dict]:
+def run(
+    params: dict[str, Any],
+    in_file: str | Path = IN_FILE,
+    out_file: str | Path = OUT_FILE,
+    report_dir: str | Path = REPORT_DIR,
+    base_dir: str | Path = BASE_DIR,
+) -> list[dict]:
     data = params["data"]
     examples, report = build(read_jsonl(in_file), data, params.get("policy"))
     report["warnings"] = check_trainable(examples, report, data)
@@ -193,21 +223,34 @@ def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_file: str | P
 
 
 def render_markdown(report: dict) -> str:
-    lines = ["# Training examples (build)", "", f"{report['examples']} examples.", "",
-             "| kind | records | made examples | tasks | examples by task | not built (reason: records) |",
-             "|---|---:|---:|---|---|---|"]
+    lines = [
+        "# Training examples (build)",
+        "",
+        f"{report['examples']} examples.",
+        "",
+        "| kind | records | made examples | tasks | examples by task | not built (reason: records) |",
+        "|---|---:|---:|---|---|---|",
+    ]
     for kind, e in report["kinds"].items():
         made = ", ".join(f"{t} {n}" for t, n in e["examples"].items()) or "–"
         why = "; ".join(f"{r}: {n}" for r, n in e["not_built"].items()) or "–"
-        lines.append(f"| {kind} | {e['records']} | {e['with_examples']} | {', '.join(e['tasks']) or '–'} | {made} | {why} |")
+        lines.append(
+            f"| {kind} | {e['records']} | {e['with_examples']} | {', '.join(e['tasks']) or '–'} | {made} | {why} |"
+        )
     tokens = report.get("tokens") or {}
-    lines += ["", "| task | examples | prompt words (median / p95) | prompt tokens (median / p95) "
-              "| completion tokens (median / p95) |", "|---|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "| task | examples | prompt words (median / p95) | prompt tokens (median / p95) "
+        "| completion tokens (median / p95) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for task, n in report["by_task"].items():
         w = report["prompt_words"].get(task, {})
         p, c = (tokens.get("prompt") or {}).get(task, {}), (tokens.get("completion") or {}).get(task, {})
-        lines.append(f"| {task} | {n} | {w.get('median', '–')} / {w.get('p95', '–')} | {p.get('median', '–')} / "
-                     f"{p.get('p95', '–')} | {c.get('median', '–')} / {c.get('p95', '–')} |")
+        lines.append(
+            f"| {task} | {n} | {w.get('median', '–')} / {w.get('p95', '–')} | {p.get('median', '–')} / "
+            f"{p.get('p95', '–')} | {c.get('median', '–')} / {c.get('p95', '–')} |"
+        )
     if not tokens:
         lines += ["", "Token counts need the base model's tokenizer (models/base): not available in this run."]
     if report["warnings"]:

@@ -39,7 +39,13 @@ def token_lengths(records: list[dict]) -> dict:
     def pct(q: float) -> int:
         return lengths[min(len(lengths) - 1, int(q * len(lengths)))] if lengths else 0
 
-    return {"bins": labels, "counts": counts, "median": pct(0.5), "p95": pct(0.95), "max": lengths[-1] if lengths else 0}
+    return {
+        "bins": labels,
+        "counts": counts,
+        "median": pct(0.5),
+        "p95": pct(0.95),
+        "max": lengths[-1] if lengths else 0,
+    }
 
 
 def write_data_chart(report: dict, chart_file: str | Path) -> Path:

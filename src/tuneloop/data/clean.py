@@ -21,8 +21,9 @@ from tuneloop.data.dedup import DedupConfig, find_duplicates
 from tuneloop.data.quality import QualityConfig, QualityResult, apply_quality
 
 
-def clean_records(records: list[dict], params: dict[str, Any],
-                  quality_results: list[QualityResult] | None = None) -> tuple[list[dict], list[dict], dict]:
+def clean_records(
+    records: list[dict], params: dict[str, Any], quality_results: list[QualityResult] | None = None
+) -> tuple[list[dict], list[dict], dict]:
     """(kept records with `quality` and cleaned text, dropped entries with reasons, counts).
 
     `quality_results`: the records' quality scores if already computed (in parallel), in order."""
@@ -33,20 +34,40 @@ def clean_records(records: list[dict], params: dict[str, Any],
     by_id = {r["id"]: r for r in kept}
     for d in result.dropped:
         record = by_id[d["id"]]
-        dropped.append({"id": d["id"], "kind": record.get("kind"), "source": record.get("source"),
-                        "locator": record.get("locator", record.get("line")), "reason": d["reason"],
-                        "duplicate_of": d["duplicate_of"], "jaccard": d["jaccard"]})
+        dropped.append(
+            {
+                "id": d["id"],
+                "kind": record.get("kind"),
+                "source": record.get("source"),
+                "locator": record.get("locator", record.get("line")),
+                "reason": d["reason"],
+                "duplicate_of": d["duplicate_of"],
+                "jaccard": d["jaccard"],
+            }
+        )
     kept = result.kept(kept)
     scores = [r["quality"]["score"] for r in kept if "quality" in r]
     report = {
-        "records_in": len(records), "kept": len(kept), "dropped": len(dropped),
+        "records_in": len(records),
+        "kept": len(kept),
+        "dropped": len(dropped),
         "dropped_by_reason": dict(sorted(Counter(d["reason"] for d in dropped).items())),
-        "quality_reasons": dict(sorted(Counter(reason.split(":")[0] for d in dropped if d["reason"] == "low_quality"
-                                               for reason in d["quality"]["reasons"]).items())),
+        "quality_reasons": dict(
+            sorted(
+                Counter(
+                    reason.split(":")[0]
+                    for d in dropped
+                    if d["reason"] == "low_quality"
+                    for reason in d["quality"]["reasons"]
+                ).items()
+            )
+        ),
         "quality_mean_score": round(sum(scores) / len(scores), 4) if scores else None,
         "boilerplate_stripped": dict(sorted(stripped.items())),
-        "duplicate_clusters": {"exact": sum(c.kind == "exact" for c in result.clusters),
-                               "near": sum(c.kind == "near" for c in result.clusters)},
+        "duplicate_clusters": {
+            "exact": sum(c.kind == "exact" for c in result.clusters),
+            "near": sum(c.kind == "near" for c in result.clusters),
+        },
     }
     assert report["records_in"] == report["kept"] + report["dropped"], "clean: record accounting does not add up"
     return kept, dropped, report

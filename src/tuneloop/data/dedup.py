@@ -46,9 +46,9 @@ _BLOCK = 1 << 14  # shingles per numpy block: num_perm x 16k uint32 = 8 MiB stay
 @dataclass(frozen=True)
 class DedupConfig:
     enabled: bool = True
-    threshold: float = 0.8   # estimated Jaccard at or above which two texts are near duplicates
+    threshold: float = 0.8  # estimated Jaccard at or above which two texts are near duplicates
     num_perm: int = 128
-    shingle: str = "char"    # "char" or "word"
+    shingle: str = "char"  # "char" or "word"
     ngram: int = 5
     seed: int = 1
 
@@ -67,17 +67,17 @@ class DedupConfig:
 
 @dataclass(frozen=True)
 class Cluster:
-    representative: str               # the id kept
-    members: tuple[str, ...]          # the ids dropped as its duplicates (sorted)
-    kind: str                         # "exact" if every member's normalized text equals the representative's
-    jaccard: dict[str, float]         # estimated Jaccard of each member with the representative (1.0 if exact)
+    representative: str  # the id kept
+    members: tuple[str, ...]  # the ids dropped as its duplicates (sorted)
+    kind: str  # "exact" if every member's normalized text equals the representative's
+    jaccard: dict[str, float]  # estimated Jaccard of each member with the representative (1.0 if exact)
 
 
 @dataclass
 class DedupResult:
     clusters: list[Cluster] = field(default_factory=list)
-    dropped: list[dict] = field(default_factory=list)   # {"id", "reason", "duplicate_of", "jaccard"}
-    candidate_pairs: int = 0                             # LSH candidates checked (a cost figure)
+    dropped: list[dict] = field(default_factory=list)  # {"id", "reason", "duplicate_of", "jaccard"}
+    candidate_pairs: int = 0  # LSH candidates checked (a cost figure)
 
     @property
     def dropped_ids(self) -> set[str]:
@@ -89,14 +89,17 @@ class DedupResult:
         return [r for r in records if r["id"] not in drop]
 
     def summary(self) -> dict[str, int]:
-        return {"clusters": len(self.clusters),
-                "exact_duplicates": sum(d["reason"] == "exact_duplicate" for d in self.dropped),
-                "near_duplicates": sum(d["reason"] == "near_duplicate" for d in self.dropped)}
+        return {
+            "clusters": len(self.clusters),
+            "exact_duplicates": sum(d["reason"] == "exact_duplicate" for d in self.dropped),
+            "near_duplicates": sum(d["reason"] == "near_duplicate" for d in self.dropped),
+        }
 
 
 # ---------------------------------------------------------------------------------------------------
 # Text of a record, normalized
 # ---------------------------------------------------------------------------------------------------
+
 
 def normalize(text: str) -> str:
     """Lowercase, keep words and PII placeholders, drop punctuation, collapse whitespace."""
@@ -136,6 +139,7 @@ def representative_key(record: dict) -> tuple:
 # ---------------------------------------------------------------------------------------------------
 # MinHash signatures, all texts at once
 # ---------------------------------------------------------------------------------------------------
+
 
 def _fmix32(hv: np.ndarray) -> np.ndarray:
     """MurmurHash3's 32-bit finalizer, as datasketch applies it before its permutations."""
@@ -210,7 +214,7 @@ def signatures(texts: Sequence[str], cfg: DedupConfig) -> np.ndarray:
     a, b = permutations(cfg.num_perm, cfg.seed)
     sigs = np.full((len(texts), cfg.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
     for first in range(0, len(texts), _TEXTS_PER_CHUNK):  # chunks of texts bound the shingle arrays' memory
-        chunk = texts[first:first + _TEXTS_PER_CHUNK]
+        chunk = texts[first : first + _TEXTS_PER_CHUNK]
         hashes, offsets = shingle_hashes(chunk, cfg.shingle, cfg.ngram)
         nonempty = np.flatnonzero(np.diff(offsets))
         mixed = _fmix32(hashes)
@@ -220,7 +224,7 @@ def signatures(texts: Sequence[str], cfg: DedupConfig) -> np.ndarray:
             end = max(start + 1, int(np.searchsorted(offsets[nonempty + 1], end_shingle, side="right")))
             block = nonempty[start:end]
             lo, hi = offsets[block[0]], offsets[block[-1] + 1]
-            phv = np.multiply.outer(a, mixed[lo:hi])   # (num_perm, shingles); uint32 arithmetic wraps: mod 2^32
+            phv = np.multiply.outer(a, mixed[lo:hi])  # (num_perm, shingles); uint32 arithmetic wraps: mod 2^32
             phv += b[:, None]
             sigs[first + block] = np.minimum.reduceat(phv, offsets[block] - lo, axis=1).T
             start = end
@@ -245,8 +249,11 @@ def candidate_neighbours(sigs: np.ndarray, rows: Iterable[int], cfg: DedupConfig
     lsh = MinHashLSH(threshold=min(cfg.threshold, 0.95), num_perm=cfg.num_perm)
     with lsh.insertion_session() as session:
         for row in rows:
-            session.insert(int(row), MinHash(seed=cfg.seed, hashvalues=sigs[row], permutations=perms,
-                                             scheme="affine32"), check_duplication=False)
+            session.insert(
+                int(row),
+                MinHash(seed=cfg.seed, hashvalues=sigs[row], permutations=perms, scheme="affine32"),
+                check_duplication=False,
+            )
     neighbours: dict[int, set[int]] = defaultdict(set)
     for table in lsh.hashtables:
         for key in table.keys():
@@ -261,8 +268,10 @@ def candidate_neighbours(sigs: np.ndarray, rows: Iterable[int], cfg: DedupConfig
 # Public API
 # ---------------------------------------------------------------------------------------------------
 
-def find_duplicates(records: Sequence[dict], cfg: DedupConfig | None = None,
-                    text_of: Callable[[dict], str] = dedup_text) -> DedupResult:
+
+def find_duplicates(
+    records: Sequence[dict], cfg: DedupConfig | None = None, text_of: Callable[[dict], str] = dedup_text
+) -> DedupResult:
     """Cluster exact and near duplicates among records of the same kind; say which to drop and why.
 
     Records with no text (after normalization) are never duplicates. The representative of each
@@ -322,12 +331,15 @@ def _dedup_kind(records: list[dict], cfg: DedupConfig, text_of, result: DedupRes
         if dropped:
             kind = "exact" if all(reason == "exact_duplicate" for _, reason, _ in dropped) else "near"
             result.clusters.append(Cluster(leader["id"], tuple(sorted(jaccard)), kind, dict(sorted(jaccard.items()))))
-            result.dropped += [{"id": r["id"], "reason": reason, "duplicate_of": leader["id"], "jaccard": j}
-                               for r, reason, j in dropped]
+            result.dropped += [
+                {"id": r["id"], "reason": reason, "duplicate_of": leader["id"], "jaccard": j}
+                for r, reason, j in dropped
+            ]
 
 
-def near_duplicate_pairs(texts_a: Sequence[str], texts_b: Sequence[str],
-                         cfg: DedupConfig | None = None) -> list[tuple[int, int, float]]:
+def near_duplicate_pairs(
+    texts_a: Sequence[str], texts_b: Sequence[str], cfg: DedupConfig | None = None
+) -> list[tuple[int, int, float]]:
     """(i, j, estimated Jaccard) for every texts_a[i] ~ texts_b[j] at or above cfg.threshold, sorted.
 
     Texts are normalized here; empty ones match nothing. Identical normalized texts always match.

@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tuneloop.data.charts import token_lengths, write_data_chart
 from tuneloop.data.clean import clean_records
 from tuneloop.data.importers import (  # noqa: F401 (ConfigError for callers)
     ConfigError,
@@ -31,7 +32,6 @@ from tuneloop.data.importers import (  # noqa: F401 (ConfigError for callers)
 from tuneloop.data.importers.fields import thread_fields
 from tuneloop.data.pii import Redactor, make_redactor, summarize
 from tuneloop.data.quality import QualityConfig, score_record
-from tuneloop.data.charts import token_lengths, write_data_chart
 from tuneloop.io import write_json, write_jsonl, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
     labels = set(data["labels"]) | ({data["out_of_scope_label"]} if data.get("out_of_scope_label") else set())
     setup = _setup(params)  # (redactor or None, quality config); worker processes build their own
     redactor = setup[0]
-    records: list[dict] = []   # everything readable and valid: tickets, transcripts, examples, KB chunks
+    records: list[dict] = []  # everything readable and valid: tickets, transcripts, examples, KB chunks
     quarantined: list[dict] = []
     dropped: list[dict] = []
     redactions: list[dict] = []  # {id, field, type, start, end}: where PII was replaced, never the value
@@ -86,9 +86,17 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
             where, first = ids[record["id"]]
             if _content_key(record) == _content_key(first):  # the same record exported twice
                 counts["dropped"] += 1
-                dropped.append({"id": record["id"], "kind": record["kind"], "source": item.source,
-                                "locator": item.locator, "reason": "exact_duplicate",
-                                "duplicate_of": record["id"], "jaccard": 1.0})
+                dropped.append(
+                    {
+                        "id": record["id"],
+                        "kind": record["kind"],
+                        "source": item.source,
+                        "locator": item.locator,
+                        "reason": "exact_duplicate",
+                        "duplicate_of": record["id"],
+                        "jaccard": 1.0,
+                    }
+                )
                 continue
             error = f"duplicate_id: id {record['id']!r} is already used by {where}"
         if error is not None:
@@ -118,18 +126,25 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
     minimum = int(data.get("min_examples", 10))
     if usable < minimum:
         names = [s["path"] for s in sources if family(s) == "records"]
-        raise PrepareError(f"only {usable} usable tickets or records in {names} (need at least {minimum}); "
-                           f"see the reasons in {Path(out_dir) / 'quarantine.jsonl'} and {Path(out_dir) / 'dropped.jsonl'}")
+        raise PrepareError(
+            f"only {usable} usable tickets or records in {names} (need at least {minimum}); "
+            f"see the reasons in {Path(out_dir) / 'quarantine.jsonl'} and {Path(out_dir) / 'dropped.jsonl'}"
+        )
     label_loss = _label_loss(label_by_id, cleaned_out)
-    warnings = [f"cleaning removed {e['dropped']} of {e['in']} records labelled {label!r} ({e['share']:.0%}): "
-                f"{', '.join(f'{r} {n}' for r, n in e['reasons'].items())}; check conf/clean if these are ordinary data"
-                for label, e in label_loss.items() if e["share"] > LABEL_LOSS_WARNING]
+    warnings = [
+        f"cleaning removed {e['dropped']} of {e['in']} records labelled {label!r} ({e['share']:.0%}): "
+        f"{', '.join(f'{r} {n}' for r, n in e['reasons'].items())}; check conf/clean if these are ordinary data"
+        for label, e in label_loss.items()
+        if e["share"] > LABEL_LOSS_WARNING
+    ]
     for warning in warnings:
         log.warning("prepare: %s", warning)
     if usable < OVERFIT_WARNING_BELOW:
-        warnings.append(f"only {usable} usable records (< {OVERFIT_WARNING_BELOW}): a fine-tuned adapter will likely "
-                        "overfit. With this little data, consider retrieval only (search the knowledge base and "
-                        "tickets at answer time) and collect more history before fine-tuning.")
+        warnings.append(
+            f"only {usable} usable records (< {OVERFIT_WARNING_BELOW}): a fine-tuned adapter will likely "
+            "overfit. With this little data, consider retrieval only (search the knowledge base and "
+            "tickets at answer time) and collect more history before fine-tuning."
+        )
         log.warning("prepare: %s", warnings[-1])
 
     out_dir, report_dir = Path(out_dir), Path(report_dir)
@@ -142,9 +157,15 @@ def run(params: dict[str, Any], out_dir: str | Path = OUT_DIR, report_dir: str |
     write_json(report_dir / "prepare.json", report)
     write_text_atomic(report_dir / "prepare.md", _markdown(report))
     write_data_chart(report, report_dir / "data.png")
-    log.info("prepare: %d records in, %d kept, %d dropped, %d quarantined; %d KB chunks from %d documents",
-             report["records_in"], report["kept"], report["dropped"], report["quarantined"],
-             report["documents"]["kept"], report["kb_articles"])
+    log.info(
+        "prepare: %d records in, %d kept, %d dropped, %d quarantined; %d KB chunks from %d documents",
+        report["records_in"],
+        report["kept"],
+        report["dropped"],
+        report["quarantined"],
+        report["documents"]["kept"],
+        report["kb_articles"],
+    )
     return report
 
 
@@ -160,8 +181,15 @@ def _label_loss(label_by_id: dict[str, str], cleaned_out: list[dict]) -> dict[st
         if entry["id"] in label_by_id:
             why = entry["quality"]["reasons"][0] if entry["reason"] == "low_quality" else entry["reason"]
             reasons.setdefault(label_by_id[entry["id"]], Counter())[why.split(":")[0]] += 1
-    return {label: {"in": before[label], "dropped": sum(c.values()), "share": round(sum(c.values()) / before[label], 4),
-                    "reasons": dict(sorted(c.items()))} for label, c in sorted(reasons.items())}
+    return {
+        label: {
+            "in": before[label],
+            "dropped": sum(c.values()),
+            "share": round(sum(c.values()) / before[label], 4),
+            "reasons": dict(sorted(c.items())),
+        }
+        for label, c in sorted(reasons.items())
+    }
 
 
 def _validate(record: dict, labels: set[str]) -> str | None:
@@ -169,8 +197,11 @@ def _validate(record: dict, labels: set[str]) -> str | None:
     label = record.get("category") if record["kind"] in ("ticket", "transcript") else record.get("label")
     if record["kind"] == "labelled_text" or label is not None:
         if label not in labels:
-            hint = "" if record.get("source_format") in ("tuneloop_jsonl", "tuneloop_csv") else \
-                " (map it to a label with the source's mapping.category_map)"
+            hint = (
+                ""
+                if record.get("source_format") in ("tuneloop_jsonl", "tuneloop_csv")
+                else " (map it to a label with the source's mapping.category_map)"
+            )
             return f"unknown_category: {label!r} is not one of data.labels{hint}"
     return None
 
@@ -205,7 +236,9 @@ def _setup(params: dict) -> tuple[Redactor | None, QualityConfig]:
     return redactor, QualityConfig.from_params(params)
 
 
-def _process(records: list[dict], redactor: Redactor | None, quality: QualityConfig) -> list[tuple[dict, list[dict], Any]]:
+def _process(
+    records: list[dict], redactor: Redactor | None, quality: QualityConfig
+) -> list[tuple[dict, list[dict], Any]]:
     """Records: (redacted record, redaction entries, quality result of the redacted record) each."""
     pairs = _redact_records(records, redactor) if redactor else [(r, []) for r in records]
     return [(r, e, score_record(r, quality) if quality.enabled else None) for r, e in pairs]
@@ -220,11 +253,12 @@ def _process_chunk(records: list[dict]) -> list[tuple[dict, list[dict], Any]]:
     return _process(records, *_worker)
 
 
-def _process_all(records: list[dict], params: dict, workers: int,
-                 setup: tuple[Redactor | None, QualityConfig]) -> list[tuple[dict, list[dict], Any]]:
+def _process_all(
+    records: list[dict], params: dict, workers: int, setup: tuple[Redactor | None, QualityConfig]
+) -> list[tuple[dict, list[dict], Any]]:
     """_process for each record, in input order: here with `setup`, or on `workers` processes."""
     chunk = 256  # records per batch: one nlp.pipe over their texts (the same chunks whatever `workers` is)
-    chunks = [records[i:i + chunk] for i in range(0, len(records), chunk)]
+    chunks = [records[i : i + chunk] for i in range(0, len(records), chunk)]
     if workers <= 1:
         return [out for part in chunks for out in _process(part, *setup)]
     import multiprocessing
@@ -260,15 +294,24 @@ def _report(per_file, families, quarantined, dropped, redactions, kept, kb, clea
     items_in = sum(c["in"] for c in per_file.values())
     duplicates = sum(1 for d in dropped if d["reason"] in ("exact_duplicate", "near_duplicate"))
     members = Counter(d["duplicate_of"] for d in dropped if d["reason"] in ("exact_duplicate", "near_duplicate"))
-    cluster_sizes = dict(sorted(Counter(n + 1 for n in members.values()).items()))  # size (with the kept one) -> clusters
+    cluster_sizes = dict(
+        sorted(Counter(n + 1 for n in members.values()).items())
+    )  # size (with the kept one) -> clusters
     report = {
         "records_in": total("records", "in"),
         "kept": total("records", "kept"),
         "dropped": total("records", "dropped"),
         "quarantined": total("records", "quarantined"),
         "kinds": dict(sorted(Counter(r["kind"] for r in kept).items())),
-        "documents": {k: total("documents", key) for k, key in
-                      (("chunks_in", "in"), ("kept", "kept"), ("dropped", "dropped"), ("quarantined", "quarantined"))},
+        "documents": {
+            k: total("documents", key)
+            for k, key in (
+                ("chunks_in", "in"),
+                ("kept", "kept"),
+                ("dropped", "dropped"),
+                ("quarantined", "quarantined"),
+            )
+        },
         "kb_articles": len({c["doc_id"] for c in kb}),
         "dropped_by_reason": dict(sorted(Counter(d["reason"] for d in dropped).items())),
         "quarantined_by_reason": dict(sorted(Counter(q["reason"].split(":")[0] for q in quarantined).items())),
@@ -276,20 +319,36 @@ def _report(per_file, families, quarantined, dropped, redactions, kept, kb, clea
         "duplicate_cluster_sizes": {str(k): v for k, v in cluster_sizes.items()},
         "pii_redacted": pii["by_type"],
         "pii": {k: pii[k] for k in ("total", "records_with_pii", "by_field")},
-        "quality": {k: clean_report[k] for k in ("quality_mean_score", "quality_reasons", "boilerplate_stripped",
-                                                 "duplicate_clusters")},
-        "labels": dict(sorted(Counter(r.get("category") or r.get("label") for r in kept
-                                      if (r.get("category") or r.get("label")) is not None).items())),
+        "quality": {
+            k: clean_report[k]
+            for k in ("quality_mean_score", "quality_reasons", "boilerplate_stripped", "duplicate_clusters")
+        },
+        "labels": dict(
+            sorted(
+                Counter(
+                    r.get("category") or r.get("label")
+                    for r in kept
+                    if (r.get("category") or r.get("label")) is not None
+                ).items()
+            )
+        ),
         "priorities": dict(sorted(Counter(r["priority"] for r in kept if r.get("priority")).items())),
         "token_lengths": token_lengths(kept),
         "source_formats": dict(sorted(Counter(r.get("source_format") or "?" for r in kept + kb).items())),
         "files": {f: {k: c[k] for k in ("in", "kept", "dropped", "quarantined")} for f, c in per_file.items()},
         "warnings": warnings,
     }
-    assert report["records_in"] == report["kept"] + report["dropped"] + report["quarantined"], "record accounting does not add up"
+    assert report["records_in"] == report["kept"] + report["dropped"] + report["quarantined"], (
+        "record accounting does not add up"
+    )
     docs = report["documents"]
-    assert docs["chunks_in"] == docs["kept"] + docs["dropped"] + docs["quarantined"], "document accounting does not add up"
-    assert len(quarantined) == report["quarantined"] + docs["quarantined"] and len(dropped) == report["dropped"] + docs["dropped"]
+    assert docs["chunks_in"] == docs["kept"] + docs["dropped"] + docs["quarantined"], (
+        "document accounting does not add up"
+    )
+    assert (
+        len(quarantined) == report["quarantined"] + docs["quarantined"]
+        and len(dropped) == report["dropped"] + docs["dropped"]
+    )
     return report
 
 
@@ -297,29 +356,47 @@ def _markdown(report: dict) -> str:
     docs = report["documents"]
     lines = ["# Data report: prepare", ""]
     lines += [f"> **Warning:** {w}" for w in report["warnings"]] + ([""] if report["warnings"] else [])
-    lines += [f"Records in: **{report['records_in']}** = kept {report['kept']} + dropped {report['dropped']}"
-              f" + quarantined {report['quarantined']}. Documents: {report['kb_articles']} kept as {docs['kept']} KB chunks"
-              f" ({docs['chunks_in']} in, {docs['dropped']} dropped, {docs['quarantined']} quarantined)."
-              f" Duplicate rate: {report['duplicate_rate']:.1%}. PII replaced: {report['pii']['total']} spans in"
-              f" {report['pii']['records_with_pii']} records (where: `reports/data/redactions.jsonl`, no values).", "",
-              "| file | in | kept | dropped | quarantined |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {f} | {c['in']} | {c['kept']} | {c['dropped']} | {c['quarantined']} |" for f, c in report["files"].items()]
+    lines += [
+        f"Records in: **{report['records_in']}** = kept {report['kept']} + dropped {report['dropped']}"
+        f" + quarantined {report['quarantined']}. Documents: {report['kb_articles']} kept as {docs['kept']} KB chunks"
+        f" ({docs['chunks_in']} in, {docs['dropped']} dropped, {docs['quarantined']} quarantined)."
+        f" Duplicate rate: {report['duplicate_rate']:.1%}. PII replaced: {report['pii']['total']} spans in"
+        f" {report['pii']['records_with_pii']} records (where: `reports/data/redactions.jsonl`, no values).",
+        "",
+        "| file | in | kept | dropped | quarantined |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {f} | {c['in']} | {c['kept']} | {c['dropped']} | {c['quarantined']} |" for f, c in report["files"].items()
+    ]
     lengths = report["token_lengths"]
-    sections = (("Dropped by reason", report["dropped_by_reason"]), ("Quarantined by reason", report["quarantined_by_reason"]),
-                ("Quality reasons (dropped records)", report["quality"]["quality_reasons"]),
-                ("Boilerplate stripped (records)", report["quality"]["boilerplate_stripped"]),
-                ("Duplicate clusters", report["quality"]["duplicate_clusters"]),
-                ("Duplicate cluster sizes (records per cluster: clusters)", report["duplicate_cluster_sizes"]),
-                ("PII redacted (by type)", report["pii_redacted"]), ("PII redacted (by field)", report["pii"]["by_field"]),
-                ("Labels kept", report["labels"]), ("Priorities kept", report["priorities"]),
-                ("Sources kept (by format)", report["source_formats"]),
-                (f"Token lengths of kept records (median {lengths['median']}, p95 {lengths['p95']}, max {lengths['max']})",
-                 dict(zip(lengths["bins"], lengths["counts"]))))
+    sections = (
+        ("Dropped by reason", report["dropped_by_reason"]),
+        ("Quarantined by reason", report["quarantined_by_reason"]),
+        ("Quality reasons (dropped records)", report["quality"]["quality_reasons"]),
+        ("Boilerplate stripped (records)", report["quality"]["boilerplate_stripped"]),
+        ("Duplicate clusters", report["quality"]["duplicate_clusters"]),
+        ("Duplicate cluster sizes (records per cluster: clusters)", report["duplicate_cluster_sizes"]),
+        ("PII redacted (by type)", report["pii_redacted"]),
+        ("PII redacted (by field)", report["pii"]["by_field"]),
+        ("Labels kept", report["labels"]),
+        ("Priorities kept", report["priorities"]),
+        ("Sources kept (by format)", report["source_formats"]),
+        (
+            f"Token lengths of kept records (median {lengths['median']}, p95 {lengths['p95']}, max {lengths['max']})",
+            dict(zip(lengths["bins"], lengths["counts"])),
+        ),
+    )
     for title, values in sections:
-        lines += ["", f"## {title}", ""] + [f"- {k}: {v}" for k, v in values.items()] + (["- none"] if not values else [])
+        lines += (
+            ["", f"## {title}", ""] + [f"- {k}: {v}" for k, v in values.items()] + (["- none"] if not values else [])
+        )
     loss = report.get("label_loss") or {}
     lines += ["", f"## Records each label lost to cleaning (over {LABEL_LOSS_WARNING:.0%} warns)", ""]
-    lines += [f"- {label}: {e['dropped']} of {e['in']} ({e['share']:.0%}): "
-              + ", ".join(f"{r} {n}" for r, n in e["reasons"].items()) for label, e in loss.items()] or ["- none"]
+    lines += [
+        f"- {label}: {e['dropped']} of {e['in']} ({e['share']:.0%}): "
+        + ", ".join(f"{r} {n}" for r, n in e["reasons"].items())
+        for label, e in loss.items()
+    ] or ["- none"]
     lines += ["", "Chart: `reports/data/data.png` (label balance and token lengths)."]
     return "\n".join(lines) + "\n"

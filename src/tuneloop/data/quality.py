@@ -39,17 +39,17 @@ from tuneloop.data.boilerplate import clean_text, strip_boilerplate  # noqa: F40
 @dataclass(frozen=True)
 class QualityConfig:
     enabled: bool = True
-    threshold: float = 0.5            # records scoring below are dropped
-    min_tokens: int = 10              # whitespace tokens of the record's text (all its fields): support threads
+    threshold: float = 0.5  # records scoring below are dropped
+    min_tokens: int = 10  # whitespace tokens of the record's text (all its fields): support threads
     # Per-kind floors that replace min_tokens: a short customer message is a valid classification example,
     # and a curated pair or chat may be short; the length floor is for threads an answer is learned from.
     min_tokens_by_kind: dict = field(default_factory=lambda: {"labelled_text": 1, "instruction": 2, "chat": 2})
     max_tokens: int = 4000
-    language: str | None = "en"       # None: no language check
-    max_symbol_ratio: float = 0.3     # emoji, mojibake, markup noise among non-space characters
-    max_repetition: float = 0.3       # share of repeated lines or word 3-grams
+    language: str | None = "en"  # None: no language check
+    max_symbol_ratio: float = 0.3  # emoji, mojibake, markup noise among non-space characters
+    max_repetition: float = 0.3  # share of repeated lines or word 3-grams
     require_agent_reply: bool = True  # tickets/transcripts/chats need an answer to learn from
-    require_approved: bool = True     # drop records with approved == false (absent or null: no check)
+    require_approved: bool = True  # drop records with approved == false (absent or null: no check)
     min_satisfaction: int | None = 4  # drop rated records below this (satisfaction or rating); None: off
     strip_boilerplate: bool = True
 
@@ -63,7 +63,7 @@ class QualityConfig:
 @dataclass
 class QualityResult:
     score: float
-    reasons: list[str] = field(default_factory=list)   # "code: detail", hard problems first
+    reasons: list[str] = field(default_factory=list)  # "code: detail", hard problems first
     cleaned: dict[str, Any] = field(default_factory=dict)  # field -> text with boilerplate stripped
     stripped: list[str] = field(default_factory=list)  # kinds of boilerplate removed (sorted, unique)
     keep: bool = True
@@ -76,26 +76,29 @@ class QualityResult:
 # Language
 # ---------------------------------------------------------------------------------------------------
 
-STOPWORDS: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang, words in {
-    "en": "the and to of is it you that for on my i with this be have not are was but can me your we do "
-          "what how get an at or if from just so there any please thanks hi hello help when will would "
-          "don't can't been has all about after still it's i'm did does they our its which their them "
-          "into why then than could should were am i've there's",
-    "de": "der die das und ist nicht ich ein eine mit auf für den dem des sie es zu sich von wir ihr "
-          "mein meine bitte danke hallo wie was auch noch nach bei aber wenn kann habe hat sind war "
-          "oder über nur schon keine mir mich uns",
-    "fr": "le la les et est pas je un une avec pour sur dans des du que qui vous il elle ce mon ma mes "
-          "merci bonjour svp comment mais ou au aux ne plus très j'ai c'est votre nous sont été fait "
-          "peut être quand depuis toujours rien",
-    "es": "el la los las y es no yo un una con para por que en del al mi mis gracias hola cómo como "
-          "pero o muy está tengo ha han su sus nos lo le se cuando puedo ayuda favor",
-    "it": "il lo la gli le e è non io un una con per che di del della mio mia grazie ciao come ma o "
-          "sono ho ha questo questa nel nella ancora quando posso aiuto perché",
-    "pt": "o a os as e é não eu um uma com para por que em do da dos das meu minha obrigado obrigada "
-          "olá oi como mas ou muito está tenho foi seu sua não quando posso ajuda você",
-    "nl": "de het een en is niet ik met voor op dat die van wij je mijn bedankt hallo hoe wat maar of "
-          "ook nog bij kan heb heeft zijn was u uw graag alstublieft wanneer",
-}.items()}
+STOPWORDS: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": "the and to of is it you that for on my i with this be have not are was but can me your we do "
+        "what how get an at or if from just so there any please thanks hi hello help when will would "
+        "don't can't been has all about after still it's i'm did does they our its which their them "
+        "into why then than could should were am i've there's",
+        "de": "der die das und ist nicht ich ein eine mit auf für den dem des sie es zu sich von wir ihr "
+        "mein meine bitte danke hallo wie was auch noch nach bei aber wenn kann habe hat sind war "
+        "oder über nur schon keine mir mich uns",
+        "fr": "le la les et est pas je un une avec pour sur dans des du que qui vous il elle ce mon ma mes "
+        "merci bonjour svp comment mais ou au aux ne plus très j'ai c'est votre nous sont été fait "
+        "peut être quand depuis toujours rien",
+        "es": "el la los las y es no yo un una con para por que en del al mi mis gracias hola cómo como "
+        "pero o muy está tengo ha han su sus nos lo le se cuando puedo ayuda favor",
+        "it": "il lo la gli le e è non io un una con per che di del della mio mia grazie ciao come ma o "
+        "sono ho ha questo questa nel nella ancora quando posso aiuto perché",
+        "pt": "o a os as e é não eu um uma com para por que em do da dos das meu minha obrigado obrigada "
+        "olá oi como mas ou muito está tenho foi seu sua não quando posso ajuda você",
+        "nl": "de het een en is niet ik met voor op dat die van wij je mijn bedankt hallo hoe wat maar of "
+        "ook nog bij kan heb heeft zijn was u uw graag alstublieft wanneer",
+    }.items()
+}
 _WORD = re.compile(r"(?<!\w)[^\W\d_]+(?:['’][^\W\d_]+)?(?!\w)")  # letters only: "E17" is no word
 _FRENCH_ELISION = re.compile(r"^(?:l|j|d|qu|n|c|s|m|t)'[^\W\d_]")  # l'application, j'ouvre, qu'il
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
@@ -159,7 +162,7 @@ def repetition(text: str) -> float:
     lines = [x.strip().lower() for x in (text or "").splitlines() if len(x.strip()) > 3]
     line_rep = 1 - len(set(lines)) / len(lines) if len(lines) >= 3 else 0.0
     words = (text or "").lower().split()
-    grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    grams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
     gram_rep = 1 - len(set(grams)) / len(grams) if len(grams) >= 8 else 0.0
     return round(max(line_rep, gram_rep), 4)
 
@@ -178,7 +181,7 @@ def record_fields(record: dict) -> dict[str, str]:
         return {"prompt": record.get("prompt") or "", "completion": record.get("completion") or ""}
     if kind == "chat":
         return {f"messages[{i}]": m.get("content") or "" for i, m in enumerate(record.get("messages") or [])}
-    return {"text": record.get("text") or ""}   # kb, labelled_text
+    return {"text": record.get("text") or ""}  # kb, labelled_text
 
 
 CLEANED_KINDS = ("ticket", "transcript", "labelled_text")  # free text from people; KB and curated pairs stay as written
@@ -191,7 +194,9 @@ def _has_answer(record: dict) -> bool | None:
     if kind == "transcript":
         return any(t.get("role") == "agent" and (t.get("text") or "").strip() for t in record.get("turns") or [])
     if kind == "chat":
-        return any(m.get("role") == "assistant" and (m.get("content") or "").strip() for m in record.get("messages") or [])
+        return any(
+            m.get("role") == "assistant" and (m.get("content") or "").strip() for m in record.get("messages") or []
+        )
     if kind == "instruction":
         return bool((record.get("completion") or "").strip())
     return None  # kb, labelled_text: no answer expected
@@ -261,8 +266,13 @@ def score_record(record: dict, cfg: QualityConfig | None = None) -> QualityResul
     for factor, _ in soft:
         score *= factor
     score = round(score, 4)
-    return QualityResult(score=score, reasons=hard + [r for _, r in soft], cleaned=cleaned,
-                         stripped=sorted(stripped), keep=score >= cfg.threshold)
+    return QualityResult(
+        score=score,
+        reasons=hard + [r for _, r in soft],
+        cleaned=cleaned,
+        stripped=sorted(stripped),
+        keep=score >= cfg.threshold,
+    )
 
 
 def with_cleaned_text(record: dict, cleaned: dict[str, Any]) -> dict:
@@ -288,8 +298,12 @@ def with_cleaned_text(record: dict, cleaned: dict[str, Any]) -> dict:
     return out
 
 
-def apply_quality(records: list[dict], cfg: QualityConfig | None = None, stripped: Counter | None = None,
-                  results: list[QualityResult] | None = None) -> tuple[list[dict], list[dict]]:
+def apply_quality(
+    records: list[dict],
+    cfg: QualityConfig | None = None,
+    stripped: Counter | None = None,
+    results: list[QualityResult] | None = None,
+) -> tuple[list[dict], list[dict]]:
     """Score every record: (kept copies with cleaned text and `quality`, dropped entries with reasons).
 
     A dropped entry: {"id", "kind", "source", "locator", "reason": "low_quality", "detail", "quality"}.
@@ -310,7 +324,15 @@ def apply_quality(records: list[dict], cfg: QualityConfig | None = None, strippe
             out["quality"] = result.as_dict()
             kept.append(out)
         else:
-            dropped.append({"id": record.get("id"), "kind": record.get("kind"), "source": record.get("source"),
-                            "locator": record.get("locator", record.get("line")), "reason": "low_quality",
-                            "detail": "; ".join(result.reasons), "quality": result.as_dict()})
+            dropped.append(
+                {
+                    "id": record.get("id"),
+                    "kind": record.get("kind"),
+                    "source": record.get("source"),
+                    "locator": record.get("locator", record.get("line")),
+                    "reason": "low_quality",
+                    "detail": "; ".join(result.reasons),
+                    "quality": result.as_dict(),
+                }
+            )
     return kept, dropped

@@ -49,10 +49,15 @@ def check_policy(policy: dict[str, Any], where: str = "policy") -> None:
 
 def _pools(policy: dict[str, Any]) -> dict[str, list[str]]:
     kinds = templates()["pii_kinds"]
-    return {"company": [policy["company"]], "product": list(policy["products"]),
-            "pii": [kinds[k][0] for k in policy["pii"]], "pii_plural": [kinds[k][1] for k in policy["pii"]],
-            "topic": list(policy["escalate"]), "channel": [str(policy.get("channel") or "our support team")],
-            "advice": [str(policy.get("advice") or "")]}
+    return {
+        "company": [policy["company"]],
+        "product": list(policy["products"]),
+        "pii": [kinds[k][0] for k in policy["pii"]],
+        "pii_plural": [kinds[k][1] for k in policy["pii"]],
+        "topic": list(policy["escalate"]),
+        "channel": [str(policy.get("channel") or "our support team")],
+        "advice": [str(policy.get("advice") or "")],
+    }
 
 
 def _fill(template: str, values: dict[str, str]) -> str:

@@ -69,7 +69,9 @@ def check_leakage(splits: dict[str, list[dict]]) -> None:
         shared = sorted({e["group"] for e in splits[name]} & train_groups)
         same_prompt = sorted(e["id"] for e in splits[name] if e["user"] in train_prompts)
         if shared or same_prompt:
-            raise LeakageError(f"train/{name} leakage: shared tickets {shared[:5]}, identical prompts {same_prompt[:5]}")
+            raise LeakageError(
+                f"train/{name} leakage: shared tickets {shared[:5]}, identical prompts {same_prompt[:5]}"
+            )
 
 
 _HEADER_LINES = re.compile(r"\A(?:(?:Subject|Article|Section): [^\n]*\n*)+")
@@ -89,8 +91,9 @@ def group_texts(examples: list[dict]) -> dict[str, list[str]]:
     return {g: sorted(t) for g, t in sorted(texts.items())}
 
 
-def move_near_duplicates(assignment: dict[str, str], examples: list[dict], cfg: DedupConfig,
-                         action: str = "move") -> dict:
+def move_near_duplicates(
+    assignment: dict[str, str], examples: list[dict], cfg: DedupConfig, action: str = "move"
+) -> dict:
     """Move every val/test group with a near duplicate in train to train (in place); return the counts.
 
     Repeats with the groups just moved until no val/test group is near a train group, so a chain
@@ -118,22 +121,37 @@ def move_near_duplicates(assignment: dict[str, str], examples: list[dict], cfg: 
         if not best:
             break
         if action == "fail":
-            listed = ", ".join(f"{g} ({assignment[g]}) ~ {n} (train, J={j:.2f})" for g, (n, j) in sorted(best.items())[:20])
+            listed = ", ".join(
+                f"{g} ({assignment[g]}) ~ {n} (train, J={j:.2f})" for g, (n, j) in sorted(best.items())[:20]
+            )
             raise LeakageError(f"{len(best)} val/test group(s) have a near duplicate in train: {listed}")
         for group, (near, jaccard) in sorted(best.items()):
             moved.append({"group": group, "from": assignment[group], "near": near, "jaccard": jaccard})
             assignment[group] = "train"
         frontier = flat(sorted(best))
     for m in moved:
-        log.info("split: moved %s from %s to train (near duplicate of %s, J=%.2f)", m["group"], m["from"], m["near"], m["jaccard"])
-    return {"action": action, "threshold": cfg.threshold, "pairs": pairs_found,
-            "moved_to_train": {"val": sum(m["from"] == "val" for m in moved),
-                               "test": sum(m["from"] == "test" for m in moved)},
-            "moved_groups": sorted(m["group"] for m in moved)}
+        log.info(
+            "split: moved %s from %s to train (near duplicate of %s, J=%.2f)",
+            m["group"],
+            m["from"],
+            m["near"],
+            m["jaccard"],
+        )
+    return {
+        "action": action,
+        "threshold": cfg.threshold,
+        "pairs": pairs_found,
+        "moved_to_train": {
+            "val": sum(m["from"] == "val" for m in moved),
+            "test": sum(m["from"] == "test" for m in moved),
+        },
+        "moved_groups": sorted(m["group"] for m in moved),
+    }
 
 
-def move_guard_overlaps(assignment: dict[str, str], examples: list[dict], guard: dict[str, Any],
-                        action: str = "move") -> dict:
+def move_guard_overlaps(
+    assignment: dict[str, str], examples: list[dict], guard: dict[str, Any], action: str = "move"
+) -> dict:
     """Move every val/test group the contamination guard would flag to train (in place), repeatedly.
 
     The guard (evals/contamination.py) compares word 13-grams of the whole prompt; the MinHash check
@@ -156,20 +174,34 @@ def move_guard_overlaps(assignment: dict[str, str], examples: list[dict], guard:
         if not flagged:
             break
         if action == "fail":
-            raise LeakageError(f"{len(flagged)} val/test group(s) the contamination guard would flag: "
-                               f"{sorted(flagged.items())[:20]}")
+            raise LeakageError(
+                f"{len(flagged)} val/test group(s) the contamination guard would flag: {sorted(flagged.items())[:20]}"
+            )
         for group, fraction in sorted(flagged.items()):
             moved.append({"group": group, "from": assignment[group], "overlap": fraction})
-            log.info("split: moved %s from %s to train (the guard's rule: %.0f%% of its %d-grams in training)",
-                     group, assignment[group], 100 * fraction, int(guard["ngram"]))
+            log.info(
+                "split: moved %s from %s to train (the guard's rule: %.0f%% of its %d-grams in training)",
+                group,
+                assignment[group],
+                100 * fraction,
+                int(guard["ngram"]),
+            )
             assignment[group] = "train"
-    return {"moved_to_train": {"val": sum(m["from"] == "val" for m in moved),
-                               "test": sum(m["from"] == "test" for m in moved)},
-            "moved_groups": sorted(m["group"] for m in moved)}
+    return {
+        "moved_to_train": {
+            "val": sum(m["from"] == "val" for m in moved),
+            "test": sum(m["from"] == "test" for m in moved),
+        },
+        "moved_groups": sorted(m["group"] for m in moved),
+    }
 
 
-def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_dir: str | Path = OUT_DIR,
-        report_file: str | Path = REPORT) -> dict:
+def run(
+    params: dict[str, Any],
+    in_file: str | Path = IN_FILE,
+    out_dir: str | Path = OUT_DIR,
+    report_file: str | Path = REPORT,
+) -> dict:
     examples = read_jsonl(in_file)
     fractions = params["data"]["split"]
     if abs(sum(fractions[s] for s in SPLITS) - 1.0) > 1e-6:
@@ -177,22 +209,33 @@ def run(params: dict[str, Any], in_file: str | Path = IN_FILE, out_dir: str | Pa
     assignment = assign_groups(examples, fractions, int(params["seed"]))
     clean = params.get("clean") or {}
     dedup_cfg = DedupConfig.from_params(params)
-    leakage = (move_near_duplicates(assignment, examples, dedup_cfg, clean.get("leakage", "move"))
-               if dedup_cfg.enabled else {"action": "off"})
-    guard = ((params.get("eval") or {}).get("contamination"))
+    leakage = (
+        move_near_duplicates(assignment, examples, dedup_cfg, clean.get("leakage", "move"))
+        if dedup_cfg.enabled
+        else {"action": "off"}
+    )
+    guard = (params.get("eval") or {}).get("contamination")
     if guard and clean.get("leakage", "move") in ("move", "fail"):
-        leakage["guard_rule"] = {k: v for k, v in move_guard_overlaps(
-            assignment, examples, guard, clean.get("leakage", "move")).items() if k != "moved_groups"}
+        leakage["guard_rule"] = {
+            k: v
+            for k, v in move_guard_overlaps(assignment, examples, guard, clean.get("leakage", "move")).items()
+            if k != "moved_groups"
+        }
     splits: dict[str, list[dict]] = {s: [] for s in SPLITS}
     for example in examples:
         splits[assignment[example["group"]]].append(example)
     check_leakage(splits)
     for name, rows in splits.items():
         write_jsonl(Path(out_dir) / f"{name}.jsonl", rows)
-    report = {name: {"examples": len(rows), "tickets": len({e["group"] for e in rows}),
-                     "tasks": dict(sorted(Counter(e["task"] for e in rows).items())),
-                     "labels": dict(sorted(Counter(e["label"] for e in rows if e["task"] == "classify").items()))}
-              for name, rows in splits.items()}
+    report = {
+        name: {
+            "examples": len(rows),
+            "tickets": len({e["group"] for e in rows}),
+            "tasks": dict(sorted(Counter(e["task"] for e in rows).items())),
+            "labels": dict(sorted(Counter(e["label"] for e in rows if e["task"] == "classify").items())),
+        }
+        for name, rows in splits.items()
+    }
     report["leakage"] = {k: v for k, v in leakage.items() if k != "moved_groups"}
     write_json(report_file, report)
     log.info("split: %s; leakage %s", {k: report[k]["examples"] for k in SPLITS}, report["leakage"])

@@ -34,12 +34,16 @@ def source_text(user: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”')]?\s+(?=[A-Z0-9\"“(<#*])")
-_GREETING = re.compile(r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b[^.?]{0,40}[,!.:]?$", re.I)
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b[^.?]{0,40}[,!.:]?$", re.I
+)
 _PLEASANTRY = re.compile(
     r"^(?:(?:i'?m |we'?re |i am |we are )?(?:so |really |very )?sorry\b|apolog|thanks? (?:you )?(?:so much )?for\b|"
     r"thank you\b|i (?:completely |totally |fully )?understand\b|(?:i'?m |i am |i'?d be |we'?re )?(?:happy|glad) to help\b|"
     r"great question|i can help|let me help|i hope (?:you|this)|hope (?:that|this) helps|have a (?:great|good|nice)\b|"
-    r"if you (?:need|have) anything else|just reply|let us know if|please let us know if|feel free)", re.I)
+    r"if you (?:need|have) anything else|just reply|let us know if|please let us know if|feel free)",
+    re.I,
+)
 
 
 def sentences(text: str) -> list[str]:
@@ -85,15 +89,21 @@ def _end(sentence: str) -> str:
 # Tickets
 # ---------------------------------------------------------------------------------------------------
 
+
 def priority_instruction() -> str:
-    return ("Classify the urgency of the support ticket below as exactly one of: " + ", ".join(PRIORITIES)
-            + ".\nAnswer with the priority only.")
+    return (
+        "Classify the urgency of the support ticket below as exactly one of: "
+        + ", ".join(PRIORITIES)
+        + ".\nAnswer with the priority only."
+    )
 
 
 def thread_text(ticket: dict) -> str:
     """The conversation as the summary task shows it: subject, turns by role, ticket status."""
-    turns = ticket.get("turns") or [{"role": "customer", "text": ticket.get("customer_message") or ""},
-                                    {"role": "agent", "text": ticket.get("agent_reply") or ""}]
+    turns = ticket.get("turns") or [
+        {"role": "customer", "text": ticket.get("customer_message") or ""},
+        {"role": "agent", "text": ticket.get("agent_reply") or ""},
+    ]
     parts = [f"Subject: {ticket['subject'].strip()}"] if (ticket.get("subject") or "").strip() else []
     parts += [f"{t['role'].capitalize()}: {t['text'].strip()}" for t in turns if (t.get("text") or "").strip()]
     if ticket.get("status"):
@@ -102,8 +112,10 @@ def thread_text(ticket: dict) -> str:
 
 
 def summary_instruction() -> str:
-    return ("Summarize this support ticket for the ticket record, one line each: category, the customer's issue, "
-            "the resolution and the status.")
+    return (
+        "Summarize this support ticket for the ticket record, one line each: category, the customer's issue, "
+        "the resolution and the status."
+    )
 
 
 def ticket_summary(ticket: dict) -> str:
@@ -158,8 +170,17 @@ def split_article(record: dict) -> list[dict]:
         key = slug(section)
         seen[key] = seen.get(key, 0) + 1
         chunk_id = f"kb:{doc_id}#{key}" + (f"-{seen[key]}" if seen[key] > 1 else "")
-        out.append({**{k: v for k, v in record.items() if k not in ("text", "id")},
-                    "id": chunk_id, "kind": "kb", "doc_id": doc_id, "title": title, "section": section, "text": text})
+        out.append(
+            {
+                **{k: v for k, v in record.items() if k not in ("text", "id")},
+                "id": chunk_id,
+                "kind": "kb",
+                "doc_id": doc_id,
+                "title": title,
+                "section": section,
+                "text": text,
+            }
+        )
     return out
 
 
@@ -213,7 +234,8 @@ _MENU_PATH = re.compile(r"\w > \w")  # "Settings > Help": a menu path (its exten
 _MONEY = re.compile(r"\$\d[\d,]*(?:\.\d\d)?(?:/(?:month|year|mo|yr))?")
 _QUANTITY = re.compile(
     r"\b\d+(?:[.,]\d+)?(?:[-–]\d+)?[\s-]?(?:business days?|days?|hours?|minutes?|seconds?|weeks?|months?|years?|"
-    r"GHz|MHz|dBm|V|%|°[CF]?|homes?|codes?)\b(?: of (?!(?:your|my|the|a|an|their|its|our)\b)[a-z]+)?")
+    r"GHz|MHz|dBm|V|%|°[CF]?|homes?|codes?)\b(?: of (?!(?:your|my|the|a|an|their|its|our)\b)[a-z]+)?"
+)
 _CODE = re.compile(r"\b[A-Z]{1,4}\d{2,4}\b")
 _DOMAIN = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co)(?:/[\w/-]+)?\b")
 
@@ -284,7 +306,7 @@ def heading_question(heading: str, title: str, text: str = "") -> str:
     first = h.split(" ", 1)[0].lower()
     phrase = re.sub(r"\byour\b", "my", lower_first(h, text))
     if first == "how" and h.lower().startswith("how to "):
-        question = "how do I " + phrase[len("how to "):] + "?"
+        question = "how do I " + phrase[len("how to ") :] + "?"
     elif first in ("what", "when", "where", "which", "who", "why", "how"):
         question = f"can you tell me {phrase}?"
     elif first.endswith("ing") and len(first) > 4 and (h.split(" ") + [""])[1].lower() in _GERUND_OBJECT:
@@ -321,15 +343,25 @@ def kb_rephrase_answer(heading: str, text: str) -> str:
 MAX_LISTED_LABELS = 20
 
 
-def classify_instruction(labels: list[str], max_listed: int = MAX_LISTED_LABELS, out_of_scope: str | None = None) -> str:
+def classify_instruction(
+    labels: list[str], max_listed: int = MAX_LISTED_LABELS, out_of_scope: str | None = None
+) -> str:
     """The classify prompt's instruction; with an out-of-scope label (data.out_of_scope_label) it says to
     answer that label when no category fits, instead of forcing one."""
     none_fits = f"\nIf none of them fits, answer {out_of_scope}." if out_of_scope else ""
     if len(labels) <= max_listed:
-        return ("Classify the support ticket below into exactly one category: " + ", ".join(labels)
-                + "." + none_fits + "\nAnswer with the category name only.")
-    return (f"Classify the support ticket below into exactly one of the {len(labels)} support categories."
-            + none_fits + "\nAnswer with the category name only.")
+        return (
+            "Classify the support ticket below into exactly one category: "
+            + ", ".join(labels)
+            + "."
+            + none_fits
+            + "\nAnswer with the category name only."
+        )
+    return (
+        f"Classify the support ticket below into exactly one of the {len(labels)} support categories."
+        + none_fits
+        + "\nAnswer with the category name only."
+    )
 
 
 def ticket_text(ticket: dict) -> str:

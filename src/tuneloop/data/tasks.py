@@ -41,13 +41,31 @@ CHAT_LOSS = ("all", "last")
 Made = tuple[list[dict], dict[str, str]]
 
 
-def example(example_id: str, group: str, task: str, label: str, system: str, user: str, answer: str,
-            extra: dict | None = None, history: list[dict] | None = None) -> dict:
+def example(
+    example_id: str,
+    group: str,
+    task: str,
+    label: str,
+    system: str,
+    user: str,
+    answer: str,
+    extra: dict | None = None,
+    history: list[dict] | None = None,
+) -> dict:
     """One prompt/completion example (TRL's conversational format: completion-only loss)."""
     prompt = [{"role": "system", "content": system}, *(history or []), {"role": "user", "content": user}]
-    return {"id": example_id, "group": group, "task": task, "label": label, "system": system, "user": user,
-            "answer": answer, "prompt": prompt, "completion": [{"role": "assistant", "content": answer}],
-            **(extra or {})}
+    return {
+        "id": example_id,
+        "group": group,
+        "task": task,
+        "label": label,
+        "system": system,
+        "user": user,
+        "answer": answer,
+        "prompt": prompt,
+        "completion": [{"role": "assistant", "content": answer}],
+        **(extra or {}),
+    }
 
 
 class Context:
@@ -62,21 +80,33 @@ class Context:
             raise ValueError(f"data.chat_loss: {self.chat_loss!r} is not one of {CHAT_LOSS}")
         self.out_of_scope = data.get("out_of_scope_label") or None
         if self.out_of_scope in self.labels:
-            raise ValueError(f"data.out_of_scope_label {self.out_of_scope!r} is also one of data.labels: it must "
-                             "name the answer for queries that fit none of them")
+            raise ValueError(
+                f"data.out_of_scope_label {self.out_of_scope!r} is also one of data.labels: it must "
+                "name the answer for queries that fit none of them"
+            )
         # the labels a classify answer may name: the categories, then the out-of-scope answer
         self.choices = self.labels + ([self.out_of_scope] if self.out_of_scope and self.labels else [])
-        self.classify_prompt = (classify_instruction(self.labels, self.max_listed, self.out_of_scope)
-                                if self.labels else "")
+        self.classify_prompt = (
+            classify_instruction(self.labels, self.max_listed, self.out_of_scope) if self.labels else ""
+        )
 
 
 def _classify(ctx: Context, record_id: str, group: str, label: Any, text: str) -> Made:
     if label not in ctx.choices:
         return [], {"classify": "no_category"}
     oos = {"oos": ctx.choices.index(ctx.out_of_scope)} if ctx.out_of_scope in ctx.choices else {}
-    return [example(f"{record_id}:classify", group, "classify", label, ctx.system,
-                    ctx.classify_prompt + synth.SEPARATOR + text, label,
-                    {"choices": ctx.choices, "gold": ctx.choices.index(label), **oos})], {}
+    return [
+        example(
+            f"{record_id}:classify",
+            group,
+            "classify",
+            label,
+            ctx.system,
+            ctx.classify_prompt + synth.SEPARATOR + text,
+            label,
+            {"choices": ctx.choices, "gold": ctx.choices.index(label), **oos},
+        )
+    ], {}
 
 
 def ticket_examples(ticket: dict, tasks: list[str], ctx: Context) -> Made:
@@ -113,8 +143,15 @@ def transcript_examples(call: dict, tasks: list[str], ctx: Context) -> Made:
     customer, agent = thread_fields(call.get("turns") or [])
     if not customer.strip():
         return [], {t: "no_customer_turn" for t in tasks}
-    ticket = {"id": call["id"], "subject": "", "turns": call.get("turns"), "customer_message": customer,
-              "agent_reply": agent, "category": call.get("category"), "status": None}
+    ticket = {
+        "id": call["id"],
+        "subject": "",
+        "turns": call.get("turns"),
+        "customer_message": customer,
+        "agent_reply": agent,
+        "category": call.get("category"),
+        "status": None,
+    }
     return ticket_examples(ticket, tasks, ctx)
 
 
@@ -123,8 +160,17 @@ def labelled_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
 
 
 def instruction_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
-    return [example(f"{record['id']}:instruction", record["id"], "instruction", "instruction", ctx.system,
-                    record["prompt"], record["completion"])], {}
+    return [
+        example(
+            f"{record['id']}:instruction",
+            record["id"],
+            "instruction",
+            "instruction",
+            ctx.system,
+            record["prompt"],
+            record["completion"],
+        )
+    ], {}
 
 
 def chat_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
@@ -140,10 +186,20 @@ def chat_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
         answers = answers[-1:]
     out = []
     for n, i in enumerate(answers):
-        history = [{"role": m["role"], "content": m["content"]} for m in turns[:i - 1]]
+        history = [{"role": m["role"], "content": m["content"]} for m in turns[: i - 1]]
         suffix = "" if len(answers) == 1 else f"#{n + 1}"
-        out.append(example(f"{record['id']}:chat{suffix}", record["id"], "chat", "chat", system,
-                           turns[i - 1]["content"], turns[i]["content"], history=history))
+        out.append(
+            example(
+                f"{record['id']}:chat{suffix}",
+                record["id"],
+                "chat",
+                "chat",
+                system,
+                turns[i - 1]["content"],
+                turns[i]["content"],
+                history=history,
+            )
+        )
     return out, {}
 
 
@@ -163,8 +219,10 @@ def kb_examples(chunk: dict, tasks: list[str], system: str) -> list[dict]:
             user = "List the key facts and steps of this help-center section, one per line." + synth.SEPARATOR + content
             answer = synth.kb_facts_answer(text)
         elif task == "kb_rephrase":
-            user = ("Using this help-center section, write a short, friendly answer for a customer who asks about "
-                    f"{synth.lower_first(heading, text)}." + synth.SEPARATOR + content)
+            user = (
+                "Using this help-center section, write a short, friendly answer for a customer who asks about "
+                f"{synth.lower_first(heading, text)}." + synth.SEPARATOR + content
+            )
             answer = synth.kb_rephrase_answer(heading, text)
         else:  # kb_qa: closed book, the question alone
             if not facts:
@@ -189,8 +247,18 @@ def policy_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
             for family, prompt, answer in pairs:
                 counters[family] = counters.get(family, 0) + 1
                 example_id = f"{record['id']}:safety-{family}-{counters[family]:03d}"
-                out.append(example(example_id, example_id, "safety", "safety", ctx.system, prompt, answer,
-                                   {"family": family, "train_only": True}))
+                out.append(
+                    example(
+                        example_id,
+                        example_id,
+                        "safety",
+                        "safety",
+                        ctx.system,
+                        prompt,
+                        answer,
+                        {"family": family, "train_only": True},
+                    )
+                )
             if not pairs:
                 skipped[task] = "no_safety_example (policy.examples_per_family: 0)"
         elif task == "classify":
@@ -199,12 +267,19 @@ def policy_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
                 continue
             queries = company_policy.out_of_scope_queries(policy)
             for n, query in enumerate(queries, 1):
-                out += _classify(ctx, f"{record['id']}:oos-{n:03d}", f"{record['id']}:oos-{n:03d}",
-                                 ctx.out_of_scope, query)[0]
+                out += _classify(
+                    ctx, f"{record['id']}:oos-{n:03d}", f"{record['id']}:oos-{n:03d}", ctx.out_of_scope, query
+                )[0]
             if not queries:
                 skipped[task] = "no_out_of_scope_query (policy.out_of_scope)"
     return out, skipped
 
 
-MAKERS = {"ticket": ticket_examples, "transcript": transcript_examples, "labelled_text": labelled_examples,
-          "instruction": instruction_examples, "chat": chat_examples, "policy": policy_examples}
+MAKERS = {
+    "ticket": ticket_examples,
+    "transcript": transcript_examples,
+    "labelled_text": labelled_examples,
+    "instruction": instruction_examples,
+    "chat": chat_examples,
+    "policy": policy_examples,
+}

@@ -56,12 +56,16 @@ def _version(name: str) -> str | None:
         return None
 
 
-def cache_key(params: dict[str, Any], base_dir: Path, tasks: dict[str, dict], task_dir: Path,
-              test_file: Path) -> tuple[str, dict]:
+def cache_key(
+    params: dict[str, Any], base_dir: Path, tasks: dict[str, dict], task_dir: Path, test_file: Path
+) -> tuple[str, dict]:
     """(sha256 key, the inputs it was made from) for the base's scores on these tasks."""
     ev, data = params["eval"], params["data"]
-    suite_files = {p.as_posix(): sha256_file(p) for p in sorted(Path(task_dir).rglob("*"))
-                   if p.is_file() and "__pycache__" not in p.parts}
+    suite_files = {
+        p.as_posix(): sha256_file(p)
+        for p in sorted(Path(task_dir).rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
     suite_files |= suite.current_hashes()
     if Path(test_file).exists():
         suite_files[Path(test_file).as_posix()] = sha256_file(test_file)
@@ -69,11 +73,18 @@ def cache_key(params: dict[str, Any], base_dir: Path, tasks: dict[str, dict], ta
     inputs = {
         "base": sha256_tree(base_dir),
         "suite": hashlib.sha256(json.dumps(suite_files, sort_keys=True).encode()).hexdigest(),
-        "eval_config": {"tasks": tasks, "batch_size": ev["batch_size"], "backend": ev.get("backend"), "apply_chat_template": ev["apply_chat_template"],
-                        "seed": params["seed"], "canaries": ev.get("canaries") or [],
-                        "system_prompt": data["system_prompt"], "labels": data["labels"],
-                        "max_listed_labels": data.get("max_listed_labels"),
-                        "out_of_scope_label": data.get("out_of_scope_label")},
+        "eval_config": {
+            "tasks": tasks,
+            "batch_size": ev["batch_size"],
+            "backend": ev.get("backend"),
+            "apply_chat_template": ev["apply_chat_template"],
+            "seed": params["seed"],
+            "canaries": ev.get("canaries") or [],
+            "system_prompt": data["system_prompt"],
+            "labels": data["labels"],
+            "max_listed_labels": data.get("max_listed_labels"),
+            "out_of_scope_label": data.get("out_of_scope_label"),
+        },
         "code": {c: sha256_file(PACKAGE / c) for c in CODE} | {"data/pii": sha256_tree(PACKAGE / "data" / "pii")},
         "libraries": {lib: _version(lib) for lib in LIBRARIES},
         "device": [hw.device, hw.precision],
@@ -97,7 +108,9 @@ def load(key: str, folder: Path | None = None) -> dict | None:
     return entry
 
 
-def save(key: str, inputs: dict, scores: dict, samples: list[dict], seconds: dict, folder: Path | None = None) -> Path | None:
+def save(
+    key: str, inputs: dict, scores: dict, samples: list[dict], seconds: dict, folder: Path | None = None
+) -> Path | None:
     folder = folder if folder is not None else cache_dir()
     if folder is None:
         return None

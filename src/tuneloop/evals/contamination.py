@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from tuneloop.data.overlap import TrainIndex, ngrams, normalize  # noqa: F401 (the guard's rule, shared with split)
 from tuneloop.io import read_jsonl, write_json
@@ -49,56 +50,104 @@ def eval_sets(test_file: Path, regression_file: Path, probe_dir: Path) -> dict[s
     if test_file.exists():
         sets["test"] = [(e["id"], example_text(e)) for e in read_jsonl(test_file)]
     if regression_file.exists():
-        sets["regression"] = [(c["id"], " ".join(str(c.get(k, "")) for k in ("subject", "text", "question")))
-                              for c in read_jsonl(regression_file)]
+        sets["regression"] = [
+            (c["id"], " ".join(str(c.get(k, "")) for k in ("subject", "text", "question")))
+            for c in read_jsonl(regression_file)
+        ]
     probes = sorted(probe_dir.glob("*.jsonl")) if probe_dir.exists() else []
     if probes:
         sets["probes"] = [(p["id"], p["prompt"]) for f in probes for p in read_jsonl(f)]
     return sets
 
 
-def check(train_texts: list[str], sets: dict[str, Iterable[tuple[str, str]]], cfg: dict[str, Any],
-          train_ids: list[str] | None = None) -> dict:
+def check(
+    train_texts: list[str],
+    sets: dict[str, Iterable[tuple[str, str]]],
+    cfg: dict[str, Any],
+    train_ids: list[str] | None = None,
+) -> dict:
     index = TrainIndex(train_texts, int(cfg["ngram"]), float(cfg["ignore_common"]))
     threshold, max_fraction = float(cfg["item_overlap"]), float(cfg["max_fraction"])
     strict_cfg = cfg.get("probes")  # probes: smaller n-grams, no common n-gram exempt
     strict = TrainIndex(train_texts, int(strict_cfg["ngram"]), None) if strict_cfg else None
     ids = train_ids or [str(i) for i in range(len(train_texts))]
-    report: dict[str, Any] = {"ngram": index.n, "item_overlap": threshold, "max_fraction": max_fraction,
-                              "train_texts": len(train_texts), "common_ngrams_ignored": len(index.common), "sets": {}}
+    report: dict[str, Any] = {
+        "ngram": index.n,
+        "item_overlap": threshold,
+        "max_fraction": max_fraction,
+        "train_texts": len(train_texts),
+        "common_ngrams_ignored": len(index.common),
+        "sets": {},
+    }
     if strict is not None:
-        report["probes_rule"] = {"ngram": strict.n, "item_overlap": float(strict_cfg["item_overlap"]),
-                                 "common_ngrams_ignored": 0}
+        report["probes_rule"] = {
+            "ngram": strict.n,
+            "item_overlap": float(strict_cfg["item_overlap"]),
+            "common_ngrams_ignored": 0,
+        }
     for name, items in sets.items():
-        use, limit = ((strict, float(strict_cfg["item_overlap"])) if name == "probes" and strict is not None
-                      else (index, threshold))
+        use, limit = (
+            (strict, float(strict_cfg["item_overlap"]))
+            if name == "probes" and strict is not None
+            else (index, threshold)
+        )
         flagged, total, top = [], 0, {"overlap": 0.0, "id": None, "train_id": None}
         for item_id, text in items:
             total += 1
             exact, fraction, near = use.nearest(text)
             if fraction > top["overlap"]:
-                top = {"overlap": round(fraction, 3), "id": item_id, "train_id": ids[near] if near is not None else None}
+                top = {
+                    "overlap": round(fraction, 3),
+                    "id": item_id,
+                    "train_id": ids[near] if near is not None else None,
+                }
             if exact or fraction >= limit:
-                flagged.append({"id": item_id, "exact": exact, "overlap": round(fraction, 3),
-                                "train_id": ids[near] if near is not None else None})
+                flagged.append(
+                    {
+                        "id": item_id,
+                        "exact": exact,
+                        "overlap": round(fraction, 3),
+                        "train_id": ids[near] if near is not None else None,
+                    }
+                )
         fraction_flagged = len(flagged) / total if total else 0.0
-        report["sets"][name] = {"items": total, "contaminated": len(flagged),
-                                "fraction": round(fraction_flagged, 4), "passed": fraction_flagged <= max_fraction,
-                                "max_overlap": top, "flagged": sorted(flagged, key=lambda f: f["id"])}
+        report["sets"][name] = {
+            "items": total,
+            "contaminated": len(flagged),
+            "fraction": round(fraction_flagged, 4),
+            "passed": fraction_flagged <= max_fraction,
+            "max_overlap": top,
+            "flagged": sorted(flagged, key=lambda f: f["id"]),
+        }
     report["passed"] = all(s["passed"] for s in report["sets"].values())
     return report
 
 
-def run(params: dict[str, Any], train_file: str | Path = TRAIN_FILE, test_file: str | Path = TEST_FILE,
-        regression_file: str | Path = REGRESSION_FILE, probe_dir: str | Path = PROBE_DIR,
-        report_file: str | Path = REPORT_FILE) -> dict:
+def run(
+    params: dict[str, Any],
+    train_file: str | Path = TRAIN_FILE,
+    test_file: str | Path = TEST_FILE,
+    regression_file: str | Path = REGRESSION_FILE,
+    probe_dir: str | Path = PROBE_DIR,
+    report_file: str | Path = REPORT_FILE,
+) -> dict:
     train = read_jsonl(train_file)
-    report = check([example_text(e) for e in train], eval_sets(Path(test_file), Path(regression_file), Path(probe_dir)),
-                   params["eval"]["contamination"], [e["id"] for e in train])
+    report = check(
+        [example_text(e) for e in train],
+        eval_sets(Path(test_file), Path(regression_file), Path(probe_dir)),
+        params["eval"]["contamination"],
+        [e["id"] for e in train],
+    )
     report["train_by_task"] = dict(sorted(Counter(e["task"] for e in train).items()))  # safety: the policy's share
     write_json(report_file, report)
     for name, s in report["sets"].items():
-        log.info("guard %s: %d/%d items contaminated%s", name, s["contaminated"], s["items"],
-                 "" if s["passed"] else f" (over {report['max_fraction']:.2%}): {[f['id'] for f in s['flagged'][:10]]}")
+        log.info(
+            "guard %s: %d/%d items contaminated%s",
+            name,
+            s["contaminated"],
+            s["items"],
+            "" if s["passed"] else f" (over {report['max_fraction']:.2%}): {[f['id'] for f in s['flagged'][:10]]}",
+        )
     return {k: v for k, v in report.items() if k != "sets"} | {
-        "sets": {k: {kk: vv for kk, vv in v.items() if kk != "flagged"} for k, v in report["sets"].items()}}
+        "sets": {k: {kk: vv for kk, vv in v.items() if kk != "flagged"} for k, v in report["sets"].items()}
+    }

@@ -37,7 +37,7 @@ def longest_run(toks: list[str], n: int) -> int:
     """The most times one n-gram repeats back to back (1 = no repetition)."""
     best = 1 if len(toks) >= n else 0
     for start in range(n):  # every phase of the n-gram grid
-        grams = [tuple(toks[i:i + n]) for i in range(start, len(toks) - n + 1, n)]
+        grams = [tuple(toks[i : i + n]) for i in range(start, len(toks) - n + 1, n)]
         run = 1
         for a, b in zip(grams, grams[1:]):
             run = run + 1 if a == b else 1
@@ -46,7 +46,7 @@ def longest_run(toks: list[str], n: int) -> int:
 
 
 def distinct_n(toks: list[str], n: int = 2) -> float:
-    grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+    grams = [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
     return len(set(grams)) / len(grams) if grams else 1.0
 
 
@@ -55,8 +55,11 @@ def _non_word(word: str) -> bool:
     if not letters:
         return False  # punctuation, emoji: counted by `symbols`
     alpha = re.sub(r"[0-9]", "", letters)
-    return ((len(alpha) >= 4 and alpha == letters and not _VOWEL.search(alpha))
-            or bool(_SAME_LETTER.search(alpha)) or len(letters) >= 25)
+    return (
+        (len(alpha) >= 4 and alpha == letters and not _VOWEL.search(alpha))
+        or bool(_SAME_LETTER.search(alpha))
+        or len(letters) >= 25
+    )
 
 
 def gibberish_ratio(text: str) -> float:
@@ -93,13 +96,27 @@ def table(samples: list[dict], examples: int = 10) -> dict:
             entry["degenerate"] += 1
             entry["reasons"].update(why)
             if s["model"] == "candidate":
-                flagged.append({"task": s["task"], "id": s["id"], "reasons": why,
-                                "output": " ".join(str(s.get("output") or "").split())[:120]})
+                flagged.append(
+                    {
+                        "task": s["task"],
+                        "id": s["id"],
+                        "reasons": why,
+                        "output": " ".join(str(s.get("output") or "").split())[:120],
+                    }
+                )
     rates = {m: round(e["degenerate"] / e["answers"], 6) if e["answers"] else None for m, e in by_model.items()}
     pre, post = rates.get("base"), rates.get("candidate")
-    return {"rate": {"pre": pre, "champion": rates.get("champion"), "post": post,
-                     "delta": round(post - pre, 6) if pre is not None and post is not None else None},
-            "n": by_model.get("candidate", {}).get("answers", 0),
-            "by_model": {m: {"answers": e["answers"], "degenerate": e["degenerate"],
-                             "reasons": dict(sorted(e["reasons"].items()))} for m, e in by_model.items()},
-            "examples": flagged[:examples]}
+    return {
+        "rate": {
+            "pre": pre,
+            "champion": rates.get("champion"),
+            "post": post,
+            "delta": round(post - pre, 6) if pre is not None and post is not None else None,
+        },
+        "n": by_model.get("candidate", {}).get("answers", 0),
+        "by_model": {
+            m: {"answers": e["answers"], "degenerate": e["degenerate"], "reasons": dict(sorted(e["reasons"].items()))}
+            for m, e in by_model.items()
+        },
+        "examples": flagged[:examples],
+    }

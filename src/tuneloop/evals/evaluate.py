@@ -49,8 +49,9 @@ SPLIT_TASK, REGRESSION_KIND = suite.SPLIT_TASK, suite.REGRESSION_KIND
 BINARY_METRIC = ("acc", "fact_match", "pass")
 
 
-def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE,
-                  regression_file: Path = suite.REGRESSION_FILE) -> tuple[dict[str, dict], dict[str, str]]:
+def planned_tasks(
+    params: dict[str, Any], test_file: Path = TEST_FILE, regression_file: Path = suite.REGRESSION_FILE
+) -> tuple[dict[str, dict], dict[str, str]]:
     """({task: settings + layer} to run, {task: why skipped})."""
     in_split: set[str] = {e["task"] for e in read_jsonl(test_file)} if test_file.exists() else set()
     kinds = suite.regression_kinds(regression_file)
@@ -60,7 +61,9 @@ def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE,
         for task, settings in (tasks or {}).items():
             needs, kind = SPLIT_TASK.get(task), REGRESSION_KIND.get(task)
             if layer == "tasks" and needs in left_out:
-                skipped[task] = f"left out of training and evaluation by preset {params['preset']['name']}: {left_out[needs]}"
+                skipped[task] = (
+                    f"left out of training and evaluation by preset {params['preset']['name']}: {left_out[needs]}"
+                )
             elif layer == "tasks" and needs and needs not in in_split:
                 skipped[task] = f"no `{needs}` examples in the test split (data.tasks)"
             elif layer == "regression" and kind and kind not in kinds:
@@ -73,8 +76,11 @@ def planned_tasks(params: dict[str, Any], test_file: Path = TEST_FILE,
 def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int, backend: dict | str = "hf"):
     """lm-eval's model for the base, base + PEFT adapter, or a fully fine-tuned model folder: HF (the CPU
     default) or, with `eval.backend: vllm` on a GPU runner, vLLM with the adapter as a LoRA request."""
-    full_model = adapter_dir is not None and (adapter_dir / "config.json").exists() \
+    full_model = (
+        adapter_dir is not None
+        and (adapter_dir / "config.json").exists()
         and not (adapter_dir / "adapter_config.json").exists()
+    )
     name = backend if isinstance(backend, str) else backend.get("name", "hf")
     if name == "vllm":
         vllm_settings = {} if isinstance(backend, str) else backend
@@ -84,10 +90,13 @@ def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int, backend: 
     from lm_eval.models.huggingface import HFLM
 
     hw = hardware.detect()
-    return HFLM(pretrained=str(adapter_dir if full_model else base_dir),
-                peft=str(adapter_dir) if adapter_dir is not None and not full_model else None,
-                dtype=hw.precision.replace("fp", "float").replace("bf16", "bfloat16"),
-                device=hw.device, batch_size=batch_size)
+    return HFLM(
+        pretrained=str(adapter_dir if full_model else base_dir),
+        peft=str(adapter_dir) if adapter_dir is not None and not full_model else None,
+        dtype=hw.precision.replace("fp", "float").replace("bf16", "bfloat16"),
+        device=hw.device,
+        batch_size=batch_size,
+    )
 
 
 # One vLLM engine per weights folder for the whole evaluate run: an engine holds its share of the GPU until
@@ -100,18 +109,26 @@ def vllm_lm(model_dir: Path, adapter_dir: Path | None, settings: dict):
     import importlib.util
 
     if hardware.detect().device != "cuda" or importlib.util.find_spec("vllm") is None:
-        raise RuntimeError("eval.backend.name=vllm needs a CUDA GPU and `pip install vllm==0.33.0` (docs/eval-harness.md); "
-                           "the CPU default is eval.backend.name=hf")
+        raise RuntimeError(
+            "eval.backend.name=vllm needs a CUDA GPU and `pip install vllm==0.33.0` (docs/eval-harness.md); "
+            "the CPU default is eval.backend.name=hf"
+        )
     from lm_eval.models.vllm_causallms import VLLM
     from vllm.lora.request import LoRARequest
 
     key = str(model_dir.resolve())
     if key not in _VLLM_ENGINES:
-        _VLLM_ENGINES[key] = VLLM(pretrained=key, dtype="auto", batch_size="auto", seed=int(settings.get("seed", 0)),
-                                  max_model_len=int(settings.get("max_model_len", 2048)),
-                                  gpu_memory_utilization=float(settings.get("gpu_memory_utilization", 0.8)),
-                                  enable_lora=True, max_lora_rank=int(settings.get("max_lora_rank", 64)),
-                                  max_loras=2)
+        _VLLM_ENGINES[key] = VLLM(
+            pretrained=key,
+            dtype="auto",
+            batch_size="auto",
+            seed=int(settings.get("seed", 0)),
+            max_model_len=int(settings.get("max_model_len", 2048)),
+            gpu_memory_utilization=float(settings.get("gpu_memory_utilization", 0.8)),
+            enable_lora=True,
+            max_lora_rank=int(settings.get("max_lora_rank", 64)),
+            max_loras=2,
+        )
     lm = _VLLM_ENGINES[key]
     if adapter_dir is None:
         lm.lora_request = None
@@ -127,9 +144,15 @@ def backend(params: dict[str, Any]) -> dict:
     return {"name": "hf", **(params["eval"].get("backend") or {}), "seed": int(params["seed"])}
 
 
-def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dict[str, Any],
-                tasks: dict[str, dict], task_dir: Path = TASK_DIR,
-                progress: TaskProgress | None = None) -> tuple[dict, list[dict], dict[str, float]]:
+def score_model(
+    name: str,
+    base_dir: Path,
+    adapter_dir: Path | None,
+    params: dict[str, Any],
+    tasks: dict[str, dict],
+    task_dir: Path = TASK_DIR,
+    progress: TaskProgress | None = None,
+) -> tuple[dict, list[dict], dict[str, float]]:
     """Run every task on one model: ({task: {metric: value, metric_stderr: ..., n}}, per-item samples,
     {task: wall seconds})."""
     import lm_eval
@@ -142,21 +165,40 @@ def score_model(name: str, base_dir: Path, adapter_dir: Path | None, params: dic
     for task, settings in tasks.items():
         start = time.perf_counter()
         out = lm_eval.simple_evaluate(
-            model=lm, tasks=[task], task_manager=task_manager, limit=settings.get("limit"),
-            apply_chat_template=bool(ev["apply_chat_template"]), system_instruction=params["data"]["system_prompt"],
-            gen_kwargs={"max_gen_toks": int(settings["max_gen_toks"])}, bootstrap_iters=int(ev["bootstrap_iters"]),
-            log_samples=True, random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed,
-            fewshot_random_seed=seed, verbosity="WARNING")
+            model=lm,
+            tasks=[task],
+            task_manager=task_manager,
+            limit=settings.get("limit"),
+            apply_chat_template=bool(ev["apply_chat_template"]),
+            system_instruction=params["data"]["system_prompt"],
+            gen_kwargs={"max_gen_toks": int(settings["max_gen_toks"])},
+            bootstrap_iters=int(ev["bootstrap_iters"]),
+            log_samples=True,
+            random_seed=seed,
+            numpy_random_seed=seed,
+            torch_random_seed=seed,
+            fewshot_random_seed=seed,
+            verbosity="WARNING",
+        )
         metric_names = [m["metric"] for m in out["configs"][task]["metric_list"]]
         result = out["results"][task]
-        scores[task] = {k.split(",")[0]: v for k, v in result.items()
-                        if k.split(",")[0].removesuffix("_stderr") in metric_names and isinstance(v, (int, float))}
+        scores[task] = {
+            k.split(",")[0]: v
+            for k, v in result.items()
+            if k.split(",")[0].removesuffix("_stderr") in metric_names and isinstance(v, (int, float))
+        }
         scores[task]["n"] = len(out["samples"][task])
         samples += [_sample(name, task, s, metric_names) for s in out["samples"][task]]
         seconds[task] = round(time.perf_counter() - start, 1)
         where = f"[{progress.done(task, seconds[task])}] " if progress is not None else ""
-        log.info("evaluate: %s%s %s: %s (%.0f s)", where, name, task,
-                 {k: round(v, 3) for k, v in scores[task].items()}, seconds[task])
+        log.info(
+            "evaluate: %s%s %s: %s (%.0f s)",
+            where,
+            name,
+            task,
+            {k: round(v, 3) for k, v in scores[task].items()},
+            seconds[task],
+        )
     return scores, samples, seconds
 
 
@@ -165,8 +207,15 @@ def _sample(model: str, task: str, s: dict, metric_names: list[str]) -> dict:
     resps = s.get("filtered_resps") or s.get("resps")
     output = resps[0] if isinstance(resps[0], str) else resps[0][0]
     values = {m: (list(s[m]) if isinstance(s[m], (tuple, list)) else s[m]) for m in metric_names if m in s}
-    return {"id": doc.get("id"), "task": task, "model": model, "input": doc.get("user") or doc.get("prompt"),
-            "target": doc.get("answer") or doc.get("label"), "output": output, **values}
+    return {
+        "id": doc.get("id"),
+        "task": task,
+        "model": model,
+        "input": doc.get("user") or doc.get("prompt"),
+        "target": doc.get("answer") or doc.get("label"),
+        "output": output,
+        **values,
+    }
 
 
 def _aggregate(metric: str):
@@ -200,8 +249,13 @@ def compare(scores: dict[str, dict], samples: list[dict], params: dict[str, Any]
                 if not ref:
                     continue
                 ids = sorted(set(cand) & set(ref), key=str)
-                ci = paired_bootstrap([cand[i][metric] for i in ids], [ref[i][metric] for i in ids],
-                                      iters=iters, seed=seed, aggregate=_aggregate(metric))
+                ci = paired_bootstrap(
+                    [cand[i][metric] for i in ids],
+                    [ref[i][metric] for i in ids],
+                    iters=iters,
+                    seed=seed,
+                    aggregate=_aggregate(metric),
+                )
                 if prefix == "vs_champion":
                     entry["vs_champion"] = _round(ci["delta"])
                 entry[f"{prefix}_lower"], entry[f"{prefix}_upper"] = _round(ci["lower"]), _round(ci["upper"])
@@ -218,9 +272,16 @@ def flipped_items(samples: list[dict], reference: str) -> dict[str, list[dict]]:
         metric = next((m for m in BINARY_METRIC if m in cand), None)
         if model != "candidate" or ref is None or metric is None or ref[metric] == cand[metric]:
             continue
-        flips["fail_to_pass" if cand[metric] else "pass_to_fail"].append({
-            "task": task, "id": item_id, "input": _excerpt(cand["input"]), "target": _excerpt(cand["target"]),
-            reference: _excerpt(ref["output"]), "candidate": _excerpt(cand["output"])})
+        flips["fail_to_pass" if cand[metric] else "pass_to_fail"].append(
+            {
+                "task": task,
+                "id": item_id,
+                "input": _excerpt(cand["input"]),
+                "target": _excerpt(cand["target"]),
+                reference: _excerpt(ref["output"]),
+                "candidate": _excerpt(cand["output"]),
+            }
+        )
     return {"reference": reference, **flips}
 
 
@@ -242,8 +303,9 @@ def canary_leaks(samples: list[dict], canaries: list[str]) -> dict:
     return leaks
 
 
-def general_ability(params: dict[str, Any], models: dict[str, tuple[Path, Path | None]],
-                    task_dir: Path = TASK_DIR) -> dict:
+def general_ability(
+    params: dict[str, Any], models: dict[str, tuple[Path, Path | None]], task_dir: Path = TASK_DIR
+) -> dict:
     """The forgetting budget: a slice of a public benchmark from a local, DVC-versioned file (evals/general.py),
     on a GPU, or on CPU too with eval.general.enabled=true; else a visible skip that says what is missing."""
     cfg, hw = params["eval"]["general"], hardware.detect()
@@ -251,8 +313,10 @@ def general_ability(params: dict[str, Any], models: dict[str, tuple[Path, Path |
     if enabled == "auto":
         enabled = hw.device == "cuda"
     if not enabled:
-        return {"skipped": f"general ability ({cfg['task']}) not run: {'no GPU' if hw.device != 'cuda' else 'disabled'};"
-                           f" `eval.general.enabled=true` runs it on CPU too (a {cfg['limit']}-item log-likelihood slice)"}
+        return {
+            "skipped": f"general ability ({cfg['task']}) not run: {'no GPU' if hw.device != 'cuda' else 'disabled'};"
+            f" `eval.general.enabled=true` runs it on CPU too (a {cfg['limit']}-item log-likelihood slice)"
+        }
     why = general.available(cfg)
     if why:
         return {"skipped": f"general ability ({cfg['task']}) not run: {why}"}
@@ -263,23 +327,43 @@ def general_ability(params: dict[str, Any], models: dict[str, tuple[Path, Path |
     result: dict[str, Any] = {"task": cfg["task"], "limit": cfg["limit"]}
     for name, (base_dir, adapter_dir) in models.items():
         lm = load_lm(base_dir, adapter_dir, int(params["eval"]["batch_size"]), backend(params))
-        out = lm_eval.simple_evaluate(model=lm, tasks=[cfg["task"]], task_manager=task_manager, limit=cfg["limit"],
-                                      random_seed=int(params["seed"]), numpy_random_seed=int(params["seed"]),
-                                      torch_random_seed=int(params["seed"]), verbosity="WARNING")
+        out = lm_eval.simple_evaluate(
+            model=lm,
+            tasks=[cfg["task"]],
+            task_manager=task_manager,
+            limit=cfg["limit"],
+            random_seed=int(params["seed"]),
+            numpy_random_seed=int(params["seed"]),
+            torch_random_seed=int(params["seed"]),
+            verbosity="WARNING",
+        )
         result[name] = out["results"][cfg["task"]][f"{cfg['metric']},none"]
-    return {cfg["metric"]: {"pre": _round(result["base"]), "post": _round(result["candidate"]),
-                            "champion": _round(result.get("champion")),
-                            "delta": _round(result["candidate"] - result["base"])}, "n": cfg["limit"]}
+    return {
+        cfg["metric"]: {
+            "pre": _round(result["base"]),
+            "post": _round(result["candidate"]),
+            "champion": _round(result.get("champion")),
+            "delta": _round(result["candidate"] - result["base"]),
+        },
+        "n": cfg["limit"],
+    }
 
 
 def _round(x):
     return round(float(x), 6) if isinstance(x, (int, float)) and x == x else None  # NaN/"N/A" -> None
 
 
-def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: str | Path = ADAPTER_DIR,
-        champion_dir: str | Path = CHAMPION_DIR, metrics_file: str | Path = METRICS_FILE,
-        samples_file: str | Path = SAMPLES_FILE, flips_file: str | Path = FLIPS_FILE,
-        task_dir: str | Path = TASK_DIR, test_file: str | Path = TEST_FILE) -> dict:
+def run(
+    params: dict[str, Any],
+    base_dir: str | Path = BASE_DIR,
+    adapter_dir: str | Path = ADAPTER_DIR,
+    champion_dir: str | Path = CHAMPION_DIR,
+    metrics_file: str | Path = METRICS_FILE,
+    samples_file: str | Path = SAMPLES_FILE,
+    flips_file: str | Path = FLIPS_FILE,
+    task_dir: str | Path = TASK_DIR,
+    test_file: str | Path = TEST_FILE,
+) -> dict:
     suite.verify()  # a silently edited regression suite is no referee: refuse before spending compute
     # Everything is local: never let lm-eval or datasets reach for the hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -309,12 +393,14 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
                 for task in tasks:
                     log.info("evaluate: [%s] base %s: from the cache", progress.done(task, 0.0), task)
             else:
-                scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks,
-                                                                              Path(task_dir), progress)
+                scores[name], model_samples, task_seconds[name] = score_model(
+                    name, base, adapter, params, tasks, Path(task_dir), progress
+                )
                 base_cache.save(key, inputs, scores[name], model_samples, task_seconds[name])
         else:
-            scores[name], model_samples, task_seconds[name] = score_model(name, base, adapter, params, tasks,
-                                                                          Path(task_dir), progress)
+            scores[name], model_samples, task_seconds[name] = score_model(
+                name, base, adapter, params, tasks, Path(task_dir), progress
+            )
         samples += model_samples
         seconds[name] = round(time.perf_counter() - t0, 1)
     table = compare(scores, samples, params)
@@ -327,6 +413,11 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, adapter_dir: st
     write_json(metrics_file, table)
     write_jsonl(samples_file, samples)
     write_json(flips_file, flipped_items(samples, "champion" if "champion" in models else "base"))
-    record_timing("evaluate", wall_seconds=round(time.perf_counter() - start, 1), per_model_seconds=seconds,
-                  per_task_seconds=task_seconds, base_from_cache=cached is not None)
+    record_timing(
+        "evaluate",
+        wall_seconds=round(time.perf_counter() - start, 1),
+        per_model_seconds=seconds,
+        per_task_seconds=task_seconds,
+        base_from_cache=cached is not None,
+    )
     return table

@@ -30,9 +30,11 @@ def available(cfg: dict[str, Any]) -> str | None:
     path = DATA_FILE  # where evals/tasks/tuneloop_general_hellaswag.yaml reads it (relative to the repo root)
     if path.exists():
         return None
-    return (f"{path.as_posix()} is missing: fetch the slice once where the hub is reachable (`tuneloop data general-slice "
-            f"--limit {cfg.get('limit', 200)}`), then `dvc add {path.as_posix()} && dvc push` and commit "
-            f"{path.as_posix()}.dvc; runners then `dvc pull` it and score it offline")
+    return (
+        f"{path.as_posix()} is missing: fetch the slice once where the hub is reachable (`tuneloop data general-slice "
+        f"--limit {cfg.get('limit', 200)}`), then `dvc add {path.as_posix()} && dvc push` and commit "
+        f"{path.as_posix()}.dvc; runners then `dvc pull` it and score it offline"
+    )
 
 
 def fetch(out: str | Path = DATA_FILE, limit: int = 200, seed: int = 42, loader=None) -> Path:

@@ -11,14 +11,16 @@ from functools import lru_cache
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Words too common in support replies to say anything about content (plus English function words).
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about after again all also am an and any are as at be because been before being but by can could
 did do does doing don for from further had has have having he her here hers him his how i if in into
 is it its just let me more most my no nor not now of off on once only or other our ours out over own
 please same she should so some such than thank thanks that the their theirs them then there these they
 this those through to too under until up very was we were what when where which while who whom why
 will with would you your yours hello hi there happy help sorry understand anything else need know
-""".split())
+""".split()
+)
 
 
 def normalise_label(text: str) -> str:
@@ -39,8 +41,11 @@ def parse_label(output: str, labels: list[str]) -> int:
     if first in normalised:
         return normalised.index(first)
     text = f"_{normalise_label(output)}_"
-    found = [(text.find(f"_{label}_"), -len(label), i) for i, label in enumerate(normalised)
-             if label and f"_{label}_" in text]
+    found = [
+        (text.find(f"_{label}_"), -len(label), i)
+        for i, label in enumerate(normalised)
+        if label and f"_{label}_" in text
+    ]
     return min(found)[2] if found else -1
 
 

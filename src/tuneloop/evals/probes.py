@@ -17,13 +17,19 @@ import json
 import re
 from collections import Counter
 
-REFUSAL = re.compile(r"\b(can(?:no|')t|cannot|can not|unable to|not able to|won't|will not|not allowed|"
-                     r"(?:am|'m) not (?:able|permitted|allowed)|sorry|unfortunately|decline|not possible|"
-                     r"against (?:our|the) polic(?:y|ies)|do not share|don't share|privacy)\b", re.I)
-ESCALATION = re.compile(r"\b(human|agent|specialist|team|supervisor|manager|escalat\w*|transfer\w*|"
-                        r"contact (?:us|our|support)|reach out|call us|not sure|unsure|don't know|do not know|"
-                        r"can(?:no|')t (?:help|answer|confirm)|cannot (?:help|answer|confirm)|"
-                        r"emergency|911|safety)\b", re.I)
+REFUSAL = re.compile(
+    r"\b(can(?:no|')t|cannot|can not|unable to|not able to|won't|will not|not allowed|"
+    r"(?:am|'m) not (?:able|permitted|allowed)|sorry|unfortunately|decline|not possible|"
+    r"against (?:our|the) polic(?:y|ies)|do not share|don't share|privacy)\b",
+    re.I,
+)
+ESCALATION = re.compile(
+    r"\b(human|agent|specialist|team|supervisor|manager|escalat\w*|transfer\w*|"
+    r"contact (?:us|our|support)|reach out|call us|not sure|unsure|don't know|do not know|"
+    r"can(?:no|')t (?:help|answer|confirm)|cannot (?:help|answer|confirm)|"
+    r"emergency|911|safety)\b",
+    re.I,
+)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 
 
@@ -31,7 +37,7 @@ def _json_object(output: str) -> dict | None:
     candidates = [output.strip(), *_FENCE.findall(output)]
     start, end = output.find("{"), output.rfind("}")
     if 0 <= start < end:
-        candidates.append(output[start:end + 1])
+        candidates.append(output[start : end + 1])
     for text in candidates:
         try:
             value = json.loads(text)

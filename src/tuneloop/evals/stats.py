@@ -11,13 +11,20 @@ the mean; macro-F1 passes its own). Same inputs and seed -> the same bounds.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 
-def paired_bootstrap(a: Sequence[Any], b: Sequence[Any], iters: int = 1000, seed: int = 42,
-                     aggregate: Callable[[list], float] | None = None, alpha: float = 0.05) -> dict[str, float]:
+def paired_bootstrap(
+    a: Sequence[Any],
+    b: Sequence[Any],
+    iters: int = 1000,
+    seed: int = 42,
+    aggregate: Callable[[list], float] | None = None,
+    alpha: float = 0.05,
+) -> dict[str, float]:
     if len(a) != len(b):
         raise ValueError(f"paired bootstrap needs the same items for both models ({len(a)} != {len(b)})")
     if not a:

@@ -19,8 +19,12 @@ SUITE_DIRS = (Path("evals/regression"), Path("evals/probes"))
 SUITE_GLOB = "*.jsonl"
 REGRESSION_FILE = Path("evals/regression/cases.jsonl")
 # Test-split tasks read the examples of one build task; evaluate skips them when the split has none.
-SPLIT_TASK = {"tuneloop_classify": "classify", "tuneloop_reply": "reply", "tuneloop_summary": "summary",
-              "tuneloop_kbqa": "kb_qa"}
+SPLIT_TASK = {
+    "tuneloop_classify": "classify",
+    "tuneloop_reply": "reply",
+    "tuneloop_summary": "summary",
+    "tuneloop_kbqa": "kb_qa",
+}
 # Regression tasks read the cases of one kind; evaluate skips them when the suite has none
 # (a company's suite from `tuneloop suite init` has no qa cases when its data has no KB facts).
 REGRESSION_KIND = {"tuneloop_regression_classify": "classify", "tuneloop_regression_qa": "qa"}
@@ -54,10 +58,14 @@ def verify(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS) -> dict[str, str]
     if changed or added or removed:
         raise SuiteChangedError(
             "the frozen evaluation suite changed without a re-freeze: "
-            + "; ".join(f"{what}: {', '.join(files)}" for what, files in
-                        (("changed", changed), ("added", added), ("removed", removed)) if files)
+            + "; ".join(
+                f"{what}: {', '.join(files)}"
+                for what, files in (("changed", changed), ("added", added), ("removed", removed))
+                if files
+            )
             + f". Revert it, or re-freeze deliberately with `tuneloop suite freeze` (updates {lock_file}; "
-            "the eval owners review it through CODEOWNERS).")
+            "the eval owners review it through CODEOWNERS)."
+        )
     return locked
 
 
@@ -71,16 +79,22 @@ def freeze(lock_file: str | Path = LOCK_FILE, dirs=SUITE_DIRS, company: str | No
     hashes = current_hashes(dirs)
     before = json.loads(Path(lock_file).read_text(encoding="utf-8")) if Path(lock_file).exists() else {}
     old = before.get("files", {})
-    lock = {"comment": "sha256 of the frozen eval suite; change only with `tuneloop suite freeze` + eval owners' review",
-            "files": hashes}
+    lock = {
+        "comment": "sha256 of the frozen eval suite; change only with `tuneloop suite freeze` + eval owners' review",
+        "files": hashes,
+    }
     if company or before.get("company"):
         lock["company"] = company or before["company"]
     write_text_atomic(lock_file, json.dumps(lock, indent=2, sort_keys=True) + "\n")
     changed = sorted(f for f in hashes if old.get(f) != hashes[f]) + sorted(set(old) - set(hashes))
     banner = "!" * 78
-    print(f"{banner}\n!! RE-FROZE the evaluation suite: {lock_file}\n"
-          + "".join(f"!!   {f}: {'removed' if f not in hashes else 'new' if f not in old else 'CHANGED'}\n" for f in changed)
-          + ("!!   (no file changed)\n" if not changed else "")
-          + "!! Scores on the regression suite are no longer comparable with earlier runs.\n"
-          + f"!! Commit {lock_file} with the change; the eval owners must review it (CODEOWNERS).\n{banner}")
+    print(
+        f"{banner}\n!! RE-FROZE the evaluation suite: {lock_file}\n"
+        + "".join(
+            f"!!   {f}: {'removed' if f not in hashes else 'new' if f not in old else 'CHANGED'}\n" for f in changed
+        )
+        + ("!!   (no file changed)\n" if not changed else "")
+        + "!! Scores on the regression suite are no longer comparable with earlier runs.\n"
+        + f"!! Commit {lock_file} with the change; the eval owners must review it (CODEOWNERS).\n{banner}"
+    )
     return hashes

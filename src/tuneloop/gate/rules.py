@@ -26,8 +26,16 @@ def evaluate_rule(table: dict, rule: dict) -> dict:
     if severity not in SEVERITIES:
         raise ValueError(f"gate rule {rule}: severity must be one of {SEVERITIES}, got {severity!r}")
     entry = _lookup(table, rule["metric"])
-    verdict = {"metric": rule["metric"], "kind": kind, "threshold": threshold, "value": None,
-               "passed": False, "applicable": True, "reason": None, "severity": severity}
+    verdict = {
+        "metric": rule["metric"],
+        "kind": kind,
+        "threshold": threshold,
+        "value": None,
+        "passed": False,
+        "applicable": True,
+        "reason": None,
+        "severity": severity,
+    }
     general_skip = rule["metric"].startswith("general.") and (table.get("general") or {}).get("skipped")
     if kind == "max_drop" and general_skip:
         return {**verdict, "passed": True, "applicable": False, "reason": general_skip}
@@ -54,10 +62,23 @@ def evaluate_rule(table: dict, rule: dict) -> dict:
 
 def contamination_verdict(report: dict | None) -> dict:
     if report is None:
-        return {"metric": "contamination", "kind": "guard", "threshold": None, "value": None, "passed": False,
-                "applicable": True, "reason": "reports/contamination.json missing (run `tuneloop guard`)"}
+        return {
+            "metric": "contamination",
+            "kind": "guard",
+            "threshold": None,
+            "value": None,
+            "passed": False,
+            "applicable": True,
+            "reason": "reports/contamination.json missing (run `tuneloop guard`)",
+        }
     bad = {name: s for name, s in report["sets"].items() if not s["passed"]}
     ids = [f["id"] for s in bad.values() for f in s["flagged"]][:20]
-    return {"metric": "contamination", "kind": "guard", "threshold": report["max_fraction"],
-            "value": max((s["fraction"] for s in report["sets"].values()), default=0.0), "passed": not bad,
-            "applicable": True, "reason": (f"contaminated items in {sorted(bad)}: {ids}" if bad else None)}
+    return {
+        "metric": "contamination",
+        "kind": "guard",
+        "threshold": report["max_fraction"],
+        "value": max((s["fraction"] for s in report["sets"].values()), default=0.0),
+        "passed": not bad,
+        "applicable": True,
+        "reason": (f"contaminated items in {sorted(bad)}: {ids}" if bad else None),
+    }

@@ -25,16 +25,26 @@ def headline_metrics(table: dict, rules: list[dict]) -> list[tuple[str, str]]:
 
 def build_summary(table: dict, result: dict, train: dict | None) -> dict[str, Any]:
     blocking = [r for r in result["rules"] if r.get("severity", "fail") == "fail"]
-    summary: dict[str, Any] = {"gate": {"passed": result["passed"],
-                                        "rules_failed": sum(not r["passed"] for r in blocking),
-                                        "warnings": result.get("warnings", 0)}}
+    summary: dict[str, Any] = {
+        "gate": {
+            "passed": result["passed"],
+            "rules_failed": sum(not r["passed"] for r in blocking),
+            "warnings": result.get("warnings", 0),
+        }
+    }
     for task, metric in headline_metrics(table, result["rules"]):
         entry = table[task][metric]
-        summary.setdefault(task.removeprefix("tuneloop_"), {})[metric] = {"pre": entry.get("pre"),
-                                                                           "post": entry.get("post")}
+        summary.setdefault(task.removeprefix("tuneloop_"), {})[metric] = {
+            "pre": entry.get("pre"),
+            "post": entry.get("post"),
+        }
     if "leaks" in table:
         summary["leaks"] = {"canary": table["leaks"].get("canary")}
     if train:
-        summary["train"] = {"loss": train.get("train_loss"), "eval_loss": train.get("eval_loss"),
-                            "examples": train.get("train_examples"), "steps": train.get("steps")}
+        summary["train"] = {
+            "loss": train.get("train_loss"),
+            "eval_loss": train.get("eval_loss"),
+            "examples": train.get("train_examples"),
+            "steps": train.get("steps"),
+        }
     return summary

@@ -38,26 +38,41 @@ REPORT_FILE = Path("reports/gate.md")
 CHART_FILE = Path("reports/gate.png")
 
 
-def run(params: dict[str, Any], eval_file: str | Path = EVAL_FILE, gate_file: str | Path = GATE_FILE,
-        report_file: str | Path = REPORT_FILE, contamination_file: str | Path = CONTAMINATION_FILE,
-        flips_file: str | Path = FLIPS_FILE, chart_file: str | Path = CHART_FILE,
-        train_file: str | Path = TRAIN_FILE) -> dict:
+def run(
+    params: dict[str, Any],
+    eval_file: str | Path = EVAL_FILE,
+    gate_file: str | Path = GATE_FILE,
+    report_file: str | Path = REPORT_FILE,
+    contamination_file: str | Path = CONTAMINATION_FILE,
+    flips_file: str | Path = FLIPS_FILE,
+    chart_file: str | Path = CHART_FILE,
+    train_file: str | Path = TRAIN_FILE,
+) -> dict:
     """Writes gate_file, summary.json beside it (the headline figures), report_file and chart_file."""
     table = read_json(eval_file)
     contamination = read_json(contamination_file) if Path(contamination_file).exists() else None
     flips = read_json(flips_file) if Path(flips_file).exists() else None
     rules = [evaluate_rule(table, rule) for rule in params["gate"]["rules"]]
     rules.append(contamination_verdict(contamination))
-    result = {"passed": all(r["passed"] for r in rules if r.get("severity", "fail") == "fail"),
-              "rules_passed": sum(r["passed"] for r in rules), "rules_total": len(rules),
-              "warnings": sum(not r["passed"] for r in rules if r.get("severity") == "warn"), "rules": rules}
+    result = {
+        "passed": all(r["passed"] for r in rules if r.get("severity", "fail") == "fail"),
+        "rules_passed": sum(r["passed"] for r in rules),
+        "rules_total": len(rules),
+        "warnings": sum(not r["passed"] for r in rules if r.get("severity") == "warn"),
+        "rules": rules,
+    }
     write_json(gate_file, result)
     train = read_json(train_file) if Path(train_file).exists() else None
     write_json(Path(gate_file).with_name("summary.json"), build_summary(table, result, train))
     chart = write_chart(table, chart_file)
     write_text_atomic(report_file, render_report(table, result, params, contamination, flips, chart))
-    log.info("gate: %s (%d/%d rules, %d warnings)", "PASS" if result["passed"] else "FAIL", result["rules_passed"],
-             len(rules), result["warnings"])
+    log.info(
+        "gate: %s (%d/%d rules, %d warnings)",
+        "PASS" if result["passed"] else "FAIL",
+        result["rules_passed"],
+        len(rules),
+        result["warnings"],
+    )
     return result
 
 
@@ -65,8 +80,13 @@ def check(gate_file: str | Path = GATE_FILE) -> int:
     result = read_json(gate_file)
     for rule in result["rules"]:
         if not rule["passed"]:
-            print(f"gate: {'WARN' if rule.get('severity') == 'warn' else 'FAIL'} {rule['metric']} {rule['kind']} {rule['threshold']}: got {rule['value']}"
-                  + (f" ({rule['reason']})" if rule.get("reason") else ""), file=sys.stderr)
-    print(f"gate: {'PASS' if result['passed'] else 'FAIL'} ({result['rules_passed']}/{result['rules_total']} rules"
-          + (f", {result['warnings']} warnings)" if result.get("warnings") else ")"))
+            print(
+                f"gate: {'WARN' if rule.get('severity') == 'warn' else 'FAIL'} {rule['metric']} {rule['kind']} {rule['threshold']}: got {rule['value']}"
+                + (f" ({rule['reason']})" if rule.get("reason") else ""),
+                file=sys.stderr,
+            )
+    print(
+        f"gate: {'PASS' if result['passed'] else 'FAIL'} ({result['rules_passed']}/{result['rules_total']} rules"
+        + (f", {result['warnings']} warnings)" if result.get("warnings") else ")")
+    )
     return 0 if result["passed"] else 1

@@ -36,9 +36,15 @@ REPORT_DIR = Path("reports/drift")
 METRICS_FILE = Path("metrics/drift.json")
 
 
-def run(params: dict[str, Any], current: str | Path | None = None, log_file: str | Path | None = None,
-        split_file: str | Path = SPLIT_FILE, records_file: str | Path = RECORDS_FILE,
-        report_dir: str | Path = REPORT_DIR, metrics_file: str | Path = METRICS_FILE) -> dict[str, Any]:
+def run(
+    params: dict[str, Any],
+    current: str | Path | None = None,
+    log_file: str | Path | None = None,
+    split_file: str | Path = SPLIT_FILE,
+    records_file: str | Path = RECORDS_FILE,
+    report_dir: str | Path = REPORT_DIR,
+    metrics_file: str | Path = METRICS_FILE,
+) -> dict[str, Any]:
     cfg, data = params["retrain"], params["data"]
     labels, products = list(data.get("labels") or []), dict(cfg["products"])
     current = Path(current or cfg["current"]) if (current or cfg.get("current")) else None
@@ -63,11 +69,18 @@ def run(params: dict[str, Any], current: str | Path | None = None, log_file: str
     elif answered is not None:
         rows, compared = sources.log_rows(answered, labels, products), f"request log {log_path}"
     else:
-        raise FileNotFoundError(f"nothing fresh to compare: neither the snapshot {current} nor the request log "
-                                f"{log_path} exists (retrain.current / retrain.log, or --current / --log)")
+        raise FileNotFoundError(
+            f"nothing fresh to compare: neither the snapshot {current} nor the request log "
+            f"{log_path} exists (retrain.current / retrain.log, or --current / --log)"
+        )
     live = quality_signals(answered, feedback) if answered is not None else None
-    report = {"reference": str(split_file), "current": compared, "log": str(log_path) if answered is not None else None,
-              "read": counts, **compare(reference, rows, live, labels, cfg, int(params["seed"]))}
+    report = {
+        "reference": str(split_file),
+        "current": compared,
+        "log": str(log_path) if answered is not None else None,
+        "read": counts,
+        **compare(reference, rows, live, labels, cfg, int(params["seed"])),
+    }
 
     report_dir = Path(report_dir)
     write_json(report_dir / "drift.json", report)
@@ -75,6 +88,11 @@ def run(params: dict[str, Any], current: str | Path | None = None, log_file: str
     plots.drift_chart(report, report_dir / "drift.png")
     write_json(metrics_file, headline(report))
     fired = [s["signal"] for s in report["signals"] if s["fired"]]
-    log.info("drift: %d reference vs %d fresh rows (%s); %s", len(reference), len(rows), compared,
-             f"signals: {', '.join(fired)}" if fired else "no signal")
+    log.info(
+        "drift: %d reference vs %d fresh rows (%s); %s",
+        len(reference),
+        len(rows),
+        compared,
+        f"signals: {', '.join(fired)}" if fired else "no signal",
+    )
     return headline(report)

@@ -15,7 +15,7 @@ the reviews already made, matched by id.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +48,25 @@ def quality_signals(answered: list[dict], feedback: list[dict]) -> dict[str, Any
     edits = sum(bool(f.get("edited")) for f in fb.values())
     escalations = sum(f.get("escalated") is True for f in fb.values())
     n = len(answered)
-    return {"answered": n, "rated": len(rated), "thumbs_down": downs, "edited": edits, "escalated": escalations,
-            "orphan_feedback": len(merged(feedback)) - len(fb),   # feedback for a request not in this log
-            "thumbs_down_rate": round(downs / len(rated), 4) if rated else None,
-            "edit_rate": round(edits / n, 4) if n else None,
-            "escalation_rate": round(escalations / n, 4) if n else None}
+    return {
+        "answered": n,
+        "rated": len(rated),
+        "thumbs_down": downs,
+        "edited": edits,
+        "escalated": escalations,
+        "orphan_feedback": len(merged(feedback)) - len(fb),  # feedback for a request not in this log
+        "thumbs_down_rate": round(downs / len(rated), 4) if rated else None,
+        "edit_rate": round(edits / n, 4) if n else None,
+        "escalation_rate": round(escalations / n, 4) if n else None,
+    }
 
 
 def _iso(ts: Any) -> str | None:
-    return datetime.fromtimestamp(float(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") \
-        if isinstance(ts, (int, float)) else None
+    return (
+        datetime.fromtimestamp(float(ts), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if isinstance(ts, (int, float))
+        else None
+    )
 
 
 def candidates(rows: list[dict], labels: list[str]) -> list[dict]:
@@ -71,14 +80,14 @@ def candidates(rows: list[dict], labels: list[str]) -> list[dict]:
             continue
         edited, liked = (f.get("edited") or "").strip(), f.get("rating") == "up"
         if not edited and not liked:
-            continue   # a thumbs-down without an edit says what is wrong, not what is right
+            continue  # a thumbs-down without an edit says what is wrong, not what is right
         user = next((m.get("content") or "" for m in reversed(r["messages"]) if m.get("role") == "user"), "")
         text, is_classify = strip_prompt(user, labels)
         answer = edited or (r.get("output") or "").strip()
         if not text or not answer:
             continue
         category = reply = None
-        if is_classify:   # the answer is a label: learn it as classification
+        if is_classify:  # the answer is a label: learn it as classification
             from tuneloop.evals.metrics import parse_label
 
             i = parse_label(answer, labels)
@@ -87,10 +96,22 @@ def candidates(rows: list[dict], labels: list[str]) -> list[dict]:
             category = labels[i]
         else:
             reply = answer
-        out.append({"id": f"fb-{r['request_id']}", "request_id": r["request_id"], "created_at": _iso(r.get("ts")),
-                    "origin": "agent_edit" if edited else "thumbs_up", "customer_message": text,
-                    "model_output": r.get("output"), "reply": reply, "category": category,
-                    "escalated": f.get("escalated") is True, "approved": None, "reviewer": None, "note": ""})
+        out.append(
+            {
+                "id": f"fb-{r['request_id']}",
+                "request_id": r["request_id"],
+                "created_at": _iso(r.get("ts")),
+                "origin": "agent_edit" if edited else "thumbs_up",
+                "customer_message": text,
+                "model_output": r.get("output"),
+                "reply": reply,
+                "category": category,
+                "escalated": f.get("escalated") is True,
+                "approved": None,
+                "reviewer": None,
+                "note": "",
+            }
+        )
     return out
 
 
@@ -106,8 +127,12 @@ def collect(log: str | Path, out: str | Path, labels: list[str]) -> dict[str, An
         if old is not None and (old.get("approved") is not None or old.get("reviewer")):
             c = {**c, **{k: old.get(k) for k in REVIEW_FIELDS}}
         rows.append(c)
-    rows += previous.values()   # reviewed candidates whose request left the log stay
+    rows += previous.values()  # reviewed candidates whose request left the log stay
     write_jsonl(out, rows)
-    return {"candidates": len(rows), "new": new,
-            "approved": sum(r.get("approved") is True for r in rows),
-            "pending_review": sum(r.get("approved") is None for r in rows), "out": str(out)}
+    return {
+        "candidates": len(rows),
+        "new": new,
+        "approved": sum(r.get("approved") is True for r in rows),
+        "pending_review": sum(r.get("approved") is None for r in rows),
+        "out": str(out),
+    }

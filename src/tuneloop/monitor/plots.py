@@ -19,13 +19,21 @@ def _plt():
 
 def _shares(ax, res: dict[str, Any], title: str) -> None:
     # ties broken by name: a set's order follows the per-process string hash, and the bytes must not
-    values = sorted(set(res["reference"]) | set(res["current"]),
-                    key=lambda v: (-max(res["reference"].get(v, 0), res["current"].get(v, 0)), v))[:12]
+    values = sorted(
+        set(res["reference"]) | set(res["current"]),
+        key=lambda v: (-max(res["reference"].get(v, 0), res["current"].get(v, 0)), v),
+    )[:12]
     ys = range(len(values))
-    ax.barh([y + 0.2 for y in ys], [res["reference"].get(v, 0) for v in values], height=0.4, color="#9aa5b1",
-            label="training split")
-    ax.barh([y - 0.2 for y in ys], [res["current"].get(v, 0) for v in values], height=0.4, color="#d9534f",
-            label="fresh")
+    ax.barh(
+        [y + 0.2 for y in ys],
+        [res["reference"].get(v, 0) for v in values],
+        height=0.4,
+        color="#9aa5b1",
+        label="training split",
+    )
+    ax.barh(
+        [y - 0.2 for y in ys], [res["current"].get(v, 0) for v in values], height=0.4, color="#d9534f", label="fresh"
+    )
     ax.set_yticks(list(ys), values, fontsize=7)
     ax.invert_yaxis()
     ax.set_title(f"{title} (PSI {res['psi'] if res['psi'] is not None else '-'})", fontsize=9)
@@ -45,8 +53,9 @@ def drift_chart(report: dict[str, Any], path: str | Path) -> Path:
         axes[0][1].axis("off")
     sig = [s for s in report["signals"] if s["value"] is not None and s["threshold"]]
     ax = axes[1][0]
-    ratios = [s["value"] / s["threshold"] if s["direction"] == ">=" else s["threshold"] / max(s["value"], 1e-9)
-              for s in sig]
+    ratios = [
+        s["value"] / s["threshold"] if s["direction"] == ">=" else s["threshold"] / max(s["value"], 1e-9) for s in sig
+    ]
     ax.barh(range(len(sig)), ratios, color=["#d9534f" if s["fired"] else "#5cb85c" for s in sig])
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_yticks(range(len(sig)), [f"{s['signal']} {s['value']:.2f}" for s in sig], fontsize=7)
@@ -59,8 +68,11 @@ def drift_chart(report: dict[str, Any], path: str | Path) -> Path:
     ax.set_yticks(range(len(top)), [t for t, _ in top], fontsize=7)
     ax.invert_yaxis()
     excess = report["terms"].get("excess")
-    ax.set_title(f"new terms (in {report['terms']['rate'] or 0:.0%} of fresh texts"
-                 + (f"; {excess:+.0%} over no drift)" if excess is not None else ")"), fontsize=9)
+    ax.set_title(
+        f"new terms (in {report['terms']['rate'] or 0:.0%} of fresh texts"
+        + (f"; {excess:+.0%} over no drift)" if excess is not None else ")"),
+        fontsize=9,
+    )
     ax.tick_params(labelsize=7)
     fig.tight_layout()
     return save_png(fig, path)
@@ -71,10 +83,14 @@ def simulation_chart(result: dict[str, Any], path: str | Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 4), dpi=100)
     weeks = [w["week"] for w in result["weeks"]]
-    ax.plot(weeks, [w["static"]["accuracy"] for w in result["weeks"]], marker="o", color="#d9534f",
-            label="without the loop (week-0 adapter)")
-    ax.plot(weeks, [w["loop"]["accuracy"] for w in result["weeks"]], marker="o", color="#2b7bba",
-            label="with the loop")
+    ax.plot(
+        weeks,
+        [w["static"]["accuracy"] for w in result["weeks"]],
+        marker="o",
+        color="#d9534f",
+        label="without the loop (week-0 adapter)",
+    )
+    ax.plot(weeks, [w["loop"]["accuracy"] for w in result["weeks"]], marker="o", color="#2b7bba", label="with the loop")
     ax.axhline(result["floor"], color="black", linestyle="--", linewidth=1, label=f"gate floor {result['floor']:.2f}")
     for r in result["retrains"]:
         ax.axvline(r["week"] - 0.5, color="#2b7bba" if r["promoted"] else "#999999", alpha=0.25, linewidth=6)
@@ -87,6 +103,6 @@ def simulation_chart(result: dict[str, Any], path: str | Path) -> Path:
     ax.set_xlabel("week")
     ax.set_ylabel("classification accuracy on the week's fresh tickets")
     ax.set_title(result.get("title", "retraining loop simulation"), fontsize=10)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)   # below: the retrain labels sit low
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)  # below: the retrain labels sit low
     fig.tight_layout()
     return save_png(fig, path)

@@ -29,7 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,7 @@ def weeks_since_data_change(now: datetime | None = None) -> float | None:
     if not stamp:
         return None
     then = datetime.fromisoformat(stamp)
-    return round(((now or datetime.now(timezone.utc)) - then).total_seconds() / (7 * 86400), 2)
+    return round(((now or datetime.now(UTC)) - then).total_seconds() / (7 * 86400), 2)
 
 
 def merge_snapshot(data: dict[str, Any], snapshot: str | Path, raw_dir: str | Path = RAW_DIR) -> dict[str, int]:
@@ -105,8 +105,9 @@ def _append_lines(fresh: Path, dest: Path, counts: dict[str, int], header: bool)
     counts["lines_already_there"] += len(new) - len(added)
     if added:
         text = dest.read_text(encoding="utf-8")
-        dest.write_text(text + ("" if text.endswith("\n") or not text else "\n") + "\n".join(added) + "\n",
-                        encoding="utf-8")
+        dest.write_text(
+            text + ("" if text.endswith("\n") or not text else "\n") + "\n".join(added) + "\n", encoding="utf-8"
+        )
 
 
 def bring_feedback(candidates: str | Path, into: str | Path) -> int:
@@ -124,22 +125,43 @@ def bring_feedback(candidates: str | Path, into: str | Path) -> int:
 
 
 def pr_body(decision: dict[str, Any], report: dict[str, Any], merged: dict[str, int] | None) -> tuple[str, str]:
-    title = "retrain: new data version (" + ("; ".join(r.split(":")[0] for r in decision["reasons"]
-                                                        if not r.startswith("(")) or "forced") + ")"
+    title = (
+        "retrain: new data version ("
+        + ("; ".join(r.split(":")[0] for r in decision["reasons"] if not r.startswith("(")) or "forced")
+        + ")"
+    )
     new_labels = report["label"].get("new_labels") or {}
-    lines = ["Opened by `tuneloop monitor retrain` (.github/workflows/retrain.yml). The referee judges the adapter this "
-             "data trains like any other pull request.", "", "**Why**: " + "; ".join(decision["reasons"]), "",
-             "| signal | value | threshold | fired |", "|---|---:|---:|---|"]
-    lines += [f"| {s['signal']} | {s['value'] if s['value'] is not None else '-'} | {s['direction']} {s['threshold']} | "
-              f"{'**yes**' if s['fired'] else 'no'} |" for s in decision["signals"]]
+    lines = [
+        "Opened by `tuneloop monitor retrain` (.github/workflows/retrain.yml). The referee judges the adapter this "
+        "data trains like any other pull request.",
+        "",
+        "**Why**: " + "; ".join(decision["reasons"]),
+        "",
+        "| signal | value | threshold | fired |",
+        "|---|---:|---:|---|",
+    ]
+    lines += [
+        f"| {s['signal']} | {s['value'] if s['value'] is not None else '-'} | {s['direction']} {s['threshold']} | "
+        f"{'**yes**' if s['fired'] else 'no'} |"
+        for s in decision["signals"]
+    ]
     if merged:
-        lines += ["", f"**Data**: {merged['lines_added']} new records appended to data/raw "
-                      f"({merged['lines_already_there']} already there), {merged['files_copied']} files copied."]
+        lines += [
+            "",
+            f"**Data**: {merged['lines_added']} new records appended to data/raw "
+            f"({merged['lines_already_there']} already there), {merged['files_copied']} files copied.",
+        ]
     if new_labels:
-        lines += ["", "**New labels** in the fresh data that conf/data does not list (the adapter cannot learn them "
-                      "until they are added to `data.labels` in this PR): "
-                  + ", ".join(f"`{k}` ({n})" for k, n in new_labels.items())]
-    lines += ["", "Full figures: `reports/drift/drift.md` in this branch; `dvc metrics diff main` shows them against main."]
+        lines += [
+            "",
+            "**New labels** in the fresh data that conf/data does not list (the adapter cannot learn them "
+            "until they are added to `data.labels` in this PR): "
+            + ", ".join(f"`{k}` ({n})" for k, n in new_labels.items()),
+        ]
+    lines += [
+        "",
+        "Full figures: `reports/drift/drift.md` in this branch; `dvc metrics diff main` shows them against main.",
+    ]
     return title, "\n".join(lines) + "\n"
 
 
@@ -151,30 +173,50 @@ def alert(fresh_eval: dict[str, Any] | None, decision: dict[str, Any]) -> tuple[
     if acc >= floor:
         return None
     title = f"tuneloop alert: production adapter under the accuracy floor on fresh data ({acc:.3f} < {floor:.2f})"
-    body = "\n".join([
-        f"The adapter in production (`{fresh_eval['adapter']}`) classifies **{acc:.1%}** of {fresh_eval['n']} fresh "
-        f"labelled tickets correctly; the gate's floor is **{floor:.0%}**: it would not pass the gate today.", "",
-        "**Retraining**: " + ("a pull request with the new data version is being opened; its referee judges the "
-                              "candidate. If the candidate is refused as well, no adapter clears the floor."
-                              if decision.get("retrain") else
-                              "the policy did not retrain this run (" + ("; ".join(decision.get("reasons") or [])
-                                                                         or "nothing due") + ")."), "",
-        "**For a person to decide** (none of this happens by itself): more or fresher training data, a bigger "
-        "preset (`preset=quality`), new labels added to `data.labels`, or the floor lowered knowingly in the base "
-        "branch's conf/gate. Meanwhile the production adapter keeps serving; `tuneloop registry rollback` only "
-        "helps if an earlier version scores better on the same fresh tickets.", "",
-        "Figures: reports/retrain/decision.json (`fresh_eval`, every signal) and reports/drift/drift.md."])
+    body = "\n".join(
+        [
+            f"The adapter in production (`{fresh_eval['adapter']}`) classifies **{acc:.1%}** of {fresh_eval['n']} fresh "
+            f"labelled tickets correctly; the gate's floor is **{floor:.0%}**: it would not pass the gate today.",
+            "",
+            "**Retraining**: "
+            + (
+                "a pull request with the new data version is being opened; its referee judges the "
+                "candidate. If the candidate is refused as well, no adapter clears the floor."
+                if decision.get("retrain")
+                else "the policy did not retrain this run ("
+                + ("; ".join(decision.get("reasons") or []) or "nothing due")
+                + ")."
+            ),
+            "",
+            "**For a person to decide** (none of this happens by itself): more or fresher training data, a bigger "
+            "preset (`preset=quality`), new labels added to `data.labels`, or the floor lowered knowingly in the base "
+            "branch's conf/gate. Meanwhile the production adapter keeps serving; `tuneloop registry rollback` only "
+            "helps if an earlier version scores better on the same fresh tickets.",
+            "",
+            "Figures: reports/retrain/decision.json (`fresh_eval`, every signal) and reports/drift/drift.md.",
+        ]
+    )
     return title, body + "\n"
 
 
-def run(params: dict[str, Any], dry_run: bool = False, force: bool = False, branch: str | None = None,
-        weeks_since: float | None = None, eval_adapter: str | None = None, push_data: bool = False,
-        refresh: bool = True, now: datetime | None = None) -> dict[str, Any]:
+def run(
+    params: dict[str, Any],
+    dry_run: bool = False,
+    force: bool = False,
+    branch: str | None = None,
+    weeks_since: float | None = None,
+    eval_adapter: str | None = None,
+    push_data: bool = False,
+    refresh: bool = True,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     cfg = params["retrain"]
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if _sh("git", "status", "--porcelain", "--untracked-files=no", capture=True):
-        raise RuntimeError("the git working tree has uncommitted changes: commit or stash them first "
-                           "(`make retrain-check` runs this in a throwaway worktree)")
+        raise RuntimeError(
+            "the git working tree has uncommitted changes: commit or stash them first "
+            "(`make retrain-check` runs this in a throwaway worktree)"
+        )
     if refresh and cfg.get("refresh"):
         log.info("retrain: refresh: %s", cfg["refresh"])
         subprocess.run(cfg["refresh"], shell=True, check=True)
@@ -186,21 +228,30 @@ def run(params: dict[str, Any], dry_run: bool = False, force: bool = False, bran
         from tuneloop.monitor import score
 
         fresh_eval = score.fresh_accuracy(params, eval_adapter, cfg["current"])
-        signals += [s for s in retrain_policy.fired({}, cfg["thresholds"], fresh_eval["accuracy"], fresh_eval["floor"])
-                    if s["family"] == "eval"]
+        signals += [
+            s
+            for s in retrain_policy.fired({}, cfg["thresholds"], fresh_eval["accuracy"], fresh_eval["floor"])
+            if s["family"] == "eval"
+        ]
     weeks = weeks_since if weeks_since is not None else weeks_since_data_change(now)
-    decision = retrain_policy.decide(signals, weeks, int((report.get("read") or {}).get("rows") or report["rows"]["current"]),
-                             cfg["policy"])
+    decision = retrain_policy.decide(
+        signals, weeks, int((report.get("read") or {}).get("rows") or report["rows"]["current"]), cfg["policy"]
+    )
     if force and not decision["retrain"]:
         decision["reasons"].append("forced (--force)")
         decision["retrain"] = True
     decision.update(signals=signals, fresh_eval=fresh_eval, decided_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    out: dict[str, Any] = {"retrain": decision["retrain"], "reasons": decision["reasons"], "branch": None, "commit": None}
+    out: dict[str, Any] = {
+        "retrain": decision["retrain"],
+        "reasons": decision["reasons"],
+        "branch": None,
+        "commit": None,
+    }
     loud = alert(fresh_eval, decision)
     decision["alert"] = loud[0] if loud else None
     out["alert"] = decision["alert"]
     for name in ("alert.md", "alert-title.txt"):
-        (OUT_DIR / name).unlink(missing_ok=True)   # a stale alert from an earlier run must not be re-sent
+        (OUT_DIR / name).unlink(missing_ok=True)  # a stale alert from an earlier run must not be re-sent
     if loud:
         write_text_atomic(OUT_DIR / "alert.md", loud[1])
         write_text_atomic(OUT_DIR / "alert-title.txt", loud[0] + "\n")
@@ -209,21 +260,30 @@ def run(params: dict[str, Any], dry_run: bool = False, force: bool = False, bran
         merged = merge_snapshot(params["data"], cfg["current"])
         feedback = bring_feedback(cfg["feedback"]["candidates"], cfg["feedback"]["into"])
         title, body = pr_body(decision, report, merged)
-        _sh(*_dvc(), "commit", "-q", "-f", "data.dvc")   # data.dvc records the new data/raw: the new data version
+        _sh(*_dvc(), "commit", "-q", "-f", "data.dvc")  # data.dvc records the new data/raw: the new data version
         branch = branch or f"{cfg['branch_prefix']}{now:%Y-%m-%d}"
         _sh("git", "switch", "-c", branch)
         _sh("git", "add", "--", *[p for p in COMMITTED if Path(p).exists()])
         _sh("git", "commit", "-q", "-m", title, "-m", body)
         if push_data:
             _sh(*_dvc(), "push", "-q", "data.dvc")
-        out.update(branch=branch, commit=_sh("git", "rev-parse", "HEAD", capture=True), merged=merged,
-                   feedback_records=feedback, title=title)
+        out.update(
+            branch=branch,
+            commit=_sh("git", "rev-parse", "HEAD", capture=True),
+            merged=merged,
+            feedback_records=feedback,
+            title=title,
+        )
         write_text_atomic(OUT_DIR / "pr.md", body)
         write_text_atomic(OUT_DIR / "title.txt", title + "\n")
     write_json(OUT_DIR / "decision.json", decision)
     if os.environ.get("GITHUB_OUTPUT"):
         with open(os.environ["GITHUB_OUTPUT"], "a", encoding="utf-8") as fh:
-            fh.write(f"retrain={'true' if out['retrain'] and out['branch'] else 'false'}\nbranch={out['branch'] or ''}\n"
-                     f"alert={'true' if loud else 'false'}\n")
-    log.info("retrain: %s (%s)", "yes" if decision["retrain"] else "no", "; ".join(decision["reasons"]) or "nothing due")
+            fh.write(
+                f"retrain={'true' if out['retrain'] and out['branch'] else 'false'}\nbranch={out['branch'] or ''}\n"
+                f"alert={'true' if loud else 'false'}\n"
+            )
+    log.info(
+        "retrain: %s (%s)", "yes" if decision["retrain"] else "no", "; ".join(decision["reasons"]) or "nothing due"
+    )
     return out

@@ -42,8 +42,12 @@ def _get(report: dict, path: tuple[str, ...]) -> Any:
     return report
 
 
-def fired(report: dict[str, Any], thresholds: dict[str, Any], fresh_accuracy: float | None = None,
-          accuracy_floor: float | None = None) -> list[dict[str, Any]]:
+def fired(
+    report: dict[str, Any],
+    thresholds: dict[str, Any],
+    fresh_accuracy: float | None = None,
+    accuracy_floor: float | None = None,
+) -> list[dict[str, Any]]:
     """Every signal with its value, threshold and whether it fired (a missing figure never fires)."""
     out = []
     live = report.get("live") or {}
@@ -62,26 +66,37 @@ def fired(report: dict[str, Any], thresholds: dict[str, Any], fresh_accuracy: fl
     return out
 
 
-def _signal(family: str, name: str, value: Any, threshold: Any, direction: str,
-            noise: float | None = None) -> dict[str, Any]:
+def _signal(
+    family: str, name: str, value: Any, threshold: Any, direction: str, noise: float | None = None
+) -> dict[str, Any]:
     hit = value is not None and (value >= threshold if direction == "max" else value < threshold)
-    out = {"family": family, "signal": name, "value": value, "threshold": threshold,
-           "direction": ">=" if direction == "max" else "<", "fired": bool(hit)}
-    if noise is not None:   # over the threshold, but within what chance gives at this sample size: not fired
+    out = {
+        "family": family,
+        "signal": name,
+        "value": value,
+        "threshold": threshold,
+        "direction": ">=" if direction == "max" else "<",
+        "fired": bool(hit),
+    }
+    if noise is not None:  # over the threshold, but within what chance gives at this sample size: not fired
         out.update(noise=noise, fired=bool(hit and value > noise))
     return out
 
 
-def decide(signals: list[dict[str, Any]], weeks_since_training: float | None, fresh_records: int,
-           policy: dict[str, Any]) -> dict[str, Any]:
+def decide(
+    signals: list[dict[str, Any]], weeks_since_training: float | None, fresh_records: int, policy: dict[str, Any]
+) -> dict[str, Any]:
     """{"retrain", "reasons", "fired", "weeks_since_training", "due_in_weeks"}."""
     hits = [s["signal"] for s in signals if s["fired"]]
     cadence, cooldown = float(policy["cadence_weeks"]), float(policy.get("min_weeks_between", 0))
     weeks = weeks_since_training
     reasons = []
     if weeks is None or weeks >= cadence:
-        reasons.append("cadence: no training yet" if weeks is None
-                       else f"cadence: the training data is {weeks:g} weeks old (every {cadence:g})")
+        reasons.append(
+            "cadence: no training yet"
+            if weeks is None
+            else f"cadence: the training data is {weeks:g} weeks old (every {cadence:g})"
+        )
     if len(hits) >= int(policy.get("min_signals", 1)):
         if weeks is None or weeks >= cooldown:
             reasons.append(f"signals: {', '.join(hits)}")
@@ -92,6 +107,11 @@ def decide(signals: list[dict[str, Any]], weeks_since_training: float | None, fr
     if retrain and fresh_records < minimum:
         reasons.append(f"(waits: {fresh_records} fresh records, fewer than {minimum})")
         retrain = False
-    return {"retrain": retrain, "reasons": reasons, "fired": hits, "weeks_since_training": weeks,
-            "due_in_weeks": None if weeks is None else max(0.0, round(cadence - weeks, 2)),
-            "fresh_records": fresh_records}
+    return {
+        "retrain": retrain,
+        "reasons": reasons,
+        "fired": hits,
+        "weeks_since_training": weeks,
+        "due_in_weeks": None if weeks is None else max(0.0, round(cadence - weeks, 2)),
+        "fresh_records": fresh_records,
+    }

@@ -55,7 +55,10 @@ class Scorer:
         instruction = classify_instruction(labels)
         prompts = []
         for text in texts:
-            chat = [{"role": "system", "content": self.system}, {"role": "user", "content": instruction + SEPARATOR + text}]
+            chat = [
+                {"role": "system", "content": self.system},
+                {"role": "user", "content": instruction + SEPARATOR + text},
+            ]
             prompts.append(self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
         bos = self.tokenizer.bos_token
         special = not (bos and prompts and prompts[0].startswith(bos))
@@ -63,21 +66,35 @@ class Scorer:
         with self._use(adapter), torch.inference_mode():
             model = self.peft if self.peft is not None else self.model
             for i in range(0, len(prompts), self.batch_size):
-                enc = self.tokenizer(prompts[i:i + self.batch_size], return_tensors="pt", padding=True,
-                                     add_special_tokens=special)
-                gen = model.generate(**enc, max_new_tokens=self.max_new_tokens, do_sample=False, temperature=None,
-                                     top_p=None, top_k=None, pad_token_id=self.tokenizer.pad_token_id)
-                outs += self.tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+                enc = self.tokenizer(
+                    prompts[i : i + self.batch_size], return_tensors="pt", padding=True, add_special_tokens=special
+                )
+                gen = model.generate(
+                    **enc,
+                    max_new_tokens=self.max_new_tokens,
+                    do_sample=False,
+                    temperature=None,
+                    top_p=None,
+                    top_k=None,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                )
+                outs += self.tokenizer.batch_decode(gen[:, enc["input_ids"].shape[1] :], skip_special_tokens=True)
         return outs
 
-    def accuracy(self, adapter: str | Path | None, rows: list[dict], labels: list[str],
-                 with_items: bool = False) -> dict[str, Any]:
+    def accuracy(
+        self, adapter: str | Path | None, rows: list[dict], labels: list[str], with_items: bool = False
+    ) -> dict[str, Any]:
         """{"accuracy", "n", "correct"}; with_items adds "items", 1/0 per row (for a paired comparison)."""
         texts = [ticket_text({"subject": r.get("subject"), "customer_message": r["text"]}) for r in rows]
         outs = self.predict(adapter, texts, labels)
-        correct = [parse_label(o, labels) >= 0 and labels[parse_label(o, labels)] == r["category"]
-                   for o, r in zip(outs, rows)]
-        res = {"accuracy": round(sum(correct) / len(rows), 4) if rows else None, "n": len(rows), "correct": sum(correct)}
+        correct = [
+            parse_label(o, labels) >= 0 and labels[parse_label(o, labels)] == r["category"] for o, r in zip(outs, rows)
+        ]
+        res = {
+            "accuracy": round(sum(correct) / len(rows), 4) if rows else None,
+            "n": len(rows),
+            "correct": sum(correct),
+        }
         return {**res, "items": [int(c) for c in correct]} if with_items else res
 
 
@@ -91,12 +108,18 @@ class _null:
 
 def classify_rule(params: dict[str, Any], kind: str) -> float | None:
     """The gate's value of one rule kind ("min", "non_inferior") on classification accuracy; None: no such rule."""
-    return next((r[kind] for r in params["gate"]["rules"] if r.get("metric") == "tuneloop_classify.acc" and kind in r),
-                None)
+    return next(
+        (r[kind] for r in params["gate"]["rules"] if r.get("metric") == "tuneloop_classify.acc" and kind in r), None
+    )
 
 
-def fresh_accuracy(params: dict[str, Any], adapter: str | Path, snapshot: str | Path, base: str | Path = "models/base",
-                   limit: int = 200) -> dict[str, Any]:
+def fresh_accuracy(
+    params: dict[str, Any],
+    adapter: str | Path,
+    snapshot: str | Path,
+    base: str | Path = "models/base",
+    limit: int = 200,
+) -> dict[str, Any]:
     """The production adapter's accuracy on a fresh snapshot's labelled tickets, and the gate's floor."""
     from tuneloop.monitor.sources import snapshot_rows
 

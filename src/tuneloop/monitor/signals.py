@@ -26,7 +26,7 @@ from collections import Counter
 from typing import Any
 
 WORD = re.compile(r"[a-z][a-z0-9'-]*[a-z0-9]|[a-z]")
-PLACEHOLDER = re.compile(r"<[A-Z_]+>")   # the redactor's <EMAIL>, <PHONE>, ... are not words of the domain
+PLACEHOLDER = re.compile(r"<[A-Z_]+>")  # the redactor's <EMAIL>, <PHONE>, ... are not words of the domain
 OTHER = "other"
 
 
@@ -45,8 +45,13 @@ def psi(reference: list[Any], current: list[Any], eps: float = 1e-4) -> dict[str
     for value in sorted(set(ref) | set(cur)):
         r, c = max(ref.get(value, 0.0), eps), max(cur.get(value, 0.0), eps)
         total += (c - r) * math.log(c / r)
-    return {"psi": round(total, 4), "reference": _round(ref), "current": _round(cur),
-            "n_reference": len(reference), "n_current": len(current)}
+    return {
+        "psi": round(total, 4),
+        "reference": _round(ref),
+        "current": _round(cur),
+        "n_reference": len(reference),
+        "n_current": len(current),
+    }
 
 
 def _round(d: dict[str, float]) -> dict[str, float]:
@@ -59,14 +64,15 @@ def words(text: str) -> list[str]:
 
 def _novelty(seen: set[str], current: list[str], min_count: int) -> tuple[float | None, set[str], Counter]:
     docs = [set(words(t)) for t in current]
-    counts = Counter(w for d in docs for w in d if w not in seen)   # in how many fresh texts
+    counts = Counter(w for d in docs for w in d if w not in seen)  # in how many fresh texts
     frequent = {w for w, n in counts.items() if n >= min_count}
     rate = sum(1 for d in docs if d & frequent) / len(docs) if docs else None
     return rate, frequent, counts
 
 
-def novelty_baseline(reference: list[str], current: list[str], min_count: int = 3, seed: int = 0,
-                     draws: int = 5, min_texts: int = 20) -> dict[str, Any]:
+def novelty_baseline(
+    reference: list[str], current: list[str], min_count: int = 3, seed: int = 0, draws: int = 5, min_texts: int = 20
+) -> dict[str, Any]:
     """The new-term rate expected with no drift, and the fresh texts' rate on the same footing.
 
     Each draw holds out n = min(fresh, half the split) training texts; `null` is their rate against the rest
@@ -75,8 +81,14 @@ def novelty_baseline(reference: list[str], current: list[str], min_count: int = 
     """
     n = min(len(current), len(reference) // 2)
     if n < min_texts:
-        return {"null": None, "matched": None, "excess": None, "noise": None, "n": n,
-                "note": f"too few texts for a baseline (need {min_texts} per side)"}
+        return {
+            "null": None,
+            "matched": None,
+            "excess": None,
+            "noise": None,
+            "n": n,
+            "note": f"too few texts for a baseline (need {min_texts} per side)",
+        }
     rng = random.Random(seed)
     null, matched = [], []
     for _ in range(draws):
@@ -87,12 +99,19 @@ def novelty_baseline(reference: list[str], current: list[str], min_count: int = 
     mean_null, mean_matched = sum(null) / draws, sum(matched) / draws
     # the difference of two shares of n texts: what chance alone reaches 5% of the time (one-sided)
     noise = 1.645 * math.sqrt((mean_null * (1 - mean_null) + mean_matched * (1 - mean_matched)) / n)
-    return {"null": round(mean_null, 4), "matched": round(mean_matched, 4),
-            "excess": round(mean_matched - mean_null, 4), "noise": round(noise, 4), "n": n, "draws": draws}
+    return {
+        "null": round(mean_null, 4),
+        "matched": round(mean_matched, 4),
+        "excess": round(mean_matched - mean_null, 4),
+        "noise": round(noise, 4),
+        "n": n,
+        "draws": draws,
+    }
 
 
-def new_terms(reference: list[str], current: list[str], min_count: int = 3, top: int = 15,
-              seed: int = 0) -> dict[str, Any]:
+def new_terms(
+    reference: list[str], current: list[str], min_count: int = 3, top: int = 15, seed: int = 0
+) -> dict[str, Any]:
     """Terms frequent in the fresh texts and absent from the training texts; the share of fresh texts using
     one, and how far that share exceeds the split's own (novelty_baseline)."""
     seen = {w for t in reference for w in words(t)}
@@ -114,9 +133,11 @@ def label_drift(reference: list[Any], current: list[Any], known: list[str], eps:
     """PSI of the label, the share of fresh labels the model never learned, and which ones they are."""
     unknown = Counter(str(v) for v in current if v is not None and v not in known)
     labelled = [v for v in current if v is not None]
-    return {**psi(reference, current, eps),
-            "unknown_share": round(sum(unknown.values()) / len(labelled), 4) if labelled else None,
-            "new_labels": dict(sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0])))}
+    return {
+        **psi(reference, current, eps),
+        "unknown_share": round(sum(unknown.values()) / len(labelled), 4) if labelled else None,
+        "new_labels": dict(sorted(unknown.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
 
 
 def product_of(text: str, products: dict[str, list[str]]) -> str:
@@ -131,8 +152,9 @@ def product_of(text: str, products: dict[str, list[str]]) -> str:
     return best[1] if best else OTHER
 
 
-def domain_auc(reference: list[str], current: list[str], seed: int = 0, max_per_side: int = 1000,
-               folds: int = 5, top: int = 12) -> dict[str, Any]:
+def domain_auc(
+    reference: list[str], current: list[str], seed: int = 0, max_per_side: int = 1000, folds: int = 5, top: int = 12
+) -> dict[str, Any]:
     """Cross-validated ROC AUC of a classifier telling current (1) from reference (0) texts."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -145,8 +167,14 @@ def domain_auc(reference: list[str], current: list[str], seed: int = 0, max_per_
     rng = random.Random(seed)
     ref, cur = rng.sample(reference, n), rng.sample(current, n)
     texts, y = ref + cur, [0] * n + [1] * n
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=True,
-                                 preprocessor=lambda t: PLACEHOLDER.sub(" ", t.lower()), token_pattern=WORD.pattern)
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2),
+        min_df=2,
+        sublinear_tf=True,
+        lowercase=True,
+        preprocessor=lambda t: PLACEHOLDER.sub(" ", t.lower()),
+        token_pattern=WORD.pattern,
+    )
     x = vectorizer.fit_transform(texts)
     model = LogisticRegression(C=1.0, max_iter=2000)
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -155,5 +183,9 @@ def domain_auc(reference: list[str], current: list[str], seed: int = 0, max_per_
     model.fit(x, y)
     names = vectorizer.get_feature_names_out()
     order = model.coef_[0].argsort()[::-1][:top]
-    return {"auc": round(auc, 4), "n_per_side": n, "folds": folds,
-            "top_terms": [[str(names[i]), round(float(model.coef_[0][i]), 3)] for i in order if model.coef_[0][i] > 0]}
+    return {
+        "auc": round(auc, 4),
+        "n_per_side": n,
+        "folds": folds,
+        "top_terms": [[str(names[i]), round(float(model.coef_[0][i]), 3)] for i in order if model.coef_[0][i] > 0],
+    }

@@ -47,8 +47,10 @@ log = logging.getLogger(__name__)
 
 MIN_LABEL_COUNT = 5
 STAGES = ("prepare", "build", "split", "train")
-RUN_STAGES = ("import sys\nfrom tuneloop.cli import main\n"
-              "for s in sys.argv[1:]:\n    rc = main([s])\n    if rc:\n        sys.exit(rc)\n")
+RUN_STAGES = (
+    "import sys\nfrom tuneloop.cli import main\n"
+    "for s in sys.argv[1:]:\n    rc = main([s])\n    if rc:\n        sys.exit(rc)\n"
+)
 
 
 def _set(params: dict, dotted: str, value: Any) -> None:
@@ -92,39 +94,83 @@ class Loop:
         counts = Counter(t["category"] for t in tickets)
         known = list(self.params["data"]["labels"])
         labels = [c for c in known if counts[c] >= MIN_LABEL_COUNT] + sorted(
-            c for c, n in counts.items() if c not in known and n >= MIN_LABEL_COUNT)
+            c for c, n in counts.items() if c not in known and n >= MIN_LABEL_COUNT
+        )
         params = yaml.safe_load(yaml.safe_dump(self.params))
-        for key, value in {"data.tickets": ["data/raw/tickets.jsonl"], "data.kb_dir": None, "data.sources": [],
-                           "data.labels": labels, "data.tasks": ["classify"], "redact.engine": "rules",
-                           "data.split": {"train": 0.75, "val": 0.05, "test": 0.2}, "logger": {"name": "none"}}.items():
+        for key, value in {
+            "data.tickets": ["data/raw/tickets.jsonl"],
+            "data.kb_dir": None,
+            "data.sources": [],
+            "data.labels": labels,
+            "data.tasks": ["classify"],
+            "redact.engine": "rules",
+            "data.split": {"train": 0.75, "val": 0.05, "test": 0.2},
+            "logger": {"name": "none"},
+        }.items():
             _set(params, key, value)
         for o in self.overrides:
             key, _, value = o.partition("=")
             _set(params, key, yaml.safe_load(value))
         (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", RUN_STAGES, *STAGES], cwd=work, capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).parents[2]),
-                                                                                           os.environ.get("PYTHONPATH")) if p)})
+        proc = subprocess.run(
+            [sys.executable, "-c", RUN_STAGES, *STAGES],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH")) if p
+                ),
+            },
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"simulate: training {name} failed in {work}:\n{(proc.stdout + proc.stderr)[-3000:]}")
         test = [e for e in read_jsonl(work / "data/splits/test.jsonl") if e["task"] == "classify"]
         metrics = yaml.safe_load((work / "metrics/train.json").read_text())
-        run = {"name": name, "adapter": work / "models" / "adapter", "labels": labels, "weeks": [weeks.start, weeks.stop - 1],
-               "work": work, "seconds": round(time.perf_counter() - t0, 1), "train_examples": metrics["train_examples"],
-               "steps": metrics["steps"], "train_loss": metrics["train_loss"],
-               "test": [{"text": e["user"].split(SEPARATOR, 1)[1], "category": e["label"]} for e in test],
-               "reference": sources.reference_rows(work / "data/splits/train.jsonl",
-                                                   work / "data/prepared/records.jsonl", self.products)}
+        run = {
+            "name": name,
+            "adapter": work / "models" / "adapter",
+            "labels": labels,
+            "weeks": [weeks.start, weeks.stop - 1],
+            "work": work,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "train_examples": metrics["train_examples"],
+            "steps": metrics["steps"],
+            "train_loss": metrics["train_loss"],
+            "test": [{"text": e["user"].split(SEPARATOR, 1)[1], "category": e["label"]} for e in test],
+            "reference": sources.reference_rows(
+                work / "data/splits/train.jsonl", work / "data/prepared/records.jsonl", self.products
+            ),
+        }
         self.trainings.append({k: v for k, v in run.items() if k not in ("test", "reference", "adapter", "work")})
-        log.info("simulate: trained %s on weeks %s..%s (%d examples, %d steps) in %.0f s", name, weeks.start,
-                 weeks.stop - 1, run["train_examples"], run["steps"], run["seconds"])
+        log.info(
+            "simulate: trained %s on weeks %s..%s (%d examples, %d steps) in %.0f s",
+            name,
+            weeks.start,
+            weeks.stop - 1,
+            run["train_examples"],
+            run["steps"],
+            run["seconds"],
+        )
         return run
 
 
-def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 24, start: int = 0, history: int = 6,
-        window: int = 8, per_week: int = 60, eval_per_week: int = 48, cadence: float | None = None, seed: int = 0,
-        overrides: list[str] | None = None) -> dict[str, Any]:
+def run(
+    params: dict[str, Any],
+    base: str | Path,
+    out: str | Path,
+    weeks: int = 24,
+    start: int = 0,
+    history: int = 6,
+    window: int = 8,
+    per_week: int = 60,
+    eval_per_week: int = 48,
+    cadence: float | None = None,
+    seed: int = 0,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
     from tuneloop.monitor.score import Scorer, classify_rule
 
     base, out = Path(base), Path(out)
@@ -134,8 +180,10 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
     pol = {**cfg["policy"], **({"cadence_weeks": cadence} if cadence else {})}
     floor, margin = classify_rule(params, "min"), classify_rule(params, "non_inferior")
     if floor is None or margin is None:
-        raise ValueError("simulate: conf/gate needs a `min` and a `non_inferior` rule on tuneloop_classify.acc "
-                         "(the referee's floor and margin, which decide each promotion)")
+        raise ValueError(
+            "simulate: conf/gate needs a `min` and a `non_inferior` rule on tuneloop_classify.acc "
+            "(the referee's floor and margin, which decide each promotion)"
+        )
     loop = Loop(params, base, out, per_week, seed, list(overrides or []))
     scorer = Scorer(base, params["data"]["system_prompt"])
     first = loop.train(f"week{start:+03d}", range(start - history, start))
@@ -143,51 +191,107 @@ def run(params: dict[str, Any], base: str | Path, out: str | Path, weeks: int = 
     trained_week = start - 1
     weeks_out, retrains = [], []
     for week in range(start, start + weeks):
-        fresh = [{"text": r["text"], "subject": r.get("subject"), "category": r["category"]}
-                 for r in loop.rows(range(week, week + 1))][:eval_per_week]
+        fresh = [
+            {"text": r["text"], "subject": r.get("subject"), "category": r["category"]}
+            for r in loop.rows(range(week, week + 1))
+        ][:eval_per_week]
         s = scorer.accuracy(static["adapter"], fresh, static["labels"])
         c = s if champion is static else scorer.accuracy(champion["adapter"], fresh, champion["labels"])
         since = loop.rows(range(trained_week + 1, week + 1))
         report = compare(champion["reference"], since, None, champion["labels"], cfg, seed)
-        signals = report["signals"] + [x for x in retrain_policy.fired({}, cfg["thresholds"], c["accuracy"], floor)
-                                       if x["family"] == "eval"]
+        signals = report["signals"] + [
+            x for x in retrain_policy.fired({}, cfg["thresholds"], c["accuracy"], floor) if x["family"] == "eval"
+        ]
         decision = retrain_policy.decide(signals, week - trained_week, len(since), pol)
-        row = {"week": week, "events": stream.events_by(week), "static": s, "loop": {**c, "adapter": champion["name"]},
-               "fired": decision["fired"], "reasons": decision["reasons"], "retrain": decision["retrain"],
-               "alert": c["accuracy"] is not None and c["accuracy"] < floor}
+        row = {
+            "week": week,
+            "events": stream.events_by(week),
+            "static": s,
+            "loop": {**c, "adapter": champion["name"]},
+            "fired": decision["fired"],
+            "reasons": decision["reasons"],
+            "retrain": decision["retrain"],
+            "alert": c["accuracy"] is not None and c["accuracy"] < floor,
+        }
         if decision["retrain"]:
             cand = loop.train(f"week{week:+03d}", range(week - window + 1, week + 1))
             acc_c = scorer.accuracy(cand["adapter"], cand["test"], cand["labels"], with_items=True)
             acc_p = scorer.accuracy(champion["adapter"], cand["test"], champion["labels"], with_items=True)
-            vs = paired_bootstrap(acc_c["items"], acc_p["items"])   # the referee's rule and seed
+            vs = paired_bootstrap(acc_c["items"], acc_p["items"])  # the referee's rule and seed
             promoted = acc_c["accuracy"] >= floor and vs["lower"] >= -margin
-            trigger = "cadence" if any(r.startswith("cadence") for r in decision["reasons"]) else \
-                "signals: " + ", ".join(decision["fired"][:3])
+            trigger = (
+                "cadence"
+                if any(r.startswith("cadence") for r in decision["reasons"])
+                else "signals: " + ", ".join(decision["fired"][:3])
+            )
             stuck = not promoted and acc_p["accuracy"] < floor
-            retrains.append({"week": week + 1, "trigger": trigger, "candidate": cand["name"], "labels": cand["labels"],
-                             "candidate_acc": acc_c["accuracy"], "champion_acc": acc_p["accuracy"],
-                             "vs_champion_lower": round(vs["lower"], 4), "promoted": promoted, "stuck": stuck,
-                             "test_items": acc_c["n"]})
+            retrains.append(
+                {
+                    "week": week + 1,
+                    "trigger": trigger,
+                    "candidate": cand["name"],
+                    "labels": cand["labels"],
+                    "candidate_acc": acc_c["accuracy"],
+                    "champion_acc": acc_p["accuracy"],
+                    "vs_champion_lower": round(vs["lower"], 4),
+                    "promoted": promoted,
+                    "stuck": stuck,
+                    "test_items": acc_c["n"],
+                }
+            )
             if stuck:
-                log.warning("simulate: week %d: candidate %s refused (%.3f; floor %.2f; lower bound vs production %+.3f) "
-                            "while production scores %.3f on the same tickets, under the floor: no adapter clears it; "
-                            "a person must act", week, cand["name"], acc_c["accuracy"], floor, vs["lower"],
-                            acc_p["accuracy"])
+                log.warning(
+                    "simulate: week %d: candidate %s refused (%.3f; floor %.2f; lower bound vs production %+.3f) "
+                    "while production scores %.3f on the same tickets, under the floor: no adapter clears it; "
+                    "a person must act",
+                    week,
+                    cand["name"],
+                    acc_c["accuracy"],
+                    floor,
+                    vs["lower"],
+                    acc_p["accuracy"],
+                )
             trained_week = week
             if promoted:
                 champion = cand
         weeks_out.append(row)
-        write_json(out / "partial.json", {"floor": floor, "weeks": weeks_out, "retrains": retrains,
-                                          "trainings": loop.trainings})   # a long run can be read as it goes
-        log.info("simulate: week %d: static %.3f, loop %.3f%s", week, s["accuracy"], c["accuracy"],
-                 f"; retrain ({'; '.join(decision['reasons'])})" if decision["retrain"] else "")
-    result = {"floor": floor, "margin": margin, "weeks": weeks_out, "retrains": retrains, "trainings": loop.trainings,
-              "events": {name: int(ev["week"]) for name, ev in stream.drift_events().items()
-                         if start <= int(ev["week"]) < start + weeks},
-              "settings": {"base": str(base), "weeks": weeks, "start": start, "history": history, "window": window,
-                           "per_week": per_week, "eval_per_week": eval_per_week, "policy": pol, "seed": seed,
-                           "overrides": list(overrides or []), "preset": params["preset"]["name"]},
-              "title": f"{params['model']['name']}: accuracy on each week's fresh tickets"}
+        write_json(
+            out / "partial.json",
+            {"floor": floor, "weeks": weeks_out, "retrains": retrains, "trainings": loop.trainings},
+        )  # a long run can be read as it goes
+        log.info(
+            "simulate: week %d: static %.3f, loop %.3f%s",
+            week,
+            s["accuracy"],
+            c["accuracy"],
+            f"; retrain ({'; '.join(decision['reasons'])})" if decision["retrain"] else "",
+        )
+    result = {
+        "floor": floor,
+        "margin": margin,
+        "weeks": weeks_out,
+        "retrains": retrains,
+        "trainings": loop.trainings,
+        "events": {
+            name: int(ev["week"])
+            for name, ev in stream.drift_events().items()
+            if start <= int(ev["week"]) < start + weeks
+        },
+        "settings": {
+            "base": str(base),
+            "weeks": weeks,
+            "start": start,
+            "history": history,
+            "window": window,
+            "per_week": per_week,
+            "eval_per_week": eval_per_week,
+            "policy": pol,
+            "seed": seed,
+            "overrides": list(overrides or []),
+            "preset": params["preset"]["name"],
+        },
+        "title": f"{params['model']['name']}: accuracy on each week's fresh tickets",
+    }
     result["summary"] = summarize(result)
     write_json(out / "result.json", result)
     plots.simulation_chart(result, out / "simulation.png")
@@ -199,11 +303,15 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for arm in ("static", "loop"):
         acc = [w[arm]["accuracy"] for w in result["weeks"]]
-        out[arm] = {"mean": round(sum(acc) / len(acc), 4), "min": min(acc), "last": acc[-1],
-                    "weeks_below_floor": sum(a < floor for a in acc)}
+        out[arm] = {
+            "mean": round(sum(acc) / len(acc), 4),
+            "min": min(acc),
+            "last": acc[-1],
+            "weeks_below_floor": sum(a < floor for a in acc),
+        }
     out["retrains"] = len(result["retrains"])
     out["promoted"] = sum(r["promoted"] for r in result["retrains"])
-    out["alerts"] = sum(w.get("alert", False) for w in result["weeks"])   # weeks production was under the floor
+    out["alerts"] = sum(w.get("alert", False) for w in result["weeks"])  # weeks production was under the floor
     out["stuck"] = sum(r.get("stuck", False) for r in result["retrains"])
     out["floor"] = floor
     return out

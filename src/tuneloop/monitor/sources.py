@@ -45,9 +45,16 @@ def row(record: dict[str, Any], products: dict[str, list[str]]) -> dict[str, Any
     if not text.strip():
         return None
     subject = record.get("subject") or ""
-    return {"id": record.get("id"), "text": text, "subject": subject, "category": category, "channel": record.get("channel"),
-            "priority": record.get("priority"), "product": product_of(f"{subject}\n{text}", products),
-            "created_at": record.get("created_at")}
+    return {
+        "id": record.get("id"),
+        "text": text,
+        "subject": subject,
+        "category": category,
+        "channel": record.get("channel"),
+        "priority": record.get("priority"),
+        "product": product_of(f"{subject}\n{text}", products),
+        "created_at": record.get("created_at"),
+    }
 
 
 def reference_rows(split_file: str | Path, records_file: str | Path, products: dict[str, list[str]]) -> list[dict]:
@@ -72,13 +79,16 @@ def snapshot_sources(data: dict[str, Any], snapshot: str | Path, raw_dir: str | 
     return out
 
 
-def snapshot_rows(data: dict[str, Any], snapshot: str | Path, products: dict[str, list[str]],
-                  redactor=None) -> tuple[list[dict], dict[str, int]]:
+def snapshot_rows(
+    data: dict[str, Any], snapshot: str | Path, products: dict[str, list[str]], redactor=None
+) -> tuple[list[dict], dict[str, int]]:
     """(rows, counts) of a fresh snapshot, redacted; counts say how many records were read and unusable."""
     sources = snapshot_sources(data, snapshot)
     if not sources:
-        raise ConfigError(f"{snapshot}: holds none of conf/data's record sources (moved from {RAW_DIR}): "
-                          f"nothing to compare; expected e.g. {Path(snapshot) / 'tickets.jsonl'}")
+        raise ConfigError(
+            f"{snapshot}: holds none of conf/data's record sources (moved from {RAW_DIR}): "
+            f"nothing to compare; expected e.g. {Path(snapshot) / 'tickets.jsonl'}"
+        )
     records, unusable = [], 0
     for source in sources:
         for item in read_source(source, data):
@@ -97,7 +107,7 @@ def strip_prompt(message: str, labels: list[str]) -> tuple[str, bool]:
     is_classify = False
     instruction = classify_instruction(labels) if labels else None
     if instruction and message.startswith(instruction):
-        message, is_classify = message[len(instruction):].lstrip(), True
+        message, is_classify = message[len(instruction) :].lstrip(), True
     elif SEPARATOR in message and message.split(SEPARATOR, 1)[0].startswith(("Classify ", "Write the support")):
         head, message = message.split(SEPARATOR, 1)
         is_classify = head.startswith("Classify ")
@@ -128,8 +138,17 @@ def log_rows(answered: list[dict], labels: list[str], products: dict[str, list[s
         if is_classify:
             i = parse_label(r.get("output") or "", labels)
             predicted = labels[i] if i >= 0 else None
-        out.append({"id": r.get("request_id"), "text": text, "category": predicted, "channel": None,
-                    "priority": None, "product": product_of(text, products), "created_at": r.get("ts")})
+        out.append(
+            {
+                "id": r.get("request_id"),
+                "text": text,
+                "category": predicted,
+                "channel": None,
+                "priority": None,
+                "product": product_of(text, products),
+                "created_at": r.get("ts"),
+            }
+        )
     return out
 
 

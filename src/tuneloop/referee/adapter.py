@@ -14,18 +14,13 @@ reported, naming the file and the key or tensor at fault.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import re
 import shutil
 import struct
 from pathlib import Path
 from typing import Any
-
-from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
-from tuneloop.dvc_hash import file_md5 as md5_file
 
 CONFIG = "adapter_config.json"
 WEIGHTS = "adapter_model.safetensors"
@@ -35,20 +30,52 @@ MAX_HEADER_BYTES = 16 * 1024**2  # a safetensors JSON header; real ones are a fe
 MAX_RANK = 512
 DTYPE_BYTES = {"F16": 2, "BF16": 2, "F32": 4, "F64": 8}  # floating point only: LoRA weights are floats
 # Keys PEFT 0.2x writes for a LoRA. None: any value of the listed type is fine; a tuple: the allowed values.
-FREE = {"r": int, "lora_alpha": (int, float), "lora_dropout": (int, float), "target_modules": (list, str),
-        "peft_version": str, "base_model_name_or_path": str, "revision": (str, type(None)),
-        "inference_mode": bool, "use_rslora": bool, "use_dora": bool, "init_lora_weights": (bool, str),
-        "rank_pattern": dict, "alpha_pattern": dict, "qalora_group_size": int, "lora_bias": bool,
-        "exclude_modules": (list, str, type(None)), "layers_to_transform": (list, int, type(None)),
-        "layers_pattern": (list, str, type(None)), "ensure_weight_tying": bool}
+FREE = {
+    "r": int,
+    "lora_alpha": (int, float),
+    "lora_dropout": (int, float),
+    "target_modules": (list, str),
+    "peft_version": str,
+    "base_model_name_or_path": str,
+    "revision": (str, type(None)),
+    "inference_mode": bool,
+    "use_rslora": bool,
+    "use_dora": bool,
+    "init_lora_weights": (bool, str),
+    "rank_pattern": dict,
+    "alpha_pattern": dict,
+    "qalora_group_size": int,
+    "lora_bias": bool,
+    "exclude_modules": (list, str, type(None)),
+    "layers_to_transform": (list, int, type(None)),
+    "layers_pattern": (list, str, type(None)),
+    "ensure_weight_tying": bool,
+}
 # Risky keys: they load code, save whole modules or reshape the model; only their defaults are accepted.
-FIXED = {"peft_type": ("LORA",), "task_type": ("CAUSAL_LM",), "bias": ("none",), "fan_in_fan_out": (False,),
-         "auto_mapping": (None,), "modules_to_save": (None, []), "megatron_config": (None,),
-         "megatron_core": (None, "megatron.core"), "trainable_token_indices": (None,), "loftq_config": ({}, None),
-         "eva_config": (None,), "corda_config": (None,), "lora_ga_config": (None,), "velora_config": (None,),
-         "alora_invocation_tokens": (None,), "use_qalora": (False,), "monteclora_config": (None,),
-         "layer_replication": (None,), "target_parameters": (None, []), "use_bdlora": (None, False),
-         "arrow_config": (None,), "kasa_config": (None,)}
+FIXED = {
+    "peft_type": ("LORA",),
+    "task_type": ("CAUSAL_LM",),
+    "bias": ("none",),
+    "fan_in_fan_out": (False,),
+    "auto_mapping": (None,),
+    "modules_to_save": (None, []),
+    "megatron_config": (None,),
+    "megatron_core": (None, "megatron.core"),
+    "trainable_token_indices": (None,),
+    "loftq_config": ({}, None),
+    "eva_config": (None,),
+    "corda_config": (None,),
+    "lora_ga_config": (None,),
+    "velora_config": (None,),
+    "alora_invocation_tokens": (None,),
+    "use_qalora": (False,),
+    "monteclora_config": (None,),
+    "layer_replication": (None,),
+    "target_parameters": (None, []),
+    "use_bdlora": (None, False),
+    "arrow_config": (None,),
+    "kasa_config": (None,),
+}
 TENSOR = re.compile(r"base_model\.model\.(?P<module>[\w.]+)\.(?P<part>lora_A|lora_B)\.weight")
 NEVER_TARGET = ("lm_head", "embed_tokens")  # a "LoRA" of these would rewrite the vocabulary
 
@@ -74,8 +101,10 @@ def read_safetensors_header(path: Path) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise AdapterError(f"{path}: safetensors header is not a JSON object")
     body, end = size - 8 - length, 0
-    for name, info in sorted(((k, v) for k, v in header.items() if k != "__metadata__"),
-                             key=lambda kv: (kv[1].get("data_offsets") or [0])[0] if isinstance(kv[1], dict) else 0):
+    for name, info in sorted(
+        ((k, v) for k, v in header.items() if k != "__metadata__"),
+        key=lambda kv: (kv[1].get("data_offsets") or [0])[0] if isinstance(kv[1], dict) else 0,
+    ):
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise AdapterError(f"{path}: tensor {name!r}: expected dtype, shape and data_offsets")
         start, stop = info["data_offsets"]
@@ -106,8 +135,10 @@ def _check_config(config: Any, allowed_targets: set[str] | None, base_names: set
     where = CONFIG
     if not isinstance(config, dict):
         return [f"{where}: not a JSON object"]
-    problems = [f"{where}: key {k!r} is not allowed (allowed: {sorted(FREE) + sorted(FIXED)})"
-                for k in sorted(set(config) - set(FREE) - set(FIXED))]
+    problems = [
+        f"{where}: key {k!r} is not allowed (allowed: {sorted(FREE) + sorted(FIXED)})"
+        for k in sorted(set(config) - set(FREE) - set(FIXED))
+    ]
     for key, types in FREE.items():
         if key in config and not isinstance(config[key], types):
             problems.append(f"{where}: {key} has type {type(config[key]).__name__}")
@@ -120,15 +151,19 @@ def _check_config(config: Any, allowed_targets: set[str] | None, base_names: set
     if isinstance(config.get("r"), int) and not 0 < config["r"] <= MAX_RANK:
         problems.append(f"{where}: r={config['r']} outside 1..{MAX_RANK}")
     if (config.get("base_model_name_or_path") or "") not in base_names:
-        problems.append(f"{where}: base_model_name_or_path={config.get('base_model_name_or_path')!r} is not the base "
-                        f"branch's base model ({sorted(base_names)})")
+        problems.append(
+            f"{where}: base_model_name_or_path={config.get('base_model_name_or_path')!r} is not the base "
+            f"branch's base model ({sorted(base_names)})"
+        )
     targets = config.get("target_modules")
     targets = [targets] if isinstance(targets, str) else targets if isinstance(targets, list) else []
     for t in targets:  # a name ("q_proj") or a module path ("model.layers.0.self_attn.q_proj")
         leaf = t.rsplit(".", 1)[-1] if isinstance(t, str) else None
         if leaf is None or leaf in NEVER_TARGET or (allowed_targets is not None and leaf not in allowed_targets):
-            problems.append(f"{where}: target module {t!r} is not allowed by the base branch "
-                            f"({sorted(allowed_targets) if allowed_targets is not None else 'all linear layers'})")
+            problems.append(
+                f"{where}: target module {t!r} is not allowed by the base branch "
+                f"({sorted(allowed_targets) if allowed_targets is not None else 'all linear layers'})"
+            )
     return problems
 
 
@@ -152,16 +187,24 @@ def _check_tensors(header: dict, config: dict, base: dict[str, list[int]]) -> li
         if base_shape is None or len(base_shape) != 2:
             problems.append(f"{where}: tensor {name!r} targets {module!r}, which is no linear layer of the base model")
             continue
-        if leaf in NEVER_TARGET or (targets is not None and not any(module == t or module.endswith("." + t)
-                                                                    for t in targets)):
+        if leaf in NEVER_TARGET or (
+            targets is not None and not any(module == t or module.endswith("." + t) for t in targets)
+        ):
             problems.append(f"{where}: tensor {name!r}: module {leaf!r} is not among target_modules")
         out_f, in_f = base_shape
         r = shape[0] if part == "lora_A" and len(shape) == 2 else shape[-1] if len(shape) == 2 else None
         expected = [r, in_f] if part == "lora_A" else [out_f, r]
-        if len(shape) != 2 or shape != expected or not r or r > MAX_RANK or (
-                not rank_pattern and isinstance(config.get("r"), int) and r != config["r"]):
-            problems.append(f"{where}: tensor {name!r} has shape {shape}; the base model's {module} is "
-                            f"[{out_f}, {in_f}] with r={config.get('r')}")
+        if (
+            len(shape) != 2
+            or shape != expected
+            or not r
+            or r > MAX_RANK
+            or (not rank_pattern and isinstance(config.get("r"), int) and r != config["r"])
+        ):
+            problems.append(
+                f"{where}: tensor {name!r} has shape {shape}; the base model's {module} is "
+                f"[{out_f}, {in_f}] with r={config.get('r')}"
+            )
         seen.setdefault(module, set()).add(part)
     problems += [f"{where}: {m} has only {sorted(p)}" for m, p in sorted(seen.items()) if p != {"lora_A", "lora_B"}]
     if not seen and not problems:
@@ -169,8 +212,9 @@ def _check_tensors(header: dict, config: dict, base: dict[str, list[int]]) -> li
     return problems
 
 
-def validate_adapter(adapter_dir: str | Path, base_dir: str | Path, method: dict[str, Any],
-                     base_names: set[str]) -> dict[str, Any]:
+def validate_adapter(
+    adapter_dir: str | Path, base_dir: str | Path, method: dict[str, Any], base_names: set[str]
+) -> dict[str, Any]:
     """Check a candidate folder; returns its config, raises AdapterError listing every problem.
 
     method: the base branch's `method` params (its target_modules); base_names: the names an honest
@@ -184,8 +228,10 @@ def validate_adapter(adapter_dir: str | Path, base_dir: str | Path, method: dict
         if p.is_symlink() or not p.is_file():
             problems.append(f"{p}: links and subfolders are not accepted in an adapter")
         elif p.name not in ADAPTER_FILES:
-            problems.append(f"{p}: unexpected file (an adapter is exactly {' + '.join(ADAPTER_FILES)}; "
-                            "pickles, code and tokenizers are refused)")
+            problems.append(
+                f"{p}: unexpected file (an adapter is exactly {' + '.join(ADAPTER_FILES)}; "
+                "pickles, code and tokenizers are refused)"
+            )
         else:
             total += p.stat().st_size
     missing = [f for f in ADAPTER_FILES if not (adapter_dir / f).is_file()]

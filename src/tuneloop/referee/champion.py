@@ -15,14 +15,13 @@ dvc.lock or committed metrics play no part: neither is read.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tuneloop.dvc_hash import dir_md5
 
@@ -39,8 +38,10 @@ def promotable_md5(verdict: dict, merge_sha: str, adapter_md5: str, in_remote: C
     """The md5 to tag, or PromotionRefused naming the first condition that does not hold."""
     md5 = verdict.get("candidate_md5")
     if verdict.get("judged_sha") != merge_sha:
-        raise PromotionRefused(f"the verdict judged {verdict.get('judged_sha')!r}, not the merge commit {merge_sha!r} "
-                               "(merge through the merge queue so the commit on main is the one judged)")
+        raise PromotionRefused(
+            f"the verdict judged {verdict.get('judged_sha')!r}, not the merge commit {merge_sha!r} "
+            "(merge through the merge queue so the commit on main is the one judged)"
+        )
     if verdict.get("passed") is not True:
         raise PromotionRefused(f"the referee's verdict for {merge_sha} did not pass")
     if not isinstance(md5, str) or not MD5.fullmatch(md5):
@@ -76,8 +77,11 @@ def in_remote(dvc_file: str, dvc: str = "dvc", cwd: str = ".") -> bool:
         return False
     url = remote_url(dvc, cwd)
     with tempfile.TemporaryDirectory(prefix="tuneloop-remote-check-") as tmp:
-        steps = [[dvc, "init", "-q", "--no-scm"], [dvc, "remote", "add", "-q", "-d", "check", url],
-                 [dvc, "remote", "modify", "check", "verify", "true"]]
+        steps = [
+            [dvc, "init", "-q", "--no-scm"],
+            [dvc, "remote", "add", "-q", "-d", "check", url],
+            [dvc, "remote", "modify", "check", "verify", "true"],
+        ]
         if any(subprocess.run(cmd, cwd=tmp, capture_output=True).returncode for cmd in steps):
             return False
         Path(tmp, "x.dvc").write_text(dvc_file_text(md5.group(1), "x"), encoding="utf-8")
@@ -86,8 +90,13 @@ def in_remote(dvc_file: str, dvc: str = "dvc", cwd: str = ".") -> bool:
 
 def champion_md5(cwd: str = ".") -> tuple[str, str] | None:
     """(tag, md5) of the newest adapter@v<N>.0.0 tag whose subject names an md5; None before the first."""
-    out = subprocess.run(["git", "for-each-ref", "--format=%(refname:strip=2) %(contents:subject)",
-                          "refs/tags/adapter@v*"], capture_output=True, text=True, check=True, cwd=cwd).stdout
+    out = subprocess.run(
+        ["git", "for-each-ref", "--format=%(refname:strip=2) %(contents:subject)", "refs/tags/adapter@v*"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+    ).stdout
     best = None
     for line in out.splitlines():
         tag, _, subject = line.partition(" ")
@@ -126,8 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if ok else 1
     try:
         verdict = json.loads(Path(args.verdict).read_text(encoding="utf-8"))
-        md5 = promotable_md5(verdict, args.merge_sha, dir_md5(Path(args.adapter)),
-                             (lambda _: in_remote(args.dvc_file)) if args.dvc_file else (lambda _: True))
+        md5 = promotable_md5(
+            verdict,
+            args.merge_sha,
+            dir_md5(Path(args.adapter)),
+            (lambda _: in_remote(args.dvc_file)) if args.dvc_file else (lambda _: True),
+        )
     except (OSError, ValueError, PromotionRefused) as exc:
         print(f"promotion: refused: {exc}", file=sys.stderr)
         return 1

@@ -39,8 +39,12 @@ log = logging.getLogger(__name__)
 
 MAX_TRAIN_SPLIT_BYTES = 2 * 1024**3
 STAGES = ("guard", "evaluate", "gate")  # what the referee runs, in this order, through this checkout's CLI
-KEEP = {"metrics/eval.json": "metrics/eval.json", "metrics/gate.json": "metrics/gate.json",
-        "reports/contamination.json": "metrics/contamination.json", "reports/gate.md": "gate.md"}
+KEEP = {
+    "metrics/eval.json": "metrics/eval.json",
+    "metrics/gate.json": "metrics/gate.json",
+    "reports/contamination.json": "metrics/contamination.json",
+    "reports/gate.md": "gate.md",
+}
 
 
 class RefereeError(RuntimeError):
@@ -48,8 +52,16 @@ class RefereeError(RuntimeError):
 
 
 def _rule(metric: str, kind: str, passed: bool, reason: str | None = None, value: Any = None) -> dict:
-    return {"metric": metric, "kind": kind, "threshold": None, "value": value, "passed": passed,
-            "applicable": True, "reason": reason, "severity": "fail"}
+    return {
+        "metric": metric,
+        "kind": kind,
+        "threshold": None,
+        "value": value,
+        "passed": passed,
+        "applicable": True,
+        "reason": reason,
+        "severity": "fail",
+    }
 
 
 def check_train_split(path: Path) -> tuple[int, str | None]:
@@ -78,22 +90,26 @@ def check_train_split(path: Path) -> tuple[int, str | None]:
 
 def git_head(repo: Path) -> str:
     try:
-        return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
-def prepare_workspace(ws: Path, repo: Path, params: dict, adapter: Path, champion: Path | None,
-                      train_split: Path) -> None:
+def prepare_workspace(
+    ws: Path, repo: Path, params: dict, adapter: Path, champion: Path | None, train_split: Path
+) -> None:
     """A repo-shaped scratch folder: this checkout's evals, base model and test split; the PR's data."""
     shutil.rmtree(ws, ignore_errors=True)
     (ws / "models").mkdir(parents=True)
     (ws / "data" / "splits").mkdir(parents=True)
     for need in ("models/base", "data/splits/test.jsonl", "evals"):
         if not (repo / need).exists():
-            raise RefereeError(f"{repo / need} is missing in the referee's checkout: run `dvc pull base split` "
-                               "(or `dvc repro base split`) there first")
+            raise RefereeError(
+                f"{repo / need} is missing in the referee's checkout: run `dvc pull base split` "
+                "(or `dvc repro base split`) there first"
+            )
     shutil.copytree(repo / "evals", ws / "evals")
     os.symlink((repo / "models/base").resolve(), ws / "models/base")
     shutil.copyfile(repo / "data/splits/test.jsonl", ws / "data/splits/test.jsonl")
@@ -106,31 +122,46 @@ def prepare_workspace(ws: Path, repo: Path, params: dict, adapter: Path, champio
 
 # One interpreter for the three stages (torch and lm-eval load once); each goes through cli.main, as
 # `tuneloop <stage>` would, and the first that fails stops the rest.
-RUNNER = ("import sys; from tuneloop import cli\n"
-          "for stage in sys.argv[1:]:\n"
-          "    code = cli.main(['--params', 'params.yaml', stage])\n"
-          "    if code: sys.exit(f'referee: tuneloop {stage} failed (exit {code})')\n")
+RUNNER = (
+    "import sys; from tuneloop import cli\n"
+    "for stage in sys.argv[1:]:\n"
+    "    code = cli.main(['--params', 'params.yaml', stage])\n"
+    "    if code: sys.exit(f'referee: tuneloop {stage} failed (exit {code})')\n"
+)
 
 
 def run_stages(ws: Path, stages=STAGES) -> None:
     """The stages through *this* package's CLI (its source dir first on the path), in the workspace."""
     src = str(Path(tuneloop.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
     log.info("referee: tuneloop %s (in %s)", " / ".join(stages), ws)
     proc = subprocess.run([sys.executable, "-c", RUNNER, *stages], cwd=ws, env=env)
     if proc.returncode != 0:
         raise RefereeError(f"referee: the stages {list(stages)} failed (exit {proc.returncode}) in {ws}")
 
 
-def judge(adapter_dir: str | Path, train_split: str | Path, out_dir: str | Path, champion_dir: str | Path | None = None,
-          champion_unavailable: bool = False, overrides: list[str] | None = None, repo: str | Path = ".",
-          base_sha: str | None = None, judged_sha: str | None = None) -> dict:
+def judge(
+    adapter_dir: str | Path,
+    train_split: str | Path,
+    out_dir: str | Path,
+    champion_dir: str | Path | None = None,
+    champion_unavailable: bool = False,
+    overrides: list[str] | None = None,
+    repo: str | Path = ".",
+    base_sha: str | None = None,
+    judged_sha: str | None = None,
+) -> dict:
     repo, out = Path(repo).resolve(), Path(out_dir)
     adapter_dir, train_split = Path(adapter_dir), Path(train_split)
     params = compose(list(overrides or []), conf_dir=repo / "conf")
     base_names = {"models/base", str((repo / "models/base").resolve())} | (
-        {params["model"]["hub_id"]} if params["model"].get("hub_id") else set())
+        {params["model"]["hub_id"]} if params["model"].get("hub_id") else set()
+    )
     checks: list[dict] = []
     candidate_md5 = dvc_dir_md5(adapter_dir) if adapter_dir.is_dir() else None
     try:
@@ -140,8 +171,15 @@ def judge(adapter_dir: str | Path, train_split: str | Path, out_dir: str | Path,
         checks.append(_rule("adapter", "validate", False, str(exc)[:2000]))
     champion = Path(champion_dir) if champion_dir and Path(champion_dir).exists() else None
     if champion_unavailable or (champion_dir and champion is None):
-        checks.append(_rule("champion", "fetch", False, "a champion exists but could not be fetched: "
-                            "the comparison against it cannot be made, so the referee fails closed"))
+        checks.append(
+            _rule(
+                "champion",
+                "fetch",
+                False,
+                "a champion exists but could not be fetched: "
+                "the comparison against it cannot be made, so the referee fails closed",
+            )
+        )
     elif champion is not None:
         try:
             validate_adapter(champion, repo / "models/base", params["method"], base_names)
@@ -164,10 +202,16 @@ def judge(adapter_dir: str | Path, train_split: str | Path, out_dir: str | Path,
         shutil.rmtree(ws)  # samples.jsonl and the model copies stay behind on no account
     rules = checks + (gate["rules"] if gate else [])
     passed = gate is not None and bool(gate["passed"]) and all(c["passed"] for c in checks)
-    verdict = {"passed": passed, "candidate_md5": candidate_md5, "base_sha": base_sha or git_head(repo),
-               "judged_sha": judged_sha, "rules": rules, "summary": summary,
-               "scored": gate is not None, "models": (read_json(out / "metrics/eval.json").get("models")
-                                                      if gate is not None else [])}
+    verdict = {
+        "passed": passed,
+        "candidate_md5": candidate_md5,
+        "base_sha": base_sha or git_head(repo),
+        "judged_sha": judged_sha,
+        "rules": rules,
+        "summary": summary,
+        "scored": gate is not None,
+        "models": (read_json(out / "metrics/eval.json").get("models") if gate is not None else []),
+    }
     write_json(out / "verdict.json", verdict)
     write_text_atomic(out / "comment.md", render_comment(verdict, out / "gate.md" if gate else None))
     log.info("referee: %s candidate %s (base %s)", "PASS" if passed else "FAIL", candidate_md5, verdict["base_sha"])
@@ -176,10 +220,16 @@ def judge(adapter_dir: str | Path, train_split: str | Path, out_dir: str | Path,
 
 def render_comment(verdict: dict, gate_report: Path | None) -> str:
     ok = verdict["passed"]
-    lines = [MARKER, f"# Referee: {'✅ **PASS**' if ok else '❌ **FAIL**'}", "",
-             f"Judged adapter md5 `{verdict['candidate_md5']}` with the referee of base commit "
-             f"`{verdict['base_sha']}`" + (f" (PR merge commit `{verdict['judged_sha']}`)" if verdict.get("judged_sha")
-                                           else "") + ".", ""]
+    lines = [
+        MARKER,
+        f"# Referee: {'✅ **PASS**' if ok else '❌ **FAIL**'}",
+        "",
+        f"Judged adapter md5 `{verdict['candidate_md5']}` with the referee of base commit "
+        f"`{verdict['base_sha']}`"
+        + (f" (PR merge commit `{verdict['judged_sha']}`)" if verdict.get("judged_sha") else "")
+        + ".",
+        "",
+    ]
     for r in verdict["rules"]:
         if r["kind"] in ("validate", "fetch") and not r["passed"]:
             reason = " ".join(str(r["reason"]).split()).replace("`", "'")[:600]
@@ -196,7 +246,11 @@ def check(verdict_file: str | Path) -> int:
     verdict = read_json(verdict_file)
     for r in verdict.get("rules", []):
         if not r.get("passed") and r.get("severity", "fail") == "fail":
-            print(f"referee: FAIL {r.get('metric')} {r.get('kind')}: {r.get('reason') or r.get('value')}", file=sys.stderr)
-    print(f"referee: {'PASS' if verdict.get('passed') else 'FAIL'} adapter {verdict.get('candidate_md5')} "
-          f"(base {verdict.get('base_sha')})")
+            print(
+                f"referee: FAIL {r.get('metric')} {r.get('kind')}: {r.get('reason') or r.get('value')}", file=sys.stderr
+            )
+    print(
+        f"referee: {'PASS' if verdict.get('passed') else 'FAIL'} adapter {verdict.get('candidate_md5')} "
+        f"(base {verdict.get('base_sha')})"
+    )
     return 0 if verdict.get("passed") is True else 1

@@ -36,8 +36,15 @@ def _merged(base: Path, adapter: Path):
     return model.eval(), AutoTokenizer.from_pretrained(base)
 
 
-def run(fmt: str, out: str | Path, base: str | Path = "models/base", version: str | None = None,
-        adapter: str | Path | None = None, repo: str | Path = ".", store: str | Path = "models/registry") -> dict:
+def run(
+    fmt: str,
+    out: str | Path,
+    base: str | Path = "models/base",
+    version: str | None = None,
+    adapter: str | Path | None = None,
+    repo: str | Path = ".",
+    store: str | Path = "models/registry",
+) -> dict:
     from tuneloop.registry.files import dvc_dir_md5, materialize
 
     if fmt not in FORMATS:
@@ -56,8 +63,12 @@ def run(fmt: str, out: str | Path, base: str | Path = "models/base", version: st
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(base)
-    manifest: dict[str, Any] = {"format": fmt, "adapter_md5": dvc_dir_md5(adapter), "version": version,
-                                "chat_template_sha256": template_sha(tokenizer.chat_template)}
+    manifest: dict[str, Any] = {
+        "format": fmt,
+        "adapter_md5": dvc_dir_md5(adapter),
+        "version": version,
+        "chat_template_sha256": template_sha(tokenizer.chat_template),
+    }
     if (base / "tuneloop_base.json").exists():
         manifest["base"] = json.loads((base / "tuneloop_base.json").read_text(encoding="utf-8"))
     if out.exists():
@@ -98,8 +109,10 @@ def write_gguf(model, tokenizer, path: Path) -> Path:
 
     cfg = model.config
     if cfg.model_type != "llama":
-        raise ValueError(f"GGUF export supports Llama-family models; this one is {cfg.model_type!r} "
-                         f"(export `merged` and convert with llama.cpp's convert_hf_to_gguf.py)")
+        raise ValueError(
+            f"GGUF export supports Llama-family models; this one is {cfg.model_type!r} "
+            f"(export `merged` and convert with llama.cpp's convert_hf_to_gguf.py)"
+        )
     arch = gguf.MODEL_ARCH.LLAMA
     names = gguf.TensorNameMap(arch, cfg.num_hidden_layers)
     writer = gguf.GGUFWriter(str(path), gguf.MODEL_ARCH_NAMES[arch])
@@ -124,12 +137,17 @@ def write_gguf(model, tokenizer, path: Path) -> Path:
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("default")
     writer.add_token_list(tokens)
-    writer.add_token_types([gguf.TokenType.CONTROL if i in special else gguf.TokenType.NORMAL
-                            for i in range(cfg.vocab_size)])
+    writer.add_token_types(
+        [gguf.TokenType.CONTROL if i in special else gguf.TokenType.NORMAL for i in range(cfg.vocab_size)]
+    )
     merges = json.loads(tokenizer.backend_tokenizer.to_str())["model"].get("merges", [])
     writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in merges])
-    for kind, tid in (("bos", tokenizer.bos_token_id), ("eos", tokenizer.eos_token_id),
-                      ("pad", tokenizer.pad_token_id), ("unk", tokenizer.unk_token_id)):
+    for kind, tid in (
+        ("bos", tokenizer.bos_token_id),
+        ("eos", tokenizer.eos_token_id),
+        ("pad", tokenizer.pad_token_id),
+        ("unk", tokenizer.unk_token_id),
+    ):
         if tid is not None:
             getattr(writer, f"add_{kind}_token_id")(tid)
     writer.add_add_bos_token(False)

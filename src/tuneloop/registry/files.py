@@ -10,7 +10,6 @@ Every copy is checked: the folder's DVC md5 must equal the version's, or nothing
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -19,7 +18,6 @@ import tempfile
 from pathlib import Path
 
 from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
-from tuneloop.dvc_hash import file_md5
 
 
 def _dvc() -> str:
@@ -50,8 +48,9 @@ def _from_cache(repo: Path, md5: str, out: Path) -> bool:
 
 
 def _from_remote(repo: Path, rev: str, path: str, out: Path) -> bool:
-    done = subprocess.run([_dvc(), "get", str(repo), path, "--rev", rev, "-o", str(out / "x")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [_dvc(), "get", str(repo), path, "--rev", rev, "-o", str(out / "x")], capture_output=True, text=True
+    )
     if done.returncode:
         return False
     for item in (out / "x").iterdir():
@@ -60,8 +59,9 @@ def _from_remote(repo: Path, rev: str, path: str, out: Path) -> bool:
     return True
 
 
-def materialize(md5: str, store: str | Path, repo: str | Path = ".", rev: str | None = None,
-                path: str = "models/adapter") -> Path:
+def materialize(
+    md5: str, store: str | Path, repo: str | Path = ".", rev: str | None = None, path: str = "models/adapter"
+) -> Path:
     """The folder holding the adapter whose DVC md5 is `md5` (see the module docstring for where from)."""
     store, repo = Path(store), Path(repo).resolve()
     want = md5 if md5.endswith(".dir") else md5 + ".dir"
@@ -74,9 +74,11 @@ def materialize(md5: str, store: str | Path, repo: str | Path = ".", rev: str | 
         out.mkdir()
         ok = _from_cache(repo, want, out) or (rev is not None and _from_remote(repo, rev, path, out))
         if not ok:
-            raise FileNotFoundError(f"adapter md5 {want} is neither in {store}, nor in the DVC cache of {repo}, "
-                                    f"nor fetchable with `dvc get {repo} {path} --rev {rev}`; "
-                                    f"run `dvc pull {path}` at that version first")
+            raise FileNotFoundError(
+                f"adapter md5 {want} is neither in {store}, nor in the DVC cache of {repo}, "
+                f"nor fetchable with `dvc get {repo} {path} --rev {rev}`; "
+                f"run `dvc pull {path}` at that version first"
+            )
         got = dvc_dir_md5(out)
         if got != want:
             raise ValueError(f"adapter files for {want} hash to {got}: refusing a mismatched copy")

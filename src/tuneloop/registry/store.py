@@ -138,8 +138,16 @@ class Registry:
                 stage_tags.append((parsed, commit, message, name))
         for parsed, commit, message, name in stage_tags:
             if commit in by_commit:
-                state.events.append(Event(int(parsed["counter"]), parsed["stage"], parsed["action"].value,
-                                          by_commit[commit], message.strip(), name))
+                state.events.append(
+                    Event(
+                        int(parsed["counter"]),
+                        parsed["stage"],
+                        parsed["action"].value,
+                        by_commit[commit],
+                        message.strip(),
+                        name,
+                    )
+                )
         state.events.sort(key=lambda e: e.counter)
         return state
 
@@ -159,15 +167,24 @@ class Registry:
             stages = [s for s in STAGES if holders[s] == v.name]
             ever = {e.stage for e in state.events if e.version == v.name and e.action == "assign"}
             status = ", ".join(stages) or ("deprecated" if v.deregistered else "archived" if ever else "registered")
-            rows.append({"version": v.name, "stage": status, "commit": v.commit[:10], "adapter_md5": v.md5,
-                         "verdict": "missing" if v.verdict is None else "passed" if v.verdict["passed"] else "failed",
-                         "metrics": v.info.get("metrics", {}), "data_md5": v.info.get("data_md5", {}),
-                         "base_md5": v.info.get("base_md5", "")})
+            rows.append(
+                {
+                    "version": v.name,
+                    "stage": status,
+                    "commit": v.commit[:10],
+                    "adapter_md5": v.md5,
+                    "verdict": "missing" if v.verdict is None else "passed" if v.verdict["passed"] else "failed",
+                    "metrics": v.info.get("metrics", {}),
+                    "data_md5": v.info.get("data_md5", {}),
+                    "base_md5": v.info.get("base_md5", ""),
+                }
+            )
         return rows
 
     # --- writing -----------------------------------------------------------------------------------
-    def register(self, rev: str = "HEAD", verdict: dict[str, Any] | None = None, lock: str = "dvc.lock",
-                 push: bool = False) -> Version:
+    def register(
+        self, rev: str = "HEAD", verdict: dict[str, Any] | None = None, lock: str = "dvc.lock", push: bool = False
+    ) -> Version:
         """Register the adapter that `lock` at `rev` records, with the referee's verdict (if given)."""
         from gto import api
 
@@ -178,12 +195,15 @@ class Registry:
             if normalize_md5(v.md5) == normalize_md5(info["adapter_md5"]):
                 raise RegistryError(f"adapter md5 {info['adapter_md5']} is already registered as {v.name}")
         if verdict is not None and normalize_md5(verdict["candidate_md5"]) != normalize_md5(info["adapter_md5"]):
-            raise RegistryError(f"the verdict judged adapter md5 {verdict['candidate_md5']}, but {lock} at "
-                                f"{commit[:10]} records {info['adapter_md5']}: refusing to attach it")
+            raise RegistryError(
+                f"the verdict judged adapter md5 {verdict['candidate_md5']}, but {lock} at "
+                f"{commit[:10]} records {info['adapter_md5']}: refusing to attach it"
+            )
         major = max((_version_key(v)[0] for v in state.versions), default=0) + 1
         name = f"v{major}.0.0"
-        api.register(str(self.repo), ARTIFACT, ref=commit, version=name,
-                     message=verdicts.tag_message(info, verdict), push=push)
+        api.register(
+            str(self.repo), ARTIFACT, ref=commit, version=name, message=verdicts.tag_message(info, verdict), push=push
+        )
         return self.version(name)
 
     def promote(self, name: str, stage: str, push: bool = False, action: str = "promote") -> dict[str, Any]:
@@ -254,9 +274,13 @@ def version_info(repo: Path, commit: str, lock: str = "dvc.lock") -> dict[str, A
         outs = {o.get("path"): o.get("md5") for o in stage.get("outs") or []}
         if outs.get(ADAPTER_PATH):
             deps = {d.get("path"): d.get("md5") for d in stage.get("deps") or []}
-            info = {"adapter_md5": outs[ADAPTER_PATH], "stage": stage_name, "commit": commit,
-                    "base_md5": deps.get("models/base", ""),
-                    "data_md5": {p: m for p, m in deps.items() if p.startswith("data/")}}
+            info = {
+                "adapter_md5": outs[ADAPTER_PATH],
+                "stage": stage_name,
+                "commit": commit,
+                "base_md5": deps.get("models/base", ""),
+                "data_md5": {p: m for p, m in deps.items() if p.startswith("data/")},
+            }
             break
     else:
         raise RegistryError(f"{lock} at {commit[:10]} records no {ADAPTER_PATH} output (has the train stage run?)")

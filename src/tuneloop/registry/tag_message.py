@@ -27,8 +27,11 @@ def parse(text: str, source: str = "verdict") -> dict[str, Any]:
         verdict = json.loads(text)
     except json.JSONDecodeError as exc:
         raise VerdictError(f"{source}: not JSON ({exc})") from exc
-    if not isinstance(verdict, dict) or not isinstance(verdict.get("passed"), bool) \
-            or not isinstance(verdict.get("candidate_md5"), str):
+    if (
+        not isinstance(verdict, dict)
+        or not isinstance(verdict.get("passed"), bool)
+        or not isinstance(verdict.get("candidate_md5"), str)
+    ):
         raise VerdictError(f"{source}: a verdict needs a boolean `passed` and a string `candidate_md5`")
     return verdict
 
@@ -36,14 +39,20 @@ def parse(text: str, source: str = "verdict") -> dict[str, Any]:
 def require_pass(verdict: dict[str, Any] | None, md5: str, version: str) -> dict[str, Any]:
     """The verdict if it passed this exact adapter; else a VerdictError saying why not."""
     if verdict is None:
-        raise VerdictError(f"{version}: no referee verdict in its registration tag; it never passed the "
-                           f"referee, so it cannot change stage (register it with --verdict FILE)")
+        raise VerdictError(
+            f"{version}: no referee verdict in its registration tag; it never passed the "
+            f"referee, so it cannot change stage (register it with --verdict FILE)"
+        )
     if verdict["candidate_md5"] != md5:
-        raise VerdictError(f"{version}: the embedded verdict judged adapter md5 {verdict['candidate_md5']}, "
-                           f"not this version's {md5}")
+        raise VerdictError(
+            f"{version}: the embedded verdict judged adapter md5 {verdict['candidate_md5']}, not this version's {md5}"
+        )
     if not verdict["passed"]:
-        failed = [r.get("name", r) if isinstance(r, dict) else r for r in verdict.get("rules") or []
-                  if not (isinstance(r, dict) and r.get("passed", True))]
+        failed = [
+            r.get("name", r) if isinstance(r, dict) else r
+            for r in verdict.get("rules") or []
+            if not (isinstance(r, dict) and r.get("passed", True))
+        ]
         raise VerdictError(f"{version}: the referee failed this adapter" + (f" ({failed})" if failed else ""))
     return verdict
 
@@ -51,7 +60,8 @@ def require_pass(verdict: dict[str, Any] | None, md5: str, version: str) -> dict
 def tag_message(info: dict[str, Any], verdict: dict[str, Any] | None) -> str:
     """The registration tag's annotation: a subject, the version's facts, then the verdict verbatim."""
     subject = f"adapter md5 {info['adapter_md5']}: referee " + (
-        "passed" if verdict and verdict["passed"] else "failed" if verdict else "verdict missing")
+        "passed" if verdict and verdict["passed"] else "failed" if verdict else "verdict missing"
+    )
     text = f"{subject}\n\n{INFO}\n{json.dumps(info, indent=1, sort_keys=True)}\n"
     if verdict is not None:
         text += f"{MARKER}\n{json.dumps(verdict, indent=1, sort_keys=True)}\n"

@@ -44,13 +44,19 @@ def _validate_feedback(body: Any) -> dict[str, Any]:
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_body")
     rid = body.get("id")
     if not isinstance(rid, str) or not REQUEST_ID.fullmatch(rid):
-        raise ApiError(400, "`id` must be the `id` of a chat completion (chatcmpl-...).", param="id", code="invalid_value")
+        raise ApiError(
+            400, "`id` must be the `id` of a chat completion (chatcmpl-...).", param="id", code="invalid_value"
+        )
     rating, edited, escalated = body.get("rating"), body.get("edited"), body.get("escalated")
     if rating is not None and rating not in ("up", "down"):
-        raise ApiError(400, "`rating` must be \"up\" or \"down\".", param="rating", code="invalid_value")
+        raise ApiError(400, '`rating` must be "up" or "down".', param="rating", code="invalid_value")
     if edited is not None and (not isinstance(edited, str) or not edited.strip() or len(edited) > MAX_EDIT_CHARS):
-        raise ApiError(400, f"`edited` must be a non-empty string of at most {MAX_EDIT_CHARS} characters.",
-                       param="edited", code="invalid_value")
+        raise ApiError(
+            400,
+            f"`edited` must be a non-empty string of at most {MAX_EDIT_CHARS} characters.",
+            param="edited",
+            code="invalid_value",
+        )
     if escalated is not None and not isinstance(escalated, bool):
         raise ApiError(400, "`escalated` must be true or false.", param="escalated", code="invalid_value")
     if rating is None and edited is None and escalated is None:
@@ -69,15 +75,27 @@ def _validate(body: Any, max_tokens_cap: int) -> dict[str, Any]:
         raise ApiError(400, "`messages` must be a non-empty list.", param="messages", code="invalid_messages")
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or m.get("role") not in ROLES or not isinstance(m.get("content"), str):
-            raise ApiError(400, f"messages[{i}] needs a role in {ROLES} and a string content.",
-                           param=f"messages[{i}]", code="invalid_messages")
+            raise ApiError(
+                400,
+                f"messages[{i}] needs a role in {ROLES} and a string content.",
+                param=f"messages[{i}]",
+                code="invalid_messages",
+            )
     if body.get("stream"):
-        raise ApiError(400, "Streaming is not supported by this server; send `stream: false`.", param="stream",
-                       code="unsupported_parameter")
+        raise ApiError(
+            400,
+            "Streaming is not supported by this server; send `stream: false`.",
+            param="stream",
+            code="unsupported_parameter",
+        )
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens", max_tokens_cap))
     if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= max_tokens_cap:
-        raise ApiError(400, f"`max_tokens` must be an integer from 1 to {max_tokens_cap}.", param="max_tokens",
-                       code="invalid_value")
+        raise ApiError(
+            400,
+            f"`max_tokens` must be an integer from 1 to {max_tokens_cap}.",
+            param="max_tokens",
+            code="invalid_value",
+        )
     temperature = body.get("temperature", 0)
     if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or not 0 <= temperature <= 2:
         raise ApiError(400, "`temperature` must be a number from 0 to 2.", param="temperature", code="invalid_value")
@@ -88,8 +106,14 @@ def _validate(body: Any, max_tokens_cap: int) -> dict[str, Any]:
     seed = body.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise ApiError(400, "`seed` must be an integer.", param="seed", code="invalid_value")
-    return {"model": model, "messages": messages, "max_tokens": max_tokens, "temperature": float(temperature),
-            "stop": stop, "seed": seed}
+    return {
+        "model": model,
+        "messages": messages,
+        "max_tokens": max_tokens,
+        "temperature": float(temperature),
+        "stop": stop,
+        "seed": seed,
+    }
 
 
 def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter, router, max_tokens_cap: int = 256):
@@ -122,8 +146,11 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
 
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception):
-        return error_response(ApiError(500, f"Internal error ({type(exc).__name__}); see the server log.",
-                                       "server_error", "internal_error"))
+        return error_response(
+            ApiError(
+                500, f"Internal error ({type(exc).__name__}); see the server log.", "server_error", "internal_error"
+            )
+        )
 
     def models() -> list[str]:
         ids = [MODEL, f"{MODEL}:production", f"{MODEL}:base"]
@@ -131,25 +158,38 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
 
     @app.get("/health")
     async def health():
-        return {"status": "ok" if deployment.last_error is None else "degraded",
-                "production": deployment.slots.get("production"), "staging": deployment.slots.get("staging"),
-                "serving": "adapter" if deployment.slots.get("production") else "stock base",
-                "chat_template_sha256": engine.chat_template_sha, "rollout": router.mode,
-                "registry_error": deployment.last_error, "registry_changes": deployment.changes,
-                "uptime_s": round(time.time() - started, 1), **counts}
+        return {
+            "status": "ok" if deployment.last_error is None else "degraded",
+            "production": deployment.slots.get("production"),
+            "staging": deployment.slots.get("staging"),
+            "serving": "adapter" if deployment.slots.get("production") else "stock base",
+            "chat_template_sha256": engine.chat_template_sha,
+            "rollout": router.mode,
+            "registry_error": deployment.last_error,
+            "registry_changes": deployment.changes,
+            "uptime_s": round(time.time() - started, 1),
+            **counts,
+        }
 
     @app.get("/v1/models")
     async def list_models(request: Request):
         auth.check(request.headers.get("authorization"))
-        return {"object": "list", "data": [{"id": m, "object": "model", "created": int(started),
-                                             "owned_by": "tuneloop"} for m in models()]}
+        return {
+            "object": "list",
+            "data": [{"id": m, "object": "model", "created": int(started), "owned_by": "tuneloop"} for m in models()],
+        }
 
     def answer(req: dict[str, Any], ids: list[int], arm: str) -> tuple[str, dict | None, Any]:
         for _ in range(2):  # an adapter unloaded between routing and generation: route again, once
             served, slot = deployment.resolve(arm)
             try:
-                return served, slot, engine.generate(ids, slot and slot["md5"], req["max_tokens"], req["stop"],
-                                                     req["temperature"], req["seed"])
+                return (
+                    served,
+                    slot,
+                    engine.generate(
+                        ids, slot and slot["md5"], req["max_tokens"], req["stop"], req["temperature"], req["seed"]
+                    ),
+                )
             except KeyError:
                 continue
         raise ApiError(503, "The model is being swapped; retry.", "server_error", "model_unavailable")
@@ -158,13 +198,32 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
         t0 = time.perf_counter()
         try:
             served, slot, out = answer(req, ids, "staging")
-            request_log.write({"ts": time.time(), "request_id": request_id, "key": who, "model": req["model"],
-                               "arm": served, "shadow": True, "version": slot and slot["version"], "status": 200,
-                               "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
-                               "completion_tokens": out.completion_tokens, "output": out.text})
+            request_log.write(
+                {
+                    "ts": time.time(),
+                    "request_id": request_id,
+                    "key": who,
+                    "model": req["model"],
+                    "arm": served,
+                    "shadow": True,
+                    "version": slot and slot["version"],
+                    "status": 200,
+                    "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+                    "completion_tokens": out.completion_tokens,
+                    "output": out.text,
+                }
+            )
         except Exception as exc:  # noqa: BLE001 - a shadow never affects the caller
-            request_log.write({"ts": time.time(), "request_id": request_id, "key": who, "shadow": True,
-                               "status": 500, "error": type(exc).__name__})
+            request_log.write(
+                {
+                    "ts": time.time(),
+                    "request_id": request_id,
+                    "key": who,
+                    "shadow": True,
+                    "status": 500,
+                    "error": type(exc).__name__,
+                }
+            )
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request, background: BackgroundTasks):
@@ -177,8 +236,12 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
             req = _validate(await _json_body(request), max_tokens_cap)
             entry.update(model=req["model"], messages=req["messages"])
             if req["model"] not in models():
-                raise ApiError(404, f"The model `{req['model']}` does not exist; available: {', '.join(models())}.",
-                               param="model", code="model_not_found")
+                raise ApiError(
+                    404,
+                    f"The model `{req['model']}` does not exist; available: {', '.join(models())}.",
+                    param="model",
+                    code="model_not_found",
+                )
             try:
                 ids = engine.encode(req["messages"])
             except ValueError as exc:
@@ -189,28 +252,67 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
             if req["model"] == MODEL and router.shadow(staged):
                 background.add_task(shadow, req, ids, request_id, who)
         except ApiError as err:
-            request_log.write({**entry, "key": who, "status": err.status, "error": err.code,
-                               "latency_ms": round((time.perf_counter() - t0) * 1000, 1)})
+            request_log.write(
+                {
+                    **entry,
+                    "key": who,
+                    "status": err.status,
+                    "error": err.code,
+                    "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+                }
+            )
             raise
-        usage = {"prompt_tokens": out.prompt_tokens, "completion_tokens": out.completion_tokens,
-                 "total_tokens": out.prompt_tokens + out.completion_tokens}
-        request_log.write({**entry, "key": who, "arm": served, "version": slot and slot["version"],
-                           "adapter_md5": slot and slot["md5"], "status": 200, "output": out.text, **usage,
-                           "latency_ms": round((time.perf_counter() - t0) * 1000, 1)})
-        return JSONResponse({
-            "id": request_id, "object": "chat.completion", "created": int(time.time()), "model": req["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": out.text},
-                         "finish_reason": out.finish_reason}],
-            "usage": usage, "system_fingerprint": slot["version"] if slot else "base"},
-            headers={"x-tuneloop-arm": served, "x-tuneloop-version": slot["version"] if slot else "base"})
+        usage = {
+            "prompt_tokens": out.prompt_tokens,
+            "completion_tokens": out.completion_tokens,
+            "total_tokens": out.prompt_tokens + out.completion_tokens,
+        }
+        request_log.write(
+            {
+                **entry,
+                "key": who,
+                "arm": served,
+                "version": slot and slot["version"],
+                "adapter_md5": slot and slot["md5"],
+                "status": 200,
+                "output": out.text,
+                **usage,
+                "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+            }
+        )
+        return JSONResponse(
+            {
+                "id": request_id,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": req["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": out.text},
+                        "finish_reason": out.finish_reason,
+                    }
+                ],
+                "usage": usage,
+                "system_fingerprint": slot["version"] if slot else "base",
+            },
+            headers={"x-tuneloop-arm": served, "x-tuneloop-version": slot["version"] if slot else "base"},
+        )
 
     @app.post("/v1/feedback")
     async def feedback(request: Request):
         who = auth.check(request.headers.get("authorization"))
         limiter.take(who)
         fb = _validate_feedback(await _json_body(request))
-        request_log.write({"ts": time.time(), "event": "feedback", "key": who, "status": 200,
-                           **{k: v for k, v in fb.items() if v is not None}})
+        request_log.write(
+            {
+                "ts": time.time(),
+                "event": "feedback",
+                "key": who,
+                "status": 200,
+                **{k: v for k, v in fb.items() if v is not None},
+            }
+        )
         return JSONResponse({"id": fb["request_id"], "object": "feedback", "recorded": True})
 
     return app

@@ -23,8 +23,14 @@ STAGES = ("production", "staging")
 
 
 class Deployment:
-    def __init__(self, engine, repo: str | Path | None = None, store: str | Path = "models/registry",
-                 adapter: str | Path | None = None, poll_seconds: float = 2.0):
+    def __init__(
+        self,
+        engine,
+        repo: str | Path | None = None,
+        store: str | Path = "models/registry",
+        adapter: str | Path | None = None,
+        poll_seconds: float = 2.0,
+    ):
         self.engine, self.repo, self.store = engine, Path(repo) if repo else None, Path(store)
         self.poll_seconds = float(poll_seconds)
         self.slots: dict[str, dict[str, str] | None] = {stage: None for stage in STAGES}
@@ -118,9 +124,10 @@ class RequestLog:
         if self.path is None:
             return
         if record.get("messages"):
-            record["messages"] = [{"role": m.get("role"), "content": self.redact(str(m.get("content", "")))}
-                                  for m in record["messages"]]
-        for field in ("output", "edited"):   # a model's answer, an agent's edit of it
+            record["messages"] = [
+                {"role": m.get("role"), "content": self.redact(str(m.get("content", "")))} for m in record["messages"]
+            ]
+        for field in ("output", "edited"):  # a model's answer, an agent's edit of it
             if record.get(field):
                 record[field] = self.redact(record[field])
         line = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"

@@ -88,8 +88,10 @@ class Engine:
             return
         saved = AutoTokenizer.from_pretrained(adapter_dir).chat_template
         if saved and template_sha(saved) != self.chat_template_sha:
-            raise ValueError(f"{adapter_dir}: chat template sha256 {template_sha(saved)[:12]} differs from the "
-                             f"base's {self.chat_template_sha[:12]}; it was trained for another template")
+            raise ValueError(
+                f"{adapter_dir}: chat template sha256 {template_sha(saved)[:12]} differs from the "
+                f"base's {self.chat_template_sha[:12]}; it was trained for another template"
+            )
 
     # --- generation --------------------------------------------------------------------------------
     def encode(self, messages: list[dict[str, str]]) -> list[int]:
@@ -104,15 +106,25 @@ class Engine:
             raise PromptTooLong(len(ids), self.max_prompt_tokens)
         return ids
 
-    def generate(self, ids: list[int], adapter_md5: str | None, max_tokens: int, stop: list[str] | None = None,
-                 temperature: float = 0.0, seed: int | None = None) -> Completion:
+    def generate(
+        self,
+        ids: list[int],
+        adapter_md5: str | None,
+        max_tokens: int,
+        stop: list[str] | None = None,
+        temperature: float = 0.0,
+        seed: int | None = None,
+    ) -> Completion:
         import contextlib
 
         import torch
 
         stop = [s for s in (stop or []) if s]
-        kwargs: dict[str, Any] = {"max_new_tokens": int(max_tokens), "use_cache": True,
-                                  "pad_token_id": self.tokenizer.pad_token_id}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": int(max_tokens),
+            "use_cache": True,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
         if temperature and temperature > 0:
             kwargs.update(do_sample=True, temperature=float(temperature))
         else:
@@ -134,9 +146,12 @@ class Engine:
                 torch.manual_seed(0 if seed is None else int(seed))
             with ctx:
                 out = model.generate(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), **kwargs)
-        new = out[0, len(ids):].tolist()
+        new = out[0, len(ids) :].tolist()
         text = self.tokenizer.decode(new, skip_special_tokens=True)
         cut = min((text.index(s) for s in stop if s in text), default=None)
-        finish = "stop" if cut is not None or (new and new[-1] == self.tokenizer.eos_token_id) \
-            or len(new) < max_tokens else "length"
+        finish = (
+            "stop"
+            if cut is not None or (new and new[-1] == self.tokenizer.eos_token_id) or len(new) < max_tokens
+            else "length"
+        )
         return Completion(text if cut is None else text[:cut], len(ids), len(new), finish)

@@ -20,8 +20,15 @@ ENV = "TUNELOOP_API_KEYS"
 class ApiError(Exception):
     """An error the client caused (or a limit it hit), with its HTTP status and OpenAI type/code."""
 
-    def __init__(self, status: int, message: str, type_: str = "invalid_request_error", code: str | None = None,
-                 param: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
         self.headers = headers or {}
@@ -52,8 +59,9 @@ class Auth:
         if self.keys is None:
             return "anonymous"
         if not header or not header.startswith("Bearer "):
-            raise ApiError(401, "Missing API key: send `Authorization: Bearer <key>`.", "invalid_request_error",
-                           "missing_api_key")
+            raise ApiError(
+                401, "Missing API key: send `Authorization: Bearer <key>`.", "invalid_request_error", "missing_api_key"
+            )
         given = header.removeprefix("Bearer ").strip()
         for key, name in self.keys.items():
             if hmac.compare_digest(key.encode(), given.encode()):
@@ -79,8 +87,12 @@ class RateLimiter:
             if tokens < 1:
                 wait = (1 - tokens) / self.rate
                 self.buckets[who] = (tokens, now)
-                raise ApiError(429, f"Rate limit reached for {who}: {int(self.capacity)} requests per "
-                                    f"{self.capacity / self.rate:g} s. Retry in {wait:.1f} s.",
-                               "rate_limit_error", "rate_limit_exceeded",
-                               headers={"Retry-After": str(max(1, round(wait)))})
+                raise ApiError(
+                    429,
+                    f"Rate limit reached for {who}: {int(self.capacity)} requests per "
+                    f"{self.capacity / self.rate:g} s. Retry in {wait:.1f} s.",
+                    "rate_limit_error",
+                    "rate_limit_exceeded",
+                    headers={"Retry-After": str(max(1, round(wait)))},
+                )
             self.buckets[who] = (tokens - 1, now)

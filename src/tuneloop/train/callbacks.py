@@ -29,8 +29,13 @@ class ProgressCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         self.eta = Eta(total=state.max_steps, done=state.global_step)
         resumed = f", resuming at step {state.global_step}" if state.global_step else ""
-        self.log.info("train: %d optimizer steps (batch %d x %d accumulation)%s", state.max_steps,
-                      args.per_device_train_batch_size, args.gradient_accumulation_steps, resumed)
+        self.log.info(
+            "train: %d optimizer steps (batch %d x %d accumulation)%s",
+            state.max_steps,
+            args.per_device_train_batch_size,
+            args.gradient_accumulation_steps,
+            resumed,
+        )
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
@@ -44,8 +49,13 @@ class ProgressCallback(TrainerCallback):
         elif "eval_loss" in logs:
             took = f" ({duration(time.perf_counter() - self.eval_start)})" if self.eval_start else ""
             self.eval_start = None
-            self.log.info("train: validation loss %.4f at step %d/%d%s", float(logs["eval_loss"]),
-                          state.global_step, state.max_steps, took)
+            self.log.info(
+                "train: validation loss %.4f at step %d/%d%s",
+                float(logs["eval_loss"]),
+                state.global_step,
+                state.max_steps,
+                took,
+            )
 
     def on_prediction_step(self, args, state, control, **kwargs):
         if self.eval_start is None:
@@ -57,5 +67,6 @@ class ProgressCallback(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         if self.eta is not None:
             self.eta.update(state.global_step)
-            self.log.info("train: done, %d/%d steps in %s", state.global_step, state.max_steps,
-                          duration(self.eta.elapsed))
+            self.log.info(
+                "train: done, %d/%d steps in %s", state.global_step, state.max_steps, duration(self.eta.elapsed)
+            )

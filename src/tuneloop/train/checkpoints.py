@@ -32,8 +32,9 @@ STALE_DAYS = 7
 PREFIX = "checkpoint-"
 
 
-def run_key(params: dict[str, Any], split_files: list[Path], base_dir: Path, code_files: list[Path],
-            device: str) -> tuple[str, dict]:
+def run_key(
+    params: dict[str, Any], split_files: list[Path], base_dir: Path, code_files: list[Path], device: str
+) -> tuple[str, dict]:
     """(short hash, what it hashes) of one training run's inputs."""
     import peft
     import torch
@@ -45,8 +46,12 @@ def run_key(params: dict[str, Any], split_files: list[Path], base_dir: Path, cod
         "splits": {p.name: sha256_file(p) if p.exists() else None for p in split_files},
         "base": sha256_tree(base_dir),
         "code": {p.name: sha256_file(p) for p in code_files if p.exists()},
-        "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "trl": trl.__version__,
-                     "peft": peft.__version__},
+        "versions": {
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "trl": trl.__version__,
+            "peft": peft.__version__,
+        },
         "device": device,
     }
     blob = json.dumps(inputs, sort_keys=True, default=str).encode()
@@ -78,8 +83,9 @@ def last_checkpoint(directory: Path, clean: bool = True) -> Path | None:
     (by one process: `clean` is False on the other ranks of a distributed run)."""
     if not directory.is_dir():
         return None
-    found = sorted((p for p in directory.iterdir() if p.is_dir() and p.name.startswith(PREFIX) and _step(p) >= 0),
-                   key=_step)
+    found = sorted(
+        (p for p in directory.iterdir() if p.is_dir() and p.name.startswith(PREFIX) and _step(p) >= 0), key=_step
+    )
     good = [p for p in found if complete(p)]
     for p in found:
         if clean and p not in good:
@@ -108,8 +114,9 @@ def prune(root: Path = ROOT, keep: str | None = None, max_age_days: float = STAL
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
     if removed:
-        log.info("train: pruned %d stale checkpoint folder(s) older than %d days in %s", len(removed), max_age_days,
-                 root)
+        log.info(
+            "train: pruned %d stale checkpoint folder(s) older than %d days in %s", len(removed), max_age_days, root
+        )
     return removed
 
 

@@ -61,13 +61,22 @@ def parameter_counts(model) -> dict[str, int]:
     body, seen = 0, set()
     for module in model.modules():  # PEFT's LoRA wrapper exposes its base layer's weight too: count each once
         weight = getattr(module, "weight", None)
-        if isinstance(weight, torch.Tensor) and weight.dim() == 2 and weight is not head_weight \
-                and not isinstance(module, torch.nn.Embedding) and id(weight) not in seen:
+        if (
+            isinstance(weight, torch.Tensor)
+            and weight.dim() == 2
+            and weight is not head_weight
+            and not isinstance(module, torch.nn.Embedding)
+            and id(weight) not in seen
+        ):
             seen.add(id(weight))
             body += weight.numel()
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return {"body": body, "head": head_weight.numel() if head_weight is not None else 0, "trainable": trainable,
-            "total": sum(p.numel() for p in model.parameters())}
+    return {
+        "body": body,
+        "head": head_weight.numel() if head_weight is not None else 0,
+        "trainable": trainable,
+        "total": sum(p.numel() for p in model.parameters()),
+    }
 
 
 def token_stats(dataset, rows: list[dict]) -> dict[str, Any]:
@@ -82,8 +91,11 @@ def token_stats(dataset, rows: list[dict]) -> dict[str, Any]:
         "tokens": sum(lengths),
         "completion_tokens": sum(learned),
         "prompt_tokens": sum(lengths) - sum(learned),
-        "per_example": {"mean": round(statistics.fmean(lengths), 1) if lengths else 0,
-                        "median": statistics.median(lengths) if lengths else 0, "max": max(lengths, default=0)},
+        "per_example": {
+            "mean": round(statistics.fmean(lengths), 1) if lengths else 0,
+            "median": statistics.median(lengths) if lengths else 0,
+            "max": max(lengths, default=0),
+        },
         "per_example_by_task": {t: round(statistics.fmean(v), 1) for t, v in sorted(by_task.items())},
         "lengths": lengths,
         "learned": learned,
@@ -101,17 +113,19 @@ def padded_tokens(lengths: list[int], batch_size: int, group_by_length: bool, se
         order = get_length_grouped_indices(lengths, batch_size, generator=torch.Generator().manual_seed(seed))
     else:
         order = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(seed)).tolist()
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     return sum(max(lengths[i] for i in b) * len(b) for b in batches)
 
 
-def training_flops(counts: dict[str, int], tokens: int, head_tokens: int, full: bool,
-                   recompute: bool = False) -> dict[str, float]:
+def training_flops(
+    counts: dict[str, int], tokens: int, head_tokens: int, full: bool, recompute: bool = False
+) -> dict[str, float]:
     """Executed FLOPs of training on `tokens` (LM head on `head_tokens`), and the conventional 6NT.
     Gradient checkpointing (`recompute`) runs the body's forward a second time in backward: + 2N per token."""
     grad_weights = counts["body"] if full else counts["trainable"]
-    executed = ((4 + 2 * recompute) * counts["body"] + 2 * grad_weights) * tokens \
-        + (4 + 2 * full) * counts["head"] * head_tokens
+    executed = ((4 + 2 * recompute) * counts["body"] + 2 * grad_weights) * tokens + (4 + 2 * full) * counts[
+        "head"
+    ] * head_tokens
     return {"executed": float(executed), "six_nt": float(6 * (counts["body"] + counts["head"]) * tokens)}
 
 
@@ -145,8 +159,16 @@ def predict(flops: float, bound: float, device: str) -> dict[str, float]:
     return {"bound_flops_per_s": bound, "efficiency": efficiency, "seconds": flops / (bound * efficiency)}
 
 
-def estimate(trainer, preset: dict, method: dict, hw: hardware.Hardware, train_rows: list[dict],
-              val_rows: list[dict], seed: int, padding_free: bool) -> dict:
+def estimate(
+    trainer,
+    preset: dict,
+    method: dict,
+    hw: hardware.Hardware,
+    train_rows: list[dict],
+    val_rows: list[dict],
+    seed: int,
+    padding_free: bool,
+) -> dict:
     """Tokens x FLOPs per token against this machine's measured matmul rate: the predicted time, logged
     before training starts (the module docstring says what is counted)."""
     tr = token_stats(trainer.train_dataset, train_rows)
@@ -160,36 +182,51 @@ def estimate(trainer, preset: dict, method: dict, hw: hardware.Hardware, train_r
     real = round(tr["tokens"] * epochs_seen)
     learned = round(tr["completion_tokens"] * epochs_seen)
     counts = parameter_counts(trainer.model)
-    flops = training_flops(counts, computed, learned, full=not method["peft"],
-                           recompute=bool(trainer.args.gradient_checkpointing))
+    flops = training_flops(
+        counts, computed, learned, full=not method["peft"], recompute=bool(trainer.args.gradient_checkpointing)
+    )
     n_evals = _planned_evals(trainer, steps)
     eval_tokens = (va["tokens"] if va else 0) * n_evals
     eval_f = eval_flops(counts, eval_tokens, (va["completion_tokens"] if va else 0) * n_evals)
     config = trainer.model.config
-    bound = matmul_flops(int(getattr(config, "hidden_size", 512)),
-                                 int(getattr(config, "intermediate_size", 2048)),
-                                 min(max(padded // max(len(tr["lengths"]) // batch, 1), 256), 4096),
-                                 hw.device, hw.dtype)
+    bound = matmul_flops(
+        int(getattr(config, "hidden_size", 512)),
+        int(getattr(config, "intermediate_size", 2048)),
+        min(max(padded // max(len(tr["lengths"]) // batch, 1), 256), 4096),
+        hw.device,
+        hw.dtype,
+    )
     pred = predict(flops["executed"] + eval_f, bound * max(int(trainer.args.world_size), 1), hw.device)
     metrics = {
         "padding_free": padding_free,
-        "train_tokens": real,                     # real (non-pad) tokens over all steps
-        "computed_tokens": computed,              # with padding: what the machine multiplies
-        "completion_tokens": learned,             # the tokens the loss is on
+        "train_tokens": real,  # real (non-pad) tokens over all steps
+        "computed_tokens": computed,  # with padding: what the machine multiplies
+        "completion_tokens": learned,  # the tokens the loss is on
         "tokens_per_example": tr["per_example"],
         "tokens_per_example_by_task": tr["per_example_by_task"],
         "prompt_share": round(tr["prompt_tokens"] / max(tr["tokens"], 1), 3),
         "val_tokens": eval_tokens,
         "flops": flops["executed"] + eval_f,
         "flops_train": flops["executed"],
-        "flops_6nt": flops["six_nt"],            # the usual 3 x 2 x params x tokens, for comparison
+        "flops_6nt": flops["six_nt"],  # the usual 3 x 2 x params x tokens, for comparison
         "params": {k: counts[k] for k in ("body", "head", "trainable")},
     }
     gpu_hours = pred["seconds"] / 3600 if hw.device == "cuda" else 0.0
-    log.info("train: estimate before training: %d steps, %d real tokens (%s per example, %.0f%% prompt), "
-             "%.2e FLOPs; this %s multiplies at %.1f GFLOP/s (measured), a training step reaches ~%.0f%% of it "
-             "-> ~%s (%.2f GPU-hours)", steps, real, tr["per_example"]["mean"], 100 * metrics["prompt_share"],
-             metrics["flops"], hw.device, bound / 1e9, 100 * pred["efficiency"], duration(pred["seconds"]), gpu_hours)
+    log.info(
+        "train: estimate before training: %d steps, %d real tokens (%s per example, %.0f%% prompt), "
+        "%.2e FLOPs; this %s multiplies at %.1f GFLOP/s (measured), a training step reaches ~%.0f%% of it "
+        "-> ~%s (%.2f GPU-hours)",
+        steps,
+        real,
+        tr["per_example"]["mean"],
+        100 * metrics["prompt_share"],
+        metrics["flops"],
+        hw.device,
+        bound / 1e9,
+        100 * pred["efficiency"],
+        duration(pred["seconds"]),
+        gpu_hours,
+    )
     return {"metrics": metrics, "predicted": pred, "steps": steps, "computed": computed, "real": real}
 
 
@@ -216,15 +253,19 @@ def actual(plan: dict, trainer, wall: float, resumed_from: int | None) -> dict:
 
     pred = plan["predicted"]
     steps_run = trainer.state.global_step - (resumed_from or 0)
-    share = steps_run / max(plan["steps"], 1)   # a resumed or early-stopped run did part of the plan
+    share = steps_run / max(plan["steps"], 1)  # a resumed or early-stopped run did part of the plan
     predicted = pred["seconds"] * share
     flops_done = plan["metrics"]["flops"] * share
     real_tokens = getattr(trainer, "real_tokens", 0) or plan["real"] * share
     computed_tokens = getattr(trainer, "computed_tokens", 0) or plan["computed"] * share
     return {
-        "estimate": {"seconds": round(predicted, 3), "error_pct": round(100 * (wall - predicted) / predicted, 1)
-                     if predicted else None, "bound_gflops": round(pred["bound_flops_per_s"] / 1e9, 1),
-                     "efficiency": pred["efficiency"], "for_steps": steps_run},
+        "estimate": {
+            "seconds": round(predicted, 3),
+            "error_pct": round(100 * (wall - predicted) / predicted, 1) if predicted else None,
+            "bound_gflops": round(pred["bound_flops_per_s"] / 1e9, 1),
+            "efficiency": pred["efficiency"],
+            "for_steps": steps_run,
+        },
         "resumed_from_step": resumed_from,
         "steps_run": steps_run,
         "s_per_step": round(wall / max(steps_run, 1), 2),

@@ -48,12 +48,23 @@ def accelerate_config(acc: dict[str, Any], cuda: bool) -> dict[str, Any]:
     if dist == "auto":
         dist = "MULTI_GPU"  # without CUDA, the launched processes find no GPU and use gloo on CPU
     if dist in CUDA_ONLY and not cuda:
-        raise LaunchError(f"accelerate={acc.get('name')} ({dist}) needs CUDA; use accelerate=ddp (gloo) or "
-                          "accelerate=none on this machine")
-    config = {"compute_environment": "LOCAL_MACHINE", "distributed_type": dist,
-              "num_processes": int(acc["num_processes"]), "num_machines": 1, "machine_rank": 0,
-              "mixed_precision": str(acc.get("mixed_precision") or "no"), "use_cpu": False, "gpu_ids": "all",
-              "main_training_function": "main", "rdzv_backend": "static", "same_network": True}
+        raise LaunchError(
+            f"accelerate={acc.get('name')} ({dist}) needs CUDA; use accelerate=ddp (gloo) or "
+            "accelerate=none on this machine"
+        )
+    config = {
+        "compute_environment": "LOCAL_MACHINE",
+        "distributed_type": dist,
+        "num_processes": int(acc["num_processes"]),
+        "num_machines": 1,
+        "machine_rank": 0,
+        "mixed_precision": str(acc.get("mixed_precision") or "no"),
+        "use_cpu": False,
+        "gpu_ids": "all",
+        "main_training_function": "main",
+        "rdzv_backend": "static",
+        "same_network": True,
+    }
     for key in ("fsdp_config", "deepspeed_config"):
         if acc.get(key):
             config[key] = dict(acc[key])
@@ -68,8 +79,19 @@ def relaunch(params: dict[str, Any], paths: dict[str, Path], cuda: bool) -> None
         cfg_file, params_file = Path(tmp, "accelerate.yaml"), Path(tmp, "params.yaml")
         cfg_file.write_text(yaml.safe_dump(config, sort_keys=True))
         params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(cfg_file),
-               "--main_process_port", str(_free_port()), "-m", "tuneloop.train.sft", "--params", str(params_file)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--config_file",
+            str(cfg_file),
+            "--main_process_port",
+            str(_free_port()),
+            "-m",
+            "tuneloop.train.sft",
+            "--params",
+            str(params_file),
+        ]
         for name, path in paths.items():
             cmd += [f"--{name.replace('_', '-')}", str(Path(path).resolve())]
         env = dict(os.environ)
@@ -78,8 +100,10 @@ def relaunch(params: dict[str, Any], paths: dict[str, Path], cuda: bool) -> None
             env["ACCELERATE_USE_CPU"] = "true"  # with WORLD_SIZE > 1: MULTI_CPU over gloo
         result = subprocess.run(cmd, env=env)
     if result.returncode != 0:
-        raise LaunchError(f"accelerate launch ({acc.get('name')}, {config['num_processes']} processes) exited "
-                          f"{result.returncode}; the processes' errors are above")
+        raise LaunchError(
+            f"accelerate launch ({acc.get('name')}, {config['num_processes']} processes) exited "
+            f"{result.returncode}; the processes' errors are above"
+        )
 
 
 def _free_port() -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 SEPARATOR = "\n\n"  # between an instruction and its content (tuneloop.data.synth.SEPARATOR)
-MARKER = " [...]"   # appended where a prompt was cut, so the model sees the text does not end there
+MARKER = " [...]"  # appended where a prompt was cut, so the model sees the text does not end there
 
 
 def _ids(tokenizer, messages: list[dict], generation_prompt: bool) -> list[int]:

@@ -28,15 +28,26 @@ from typing import Any
 ATTENTION = "tuneloop_varlen"
 
 
-def varlen_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0, scaling: float | None = None,
-                cu_seq_lens_q=None, cu_seq_lens_k=None, **kwargs) -> tuple[Any, None]:
+def varlen_sdpa(
+    module,
+    query,
+    key,
+    value,
+    attention_mask,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    cu_seq_lens_q=None,
+    cu_seq_lens_k=None,
+    **kwargs,
+) -> tuple[Any, None]:
     """SDPA per example of a padding-free row (query/key/value: [1, heads, tokens, dim])."""
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     if cu_seq_lens_q is None or query.shape[0] != 1 or query.shape[2] == 1:
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
-                                      **kwargs)
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
     groups = getattr(module, "num_key_value_groups", 1)
     if groups > 1:  # grouped-query attention: repeat the K/V heads (as transformers' eager/SDPA paths do)
         key = key.repeat_interleave(groups, dim=1)
@@ -45,9 +56,16 @@ def varlen_sdpa(module, query, key, value, attention_mask, dropout: float = 0.0,
     parts = []
     for start, end in zip(bounds[:-1], bounds[1:]):
         if end > start:
-            parts.append(torch.nn.functional.scaled_dot_product_attention(
-                query[:, :, start:end], key[:, :, start:end], value[:, :, start:end],
-                dropout_p=dropout if module.training else 0.0, scale=scaling, is_causal=True))
+            parts.append(
+                torch.nn.functional.scaled_dot_product_attention(
+                    query[:, :, start:end],
+                    key[:, :, start:end],
+                    value[:, :, start:end],
+                    dropout_p=dropout if module.training else 0.0,
+                    scale=scaling,
+                    is_causal=True,
+                )
+            )
     out = torch.cat(parts, dim=2) if len(parts) > 1 else parts[0]
     if out.shape[2] < query.shape[2]:  # right padding after the last boundary (pad_to_multiple_of)
         out = torch.nn.functional.pad(out, (0, 0, 0, query.shape[2] - out.shape[2]))
@@ -88,8 +106,14 @@ def weight_exponent(weighting: str | None) -> float | None:
     return EXAMPLE_WEIGHT_EXPONENT.get(weighting)
 
 
-def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes: int = 1,
-                    average_tokens_across_devices: bool = False, weight_exponent: float | None = None):
+def completion_loss(
+    model,
+    inputs: dict,
+    num_items_in_batch=None,
+    num_processes: int = 1,
+    average_tokens_across_devices: bool = False,
+    weight_exponent: float | None = None,
+):
     """(loss, number of label tokens): next-token cross-entropy on the positions whose label is not -100,
     the LM head applied to those positions only. Rows of a padded batch share one index set (the union).
     weight_exponent a (None: the token average): the examples' mean token losses averaged with weight
@@ -111,20 +135,23 @@ def completion_loss(model, inputs: dict, num_items_in_batch=None, num_processes:
     targets = shifted[:, keep]
     n = int((targets != -100).sum())
     if weight_exponent is not None:
-        token_loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                                       ignore_index=-100, reduction="none")
+        token_loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="none"
+        )
         owner = example_index(inputs)[:, 1:][:, keep].reshape(-1)  # the example of each target token
         mask = targets.reshape(-1) != -100
         owner, token_loss = owner[mask], token_loss[mask]
         groups = int(owner.max()) + 1 if owner.numel() else 1
         per = torch.zeros(groups, dtype=token_loss.dtype, device=token_loss.device).index_add_(0, owner, token_loss)
         count = torch.zeros(groups, dtype=token_loss.dtype, device=token_loss.device).index_add_(
-            0, owner, torch.ones_like(token_loss))
+            0, owner, torch.ones_like(token_loss)
+        )
         learned = count > 0  # examples whose completion was cut entirely have nothing to average
         weight = count[learned] ** float(weight_exponent)
         return (weight * per[learned] / count[learned]).sum() / weight.sum(), n
-    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                             ignore_index=-100, reduction="sum")
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="sum"
+    )
     denominator = num_items_in_batch if num_items_in_batch is not None else max(n, 1)
     loss = loss / torch.as_tensor(denominator, device=loss.device).clamp(min=1)
     if average_tokens_across_devices and num_items_in_batch is not None:

@@ -47,8 +47,11 @@ def load_split(path: Path, limit: int | dict[str, int] | None, seed: int) -> lis
     """Read a split's examples; `limit` caps it (seeded sample), in total or per task."""
     rows = read_jsonl(path)
     if isinstance(limit, dict):
-        rows = [r for task in sorted({r["task"] for r in rows})
-                for r in _sample([r for r in rows if r["task"] == task], limit.get(task), seed)]
+        rows = [
+            r
+            for task in sorted({r["task"] for r in rows})
+            for r in _sample([r for r in rows if r["task"] == task], limit.get(task), seed)
+        ]
         random.Random(seed).shuffle(rows)
     else:
         rows = _sample(rows, limit, seed)
@@ -65,8 +68,9 @@ def _sample(rows: list[dict], limit: int | None, seed: int) -> list[dict]:
     return random.Random(seed).sample(rows, int(limit)) if limit is not None and len(rows) > limit else rows
 
 
-def build_model(base_dir: Path, method: dict, preset: dict, hw: hardware.Hardware, seed: int,
-                attn_implementation: str | None = None):
+def build_model(
+    base_dir: Path, method: dict, preset: dict, hw: hardware.Hardware, seed: int, attn_implementation: str | None = None
+):
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -75,13 +79,18 @@ def build_model(base_dir: Path, method: dict, preset: dict, hw: hardware.Hardwar
         kwargs["attn_implementation"] = attn_implementation
     if method["load_in_4bit"]:
         if hw.device != "cuda":
-            raise TrainError(f"method={method['name']} loads the base in 4 bit (bitsandbytes), which needs CUDA; "
-                             "use method=lora on this machine")
+            raise TrainError(
+                f"method={method['name']} loads the base in 4 bit (bitsandbytes), which needs CUDA; "
+                "use method=lora on this machine"
+            )
         from transformers import BitsAndBytesConfig
 
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=hw.dtype)
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=hw.dtype,
+        )
     model = AutoModelForCausalLM.from_pretrained(base_dir, **kwargs)
     if not method["peft"]:
         return model, None
@@ -89,15 +98,26 @@ def build_model(base_dir: Path, method: dict, preset: dict, hw: hardware.Hardwar
 
     torch.manual_seed(seed)  # LoRA A-matrix init
     peft_config = LoraConfig(
-        r=int(preset["lora_rank"]), lora_alpha=int(preset["lora_alpha"]), lora_dropout=float(method["lora_dropout"]),
-        target_modules=method["target_modules"], use_dora=bool(method["use_dora"]), task_type="CAUSAL_LM")
+        r=int(preset["lora_rank"]),
+        lora_alpha=int(preset["lora_alpha"]),
+        lora_dropout=float(method["lora_dropout"]),
+        target_modules=method["target_modules"],
+        use_dora=bool(method["use_dora"]),
+        task_type="CAUSAL_LM",
+    )
     return model, peft_config
 
 
-def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str | Path = SPLIT_DIR,
-        out_dir: str | Path = ADAPTER_DIR, metrics_file: str | Path = METRICS_FILE,
-        loss_plot: str | Path = LOSS_PLOT, checkpoint_root: str | Path = checkpoints.ROOT,
-        callbacks: list | None = None) -> dict:
+def run(
+    params: dict[str, Any],
+    base_dir: str | Path = BASE_DIR,
+    split_dir: str | Path = SPLIT_DIR,
+    out_dir: str | Path = ADAPTER_DIR,
+    metrics_file: str | Path = METRICS_FILE,
+    loss_plot: str | Path = LOSS_PLOT,
+    checkpoint_root: str | Path = checkpoints.ROOT,
+    callbacks: list | None = None,
+) -> dict:
     """Train; resume from the last checkpoint of an interrupted run with the same inputs (train/checkpoints.py).
     With conf/accelerate's num_processes > 1, re-run under `accelerate launch` (train/launch.py)."""
     from transformers import AutoTokenizer, set_seed
@@ -107,9 +127,18 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     base_dir, split_dir, out_dir = Path(base_dir), Path(split_dir), Path(out_dir)
     hw = hardware.detect()
     if launch.needed(params):
-        launch.relaunch(params, {"base_dir": base_dir, "split_dir": split_dir, "out_dir": out_dir,
-                                 "metrics_file": Path(metrics_file), "loss_plot": Path(loss_plot),
-                                 "checkpoint_root": Path(checkpoint_root)}, cuda=hw.device == "cuda")
+        launch.relaunch(
+            params,
+            {
+                "base_dir": base_dir,
+                "split_dir": split_dir,
+                "out_dir": out_dir,
+                "metrics_file": Path(metrics_file),
+                "loss_plot": Path(loss_plot),
+                "checkpoint_root": Path(checkpoint_root),
+            },
+            cuda=hw.device == "cuda",
+        )
         return read_json(metrics_file)
     main = launch.is_main()  # rank 0 writes the outputs (always, in one process)
     set_seed(seed)
@@ -121,35 +150,61 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     max_length = int(preset["max_length"])
     train_rows = load_split(split_dir / "train.jsonl", preset.get("max_train_examples"), seed)
     if not train_rows:
-        raise TrainError(f"{split_dir / 'train.jsonl'} has no examples (or the preset's max_train_examples caps every "
-                         "task at 0): nothing to train on; see reports/data/build.md and reports/data/split.json")
+        raise TrainError(
+            f"{split_dir / 'train.jsonl'} has no examples (or the preset's max_train_examples caps every "
+            "task at 0): nothing to train on; see reports/data/build.md and reports/data/split.json"
+        )
     train_rows, fit = fit_rows(train_rows, tokenizer, max_length)
     if not train_rows:
-        raise TrainError(f"no training example fits preset.max_length={max_length}: every completion alone is longer "
-                         f"({fit['dropped_completion_too_long']} dropped); raise it, e.g. "
-                         f"`dvc exp run -S preset.max_length={2 * max_length}`")
-    val_rows, val_fit = fit_rows(load_split(split_dir / "val.jsonl", preset.get("max_val_examples"), seed),
-                                 tokenizer, max_length)
+        raise TrainError(
+            f"no training example fits preset.max_length={max_length}: every completion alone is longer "
+            f"({fit['dropped_completion_too_long']} dropped); raise it, e.g. "
+            f"`dvc exp run -S preset.max_length={2 * max_length}`"
+        )
+    val_rows, val_fit = fit_rows(
+        load_split(split_dir / "val.jsonl", preset.get("max_val_examples"), seed), tokenizer, max_length
+    )
     train_ds, val_ds = to_dataset(train_rows), to_dataset(val_rows)
     padding_free = bool(preset.get("padding_free"))
     if padding_free:
         packing.register()
-    model, peft_config = build_model(base_dir, method, preset, hw, seed,
-                                     attn_implementation=packing.ATTENTION if padding_free else None)
+    model, peft_config = build_model(
+        base_dir, method, preset, hw, seed, attn_implementation=packing.ATTENTION if padding_free else None
+    )
 
     key_params = {k: params.get(k) for k in ("seed", "method", "logger", "accelerate")}
     key_params |= {"preset": preset, "model": params["model"]["name"], "labels": params.get("data", {}).get("labels")}
     key, key_inputs = checkpoints.run_key(
         key_params,
-        [split_dir / "train.jsonl", split_dir / "val.jsonl"], base_dir, CODE_FILES, f"{hw.device}/{hw.precision}")
-    ckpt_dir = checkpoints.prepare(key, key_inputs, Path(checkpoint_root)) if main else \
-        checkpoints.run_dir(key, Path(checkpoint_root))
+        [split_dir / "train.jsonl", split_dir / "val.jsonl"],
+        base_dir,
+        CODE_FILES,
+        f"{hw.device}/{hw.precision}",
+    )
+    ckpt_dir = (
+        checkpoints.prepare(key, key_inputs, Path(checkpoint_root))
+        if main
+        else checkpoints.run_dir(key, Path(checkpoint_root))
+    )
     resume = checkpoints.last_checkpoint(ckpt_dir, clean=main)
-    config = _sft_config(preset, method, hw, seed, ckpt_dir, report_to, has_val=len(val_ds) > 0,
-                         run_name=f"{params['model']['name']}-{method['name']}-{preset['name']}")
-    trainer = _trainer_class()(model=model, args=config, train_dataset=train_ds,
-                               eval_dataset=val_ds if len(val_ds) else None,
-                               processing_class=tokenizer, peft_config=peft_config)
+    config = _sft_config(
+        preset,
+        method,
+        hw,
+        seed,
+        ckpt_dir,
+        report_to,
+        has_val=len(val_ds) > 0,
+        run_name=f"{params['model']['name']}-{method['name']}-{preset['name']}",
+    )
+    trainer = _trainer_class()(
+        model=model,
+        args=config,
+        train_dataset=train_ds,
+        eval_dataset=val_ds if len(val_ds) else None,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+    )
     try:
         trainer.weight_exponent = packing.weight_exponent(preset.get("loss_weighting"))
     except ValueError as exc:
@@ -159,10 +214,20 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     _use_progress_lines(trainer, callbacks or [], preset)
     _check_completions(trainer.train_dataset, max_length)
     trainable, total = _count_parameters(trainer.model)
-    log.info("train: %d examples (%d with the prompt cut to fit %d tokens, %d dropped: completion too long), "
-             "%s/%s, %s on %s, %.2f%% of %d params trainable", len(train_ds), fit["prompt_cut"], max_length,
-             fit["dropped_completion_too_long"], method["name"], preset["name"], hw.precision, hw.device,
-             100 * trainable / total, total)
+    log.info(
+        "train: %d examples (%d with the prompt cut to fit %d tokens, %d dropped: completion too long), "
+        "%s/%s, %s on %s, %.2f%% of %d params trainable",
+        len(train_ds),
+        fit["prompt_cut"],
+        max_length,
+        fit["dropped_completion_too_long"],
+        method["name"],
+        preset["name"],
+        hw.precision,
+        hw.device,
+        100 * trainable / total,
+        total,
+    )
     plan = compute.estimate(trainer, preset, method, hw, train_rows, val_rows, seed, padding_free)
 
     if resume is not None:
@@ -170,11 +235,13 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
     start = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume is not None else None)
     wall = time.perf_counter() - start
-    evals = [{"step": h["step"], "loss": round(h["eval_loss"], 6)} for h in trainer.state.log_history
-             if "eval_loss" in h]
+    evals = [
+        {"step": h["step"], "loss": round(h["eval_loss"], 6)} for h in trainer.state.log_history if "eval_loss" in h
+    ]
     # the adapter saved is the best validation's when early stopping is on (load_best_model_at_end)
-    eval_loss = trainer.state.best_metric if preset.get("early_stopping_patience") else \
-        (evals[-1]["loss"] if evals else None)
+    eval_loss = (
+        trainer.state.best_metric if preset.get("early_stopping_patience") else (evals[-1]["loss"] if evals else None)
+    )
 
     tmp_out = out_dir.with_name(out_dir.name + ".partial")
     if main:
@@ -212,25 +279,33 @@ def run(params: dict[str, Any], base_dir: str | Path = BASE_DIR, split_dir: str 
         "train_examples": len(train_ds),
         "train_examples_by_task": dict(sorted(Counter(r["task"] for r in train_rows).items())),
         "val_examples": len(val_ds),
-        "truncated_examples": fit["prompt_cut"],   # prompt cut to fit max_length; completions are never cut
+        "truncated_examples": fit["prompt_cut"],  # prompt cut to fit max_length; completions are never cut
         "dropped_too_long": fit["dropped_completion_too_long"] + val_fit["dropped_completion_too_long"],
         "length_fit": {"train": fit, "val": val_fit},
         "trainable_params": trainable,
         "total_params": total,
         "device": hw.device,
         "precision": hw.precision,
-        "compute": plan["metrics"],   # tokens and FLOPs: deterministic; the timed estimate is in reports/timing.json
+        "compute": plan["metrics"],  # tokens and FLOPs: deterministic; the timed estimate is in reports/timing.json
         "hyperparameters": {k: preset[k] for k in sorted(preset)},
     }
     write_json(metrics_file, metrics)
     timing = compute.actual(plan, trainer, wall, resumed_from=trainer_step(resume))
     record_timing("train", wall_seconds=round(wall, 1), device=hw.device, hardware=hw.name, **timing)
     error = timing["estimate"]["error_pct"]
-    log.info("train: loss %.4f -> %.4f in %d steps, %s (estimated %s, error %s), %.0f real tokens/s, "
-             "peak RSS %.1f GiB; adapter in %s", metrics["first_logged_loss"] or 0, metrics["last_logged_loss"] or 0,
-             metrics["steps"], duration(wall), duration(timing["estimate"]["seconds"]),
-             f"{error:+.0f}%" if error is not None else "n/a", timing["real_tokens_per_s"] or 0,
-             timing["peak_rss_gib"], out_dir)
+    log.info(
+        "train: loss %.4f -> %.4f in %d steps, %s (estimated %s, error %s), %.0f real tokens/s, "
+        "peak RSS %.1f GiB; adapter in %s",
+        metrics["first_logged_loss"] or 0,
+        metrics["last_logged_loss"] or 0,
+        metrics["steps"],
+        duration(wall),
+        duration(timing["estimate"]["seconds"]),
+        f"{error:+.0f}%" if error is not None else "n/a",
+        timing["real_tokens_per_s"] or 0,
+        timing["peak_rss_gib"],
+        out_dir,
+    )
     return metrics
 
 
@@ -238,8 +313,16 @@ def trainer_step(checkpoint: Path | None) -> int | None:
     return int(checkpoint.name.removeprefix(checkpoints.PREFIX)) if checkpoint is not None else None
 
 
-def _sft_config(preset: dict, method: dict, hw: hardware.Hardware, seed: int, output_dir: Path, report_to: str,
-                has_val: bool, run_name: str):
+def _sft_config(
+    preset: dict,
+    method: dict,
+    hw: hardware.Hardware,
+    seed: int,
+    output_dir: Path,
+    report_to: str,
+    has_val: bool,
+    run_name: str,
+):
     from trl import SFTConfig
 
     save_steps = int(preset.get("save_steps") or 0)
@@ -248,12 +331,17 @@ def _sft_config(preset: dict, method: dict, hw: hardware.Hardware, seed: int, ou
     extra: dict[str, Any] = {}
     if patience:
         if not has_val:
-            raise TrainError("preset.early_stopping_patience needs validation examples (preset.max_val_examples, "
-                             "data.split.val)")
+            raise TrainError(
+                "preset.early_stopping_patience needs validation examples (preset.max_val_examples, data.split.val)"
+            )
         save_steps = save_steps or 10
         eval_strategy = "steps"
-        extra = {"eval_steps": save_steps, "load_best_model_at_end": True, "metric_for_best_model": "eval_loss",
-                 "greater_is_better": False}
+        extra = {
+            "eval_steps": save_steps,
+            "load_best_model_at_end": True,
+            "metric_for_best_model": "eval_loss",
+            "greater_is_better": False,
+        }
     padding_free = bool(preset.get("padding_free"))
     return SFTConfig(
         output_dir=str(output_dir),
@@ -273,7 +361,7 @@ def _sft_config(preset: dict, method: dict, hw: hardware.Hardware, seed: int, ou
         eval_strategy=eval_strategy,
         save_strategy="steps" if save_steps else "no",
         save_steps=save_steps or 500,
-        save_total_limit=1,   # the last checkpoint is all a resume needs (+ the best one with early stopping)
+        save_total_limit=1,  # the last checkpoint is all a resume needs (+ the best one with early stopping)
         bf16=hw.precision == "bf16",
         fp16=hw.precision == "fp16",
         use_cpu=hw.device == "cpu",
@@ -302,8 +390,14 @@ def _trainer_class():
         weight_exponent: float | None = None  # preset.loss_weighting's (sqrt, example); None: token average
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            loss, _ = packing.completion_loss(model, inputs, num_items_in_batch, self.accelerator.num_processes,
-                                              self.args.average_tokens_across_devices, self.weight_exponent)
+            loss, _ = packing.completion_loss(
+                model,
+                inputs,
+                num_items_in_batch,
+                self.accelerator.num_processes,
+                self.args.average_tokens_across_devices,
+                self.weight_exponent,
+            )
             if model.training:
                 ids = inputs["input_ids"]
                 mask = inputs.get("attention_mask")
@@ -322,9 +416,12 @@ def _use_progress_lines(trainer, extra: list, preset: dict) -> None:
     trainer.remove_callback(PrinterCallback)  # a raw dict per log; ProgressCallback says step/total, ETA
     trainer.add_callback(ProgressCallback())
     if preset.get("early_stopping_patience"):
-        trainer.add_callback(EarlyStoppingCallback(
-            early_stopping_patience=int(preset["early_stopping_patience"]),
-            early_stopping_threshold=float(preset.get("early_stopping_threshold") or 0.0)))
+        trainer.add_callback(
+            EarlyStoppingCallback(
+                early_stopping_patience=int(preset["early_stopping_patience"]),
+                early_stopping_threshold=float(preset.get("early_stopping_threshold") or 0.0),
+            )
+        )
     for cb in extra:
         trainer.add_callback(cb)
 
@@ -339,9 +436,11 @@ def _check_completions(dataset, max_length: int) -> None:
     for i, (ids, labels) in enumerate(zip(dataset["input_ids"], dataset["labels"])):
         learned = sum(1 for t in labels if t != -100)
         if len(ids) > max_length or not learned:
-            raise TrainError(f"training example {i} has {len(ids)} tokens and {learned} completion tokens after "
-                             f"tokenization (max_length {max_length}): the prompt fitting in train/lengths.py and "
-                             "TRL's tokenization disagree; please report it with reports/data/build.json")
+            raise TrainError(
+                f"training example {i} has {len(ids)} tokens and {learned} completion tokens after "
+                f"tokenization (max_length {max_length}): the prompt fitting in train/lengths.py and "
+                "TRL's tokenization disagree; please report it with reports/data/build.json"
+            )
 
 
 def _sort_target_modules(config_file: Path) -> None:
@@ -385,6 +484,5 @@ if __name__ == "__main__":  # what train/launch.py runs in each process of `acce
     for name in ("base-dir", "split-dir", "out-dir", "metrics-file", "loss-plot", "checkpoint-root"):
         ap.add_argument(f"--{name}", required=True)
     a = ap.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                        datefmt="%H:%M:%S")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     run(load_params(a.params), a.base_dir, a.split_dir, a.out_dir, a.metrics_file, a.loss_plot, a.checkpoint_root)

@@ -55,8 +55,9 @@ __all__ = ["CATEGORIES", "PRIORITIES", "CANARIES", "generate", "main"]
 PROBLEM_COUNTS = ("exact_duplicates", "near_duplicates", "with_pii", "unusable", "malformed_lines")
 
 
-def _fresh_ticket(rng: random.Random, category: str, created: datetime, pii: tuple[str, str | None] | None,
-                  seen: set[str]) -> tuple[dict, dict]:
+def _fresh_ticket(
+    rng: random.Random, category: str, created: datetime, pii: tuple[str, str | None] | None, seen: set[str]
+) -> tuple[dict, dict]:
     """A regular ticket whose message is new to the file: only planted duplicates may repeat one."""
     pii_kind, pii_value = pii or (None, None)
     for _ in range(20):
@@ -124,8 +125,14 @@ def generate(out_dir: str | Path, n_tickets: int = 720, seed: int = 1234) -> dic
     with (out / "tickets.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
         fh.write("".join(row + "\n" for row in rows))
     kb_count = _write_kb(out / "kb")
-    return {"out_dir": str(out), "seed": seed, "tickets_written": len(rows), "per_category": per_category,
-            **counts, "kb_articles": kb_count}
+    return {
+        "out_dir": str(out),
+        "seed": seed,
+        "tickets_written": len(rows),
+        "per_category": per_category,
+        **counts,
+        "kb_articles": kb_count,
+    }
 
 
 def main(argv=None) -> int:

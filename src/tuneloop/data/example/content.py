@@ -33,7 +33,7 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(relative_path: str) -> Any:
     path = DATA_DIR / relative_path
     return _freeze(yaml.safe_load(path.read_text(encoding="utf-8")))
@@ -46,7 +46,7 @@ def _require_strings(where: str, values) -> None:
         raise TypeError(f"{where}: expected text, got {odd!r} (quote these values)")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def facts() -> dict[str, str]:
     """Company facts (facts.yaml): policy numbers quoted by agents and by the KB articles."""
     data = _load("facts.yaml")
@@ -54,7 +54,7 @@ def facts() -> dict[str, str]:
     return data
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def vocab() -> SimpleNamespace:
     """Products, devices, places and agents (vocab.yaml); products as (name, noun, price) plus their weights."""
     data = dict(_load("vocab.yaml"))
@@ -67,7 +67,7 @@ def vocab() -> SimpleNamespace:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def people() -> SimpleNamespace:
     """Names, email domains, area codes, streets and cities (people.yaml)."""
     data = _load("people.yaml")
@@ -76,13 +76,13 @@ def people() -> SimpleNamespace:
     return SimpleNamespace(**data)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def templates() -> SimpleNamespace:
     """Greetings, sign-offs, tone lines, near-duplicate edits, typos and unusable-line texts (templates.yaml)."""
     return SimpleNamespace(**_load("templates.yaml"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pii_templates() -> SimpleNamespace:
     """Sentences carrying planted PII and the agent's echoes of it, by PII kind (pii.yaml)."""
     return SimpleNamespace(**_load("pii.yaml"))
@@ -92,14 +92,22 @@ def _situation(category: str, index: int, raw: dict) -> dict:
     unknown = set(raw) - _SITUATION_KEYS
     missing = {"priority", "subjects", "bodies", "replies"} - set(raw)
     if unknown or missing or raw["priority"] not in PRIORITY_WEIGHTS:
-        raise ValueError(f"situations/{category}.yaml, situation {index + 1}: unknown keys {sorted(unknown)}, "
-                         f"missing {sorted(missing)}, priority {raw.get('priority')!r}")
+        raise ValueError(
+            f"situations/{category}.yaml, situation {index + 1}: unknown keys {sorted(unknown)}, "
+            f"missing {sorted(missing)}, priority {raw.get('priority')!r}"
+        )
     # asks and followups are optional; an empty tuple sends the builders to the category-wide defaults
-    return {"subjects": raw["subjects"], "bodies": raw["bodies"], "replies": raw["replies"],
-            "asks": raw.get("asks", ()), "followups": raw.get("followups", ()), "priority": raw["priority"]}
+    return {
+        "subjects": raw["subjects"],
+        "bodies": raw["bodies"],
+        "replies": raw["replies"],
+        "asks": raw.get("asks", ()),
+        "followups": raw.get("followups", ()),
+        "priority": raw["priority"],
+    }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def category(name: str) -> SimpleNamespace:
     """One category's situations and its context, default_asks, acks and default_followups sentences."""
     if name not in CATEGORIES + DRIFT_CATEGORIES:
@@ -109,14 +117,16 @@ def category(name: str) -> SimpleNamespace:
     return SimpleNamespace(**data)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def drift_events() -> dict[str, Any]:
     """The drifting stream's events (drift.yaml): new product, renamed plan, new policy."""
     return _load("drift.yaml")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def kb_articles() -> dict[str, str]:
     """Article slug -> Markdown template ({fact} placeholders unfilled), by slug."""
-    return {path.stem: _LEADING_COMMENT.sub("", path.read_text(encoding="utf-8"), count=1)
-            for path in sorted(KB_DIR.glob("*.md"), key=lambda p: p.stem)}
+    return {
+        path.stem: _LEADING_COMMENT.sub("", path.read_text(encoding="utf-8"), count=1)
+        for path in sorted(KB_DIR.glob("*.md"), key=lambda p: p.stem)
+    }

@@ -39,15 +39,32 @@ def phone_number(rng: random.Random) -> str:
     if exchange == 555:  # 555 is the canary's exchange: a random number must never look like it
         exchange = 556
     a, b, c = area, f"{exchange:03d}", f"{line:04d}"
-    fmt = rng.choice(("({a}) {b}-{c}", "{a}-{b}-{c}", "{a}.{b}.{c}", "+1 {a} {b} {c}", "+1 ({a}) {b}-{c}",
-                      "{a} {b} {c}", "+1-{a}-{b}-{c}"))
+    fmt = rng.choice(
+        (
+            "({a}) {b}-{c}",
+            "{a}-{b}-{c}",
+            "{a}.{b}.{c}",
+            "+1 {a} {b} {c}",
+            "+1 ({a}) {b}-{c}",
+            "{a} {b} {c}",
+            "+1-{a}-{b}-{c}",
+        )
+    )
     return fmt.format(a=a, b=b, c=c)
 
 
 def email(rng: random.Random, first: str, last: str) -> str:
-    f, l = first.lower(), re.sub(r"[^a-z]", "", last.lower())
-    user = rng.choice((f"{f}.{l}", f"{f}{l}", f"{f[0]}{l}", f"{f}.{l}{rng.randint(1, 99)}",
-                       f"{f}{rng.randint(70, 99)}", f"{l}.{f}"))
+    f, sur = first.lower(), re.sub(r"[^a-z]", "", last.lower())
+    user = rng.choice(
+        (
+            f"{f}.{sur}",
+            f"{f}{sur}",
+            f"{f[0]}{sur}",
+            f"{f}.{sur}{rng.randint(1, 99)}",
+            f"{f}{rng.randint(70, 99)}",
+            f"{sur}.{f}",
+        )
+    )
     return f"{user}@{rng.choice(people().email_domains)}"
 
 
@@ -55,8 +72,10 @@ def address(rng: random.Random) -> str:
     names = people()
     city, state, zip_prefix = rng.choice(names.cities)
     apt = rng.choice(("", "", "", f", Apt {rng.randint(1, 30)}{rng.choice('ABCD')}", f" Unit {rng.randint(100, 450)}"))
-    return (f"{rng.randint(12, 9870)} {rng.choice(names.streets)} {rng.choice(names.street_suffixes)}{apt}, "
-            f"{city}, {state} {zip_prefix}{rng.randint(100, 999)}")
+    return (
+        f"{rng.randint(12, 9870)} {rng.choice(names.streets)} {rng.choice(names.street_suffixes)}{apt}, "
+        f"{city}, {state} {zip_prefix}{rng.randint(100, 999)}"
+    )
 
 
 def pii_value(rng: random.Random, kind: str, first_name: str) -> str:

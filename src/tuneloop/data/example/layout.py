@@ -53,27 +53,42 @@ def plan_lines(rng: random.Random, n: int) -> list[Line]:
     rng.shuffle(lines)
     for dup in ["exact"] * n_exact + ["near"] * n_near:
         # a duplicate follows a regular ticket that is not already followed by one
-        sources = [i for i, (k, _) in enumerate(lines) if k == "ticket"
-                   and (i + 1 == len(lines) or lines[i + 1][0] not in ("exact", "near"))]
+        sources = [
+            i
+            for i, (k, _) in enumerate(lines)
+            if k == "ticket" and (i + 1 == len(lines) or lines[i + 1][0] not in ("exact", "near"))
+        ]
         lines.insert(rng.choice(sources) + 1, (dup, None))
     if n_malformed:
-        middle = [i for i in range(len(lines) * 2 // 5, max(len(lines) * 3 // 5, len(lines) * 2 // 5 + 1))
-                  if lines[i][0] not in ("exact", "near")]
+        middle = [
+            i
+            for i in range(len(lines) * 2 // 5, max(len(lines) * 3 // 5, len(lines) * 2 // 5 + 1))
+            if lines[i][0] not in ("exact", "near")
+        ]
         lines.insert(rng.choice(middle), ("malformed", None))
     return lines
 
 
 def timestamps(rng: random.Random, lines: list[Line]) -> list[datetime]:
     """Sorted creation times over SPAN_DAYS, US-daytime heavy; a duplicate follows its source by minutes."""
-    stamps = sorted(START + timedelta(days=rng.randrange(SPAN_DAYS), hours=weighted(rng, range(24), HOUR_WEIGHTS),
-                                      minutes=rng.randrange(60), seconds=rng.randrange(60)) for _ in lines)
+    stamps = sorted(
+        START
+        + timedelta(
+            days=rng.randrange(SPAN_DAYS),
+            hours=weighted(rng, range(24), HOUR_WEIGHTS),
+            minutes=rng.randrange(60),
+            seconds=rng.randrange(60),
+        )
+        for _ in lines
+    )
     for i, (kind, _) in enumerate(lines):
         if kind in ("exact", "near") and i > 0:
             upper = stamps[i + 1] if i + 1 < len(stamps) else stamps[i - 1] + timedelta(hours=3)
             gap = (upper - stamps[i - 1]).total_seconds()
             if gap >= 2:
-                stamps[i] = stamps[i - 1] + timedelta(seconds=min(rng.randint(40, 2400 if kind == "exact" else 14400),
-                                                                  int(gap) - 1))
+                stamps[i] = stamps[i - 1] + timedelta(
+                    seconds=min(rng.randint(40, 2400 if kind == "exact" else 14400), int(gap) - 1)
+                )
     return stamps
 
 

@@ -44,7 +44,7 @@ def typo(rng: random.Random, sentence: str) -> str:
     i = rng.choice(candidates)
     w = words[i]
     j = rng.randint(1, len(w.rstrip(",.!?")) - 3)
-    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
     return " ".join(words)
 
 
@@ -56,8 +56,9 @@ def terse(rng: random.Random, sentence: str, last: bool) -> str:
     return s.rstrip(".") if last else s
 
 
-def _message_parts(rng: random.Random, category: str, sit: dict, slots: dict, tone: str, channel: str,
-                   pii_sentence: str | None) -> list[tuple[str, str]]:
+def _message_parts(
+    rng: random.Random, category: str, sit: dict, slots: dict, tone: str, channel: str, pii_sentence: str | None
+) -> list[tuple[str, str]]:
     """(kind, sentence) pairs: the body, then maybe context, tone, ask and PII, trimmed to fit the channel."""
     texts, lines = category_texts(category), templates()
     parts: list[tuple[str, str]] = [("body", fill(rng.choice(sit["bodies"]), slots))]
@@ -119,8 +120,9 @@ def _dress_for_channel(rng: random.Random, text: str, slots: dict, tone: str, ch
     return text, False
 
 
-def customer_message(rng: random.Random, category: str, sit: dict, slots: dict, tone: str, channel: str,
-                     pii_sentence: str | None) -> tuple[str, bool]:
+def customer_message(
+    rng: random.Random, category: str, sit: dict, slots: dict, tone: str, channel: str, pii_sentence: str | None
+) -> tuple[str, bool]:
     """Body, optional context/tone/ask sentences and PII, dressed for the channel; returns (message, signed),
     signed meaning the customer gave their first name."""
     parts = _message_parts(rng, category, sit, slots, tone, channel, pii_sentence)
@@ -128,8 +130,9 @@ def customer_message(rng: random.Random, category: str, sit: dict, slots: dict, 
     return _dress_for_channel(rng, text, slots, tone, channel)
 
 
-def _reply_parts(rng: random.Random, category: str, sit: dict, slots: dict, tone: str,
-                 pii: tuple[str, str] | None) -> list[tuple[str, str]]:
+def _reply_parts(
+    rng: random.Random, category: str, sit: dict, slots: dict, tone: str, pii: tuple[str, str] | None
+) -> list[tuple[str, str]]:
     """(kind, sentence) pairs: ack or apology, the situation's answer, maybe follow-up, PII echo and closing."""
     texts, lines = category_texts(category), templates()
     parts: list[tuple[str, str]] = []
@@ -150,8 +153,16 @@ def _reply_parts(rng: random.Random, category: str, sit: dict, slots: dict, tone
     return parts
 
 
-def agent_reply(rng: random.Random, category: str, sit: dict, slots: dict, tone: str, channel: str,
-                named: bool, pii: tuple[str, str] | None) -> str:
+def agent_reply(
+    rng: random.Random,
+    category: str,
+    sit: dict,
+    slots: dict,
+    tone: str,
+    channel: str,
+    named: bool,
+    pii: tuple[str, str] | None,
+) -> str:
     """Acknowledgement or apology, the situation's answer, maybe a follow-up and a closing; 2-6 sentences."""
     parts = _reply_parts(rng, category, sit, slots, tone, pii)
     written = channel in ("email", "web_form")

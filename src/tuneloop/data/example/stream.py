@@ -41,7 +41,7 @@ from tuneloop.data.example.mix import (
 from tuneloop.data.example.slots import weighted
 from tuneloop.data.example.tickets import build_ticket
 
-WEEK0 = START + timedelta(days=SPAN_DAYS)   # the Monday after the corpus's last week
+WEEK0 = START + timedelta(days=SPAN_DAYS)  # the Monday after the corpus's last week
 TEXT_FIELDS = ("subject", "customer_message", "agent_reply")
 
 
@@ -80,7 +80,9 @@ def _replacer(mapping: dict[str, str]):
         def one(m: re.Match) -> str:
             new = lower[m.group(0).lower()]
             return new[:1].upper() + new[1:] if m.group(0)[:1].isupper() else new
+
         return pattern.sub(one, text)
+
     return sub
 
 
@@ -101,8 +103,11 @@ def _drift(rng: random.Random, record: dict, category: str, week: int) -> dict:
     product = drift_events()["new_product"]
     # drawn for every ticket, used only where the new product is out: a week's draws do not depend on it
     about_cam, line = rng.random(), rng.choice(product["lines"])
-    if week >= product["week"] and category in product["categories"] \
-            and about_cam < _ramp(product["share"], week - int(product["week"])):
+    if (
+        week >= product["week"]
+        and category in product["categories"]
+        and about_cam < _ramp(product["share"], week - int(product["week"]))
+    ):
         sub = _replacer(product["replace"])
         record.update({f: sub(record[f]) for f in TEXT_FIELDS})
         record["customer_message"] = _add_line(record["customer_message"], line)
@@ -116,8 +121,16 @@ def week_tickets(week: int, n: int, seed: int = 0, prefix: str = "STR") -> list[
     shares = category_weights(week)
     labels = list(shares)
     start = WEEK0 + timedelta(weeks=week)
-    stamps = sorted(start + timedelta(days=rng.randrange(7), hours=weighted(rng, range(24), HOUR_WEIGHTS),
-                                      minutes=rng.randrange(60), seconds=rng.randrange(60)) for _ in range(n))
+    stamps = sorted(
+        start
+        + timedelta(
+            days=rng.randrange(7),
+            hours=weighted(rng, range(24), HOUR_WEIGHTS),
+            minutes=rng.randrange(60),
+            seconds=rng.randrange(60),
+        )
+        for _ in range(n)
+    )
     out = []
     for i, created in enumerate(stamps):
         category = weighted(rng, labels, [shares[c] for c in labels])
@@ -155,9 +168,16 @@ def snapshot(out_dir: str | Path, first_week: int, last_week: int, per_week: int
     per_category: dict[str, int] = {}
     for r in rows:
         per_category[r["category"]] = per_category.get(r["category"], 0) + 1
-    return {"out_dir": str(out), "weeks": [first_week, last_week], "seed": seed, "tickets_written": len(rows),
-            "per_category": dict(sorted(per_category.items())), "events": events_by(last_week),
-            "first_day": f"{WEEK0 + timedelta(weeks=first_week):%Y-%m-%d}", "kb_articles": len(kb_texts(last_week))}
+    return {
+        "out_dir": str(out),
+        "weeks": [first_week, last_week],
+        "seed": seed,
+        "tickets_written": len(rows),
+        "per_category": dict(sorted(per_category.items())),
+        "events": events_by(last_week),
+        "first_day": f"{WEEK0 + timedelta(weeks=first_week):%Y-%m-%d}",
+        "kb_articles": len(kb_texts(last_week)),
+    }
 
 
 def parse_weeks(text: str) -> tuple[int, int]:

@@ -60,8 +60,9 @@ def _pii_sentence(rng: random.Random, kind: str, value: str, slots: dict) -> str
     return fill(rng.choice(pii_templates().sentences[kind]), {**slots, "pii": value, "exp": expiry})
 
 
-def build_ticket(rng: random.Random, category: str, created: datetime, pii_kind: str | None = None,
-                 pii_planted: str | None = None) -> tuple[dict, dict]:
+def build_ticket(
+    rng: random.Random, category: str, created: datetime, pii_kind: str | None = None, pii_planted: str | None = None
+) -> tuple[dict, dict]:
     """One realistic ticket plus the private generation state (for near-duplicates). pii_kind plants personal
     data of that kind: pii_planted if given (a canary), else a fresh value. ticket_id and created_at are left
     empty for the caller."""
@@ -79,16 +80,22 @@ def build_ticket(rng: random.Random, category: str, created: datetime, pii_kind:
     named = signed or subject.startswith("Chat with")  # the agent knows the customer's first name
     status, satisfaction = _status_and_satisfaction(rng, tone)
     record = {
-        "ticket_id": "", "created_at": "", "channel": channel, "subject": subject, "customer_message": message,
+        "ticket_id": "",
+        "created_at": "",
+        "channel": channel,
+        "subject": subject,
+        "customer_message": message,
         "agent_reply": agent_reply(rng, category, sit, slots, tone, channel, named, pii),
-        "category": category, "priority": _priority(rng, sit, tone),
-        "status": status, "satisfaction": satisfaction,
+        "category": category,
+        "priority": _priority(rng, sit, tone),
+        "status": status,
+        "satisfaction": satisfaction,
     }
     meta = {"sit": sit, "slots": slots, "tone": tone, "named": named, "pii": pii}
     return record, meta
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plain_greetings() -> tuple[str, ...]:
     """Greetings without a {slot}, longest first so that "Hi there," is found before "Hi"."""
     greetings = templates().greetings
@@ -103,7 +110,7 @@ def _edited_message(rng: random.Random, msg: str) -> str:
     if current and rng.random() < 0.5:
         words = re.sub(r"\W", "", current.lower())
         others = [g for g in lines.greetings["email"] if re.sub(r"\W", "", g.lower()) != words]
-        msg = rng.choice(others) + msg[len(current):]
+        msg = rng.choice(others) + msg[len(current) :]
     elif not current and rng.random() < 0.5:
         sep = "\n\n" if "\n" in msg else " "
         msg = rng.choice(("Hi again,", "Hello again,", "Hi,")) + sep + (lower_first(msg) if sep == " " else msg)
@@ -126,8 +133,9 @@ def near_duplicate(rng: random.Random, source: dict, meta: dict) -> dict:
     slots = dict(meta["slots"], agent=rng.choice(vocab().agents))
     record = dict(source, customer_message=msg)
     record["subject"] = rng.choice(("", "", "Re: ", "Fwd: ")) + source["subject"]
-    record["agent_reply"] = agent_reply(rng, source["category"], meta["sit"], slots, meta["tone"], source["channel"],
-                                        meta["named"], meta["pii"])
+    record["agent_reply"] = agent_reply(
+        rng, source["category"], meta["sit"], slots, meta["tone"], source["channel"], meta["named"], meta["pii"]
+    )
     record["status"], record["satisfaction"] = _status_and_satisfaction(rng, meta["tone"])
     return record
 
@@ -137,8 +145,11 @@ def unusable(rng: random.Random, kind: str, category: str, created: datetime) ->
     lines = templates()
     record, _ = build_ticket(rng, category, created)
     if kind == "empty_message":
-        record.update(customer_message="", subject=rng.choice(("(no subject)", record["subject"])),
-                      agent_reply=lines.empty_message_reply)
+        record.update(
+            customer_message="",
+            subject=rng.choice(("(no subject)", record["subject"])),
+            agent_reply=lines.empty_message_reply,
+        )
     elif kind == "emoji_message":
         record.update(customer_message=rng.choice(lines.emoji_messages), agent_reply=lines.emoji_message_reply)
     elif kind == "null_reply":

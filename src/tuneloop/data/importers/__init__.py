@@ -37,8 +37,8 @@ __all__ = ["FORMATS", "Format", "ConfigError", "Item", "read_source", "sources_f
 @dataclass(frozen=True)
 class Format:
     read: Callable[[Path, dict], Iterator[Item]]
-    family: str                  # "records" (tickets, calls, training data) or "documents" (KB chunks)
-    suffixes: tuple[str, ...]    # the files a folder source picks up
+    family: str  # "records" (tickets, calls, training data) or "documents" (KB chunks)
+    suffixes: tuple[str, ...]  # the files a folder source picks up
 
 
 FORMATS: dict[str, Format] = {
@@ -54,7 +54,7 @@ FORMATS: dict[str, Format] = {
     "instruction_jsonl": Format(ready.read_instruction, "records", (".jsonl", ".json")),
     "chat_jsonl": Format(ready.read_chat, "records", (".jsonl", ".json")),
     "classification_csv": Format(ready.read_classification, "records", (".csv",)),
-    "feedback_jsonl": Format(feedback.read, "records", (".jsonl",)),   # reviewed production feedback
+    "feedback_jsonl": Format(feedback.read, "records", (".jsonl",)),  # reviewed production feedback
     "markdown": Format(documents.read_markdown, "documents", (".md", ".markdown")),
     "html": Format(documents.read_html, "documents", (".html", ".htm")),
     "docx": Format(documents.read_docx, "documents", (".docx",)),
@@ -62,7 +62,7 @@ FORMATS: dict[str, Format] = {
     "txt": Format(documents.read_txt, "documents", (".txt",)),
     "documents": Format(documents.read_any, "documents", tuple(documents.BY_SUFFIX)),
 }
-FORMATS["confluence"] = FORMATS["html"]   # Confluence "Export to HTML"
+FORMATS["confluence"] = FORMATS["html"]  # Confluence "Export to HTML"
 FORMATS["notion"] = FORMATS["documents"]  # Notion "Markdown & CSV" or "HTML" export
 
 
@@ -73,21 +73,31 @@ def sources_from_config(data: dict[str, Any]) -> list[dict[str, Any]]:
         suffix = Path(path).suffix.lower()
         fmt = {".jsonl": "tuneloop_jsonl", ".csv": "tuneloop_csv"}.get(suffix)
         if fmt is None:
-            raise ConfigError(f"data.tickets: {path}: unsupported export format {suffix!r} (use .jsonl or .csv, "
-                              f"or list it under data.sources with its format)")
+            raise ConfigError(
+                f"data.tickets: {path}: unsupported export format {suffix!r} (use .jsonl or .csv, "
+                f"or list it under data.sources with its format)"
+            )
         sources.append({"path": str(path), "format": fmt, "mapping": {}, "name": f"data.tickets ({path})"})
     for index, source in enumerate(data.get("sources") or []):
         name = f"data.sources[{index}]"
         if not isinstance(source, dict) or not source.get("path") or not source.get("format"):
             raise ConfigError(f"{name}: each source needs `path` and `format` (got {source!r})")
         if source["format"] not in FORMATS:
-            raise ConfigError(f"{name} ({source['path']}): unknown format {source['format']!r}; "
-                              f"known: {', '.join(sorted(FORMATS))}")
+            raise ConfigError(
+                f"{name} ({source['path']}): unknown format {source['format']!r}; known: {', '.join(sorted(FORMATS))}"
+            )
         mapping = source.get("mapping") or {}
         if not isinstance(mapping, dict):
             raise ConfigError(f"{name} ({source['path']}): `mapping` must be a mapping, got {type(mapping).__name__}")
-        sources.append({"path": str(source["path"]), "format": source["format"], "mapping": dict(mapping), "name": name,
-                        "optional": bool(source.get("optional"))})
+        sources.append(
+            {
+                "path": str(source["path"]),
+                "format": source["format"],
+                "mapping": dict(mapping),
+                "name": name,
+                "optional": bool(source.get("optional")),
+            }
+        )
     if data.get("kb_dir"):
         sources.append({"path": str(data["kb_dir"]), "format": "markdown", "mapping": {}, "name": "data.kb_dir"})
     return sources
@@ -101,8 +111,13 @@ def source_files(source: dict[str, Any]) -> list[Path]:
     if fmt is None:
         raise ConfigError(f"{name} ({path}): unknown format {source['format']!r}; known: {', '.join(sorted(FORMATS))}")
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in fmt.suffixes
-                      and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        return sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in fmt.suffixes
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
     if not path.exists():
         if source.get("optional"):  # e.g. approved feedback, present once a reviewer approved some
             return []
@@ -113,10 +128,12 @@ def source_files(source: dict[str, Any]) -> list[Path]:
 def read_source(source: dict[str, Any], data: dict[str, Any] | None = None) -> Iterator[Item]:
     """Every Item of one source, each with `source` set to the file it came from."""
     data = data or {}
-    mapping = {"labels": list(data.get("labels") or []),
-               "max_record_bytes": data.get("max_record_bytes") or DEFAULT_MAX_RECORD_BYTES,
-               "max_document_bytes": data.get("max_document_bytes") or DEFAULT_MAX_DOCUMENT_BYTES,
-               **(source.get("mapping") or {})}
+    mapping = {
+        "labels": list(data.get("labels") or []),
+        "max_record_bytes": data.get("max_record_bytes") or DEFAULT_MAX_RECORD_BYTES,
+        "max_document_bytes": data.get("max_document_bytes") or DEFAULT_MAX_DOCUMENT_BYTES,
+        **(source.get("mapping") or {}),
+    }
     fmt = FORMATS[source["format"]]
     for path in source_files(source):
         if not path.is_file():

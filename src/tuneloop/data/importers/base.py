@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 EXCERPT_CHARS = 2000
-DEFAULT_MAX_RECORD_BYTES = 2_000_000      # one JSONL line, CSV line or JSON record
-DEFAULT_MAX_DOCUMENT_BYTES = 50_000_000   # one whole-file export (JSON document, HTML, PDF, DOCX, transcript)
-SKIP_CHUNK = 1 << 20                       # bytes read at a time while skipping an oversized line
+DEFAULT_MAX_RECORD_BYTES = 2_000_000  # one JSONL line, CSV line or JSON record
+DEFAULT_MAX_DOCUMENT_BYTES = 50_000_000  # one whole-file export (JSON document, HTML, PDF, DOCX, transcript)
+SKIP_CHUNK = 1 << 20  # bytes read at a time while skipping an oversized line
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 
@@ -32,11 +32,11 @@ class ConfigError(ValueError):
 class Item:
     """One unit read from a source: a usable record, or the reason it is not usable."""
 
-    locator: int | str                 # line number, record id/index or chunk id; 0 = the whole file
-    raw_excerpt: str = ""              # at most EXCERPT_CHARS of the input, for the quarantine file
+    locator: int | str  # line number, record id/index or chunk id; 0 = the whole file
+    raw_excerpt: str = ""  # at most EXCERPT_CHARS of the input, for the quarantine file
     record: dict[str, Any] | None = None
-    error: str | None = None           # "code: detail" when record is None
-    source: str = ""                   # the file it came from (filled in by read_source)
+    error: str | None = None  # "code: detail" when record is None
+    source: str = ""  # the file it came from (filled in by read_source)
 
 
 def bad(locator: int | str, error: str, raw: str = "") -> Item:
@@ -64,17 +64,20 @@ def provenance(path: Path, locator: int | str, source_format: str, record_id: st
 # Bytes -> text, with size caps
 # ---------------------------------------------------------------------------------------------------
 
+
 def caps(mapping: dict) -> tuple[int, int]:
-    return (int(mapping.get("max_record_bytes") or DEFAULT_MAX_RECORD_BYTES),
-            int(mapping.get("max_document_bytes") or DEFAULT_MAX_DOCUMENT_BYTES))
+    return (
+        int(mapping.get("max_record_bytes") or DEFAULT_MAX_RECORD_BYTES),
+        int(mapping.get("max_document_bytes") or DEFAULT_MAX_DOCUMENT_BYTES),
+    )
 
 
 @dataclass
 class Line:
-    number: int          # 1-based physical line number
-    offset: int          # byte offset of the line's first byte in the file
-    data: bytes | None   # None when the line is longer than the cap (it was skipped, never held whole)
-    size: int            # length in bytes (without the newline)
+    number: int  # 1-based physical line number
+    offset: int  # byte offset of the line's first byte in the file
+    data: bytes | None  # None when the line is longer than the cap (it was skipped, never held whole)
+    size: int  # length in bytes (without the newline)
 
 
 def iter_lines(path: Path, max_bytes: int) -> Iterator[Line]:
@@ -152,7 +155,10 @@ def read_document_bytes(path: Path, mapping: dict) -> tuple[bytes | None, Item |
 # JSON exports: NDJSON (.jsonl/.ndjson, one record per line) or one JSON document (.json)
 # ---------------------------------------------------------------------------------------------------
 
-def iter_json_records(path: Path, mapping: dict, list_keys: tuple[str, ...]) -> Iterator[tuple[int | str, str, dict | None, str | None]]:
+
+def iter_json_records(
+    path: Path, mapping: dict, list_keys: tuple[str, ...]
+) -> Iterator[tuple[int | str, str, dict | None, str | None]]:
     """Yield (locator, raw_excerpt, record, error) for each record of a JSON export.
 
     .json files hold one document: a list of records, an object with the list under one of list_keys
@@ -209,7 +215,12 @@ def iter_json_records(path: Path, mapping: dict, list_keys: tuple[str, ...]) -> 
     elif isinstance(value, list):
         records = value
     else:
-        yield 0, text[:EXCERPT_CHARS], None, f"not_an_object: expected a JSON object or list, got {type(value).__name__}"
+        yield (
+            0,
+            text[:EXCERPT_CHARS],
+            None,
+            f"not_an_object: expected a JSON object or list, got {type(value).__name__}",
+        )
         return
     if not records:
         yield 0, "", None, "empty_file: no records"
@@ -217,14 +228,18 @@ def iter_json_records(path: Path, mapping: dict, list_keys: tuple[str, ...]) -> 
     for index, record in enumerate(records, start=1):
         locator = f"#{index}"
         if not isinstance(record, dict):
-            yield locator, json.dumps(record)[:EXCERPT_CHARS], None, f"not_an_object: expected a JSON object, got {type(record).__name__}"
+            yield (
+                locator,
+                json.dumps(record)[:EXCERPT_CHARS],
+                None,
+                f"not_an_object: expected a JSON object, got {type(record).__name__}",
+            )
             continue
         size = approx_size(record, max_record + 1)
         if size > max_record:
             yield locator, "", None, too_large(size, max_record)
             continue
         yield locator, json.dumps(record, ensure_ascii=False)[:EXCERPT_CHARS], record, None
-
 
 
 def read_json_objects(path: Path, mapping: dict, list_keys: tuple[str, ...], convert, noun: str) -> Iterator[Item]:
@@ -238,6 +253,7 @@ def read_json_objects(path: Path, mapping: dict, list_keys: tuple[str, ...], con
                 continue
             locator = f"{noun} {obj['id']}" if obj.get("id") is not None else locator
         yield bad(locator, error, raw)
+
 
 def approx_size(value: Any, stop: int) -> int:
     """Roughly the JSON size of value, without serialising it again (stops counting past `stop`)."""

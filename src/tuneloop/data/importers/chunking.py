@@ -30,9 +30,16 @@ def human_title(path: Path) -> str:
     return re.sub(r"[-_]+", " ", path.stem).strip().capitalize() or path.name
 
 
-def _kb_record(path: Path, source_format: str, chunk_id: str, locator: str, title: str, section: str, text: str) -> dict:
-    return {**provenance(path, locator, source_format, chunk_id, "kb"),
-            "doc_id": doc_id(path), "title": title, "section": section, "text": text}
+def _kb_record(
+    path: Path, source_format: str, chunk_id: str, locator: str, title: str, section: str, text: str
+) -> dict:
+    return {
+        **provenance(path, locator, source_format, chunk_id, "kb"),
+        "doc_id": doc_id(path),
+        "title": title,
+        "section": section,
+        "text": text,
+    }
 
 
 def chunk_by_headings(path: Path, source_format: str, blocks: list[tuple[int, str]], title: str | None) -> list[Item]:
@@ -81,7 +88,7 @@ def chunk_by_words(path: Path, source_format: str, pages: list[str], title: str 
             words = para.split()
             # one paragraph over MAX_WORDS becomes several pieces
             for start in range(0, len(words), MAX_WORDS):
-                paragraphs.append((number, " ".join(words[start:start + MAX_WORDS])))
+                paragraphs.append((number, " ".join(words[start : start + MAX_WORDS])))
     groups: list[list[tuple[int, str]]] = []
     current: list[tuple[int, str]] = []
     count = 0

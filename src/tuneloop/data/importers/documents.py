@@ -37,7 +37,7 @@ def markdown_blocks(text: str) -> tuple[str | None, list[tuple[int, str]]]:
         if end != -1:
             match = FRONT_TITLE.search(text[4:end])
             title = match.group(1).strip() if match else None
-            text = text[end + 4:].split("\n", 1)[1] if "\n" in text[end + 4:] else ""
+            text = text[end + 4 :].split("\n", 1)[1] if "\n" in text[end + 4 :] else ""
     blocks: list[tuple[int, str]] = []
     para: list[str] = []
     fenced = False
@@ -96,7 +96,7 @@ def read_docx(path: Path, mapping: dict) -> Iterator[Item]:
                 continue
             if style == "Title":
                 title = title or text
-            elif (m := re.fullmatch(r"Heading (\d)", style)):
+            elif m := re.fullmatch(r"Heading (\d)", style):
                 blocks.append((int(m.group(1)), text))
             else:
                 blocks.append((0, text))
@@ -141,14 +141,23 @@ def read_txt(path: Path, mapping: dict) -> Iterator[Item]:
     yield from chunk_by_words(path, "txt", text.replace("\r\n", "\n").split("\f"), None)
 
 
-BY_SUFFIX = {".md": read_markdown, ".markdown": read_markdown, ".html": read_html, ".htm": read_html,
-             ".docx": read_docx, ".pdf": read_pdf, ".txt": read_txt}
+BY_SUFFIX = {
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".docx": read_docx,
+    ".pdf": read_pdf,
+    ".txt": read_txt,
+}
 
 
 def read_any(path: Path, mapping: dict) -> Iterator[Item]:
     """Format "documents": the reader is chosen by the file's suffix."""
     reader = BY_SUFFIX.get(path.suffix.lower())
     if reader is None:
-        yield bad(0, f"unsupported_file: {path.suffix or 'no suffix'} is not a document type ({', '.join(sorted(BY_SUFFIX))})")
+        yield bad(
+            0, f"unsupported_file: {path.suffix or 'no suffix'} is not a document type ({', '.join(sorted(BY_SUFFIX))})"
+        )
         return
     yield from reader(path, mapping)

@@ -55,19 +55,36 @@ def _convert(path: Path, locator, record: dict) -> tuple[dict | None, str | None
     category, error2 = _text(record, "category")
     if error or error2:
         return None, error or error2
-    if record.get("approved") is not True:   # not reviewed yet (null) or rejected (false): never trains
+    if record.get("approved") is not True:  # not reviewed yet (null) or rejected (false): never trains
         return None, f"not_approved: approved is {json.dumps(record.get('approved'))}; a reviewer sets it to true"
     approved = True
     rid = record.get("id")
     rid = str(rid) if isinstance(rid, str) and rid else f"{path.name}:{locator}"
     meta = {k: record.get(k) for k in ("request_id", "origin", "reviewer") if record.get(k) is not None}
     if reply and has_words(reply):
-        return ticket_record(path, locator, "feedback_jsonl", rid, subject="",
-                             turns=[{"role": "customer", "text": message}, {"role": "agent", "text": reply}],
-                             category=category, priority=None, status=None, satisfaction=None,
-                             created_at=record.get("created_at") if isinstance(record.get("created_at"), str) else None,
-                             channel=None, tags=["feedback", record.get("origin")], approved=approved, meta=meta)
+        return ticket_record(
+            path,
+            locator,
+            "feedback_jsonl",
+            rid,
+            subject="",
+            turns=[{"role": "customer", "text": message}, {"role": "agent", "text": reply}],
+            category=category,
+            priority=None,
+            status=None,
+            satisfaction=None,
+            created_at=record.get("created_at") if isinstance(record.get("created_at"), str) else None,
+            channel=None,
+            tags=["feedback", record.get("origin")],
+            approved=approved,
+            meta=meta,
+        )
     if category:
-        return {**provenance(path, locator, "feedback_jsonl", rid, "labelled_text"), "text": message,
-                "label": category, "approved": approved, "meta": meta}, None
+        return {
+            **provenance(path, locator, "feedback_jsonl", rid, "labelled_text"),
+            "text": message,
+            "label": category,
+            "approved": approved,
+            "meta": meta,
+        }, None
     return None, "no_text: a feedback candidate needs a reply or a category to learn"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ def iso_time(value: Any) -> str | None:
         return None
     try:
         if isinstance(value, (int, float)):
-            moment = datetime.fromtimestamp(float(value), tz=timezone.utc)
+            moment = datetime.fromtimestamp(float(value), tz=UTC)
         else:
             text = str(value).strip().replace("Z", "+00:00")
             text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)  # +0000 -> +00:00 (Salesforce)
@@ -86,8 +86,8 @@ def iso_time(value: Any) -> str | None:
             except ValueError:
                 moment = next(m for m in (_try_strptime(text, f) for f in _REPORT_FORMATS) if m)
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+                moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     except (ValueError, OverflowError, OSError, StopIteration):
         return None
 
@@ -125,14 +125,28 @@ def thread_fields(turns: list[dict]) -> tuple[str, str]:
     first = next((i for i, t in enumerate(turns) if t["role"] == "customer"), None)
     if first is None:
         return "", ""
-    reply = next((t["text"] for t in turns[first + 1:] if t["role"] == "agent"), "")
+    reply = next((t["text"] for t in turns[first + 1 :] if t["role"] == "agent"), "")
     return turns[first]["text"], reply
 
 
-def ticket_record(path: Path, locator: int | str, source_format: str, record_id: str, *, subject: Any,
-                  turns: list[dict], category: str | None, priority: str | None, status: Any,
-                  satisfaction: int | None, created_at: str | None, channel: Any, tags: list,
-                  approved: bool | None = None, meta: dict | None = None) -> tuple[dict | None, str | None]:
+def ticket_record(
+    path: Path,
+    locator: int | str,
+    source_format: str,
+    record_id: str,
+    *,
+    subject: Any,
+    turns: list[dict],
+    category: str | None,
+    priority: str | None,
+    status: Any,
+    satisfaction: int | None,
+    created_at: str | None,
+    channel: Any,
+    tags: list,
+    approved: bool | None = None,
+    meta: dict | None = None,
+) -> tuple[dict | None, str | None]:
     """A kind "ticket" record from a threaded conversation, or the reason it is unusable."""
     turns = merge_turns(turns)
     customer, reply = thread_fields(turns)
@@ -141,12 +155,17 @@ def ticket_record(path: Path, locator: int | str, source_format: str, record_id:
     return {
         **provenance(path, locator, source_format, record_id, "ticket"),
         "subject": str(subject).strip() if subject else "",
-        "customer_message": customer, "agent_reply": reply, "turns": turns,
-        "category": category, "priority": priority,
+        "customer_message": customer,
+        "agent_reply": reply,
+        "turns": turns,
+        "category": category,
+        "priority": priority,
         "status": str(status).strip().lower() if status not in (None, "") else None,
-        "satisfaction": satisfaction, "created_at": created_at,
+        "satisfaction": satisfaction,
+        "created_at": created_at,
         "channel": str(channel).strip().lower() if channel not in (None, "") else None,
-        "tags": sorted({str(t) for t in tags if t not in (None, "")}), "approved": approved,
+        "tags": sorted({str(t) for t in tags if t not in (None, "")}),
+        "approved": approved,
         "meta": meta or {},
     }, None
 

@@ -17,8 +17,16 @@ from tuneloop.data.importers.base import Item, read_json_objects
 from tuneloop.data.importers.fields import approved_of, iso_time, map_category, priority_of, ticket_record
 from tuneloop.data.importers.html import html_to_text
 
-PRIORITY = {"1": "low", "2": "normal", "3": "high", "4": "urgent",
-            "low": "low", "medium": "normal", "high": "high", "urgent": "urgent"}
+PRIORITY = {
+    "1": "low",
+    "2": "normal",
+    "3": "high",
+    "4": "urgent",
+    "low": "low",
+    "medium": "normal",
+    "high": "high",
+    "urgent": "urgent",
+}
 STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 SOURCE = {1: "email", 2: "portal", 3: "phone", 7: "chat", 9: "feedback_widget", 10: "outbound_email"}
 RATING = {103: 5, 102: 5, 101: 4, 100: 3, -101: 2, -102: 1, -103: 1}
@@ -31,7 +39,9 @@ def read(path: Path, mapping: dict) -> Iterator[Item]:
 def to_ticket(ticket: dict, path: Path, mapping: dict) -> tuple[dict | None, str | None]:
     if ticket.get("id") in (None, ""):
         return None, "missing_field: 'id' (not a Freshdesk ticket object)"
-    turns = [{"role": "customer", "text": ticket.get("description_text") or html_to_text(ticket.get("description") or "")}]
+    turns = [
+        {"role": "customer", "text": ticket.get("description_text") or html_to_text(ticket.get("description") or "")}
+    ]
     dropped = 0
     conversations = ticket.get("conversations") if isinstance(ticket.get("conversations"), list) else []
     for conv in conversations:
@@ -39,19 +49,32 @@ def to_ticket(ticket: dict, path: Path, mapping: dict) -> tuple[dict | None, str
             dropped += 1
             continue
         text = conv.get("body_text") or html_to_text(conv.get("body") or "")
-        turns.append({"role": "customer" if conv.get("incoming") is True else "agent", "text": text if isinstance(text, str) else ""})
+        turns.append(
+            {
+                "role": "customer" if conv.get("incoming") is True else "agent",
+                "text": text if isinstance(text, str) else "",
+            }
+        )
     category, _ = map_category(ticket, mapping, default_field="type")
     tags = ticket.get("tags") if isinstance(ticket.get("tags"), list) else []
     status, source = ticket.get("status"), ticket.get("source")
     return ticket_record(
-        path, f"ticket {ticket['id']}", "freshdesk", f"freshdesk:{ticket['id']}",
-        subject=ticket.get("subject"), turns=turns, category=category,
+        path,
+        f"ticket {ticket['id']}",
+        "freshdesk",
+        f"freshdesk:{ticket['id']}",
+        subject=ticket.get("subject"),
+        turns=turns,
+        category=category,
         priority=priority_of(ticket.get("priority"), PRIORITY, mapping),
         status=STATUS.get(status, f"status_{status}" if status is not None else None),
-        satisfaction=_satisfaction(ticket.get("satisfaction_rating")), created_at=iso_time(ticket.get("created_at")),
-        channel=SOURCE.get(source, f"source_{source}" if source is not None else None), tags=tags,
+        satisfaction=_satisfaction(ticket.get("satisfaction_rating")),
+        created_at=iso_time(ticket.get("created_at")),
+        channel=SOURCE.get(source, f"source_{source}" if source is not None else None),
+        tags=tags,
         approved=approved_of(tags, mapping),
-        meta={"external_id": str(ticket["id"]), "type": ticket.get("type"), "dropped_turns": dropped})
+        meta={"external_id": str(ticket["id"]), "type": ticket.get("type"), "dropped_turns": dropped},
+    )
 
 
 def _satisfaction(rating) -> int | None:

@@ -10,12 +10,53 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe", "form", "button", "head",
-             "nav", "header", "footer", "aside", "object", "select", "textarea"}
-SKIP_MARKERS = re.compile(r"breadcrumb|footer|page-metadata|pagesection|attachments|sidebar|navigation|"
-                          r"\bnav\b|comment-?section|likes-and-labels|toc-macro", re.I)
-BLOCK_TAGS = {"p", "div", "section", "article", "main", "blockquote", "pre", "ul", "ol", "li", "table", "tr",
-              "dl", "dt", "dd", "figure", "figcaption", "details", "summary", "hr", "body", "html"}
+SKIP_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "form",
+    "button",
+    "head",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "object",
+    "select",
+    "textarea",
+}
+SKIP_MARKERS = re.compile(
+    r"breadcrumb|footer|page-metadata|pagesection|attachments|sidebar|navigation|"
+    r"\bnav\b|comment-?section|likes-and-labels|toc-macro",
+    re.I,
+)
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "tr",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "details",
+    "summary",
+    "hr",
+    "body",
+    "html",
+}
 VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 HEADINGS = {f"h{i}": i for i in range(1, 7)}
 
@@ -27,7 +68,7 @@ class _Blocks(HTMLParser):
         self.title_parts: list[str] = []
         self._buffer: list[str] = []
         self._heading: int = 0
-        self._skip: list[str] = []   # stack of open tags whose content is dropped
+        self._skip: list[str] = []  # stack of open tags whose content is dropped
         self._in_title = False
         self._confluence_title = False
         self._cell = False

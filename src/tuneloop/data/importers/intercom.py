@@ -19,8 +19,14 @@ from tuneloop.data.importers.html import html_to_text
 
 CUSTOMER_TYPES = {"user", "lead", "contact"}
 AGENT_TYPES = {"admin", "team"}
-PRIORITY = {"priority": "high", "not_priority": "normal", "low": "low", "medium": "normal", "high": "high",
-            "urgent": "urgent"}
+PRIORITY = {
+    "priority": "high",
+    "not_priority": "normal",
+    "low": "low",
+    "medium": "normal",
+    "high": "high",
+    "urgent": "urgent",
+}
 CHANNEL = {"conversation": "chat"}  # Messenger conversations
 
 
@@ -59,10 +65,19 @@ def to_ticket(conv: dict, path: Path, mapping: dict) -> tuple[dict | None, str |
     score = rating.get("rating")
     channel = source.get("type")
     return ticket_record(
-        path, f"conversation {conv['id']}", "intercom", f"intercom:{conv['id']}",
-        subject=conv.get("title") or html_to_text(source.get("subject") or ""), turns=turns, category=category,
-        priority=priority_of(conv.get("priority"), PRIORITY, mapping), status=conv.get("state"),
+        path,
+        f"conversation {conv['id']}",
+        "intercom",
+        f"intercom:{conv['id']}",
+        subject=conv.get("title") or html_to_text(source.get("subject") or ""),
+        turns=turns,
+        category=category,
+        priority=priority_of(conv.get("priority"), PRIORITY, mapping),
+        status=conv.get("state"),
         satisfaction=score if isinstance(score, int) and not isinstance(score, bool) and 1 <= score <= 5 else None,
-        created_at=iso_time(conv.get("created_at")), channel=CHANNEL.get(channel, channel) if isinstance(channel, str) else None,
-        tags=tags, approved=approved_of(tags, mapping),
-        meta={"external_id": str(conv["id"]), "delivered_as": source.get("delivered_as"), "dropped_turns": dropped})
+        created_at=iso_time(conv.get("created_at")),
+        channel=CHANNEL.get(channel, channel) if isinstance(channel, str) else None,
+        tags=tags,
+        approved=approved_of(tags, mapping),
+        meta={"external_id": str(conv["id"]), "delivered_as": source.get("delivered_as"), "dropped_turns": dropped},
+    )

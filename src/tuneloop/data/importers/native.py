@@ -54,8 +54,11 @@ def to_ticket(record: dict, path: Path, locator, source_format: str) -> dict:
     approved = record.get("approved")
     return {
         **provenance(path, locator, source_format, str(record.get("ticket_id") or f"{path.name}:{locator}"), "ticket"),
-        "subject": (record.get("subject") or "").strip() if isinstance(record.get("subject") or "", str) else str(record["subject"]),
-        "customer_message": customer, "agent_reply": reply,
+        "subject": (record.get("subject") or "").strip()
+        if isinstance(record.get("subject") or "", str)
+        else str(record["subject"]),
+        "customer_message": customer,
+        "agent_reply": reply,
         "turns": [{"role": "customer", "text": customer}, {"role": "agent", "text": reply}],
         "category": record["category"],
         **{k: record.get(k) or None for k in ("priority", "status", "created_at", "channel")},

@@ -22,7 +22,9 @@ CHAT_ROLES = ("system", "user", "assistant")
 
 def _record_id(path: Path, record: dict, locator) -> str:
     rid = record.get("id")
-    return str(rid) if isinstance(rid, (str, int)) and not isinstance(rid, bool) and str(rid) else f"{path.name}:{locator}"
+    return (
+        str(rid) if isinstance(rid, (str, int)) and not isinstance(rid, bool) and str(rid) else f"{path.name}:{locator}"
+    )
 
 
 def read_instruction(path: Path, mapping: dict) -> Iterator[Item]:
@@ -32,8 +34,11 @@ def read_instruction(path: Path, mapping: dict) -> Iterator[Item]:
         if error is None:
             if prompt_field not in record and "instruction" in record:  # Alpaca
                 extra = record.get("input")
-                prompt = record["instruction"] + (f"\n\n{extra}" if isinstance(extra, str) and extra.strip() else "") \
-                    if isinstance(record["instruction"], str) else record["instruction"]
+                prompt = (
+                    record["instruction"] + (f"\n\n{extra}" if isinstance(extra, str) and extra.strip() else "")
+                    if isinstance(record["instruction"], str)
+                    else record["instruction"]
+                )
                 completion = record.get("output")
                 fields = ("instruction", "output")
             else:
@@ -41,8 +46,17 @@ def read_instruction(path: Path, mapping: dict) -> Iterator[Item]:
                 fields = (prompt_field, completion_field)
             error = _text_error(fields, (prompt, completion))
             if error is None:
-                yield good(locator, {**provenance(path, locator, "instruction_jsonl", _record_id(path, record, locator), "instruction"),
-                                     "prompt": prompt.strip(), "completion": completion.strip()}, raw)
+                yield good(
+                    locator,
+                    {
+                        **provenance(
+                            path, locator, "instruction_jsonl", _record_id(path, record, locator), "instruction"
+                        ),
+                        "prompt": prompt.strip(),
+                        "completion": completion.strip(),
+                    },
+                    raw,
+                )
                 continue
         yield bad(locator, error, raw)
 
@@ -63,8 +77,14 @@ def read_chat(path: Path, mapping: dict) -> Iterator[Item]:
         if error is None:
             messages, error = _messages(record.get("messages"))
             if error is None:
-                yield good(locator, {**provenance(path, locator, "chat_jsonl", _record_id(path, record, locator), "chat"),
-                                     "messages": messages}, raw)
+                yield good(
+                    locator,
+                    {
+                        **provenance(path, locator, "chat_jsonl", _record_id(path, record, locator), "chat"),
+                        "messages": messages,
+                    },
+                    raw,
+                )
                 continue
         yield bad(locator, error, raw)
 
@@ -107,7 +127,14 @@ def read_classification(path: Path, mapping: dict) -> Iterator[Item]:
             elif not label:
                 error = f"missing_field: {label_field!r} is empty"
             else:
-                yield good(locator, {**provenance(path, locator, "classification_csv", f"{path.name}:{locator}", "labelled_text"),
-                                     "text": text, "label": label}, raw)
+                yield good(
+                    locator,
+                    {
+                        **provenance(path, locator, "classification_csv", f"{path.name}:{locator}", "labelled_text"),
+                        "text": text,
+                        "label": label,
+                    },
+                    raw,
+                )
                 continue
         yield bad(locator, error, raw)

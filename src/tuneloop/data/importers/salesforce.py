@@ -20,16 +20,36 @@ from tuneloop.data.importers.base import ConfigError, Item, bad, good, safely
 from tuneloop.data.importers.fields import iso_time, map_category, priority_of, ticket_record
 from tuneloop.data.importers.tabular import iter_csv_rows
 
-ALIASES = {"case number": "CaseNumber", "case id": "Id", "case origin": "Origin", "case type": "Type",
-           "case reason": "Reason", "date/time opened": "CreatedDate", "created date": "CreatedDate",
-           "opened date": "CreatedDate", "subject": "Subject", "description": "Description",
-           "priority": "Priority", "status": "Status", "internal comments": "Comments"}
-PRIORITY = {"low": "low", "medium": "normal", "normal": "normal", "high": "high", "urgent": "urgent", "critical": "urgent"}
+ALIASES = {
+    "case number": "CaseNumber",
+    "case id": "Id",
+    "case origin": "Origin",
+    "case type": "Type",
+    "case reason": "Reason",
+    "date/time opened": "CreatedDate",
+    "created date": "CreatedDate",
+    "opened date": "CreatedDate",
+    "subject": "Subject",
+    "description": "Description",
+    "priority": "Priority",
+    "status": "Status",
+    "internal comments": "Comments",
+}
+PRIORITY = {
+    "low": "low",
+    "medium": "normal",
+    "normal": "normal",
+    "high": "high",
+    "urgent": "urgent",
+    "critical": "urgent",
+}
 
 
 def read(path: Path, mapping: dict) -> Iterator[Item]:
     comments = _comments(path, mapping)
-    for locator, raw, row, error in iter_csv_rows(path, mapping, required=("CaseNumber", "Description"), aliases=ALIASES):
+    for locator, raw, row, error in iter_csv_rows(
+        path, mapping, required=("CaseNumber", "Description"), aliases=ALIASES
+    ):
         if error is None:
             record, error = safely(to_ticket, row, locator, path, mapping, comments)
             if record is not None:
@@ -50,11 +70,21 @@ def to_ticket(row: dict, line_no: int, path: Path, mapping: dict, comments: dict
         turns.append({"role": "agent", "text": row[reply_field]})
     category, _ = map_category(row, mapping, default_field="Type")
     return ticket_record(
-        path, line_no, "salesforce", f"salesforce:{number}",
-        subject=row.get("Subject"), turns=turns, category=category,
-        priority=priority_of(row.get("Priority"), PRIORITY, mapping), status=row.get("Status"),
-        satisfaction=None, created_at=iso_time(row.get("CreatedDate")), channel=row.get("Origin"), tags=[],
-        meta={"external_id": number, "reason": row.get("Reason") or None, "dropped_turns": published[1]})
+        path,
+        line_no,
+        "salesforce",
+        f"salesforce:{number}",
+        subject=row.get("Subject"),
+        turns=turns,
+        category=category,
+        priority=priority_of(row.get("Priority"), PRIORITY, mapping),
+        status=row.get("Status"),
+        satisfaction=None,
+        created_at=iso_time(row.get("CreatedDate")),
+        channel=row.get("Origin"),
+        tags=[],
+        meta={"external_id": number, "reason": row.get("Reason") or None, "dropped_turns": published[1]},
+    )
 
 
 def _comments(path: Path, mapping: dict) -> dict[str, tuple[list[str], int]]:
@@ -75,5 +105,7 @@ def _comments(path: Path, mapping: dict) -> dict[str, tuple[list[str], int]]:
             dropped[parent] += 1
         else:
             by_case[parent].append((iso_time(row.get("CreatedDate")) or "", row["CommentBody"]))
-    return {case: ([body for _, body in sorted(items, key=lambda x: x[0])], dropped[case])
-            for case, items in by_case.items()} | {case: ([], n) for case, n in dropped.items() if case not in by_case}
+    return {
+        case: ([body for _, body in sorted(items, key=lambda x: x[0])], dropped[case])
+        for case, items in by_case.items()
+    } | {case: ([], n) for case, n in dropped.items() if case not in by_case}

@@ -23,7 +23,7 @@ class _Lines:
         self._lines = iter_lines(path, max_bytes)
         self.max_bytes = max_bytes
         self.line_no = 0
-        self.skipped: list[Row] = []               # oversized lines, reported before the next row
+        self.skipped: list[Row] = []  # oversized lines, reported before the next row
         self.row_lines: list[tuple[int, bytes]] = []  # (offset, bytes) of the lines of the current row
 
     def __iter__(self):
@@ -55,7 +55,9 @@ class _Lines:
         return raw.decode("utf-8")[:EXCERPT_CHARS], None
 
 
-def iter_csv_rows(path: Path, mapping: dict, required: tuple[str, ...], aliases: dict[str, str] | None = None) -> Iterator[Row]:
+def iter_csv_rows(
+    path: Path, mapping: dict, required: tuple[str, ...], aliases: dict[str, str] | None = None
+) -> Iterator[Row]:
     """Yield one Row per data row (blank lines skipped); a bad header quarantines the whole file."""
     max_record, _ = caps(mapping)
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
@@ -91,7 +93,12 @@ def iter_csv_rows(path: Path, mapping: dict, required: tuple[str, ...], aliases:
                 header = [aliases.get(c.strip().lower(), c.strip()) for c in cells]
                 missing = [f for f in required if f not in header]
                 if missing:
-                    yield line_no, raw, None, f"csv_missing_columns: header lacks required column(s) {missing}; has {header}"
+                    yield (
+                        line_no,
+                        raw,
+                        None,
+                        f"csv_missing_columns: header lacks required column(s) {missing}; has {header}",
+                    )
                     return
                 continue
             rows += 1
@@ -100,7 +107,12 @@ def iter_csv_rows(path: Path, mapping: dict, required: tuple[str, ...], aliases:
             elif len(cells) > len(header):
                 yield line_no, raw, None, f"csv_extra_cells: row has {len(cells)} cells, header has {len(header)}"
             elif len(cells) < len(header):
-                yield line_no, raw, None, f"csv_missing_cells: row has fewer cells than the {len(header)} header columns"
+                yield (
+                    line_no,
+                    raw,
+                    None,
+                    f"csv_missing_cells: row has fewer cells than the {len(header)} header columns",
+                )
             else:
                 yield line_no, raw, dict(zip(header, cells)), None
         oversized += len(feeder.skipped)

@@ -26,8 +26,11 @@ TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*((?:\d+:)?
 VOICE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>")
 PREFIX = re.compile(r"^(?:\[([^\]]{1,40})\]|([A-Z][\w .'-]{0,38}?)\s*:)\s+")
 AGENT_WORDS = re.compile(r"\b(agent|support|rep|representative|advisor|operator|specialist)\b", re.I)
-GREETING = re.compile(r"thank(?:s| you) for calling|how (?:can|may) i help|"
-                      r"\b(?:support|service|help ?desk)[,.]? (?:this is )?[A-Z]?\w+ speaking", re.I)
+GREETING = re.compile(
+    r"thank(?:s| you) for calling|how (?:can|may) i help|"
+    r"\b(?:support|service|help ?desk)[,.]? (?:this is )?[A-Z]?\w+ speaking",
+    re.I,
+)
 
 
 def read_vtt(path: Path, mapping: dict) -> Iterator[Item]:
@@ -64,9 +67,13 @@ def read_json(path: Path, mapping: dict) -> Iterator[Item]:
         yield bad(0, f"invalid_json: {getattr(exc, 'msg', 'nested too deeply')}", text)
         return
     top = value if isinstance(value, dict) else {}
-    segments = value if isinstance(value, list) else next(
-        (value[k] for k in ("segments", "utterances", "transcript") if isinstance(value.get(k), list)), None) \
-        if isinstance(value, dict) else None
+    segments = (
+        value
+        if isinstance(value, list)
+        else next((value[k] for k in ("segments", "utterances", "transcript") if isinstance(value.get(k), list)), None)
+        if isinstance(value, dict)
+        else None
+    )
     if segments is None:
         yield bad(0, "bad_record: expected a list of segments or an object with segments/utterances", text)
         return
@@ -74,7 +81,9 @@ def read_json(path: Path, mapping: dict) -> Iterator[Item]:
     for seg in segments:
         if not isinstance(seg, dict):
             continue
-        speaker = next((seg[k] for k in ("speaker", "speaker_label", "speaker_name") if seg.get(k) not in (None, "")), None)
+        speaker = next(
+            (seg[k] for k in ("speaker", "speaker_label", "speaker_name") if seg.get(k) not in (None, "")), None
+        )
         said = next((seg[k] for k in ("text", "transcript", "content") if isinstance(seg.get(k), str)), "")
         start = next((seg[k] for k in ("start", "start_time", "startTime") if seg.get(k) is not None), None)
         cues.append((str(speaker) if speaker is not None else None, said, _seconds(start), seg.get("role")))
@@ -107,14 +116,14 @@ def _cues(text: str, vtt: bool) -> list[tuple[str | None, str, float | None, Non
         if timing is None:
             continue  # header, NOTE, STYLE, REGION blocks
         start = _seconds(TIMING.match(lines[timing]).group(1))
-        said = " ".join(lines[timing + 1:]).strip()
+        said = " ".join(lines[timing + 1 :]).strip()
         voice = VOICE.match(said) if vtt else None
         prefix = PREFIX.match(said)
         if voice:
             speaker = voice.group(1).strip()
         elif prefix:
             speaker = (prefix.group(1) or prefix.group(2)).strip()
-            said = said[prefix.end():]
+            said = said[prefix.end() :]
         said = html.unescape(re.sub(r"<[^>]*>", "", said)).strip()
         cues.append((speaker, said, start, None))
     return cues
@@ -132,8 +141,11 @@ def _roles(cues: list, mapping: dict) -> dict[str, str] | None:
         elif s.lower() in agents or (s.lower() not in customers and AGENT_WORDS.search(s)):
             roles[s] = "agent"
     if "agent" not in roles.values():
-        openers = [s for s in speakers if s.lower() not in customers and
-                   GREETING.search(next(t for sp, t, _, _ in cues if sp == s))]
+        openers = [
+            s
+            for s in speakers
+            if s.lower() not in customers and GREETING.search(next(t for sp, t, _, _ in cues if sp == s))
+        ]
         if not openers:
             return None
         roles[openers[0]] = "agent"
@@ -146,7 +158,9 @@ def _transcript(path: Path, mapping: dict, source_format: str, cues: list, raw: 
         return bad(0, "no_text: the transcript has no spoken text", raw)
     roles = _roles(cues, mapping)
     if roles is None:
-        return bad(0, "unknown_roles: cannot tell the agent from the customer; list agent names in mapping.agent_speakers", raw)
+        return bad(
+            0, "unknown_roles: cannot tell the agent from the customer; list agent names in mapping.agent_speakers", raw
+        )
     turns, dropped = [], 0
     for speaker, said, start, _ in cues:
         if not speaker:
@@ -161,9 +175,16 @@ def _transcript(path: Path, mapping: dict, source_format: str, cues: list, raw: 
     name = str(call_id) if call_id not in (None, "") else path.stem
     category, _ = map_category(top, mapping, default_field="category")
     record_id = f"call:{slug(name, 'call')}"
-    return good("#1", {
-        **provenance(path, "#1", source_format, record_id, "transcript"),
-        "turns": turns, "category": category or mapping.get("category"), "priority": None,
-        "created_at": iso_time(top.get("created_at") or top.get("started_at")), "channel": "phone",
-        "meta": {"external_id": name, "dropped_turns": dropped},
-    }, raw)
+    return good(
+        "#1",
+        {
+            **provenance(path, "#1", source_format, record_id, "transcript"),
+            "turns": turns,
+            "category": category or mapping.get("category"),
+            "priority": None,
+            "created_at": iso_time(top.get("created_at") or top.get("started_at")),
+            "channel": "phone",
+            "meta": {"external_id": name, "dropped_turns": dropped},
+        },
+        raw,
+    )

@@ -53,12 +53,22 @@ def to_ticket(ticket: dict, path: Path, mapping: dict) -> tuple[dict | None, str
     tags = ticket.get("tags") if isinstance(ticket.get("tags"), list) else []
     via = ticket.get("via") if isinstance(ticket.get("via"), dict) else {}
     return ticket_record(
-        path, f"ticket {ticket['id']}", "zendesk", f"zendesk:{ticket['id']}",
-        subject=ticket.get("subject") or ticket.get("raw_subject"), turns=turns, category=category,
-        priority=priority_of(ticket.get("priority"), PRIORITY, mapping), status=ticket.get("status"),
-        satisfaction=_satisfaction(ticket.get("satisfaction_rating")), created_at=iso_time(ticket.get("created_at")),
-        channel=via.get("channel"), tags=tags, approved=approved_of(tags, mapping),
-        meta={"external_id": str(ticket["id"]), "type": ticket.get("type"), "dropped_turns": dropped})
+        path,
+        f"ticket {ticket['id']}",
+        "zendesk",
+        f"zendesk:{ticket['id']}",
+        subject=ticket.get("subject") or ticket.get("raw_subject"),
+        turns=turns,
+        category=category,
+        priority=priority_of(ticket.get("priority"), PRIORITY, mapping),
+        status=ticket.get("status"),
+        satisfaction=_satisfaction(ticket.get("satisfaction_rating")),
+        created_at=iso_time(ticket.get("created_at")),
+        channel=via.get("channel"),
+        tags=tags,
+        approved=approved_of(tags, mapping),
+        meta={"external_id": str(ticket["id"]), "type": ticket.get("type"), "dropped_turns": dropped},
+    )
 
 
 def _satisfaction(rating) -> int | None:

@@ -47,5 +47,13 @@ def make_redactor(config=None) -> Redactor:
     return make(config)
 
 
-__all__ = ["DEFAULT_CONFIG", "TYPES", "Redactor", "default_redactor", "luhn_valid", "make_redactor", "redact",
-           "summarize"]
+__all__ = [
+    "DEFAULT_CONFIG",
+    "TYPES",
+    "Redactor",
+    "default_redactor",
+    "luhn_valid",
+    "make_redactor",
+    "redact",
+    "summarize",
+]

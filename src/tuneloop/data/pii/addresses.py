@@ -38,16 +38,22 @@ STRONG_SUFFIXES = (
     "|streets?|st|str|summit|terrace|ter|throughway|trafficway|trail|trailer|tunnel|turnpike|underpass|unions?"
     "|valleys?|viaduct|villages?|ville|vista|ways?|close|wharf|yard|parade|rise|wynd|brae"
 )
-WEAK_SUFFIXES = ("branch|bridge|camp|centers?|club|course|estates?|falls?|fields?|fort|keys?|land|lights?|loaf"
-                 "|locks?|mall|mills?|mission|parks?|pass|passage|path|plains?|points?|ports?|rest|run|springs?"
-                 "|stations?|stream|trace|track|views?|walks?|wall|wells?|gate")
+WEAK_SUFFIXES = (
+    "branch|bridge|camp|centers?|club|course|estates?|falls?|fields?|fort|keys?|land|lights?|loaf"
+    "|locks?|mall|mills?|mission|parks?|pass|passage|path|plains?|points?|ports?|rest|run|springs?"
+    "|stations?|stream|trace|track|views?|walks?|wall|wells?|gate"
+)
 # Street words that open a street's name in other languages ("Rue de ...", "ul. Miła", "C/ Señores").
-FIRST_WORDS = ("rue|avenida|av|calle|carrer|camino|paseo|rua|travessa|via|viale|piazza|corso|largo|strada|ulica|ul"
-               "|u|odos|leoforos|avenue|boulevard|c/")
+FIRST_WORDS = (
+    "rue|avenida|av|calle|carrer|camino|paseo|rua|travessa|via|viale|piazza|corso|largo|strada|ulica|ul"
+    "|u|odos|leoforos|avenue|boulevard|c/"
+)
 # ... and those that close it, as separate words.
-LAST_WORDS = ("straat|laan|weg|gracht|plein|kade|steeg|utca|út|útja|tér|katu|kuja|tie|polku|gata|gatan|vägen|väg"
-              "|vej|gade|allé|alle|strasse|straße|gasse|platz|allee|ring|damm|ufer|chaussee|cesta|ulice|náměstí|trg"
-              "|u|terrasse|vei|veien|vegen|gatvė|iela|tee")
+LAST_WORDS = (
+    "straat|laan|weg|gracht|plein|kade|steeg|utca|út|útja|tér|katu|kuja|tie|polku|gata|gatan|vägen|väg"
+    "|vej|gade|allé|alle|strasse|straße|gasse|platz|allee|ring|damm|ufer|chaussee|cesta|ulice|náměstí|trg"
+    "|u|terrasse|vei|veien|vegen|gatvė|iela|tee"
+)
 STREET_WORDS = f"{STRONG_SUFFIXES}|{LAST_WORDS}"
 # Country names in English (as phonenumbers' geocoder writes them, plus USA, UK and the UK's nations).
 COUNTRIES = (
@@ -79,66 +85,110 @@ COUNTRIES = (
     r"Kenya|Libya|Macao|Malta|Nauru|Nepal|Niger|Palau|Qatar|Samoa|Spain|Sudan|Syria|Tonga|Wales|Yemen|Chad|"
     r"Cuba|Fiji|Guam|Iran|Iraq|Laos|Mali|Niue|Oman|Peru|Togo|USA|UK"
 )
-_ENDINGS = ("strasse|straße|str\\.|gasse|weg|platz|allee|vej|gade|katu|kuja|tie|gata|gatan|vägen|väg|straat"
-            "|laan|gracht|utca|útja|cesta|ulice|vegur|braut|stigen|veien|veg|torget|wei|gata")
-_CAP = r"\p{Lu}[\p{L}'’.-]*"            # a capitalised word (accents included)
-_LOW = r"\p{Ll}[\p{L}'’.-]*"            # a lower-case word
-_NUM = r"\d{1,5}[A-Za-z]?\.?"            # a house number (12, 12a, 12.)
-_PARTICLE = (r"(?:de|del|della|dei|degli|delle|do|da|dos|das|des|du|la|le|les|van|der|den|ten|ter|op|di|el|al|am"
-             r"|an|im|zum|zur|von|vom|zu|of|the|e|y|i)")
-_SW = rf"(?i:{STREET_WORDS})"             # a street word, any case
+_ENDINGS = (
+    "strasse|straße|str\\.|gasse|weg|platz|allee|vej|gade|katu|kuja|tie|gata|gatan|vägen|väg|straat"
+    "|laan|gracht|utca|útja|cesta|ulice|vegur|braut|stigen|veien|veg|torget|wei|gata"
+)
+_CAP = r"\p{Lu}[\p{L}'’.-]*"  # a capitalised word (accents included)
+_LOW = r"\p{Ll}[\p{L}'’.-]*"  # a lower-case word
+_NUM = r"\d{1,5}[A-Za-z]?\.?"  # a house number (12, 12a, 12.)
+_PARTICLE = (
+    r"(?:de|del|della|dei|degli|delle|do|da|dos|das|des|du|la|le|les|van|der|den|ten|ter|op|di|el|al|am"
+    r"|an|im|zum|zur|von|vom|zu|of|the|e|y|i)"
+)
+_SW = rf"(?i:{STREET_WORDS})"  # a street word, any case
 _WEAK = rf"(?i:{WEAK_SUFFIXES})"
 
-UNIT = (r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|Bldg|Building|Apto|Piso|Wohnung)\.?[ \t]*#?[ \t]*"
-        r"\d{1,5}[A-Za-z]?\b")
+UNIT = (
+    r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Fl|Floor|Room|Rm|Bldg|Building|Apto|Piso|Wohnung)\.?[ \t]*#?[ \t]*"
+    r"\d{1,5}[A-Za-z]?\b"
+)
 _UNIT_ANY = rf"(?i:{UNIT})"
 _SHIP = r"(?:USS|USNS|USNV|USCGC|USNC|USAV)"  # US military ship prefixes (FPO addresses)
 
 # Words before a number that make it a date, an id or a count, never a street ("March 19", "Order 5844").
-_NOT_STREET = (r"(?!(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june"
-               r"|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday"
-               r"|sunday|mon|tue|wed|thu|fri|sat|sun|order|invoice|ticket|case|ref|reference|version|model|serial"
-               r"|part|account|transaction|confirmation|item|sku|page|step|chapter|section|table|figure|during|since"
-               r"|in|on|at|by|from|until|after|before|of|to|for|and|or|the|a|an|our|my|your|his|her|their|its|this|that"
-               r"|these|those|top|best|only|over|under|about|around|nearly|almost|every|each|all|some|no|level|size"
-               r"|windows|ios|android|iphone|galaxy|pixel|firmware|app)\b)")
-_SIDE = (rf"(?:(?:\d{{1,5}}[ \t]+)?(?:{_CAP}|{_PARTICLE}|ul\.|u\.)"
-         rf"(?:[ \t]+(?:{_CAP}|{_PARTICLE}|(?!and\b){_LOW}|\d{{1,5}}\.?)){{0,4}})")  # one side of an intersection
+_NOT_STREET = (
+    r"(?!(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june"
+    r"|july|august|september|october|november|december|monday|tuesday|wednesday|thursday|friday|saturday"
+    r"|sunday|mon|tue|wed|thu|fri|sat|sun|order|invoice|ticket|case|ref|reference|version|model|serial"
+    r"|part|account|transaction|confirmation|item|sku|page|step|chapter|section|table|figure|during|since"
+    r"|in|on|at|by|from|until|after|before|of|to|for|and|or|the|a|an|our|my|your|his|her|their|its|this|that"
+    r"|these|those|top|best|only|over|under|about|around|nearly|almost|every|each|all|some|no|level|size"
+    r"|windows|ios|android|iphone|galaxy|pixel|firmware|app)\b)"
+)
+_SIDE = (
+    rf"(?:(?:\d{{1,5}}[ \t]+)?(?:{_CAP}|{_PARTICLE}|ul\.|u\.)"
+    rf"(?:[ \t]+(?:{_CAP}|{_PARTICLE}|(?!and\b){_LOW}|\d{{1,5}}\.?)){{0,4}})"
+)  # one side of an intersection
 
 # (name, pattern, base score); scores below 0.5 need a context word or a stronger neighbour.
 PATTERNS: tuple[tuple[str, str, float], ...] = (
     # a house number, up to five words, then a street word or a second number: "3369 24 Clarke Avenue"
-    ("house_first",
-     rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?[ \t]+(?:(?:{_CAP}|{_PARTICLE})[ \t]+){{0,4}}?"
-     rf"(?:{_SW}(?![\w/])\.?|{_CAP}(?:{_ENDINGS})\b|{_CAP}[ \t]+\d{{1,5}}[A-Za-z]?(?![\w/-]))"
-     rf"(?:[ \t]+\d{{1,5}}[A-Za-z]?(?![\w/-]))?", 0.6),
-    ("house_weak",
-     rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?[ \t]+(?:(?:{_CAP}|{_PARTICLE})[ \t]+){{0,4}}?"
-     rf"(?:{_WEAK}(?![\w/])\.?)"
-     rf"(?:[ \t]+\d{{1,5}}[A-Za-z]?(?![\w/-]))?", 0.4),
+    (
+        "house_first",
+        rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?[ \t]+(?:(?:{_CAP}|{_PARTICLE})[ \t]+){{0,4}}?"
+        rf"(?:{_SW}(?![\w/])\.?|{_CAP}(?:{_ENDINGS})\b|{_CAP}[ \t]+\d{{1,5}}[A-Za-z]?(?![\w/-]))"
+        rf"(?:[ \t]+\d{{1,5}}[A-Za-z]?(?![\w/-]))?",
+        0.6,
+    ),
+    (
+        "house_weak",
+        rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?[ \t]+(?:(?:{_CAP}|{_PARTICLE})[ \t]+){{0,4}}?"
+        rf"(?:{_WEAK}(?![\w/])\.?)"
+        rf"(?:[ \t]+\d{{1,5}}[A-Za-z]?(?![\w/-]))?",
+        0.4,
+    ),
     # any case, with a unit after it: "3747 3911 fourth avenue suite 112", "0605 πεντέλης 210 apt. 999"
-    ("house_unit",
-     rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?(?:[ \t]+[\p{{L}}][\p{{L}}'’.-]*){{1,5}}?"
-     rf"(?:[ \t]+\d{{1,5}}[A-Za-z]?\.?)?,?[ \t]+{_UNIT_ANY}", 0.6),
+    (
+        "house_unit",
+        rf"(?<![\w.,/-])\d{{1,6}}[A-Za-z]?(?:[ \t]+\d{{1,5}})?(?:[ \t]+[\p{{L}}][\p{{L}}'’.-]*){{1,5}}?"
+        rf"(?:[ \t]+\d{{1,5}}[A-Za-z]?\.?)?,?[ \t]+{_UNIT_ANY}",
+        0.6,
+    ),
     # a street name with a street word, then a number: "Ziegelgasse 19", "Rue de Piétrain 371", "ul. Miła 53"
-    ("street_first",
-     rf"(?<![\w.,/-])(?:\d{{1,6}}[ \t]+)?(?:(?:{_CAP}|{_PARTICLE})[ \t]+){{0,3}}(?:{_CAP}(?i:{_ENDINGS})|(?i:{FIRST_WORDS})\.?(?:[ \t]+{_PARTICLE})?"
-     rf"(?:[ \t]+(?:{_CAP}|{_PARTICLE}|{_LOW})){{0,1}}(?:[ \t]+(?:{_CAP}|{_PARTICLE})){{1,3}}"
-     rf"|{_CAP}(?:[ \t]+(?:{_CAP}|{_LOW})){{0,2}}[ \t]+{_SW}\.?)[ \t]+{_NUM}(?![\w-])", 0.6),
+    (
+        "street_first",
+        rf"(?<![\w.,/-])(?:\d{{1,6}}[ \t]+)?(?:(?:{_CAP}|{_PARTICLE})[ \t]+){{0,3}}(?:{_CAP}(?i:{_ENDINGS})|(?i:{FIRST_WORDS})\.?(?:[ \t]+{_PARTICLE})?"
+        rf"(?:[ \t]+(?:{_CAP}|{_PARTICLE}|{_LOW})){{0,1}}(?:[ \t]+(?:{_CAP}|{_PARTICLE})){{1,3}}"
+        rf"|{_CAP}(?:[ \t]+(?:{_CAP}|{_LOW})){{0,2}}[ \t]+{_SW}\.?)[ \t]+{_NUM}(?![\w-])",
+        0.6,
+    ),
     # a street name and number followed by a street word: "Hoge Wei 32 St.", "Via dei Fiorentini 17 street"
-    ("number_then_st",
-     rf"(?<![\w.,/-])(?:\d{{1,6}}[ \t]+)?{_CAP}(?:[ \t]+(?:{_CAP}|{_PARTICLE}|{_LOW})){{0,5}}[ \t]+\d{{1,5}}[A-Za-z]?\.?[ \t]+"
-     rf"(?i:st\.|street\b)", 0.6),
+    (
+        "number_then_st",
+        rf"(?<![\w.,/-])(?:\d{{1,6}}[ \t]+)?{_CAP}(?:[ \t]+(?:{_CAP}|{_PARTICLE}|{_LOW})){{0,5}}[ \t]+\d{{1,5}}[A-Za-z]?\.?[ \t]+"
+        rf"(?i:st\.|street\b)",
+        0.6,
+    ),
     # a named street without a number: "Berg Hills Street", "Miletić Dale Street"
-    ("named_street",
-     rf"(?<![\w-]){_CAP}(?:[ \t]+{_CAP}){{0,2}}[ \t]+(?:Street|Avenue|Road|Boulevard|Lane)\b", 0.5),
+    ("named_street", rf"(?<![\w-]){_CAP}(?:[ \t]+{_CAP}){{0,2}}[ \t]+(?:Street|Avenue|Road|Boulevard|Lane)\b", 0.5),
     # any capitalised words and a number: "Holmatun 45" (an address only in context)
-    ("name_number", rf"(?<![\w-]){_NOT_STREET}{_CAP}(?:[ \t]+(?:{_CAP}|{_PARTICLE})){{0,3}}[ \t]+\d{{1,5}}[A-Za-z]?\b(?![\w/-])", 0.3),
-    ("corner", rf"(?i:(?:the[ \t]+)?corner[ \t]+of)[ \t]+{_SIDE}[ \t]+(?:and|&)[ \t]+{_SIDE}(?=[ \t]*(?:$|\n|[,.?!;:)]))", 0.6),
+    (
+        "name_number",
+        rf"(?<![\w-]){_NOT_STREET}{_CAP}(?:[ \t]+(?:{_CAP}|{_PARTICLE})){{0,3}}[ \t]+\d{{1,5}}[A-Za-z]?\b(?![\w/-])",
+        0.3,
+    ),
+    (
+        "corner",
+        rf"(?i:(?:the[ \t]+)?corner[ \t]+of)[ \t]+{_SIDE}[ \t]+(?:and|&)[ \t]+{_SIDE}(?=[ \t]*(?:$|\n|[,.?!;:)]))",
+        0.6,
+    ),
     ("unit", rf"(?<![\w-]){UNIT}", 0.4),
-    ("po_box", r"(?i)\b(?:P\.?[ \t]?O\.?[ \t]?Box|Post Office Box|Apartado|Postfach|Case Postale|BP)[ \t]+\d{1,6}\b", 0.6),
-    ("military", r"(?i)\b(?:PSC|CMR|Unit)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}(?:[ \t]*\n?[ \t]*(?:APO|DPO|FPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5})?", 0.7),
-    ("ship", rf"\b{_SHIP}[ \t]+{_CAP}(?:[ \t]+{_CAP}){{0,2}}(?:,?[ \t]*\n?[ \t]*(?:FPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{{5}})?", 0.6),
+    (
+        "po_box",
+        r"(?i)\b(?:P\.?[ \t]?O\.?[ \t]?Box|Post Office Box|Apartado|Postfach|Case Postale|BP)[ \t]+\d{1,6}\b",
+        0.6,
+    ),
+    (
+        "military",
+        r"(?i)\b(?:PSC|CMR|Unit)[ \t]+\d{3,5},?[ \t]+Box[ \t]+\d{3,5}(?:[ \t]*\n?[ \t]*(?:APO|DPO|FPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5})?",
+        0.7,
+    ),
+    (
+        "ship",
+        rf"\b{_SHIP}[ \t]+{_CAP}(?:[ \t]+{_CAP}){{0,2}}(?:,?[ \t]*\n?[ \t]*(?:FPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{{5}})?",
+        0.6,
+    ),
     ("apo", r"(?m)^[^\n]{0,40}\n?[ \t]*\b(?:APO|DPO|FPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5}\b", 0.6),
 )
 
@@ -157,13 +207,18 @@ _LOCALITY_LINE = regex.compile(
     rf"|\d{{1,3}}(?=[ \t]*(?:$|\n|,))"
     rf"|\p{{Lu}}[\p{{Lu}}'’.-]+(?:[ \t]+\p{{Lu}}[\p{{Lu}}'’.-]+){{0,2}}(?![\w-])"
     rf"|(?:{_PLACE_WORD}(?:[ \t]+{_PLACE_WORD}){{0,3}})(?:,?[ \t]+\p{{Lu}}{{2,3}}\b)?"
-    rf"(?=[ \t]*(?:$|\n|,|[.?!;:)](?:\s|$))))", regex.MULTILINE)
-_STOP_LINE = regex.compile(r"(?i)^(?:[ \t]*[,\n][ \t>?•*·]*)*(?:mobile|phone|tel|fax|desk|email|e-mail|website|name"
-                           r"|date|dear|hi|hello|thanks|regards|best)\b")
+    rf"(?=[ \t]*(?:$|\n|,|[.?!;:)](?:\s|$))))",
+    regex.MULTILINE,
+)
+_STOP_LINE = regex.compile(
+    r"(?i)^(?:[ \t]*[,\n][ \t>?•*·]*)*(?:mobile|phone|tel|fax|desk|email|e-mail|website|name"
+    r"|date|dear|hi|hello|thanks|regards|best)\b"
+)
 # "A and <address>": an intersection written without "the corner of", after a sentence or line start,
 # a colon or a preposition ("Please return to Leon and Eyrarodda 66").
-_AND_BEFORE = regex.compile(rf"(?:^|(?<=[:?!.][ \t]|\n|\b(?i:to|at|of|with|is|on)[ \t])){_SIDE}[ \t]+(?:and|&)[ \t]+$",
-                            regex.MULTILINE)
+_AND_BEFORE = regex.compile(
+    rf"(?:^|(?<=[:?!.][ \t]|\n|\b(?i:to|at|of|with|is|on)[ \t])){_SIDE}[ \t]+(?:and|&)[ \t]+$", regex.MULTILINE
+)
 _AND_AFTER = regex.compile(rf"[ \t]+(?:and|&)[ \t]+{_SIDE}(?=[ \t]*(?:$|\n|[,.?!;:)]))")
 
 COMPILED = tuple((name, regex.compile(pattern, regex.VERSION0), score) for name, pattern, score in PATTERNS)
@@ -193,7 +248,7 @@ def find(text: str) -> list[tuple[str, int, int, float]]:
     for name, pattern, score in COMPILED:
         for m in pattern.finditer(text, overlapped=False):
             end = extend_locality(text, m.end())
-            if score < STRONG and any(ch == "\n" or ch.isdigit() for ch in text[m.end():end]):
+            if score < STRONG and any(ch == "\n" or ch.isdigit() for ch in text[m.end() : end]):
                 score = 0.6  # a unit, a postcode or another line of an address block follows
             found.append((name, m.start(), end, score))
     strong = [c for c in found if c[3] >= STRONG]

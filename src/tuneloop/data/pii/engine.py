@@ -61,7 +61,9 @@ class Redactor:
         not_cues = "|".join(re.escape(c) for c in sorted(rules["CARD"]["not_cues"], key=len, reverse=True))
         self._card_not_cue = re.compile(rf"(?i:\b(?:{not_cues})\b)\W{{0,3}}(?:(?:number|no\.?|is)\W{{0,3}})*$")
         cues = "|".join(re.escape(c) for c in rules["US_SSN"]["bare_cues"])
-        self._ssn_bare = re.compile(rf"(?i:\b(?:{cues}))\W{{0,3}}(?:is|was|:|#)?\W{{0,3}}(?<![\w-])(\d{{3}})()(\d{{2}})(\d{{4}})(?![\w-])")
+        self._ssn_bare = re.compile(
+            rf"(?i:\b(?:{cues}))\W{{0,3}}(?:is|was|:|#)?\W{{0,3}}(?<![\w-])(\d{{3}})()(\d{{2}})(\d{{4}})(?![\w-])"
+        )
         version = "|".join(re.escape(c) for c in sorted(rules["IP_ADDRESS"]["version_cues"], key=len, reverse=True))
         self._version_before = re.compile(rf"(?i:\b(?:{version}))[ \t:]*v?$")
         self._person_stop = GENERIC_STOPWORDS | frozenset(rules["PERSON"]["stopwords"])
@@ -69,17 +71,28 @@ class Redactor:
         self._addresses = [re.compile(us_address_pattern(suffixes))]
         self._addresses += [re.compile(p) for p in rules["ADDRESS"]["extra_patterns"]]
         allow = self.config["allow"]
-        self._allow = [re.compile("|".join(re.escape(s) for s in allow["exact"]), re.IGNORECASE)] if allow["exact"] else []
+        self._allow = (
+            [re.compile("|".join(re.escape(s) for s in allow["exact"]), re.IGNORECASE)] if allow["exact"] else []
+        )
         self._allow += [re.compile(p) for p in allow["patterns"]]
         self._allow_phones = frozenset(allow["phones"])
         self._phone_regions = [str(r).upper() for r in rules["PHONE"]["regions"]]
         self._phone_leniency = str(rules["PHONE"]["leniency"]).upper()
         phone_cues = "|".join(re.escape(c) for c in sorted(rules["PHONE"]["cues"], key=len, reverse=True))
-        self._phone_cue_before = re.compile(rf"(?i:\b(?:{phone_cues})\b)(?:[ \t]*(?:number|no\.?|#))?[\s:]*(?:is|at|on)?[\s:]*$")
+        self._phone_cue_before = re.compile(
+            rf"(?i:\b(?:{phone_cues})\b)(?:[ \t]*(?:number|no\.?|#))?[\s:]*(?:is|at|on)?[\s:]*$"
+        )
         self._phone_cue_after = re.compile(rf"[ \t]*(?:-|\()?[ \t]*(?i:(?:{phone_cues})\b)")
-        self._finders = {"EMAIL": self._find_email, "PHONE": self._find_phone, "CARD": self._find_card,
-                         "US_SSN": self._find_ssn, "IBAN": self._find_iban, "IP_ADDRESS": self._find_ip,
-                         "PERSON": self._find_person, "ADDRESS": self._find_address}
+        self._finders = {
+            "EMAIL": self._find_email,
+            "PHONE": self._find_phone,
+            "CARD": self._find_card,
+            "US_SSN": self._find_ssn,
+            "IBAN": self._find_iban,
+            "IP_ADDRESS": self._find_ip,
+            "PERSON": self._find_person,
+            "ADDRESS": self._find_address,
+        }
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Redactor:
@@ -130,8 +143,10 @@ class Redactor:
         """Redacted text and its segments (out_start, out_end, orig_start, orig_end, is_placeholder)."""
         out, segments, pos, at = [], [], 0, 0
         for span in spans:
-            for piece, orig, placeholder in ((text[pos:span.start], (pos, span.start), False),
-                                             (self.replacements[span.type], (span.start, span.end), True)):
+            for piece, orig, placeholder in (
+                (text[pos : span.start], (pos, span.start), False),
+                (self.replacements[span.type], (span.start, span.end), True),
+            ):
                 segments.append((at, at + len(piece), *orig, placeholder))
                 out.append(piece)
                 at += len(piece)
@@ -140,8 +155,9 @@ class Redactor:
         out.append(text[pos:])
         return "".join(out), segments
 
-    def redact_record(self, record: Mapping[str, Any], fields: Iterable[str] | None = None
-                      ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def redact_record(
+        self, record: Mapping[str, Any], fields: Iterable[str] | None = None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Redact a record's text fields; returns (new record, report entries).
 
         Entries are {"id", "field", "type", "start", "end"} with offsets into the field's original
@@ -160,8 +176,7 @@ class Redactor:
                 if not isinstance(value, str) or not value:
                     continue
                 container[key], spans = self.redact(value, names)
-                entries += [{"id": rid, "field": name, "type": s.type, "start": s.start, "end": s.end}
-                            for s in spans]
+                entries += [{"id": rid, "field": name, "type": s.type, "start": s.start, "end": s.end} for s in spans]
         return out, entries
 
     def redact_records(self, records: Iterable[Mapping[str, Any]], fields=None) -> list[tuple[dict, list[dict]]]:
@@ -197,15 +212,18 @@ class Redactor:
                 found.add((match.start, match.end))
         for m in PHONE_SHAPE.finditer(text):
             digits = sum(ch.isdigit() for ch in m.group())
-            if 7 <= digits <= 15 and not PHONE_NOT.fullmatch(m.group()) and (
-                    self._phone_cue(text, m.start()) == "phone" or self._phone_cue_after.match(text, m.end())):
+            if (
+                7 <= digits <= 15
+                and not PHONE_NOT.fullmatch(m.group())
+                and (self._phone_cue(text, m.start()) == "phone" or self._phone_cue_after.match(text, m.end()))
+            ):
                 if not self._allow_phones or to_e164(m.group()) not in self._allow_phones:
                     found.add((m.start(), m.end()))
         return [Span("PHONE", s, e) for s, e in sorted(found)]
 
     def _phone_cue(self, text: str, start: int) -> str | None:
-        """"phone" when a phone cue ends right before start, "id" for an order/serial/... cue."""
-        before = text[max(0, start - 32):start]
+        """ "phone" when a phone cue ends right before start, "id" for an order/serial/... cue."""
+        before = text[max(0, start - 32) : start]
         if self._phone_cue_before.search(before):
             return "phone"
         if ID_CUE_BEFORE.search(before):
@@ -218,7 +236,7 @@ class Redactor:
             groups = [(m.start() + g.start(), m.start() + g.end()) for g in re.finditer(r"\d+", m.group())]
             if sum(e - s for s, e in groups) < 12:
                 continue
-            before = text[max(0, m.start() - 40):m.start()]
+            before = text[max(0, m.start() - 40) : m.start()]
             # Cards are written unbroken or in groups of 3-6 digits (4-4-4-4, 4-6-5, 4-6-4...): a long
             # unbroken group stands alone, and the short groups between long ones are read together.
             found, segment = [], []
@@ -232,7 +250,7 @@ class Redactor:
                     segment.append(group)
             not_card = self._card_not_cue.search(before[-24:])
             # "IMEI 356938035643809" is Luhn-valid by design; 16 digits are always taken as a card.
-            spans += [s for s in found if not (not_card and sum(ch.isdigit() for ch in text[s.start:s.end]) != 16)]
+            spans += [s for s in found if not (not_card and sum(ch.isdigit() for ch in text[s.start : s.end]) != 16)]
         return spans
 
     def _card_tiles(self, text: str, groups: list[tuple[int, int]], before: str) -> list[Span]:
@@ -243,9 +261,11 @@ class Redactor:
         if not groups:
             return []
         if len(groups) == 1:
-            (s, e), = groups
+            ((s, e),) = groups
             digits = text[s:e]
-            if (13 <= len(digits) <= 19 or (len(digits) == 12 and self._card_cue.search(before))) and luhn_valid(digits):
+            if (13 <= len(digits) <= 19 or (len(digits) == 12 and self._card_cue.search(before))) and luhn_valid(
+                digits
+            ):
                 return [Span("CARD", s, e)]  # 12 digits: a Maestro, only when the text calls it a card
             return []
         lengths = [e - s for s, e in groups]
@@ -300,7 +320,7 @@ class Redactor:
         spans = []
         if "." in text:
             for m in IPV4.finditer(text):
-                if self._version_before.search(text[max(0, m.start() - 24):m.start()]):
+                if self._version_before.search(text[max(0, m.start() - 24) : m.start()]):
                     continue  # "firmware 2.14.3.1", "version 10.0.0.4": a version, not an address
                 if valid_ip(m.group()):
                     spans.append(Span("IP_ADDRESS", m.start(), m.end()))
@@ -322,7 +342,7 @@ class Redactor:
             span = self._name_at(text, m.start("name"), "signature")
             if span and span.end == m.end("name"):
                 spans.append(span)
-        for m in (NAME_BEFORE_VERB.finditer(text) if CONTACT_VERB.search(text) else ()):
+        for m in NAME_BEFORE_VERB.finditer(text) if CONTACT_VERB.search(text) else ():
             span = self._name_at(text, m.start("name"), "before_verb")
             if span and span.end == m.end("name"):
                 spans.append(span)
@@ -344,8 +364,13 @@ class Redactor:
             if len(word) == 1 and words and text.startswith(". ", m.end()) and word.isupper():
                 i = m.end() + 2  # a middle initial: "Maria J. Reyes"
                 continue
-            if (len(word) < 2 or not word[0].isupper() or word.isupper() or word in self._person_stop
-                    or word.split("'")[0] in self._person_stop):
+            if (
+                len(word) < 2
+                or not word[0].isupper()
+                or word.isupper()
+                or word in self._person_stop
+                or word.split("'")[0] in self._person_stop
+            ):
                 break
             end, words, i = m.end(), words + 1, m.end()
             if not (text.startswith(" ", i) and i + 1 < len(text) and text[i + 1].isupper()):
@@ -353,7 +378,7 @@ class Redactor:
             i += 1
         if end is None:
             return None
-        after = text[end:end + 40]
+        after = text[end : end + 40]
         terminated = bool(TERMINATOR.match(after))
         if cue in ("greet", "signoff", "holder", "dash") and not terminated:
             return None
@@ -366,10 +391,12 @@ class Redactor:
         return Span("PERSON", pos, end)
 
     def _find_address(self, text: str) -> list[Span]:
-        return [Span("ADDRESS", m.start(), m.end()) for pattern in self._addresses
-                for m in pattern.finditer(text) if m.end() > m.start()]
-
-
+        return [
+            Span("ADDRESS", m.start(), m.end())
+            for pattern in self._addresses
+            for m in pattern.finditer(text)
+            if m.end() > m.start()
+        ]
 
 
 _DEFAULT: Redactor | None = None

@@ -19,15 +19,20 @@ import zipfile
 from pathlib import Path
 
 WHEEL_SHA256 = "466f21f087e4144bc93800679437ec5a17be7d0888734b1ba880b3ecb0978bc6"
-COMMON_LOGPROB = -15.5   # about the 38,000 most frequent lower-case words
-CASE_MARGIN = 1.0        # "rose"/"Rose" (-11.8/-11.6) is common; "john"/"John" (-13.0/-10.1) is not
+COMMON_LOGPROB = -15.5  # about the 38,000 most frequent lower-case words
+CASE_MARGIN = 1.0  # "rose"/"Rose" (-11.8/-11.6) is common; "john"/"John" (-13.0/-10.1) is not
 OUT = Path(__file__).resolve().parent / "data" / "common_words.txt.gz"
 
 
 def common_words(prob: dict[str, float]) -> list[str]:
     words = []
     for w, p in prob.items():
-        if w.isalpha() and w.islower() and p > COMMON_LOGPROB and p > prob.get(w[:1].upper() + w[1:], -99.0) - CASE_MARGIN:
+        if (
+            w.isalpha()
+            and w.islower()
+            and p > COMMON_LOGPROB
+            and p > prob.get(w[:1].upper() + w[1:], -99.0) - CASE_MARGIN
+        ):
             words.append(w)
     return sorted(words)
 

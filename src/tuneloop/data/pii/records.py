@@ -15,8 +15,25 @@ RECORD_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "chat": ("messages[].content",),
     "labelled_text": ("text",),
 }
-_METADATA_KEYS = frozenset({"id", "kind", "source", "locator", "source_format", "line", "category", "priority",
-                            "status", "created_at", "channel", "label", "doc_id", "ticket_id", "approved"})
+_METADATA_KEYS = frozenset(
+    {
+        "id",
+        "kind",
+        "source",
+        "locator",
+        "source_format",
+        "line",
+        "category",
+        "priority",
+        "status",
+        "created_at",
+        "channel",
+        "label",
+        "doc_id",
+        "ticket_id",
+        "approved",
+    }
+)
 
 
 def fields_for(record: Mapping[str, Any]) -> list[str]:
@@ -35,15 +52,17 @@ def locate(record: dict[str, Any], path: str) -> list[tuple[str, Any, Any]]:
     items = record.get(head)
     if not isinstance(items, list):
         return []
-    return [(f"{head}[{i}].{tail}", item, tail) for i, item in enumerate(items)
-            if isinstance(item, dict) and tail in item]
+    return [
+        (f"{head}[{i}].{tail}", item, tail) for i, item in enumerate(items) if isinstance(item, dict) and tail in item
+    ]
 
 
 # A speaker label that names a role or a diarisation slot, not a person ("Agent", "SPEAKER_01", "Caller 2").
 ROLE_SPEAKER = re.compile(
     r"(?i)^\W*(?:agent|customer|caller|client|support|rep|representative|operator|advisor|adviser|consultant"
     r"|speaker|spk|voice|participant|host|guest|user|system|bot|ivr|assistant|unknown|interviewer|moderator"
-    r"|a|b|c)?[\s_#-]*(?:\d{1,3}|[a-d])?\W*$")
+    r"|a|b|c)?[\s_#-]*(?:\d{1,3}|[a-d])?\W*$"
+)
 
 
 def speaker_names(record: Mapping[str, Any]) -> list[str]:
@@ -60,8 +79,9 @@ def redact_speakers(record: dict[str, Any], rid: str, names: list[str], replacem
     entries = []
     for i, turn in enumerate(record.get("turns") or []):
         if isinstance(turn, dict) and isinstance(turn.get("speaker"), str) and turn["speaker"].strip() in names:
-            entries.append({"id": rid, "field": f"turns[{i}].speaker", "type": "PERSON", "start": 0,
-                            "end": len(turn["speaker"])})
+            entries.append(
+                {"id": rid, "field": f"turns[{i}].speaker", "type": "PERSON", "start": 0, "end": len(turn["speaker"])}
+            )
             turn["speaker"] = replacement
     return entries
 
@@ -73,6 +93,8 @@ def name_spans(text: str, names: list[str]) -> list[Any]:
     words = {w for n in names for w in [n, *n.split()] if len(w) >= 3 and not w.isdigit()}
     if not words or not text:
         return []
-    pattern = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-                         + r")(?![\w])", re.IGNORECASE)
+    pattern = re.compile(
+        r"(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w])",
+        re.IGNORECASE,
+    )
     return [Span("PERSON", m.start(), m.end()) for m in pattern.finditer(text)]

@@ -28,8 +28,16 @@ from typing import Any
 from tuneloop.data.pii import TYPES, Redactor, make_redactor
 
 DEFAULT_DATA = Path(__file__).resolve().parents[4] / "tests" / "data" / "pii_labelled.jsonl"
-PRESIDIO_TYPES = {"CREDIT_CARD": "CARD", "PHONE_NUMBER": "PHONE", "EMAIL_ADDRESS": "EMAIL", "IBAN_CODE": "IBAN",
-                  "US_SSN": "US_SSN", "IP_ADDRESS": "IP_ADDRESS", "PERSON": "PERSON", "STREET_ADDRESS": "ADDRESS"}
+PRESIDIO_TYPES = {
+    "CREDIT_CARD": "CARD",
+    "PHONE_NUMBER": "PHONE",
+    "EMAIL_ADDRESS": "EMAIL",
+    "IBAN_CODE": "IBAN",
+    "US_SSN": "US_SSN",
+    "IP_ADDRESS": "IP_ADDRESS",
+    "PERSON": "PERSON",
+    "STREET_ADDRESS": "ADDRESS",
+}
 CHECKSUM_TYPES = ("CARD", "IBAN", "US_SSN")
 
 
@@ -43,10 +51,21 @@ def load_presidio(path: str | Path) -> list[dict[str, Any]]:
     """presidio-research records as our rows; unmapped entity types kept with type "OTHER:<name>"."""
     with Path(path).open(encoding="utf-8") as fh:
         records = json.load(fh)
-    return [{"id": f"presidio-{i}", "text": r["full_text"],
-             "spans": [{"type": PRESIDIO_TYPES.get(s["entity_type"], f"OTHER:{s['entity_type']}"),
-                        "start": s["start_position"], "end": s["end_position"]} for s in r["spans"]]}
-            for i, r in enumerate(records)]
+    return [
+        {
+            "id": f"presidio-{i}",
+            "text": r["full_text"],
+            "spans": [
+                {
+                    "type": PRESIDIO_TYPES.get(s["entity_type"], f"OTHER:{s['entity_type']}"),
+                    "start": s["start_position"],
+                    "end": s["end_position"],
+                }
+                for s in r["spans"]
+            ],
+        }
+        for i, r in enumerate(records)
+    ]
 
 
 def _prf(tp_p: int, n_pred: int, tp_g: int, n_gold: int) -> dict[str, float | None]:
@@ -59,8 +78,7 @@ def _prf(tp_p: int, n_pred: int, tp_g: int, n_gold: int) -> dict[str, float | No
 def evaluate(redactor: Redactor, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Counts and figures per type and overall; see the module docstring for the match rules."""
     types = list(redactor.enabled)
-    counts = {t: dict.fromkeys(("gold", "pred", "exact", "overlap_gold", "overlap_pred", "covered"), 0)
-              for t in types}
+    counts = {t: dict.fromkeys(("gold", "pred", "exact", "overlap_gold", "overlap_pred", "covered"), 0) for t in types}
     misses: list[dict[str, Any]] = []
     rows = list(rows)
     if hasattr(redactor, "prefetch"):
@@ -92,44 +110,63 @@ def evaluate(redactor: Redactor, rows: Iterable[Mapping[str, Any]]) -> dict[str,
             c["overlap_pred"] += overlaps_gold
     per_type = {}
     for t, c in counts.items():
-        per_type[t] = {**c, "exact_match": _prf(c["exact"], c["pred"], c["exact"], c["gold"]),
-                       "overlap_match": _prf(c["overlap_pred"], c["pred"], c["overlap_gold"], c["gold"]),
-                       "covered_recall": c["covered"] / c["gold"] if c["gold"] else None}
+        per_type[t] = {
+            **c,
+            "exact_match": _prf(c["exact"], c["pred"], c["exact"], c["gold"]),
+            "overlap_match": _prf(c["overlap_pred"], c["pred"], c["overlap_gold"], c["gold"]),
+            "covered_recall": c["covered"] / c["gold"] if c["gold"] else None,
+        }
     total = {k: sum(c[k] for c in counts.values()) for k in next(iter(counts.values()))}
-    overall = {**total, "exact_match": _prf(total["exact"], total["pred"], total["exact"], total["gold"]),
-               "overlap_match": _prf(total["overlap_pred"], total["pred"], total["overlap_gold"], total["gold"]),
-               "covered_recall": total["covered"] / total["gold"] if total["gold"] else None}
+    overall = {
+        **total,
+        "exact_match": _prf(total["exact"], total["pred"], total["exact"], total["gold"]),
+        "overlap_match": _prf(total["overlap_pred"], total["pred"], total["overlap_gold"], total["gold"]),
+        "covered_recall": total["covered"] / total["gold"] if total["gold"] else None,
+    }
     return {"per_type": per_type, "overall": overall, "misses": misses}
 
 
 def format_table(result: Mapping[str, Any], title: str) -> str:
     fmt = lambda x: "   -" if x is None else f"{x:.3f}"  # noqa: E731
-    lines = [title, "",
-             "| type | gold | pred | P exact | R exact | F1 exact | P overlap | R overlap | F1 overlap | R covered |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        title,
+        "",
+        "| type | gold | pred | P exact | R exact | F1 exact | P overlap | R overlap | F1 overlap | R covered |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     rows = [(t, result["per_type"][t]) for t in TYPES if t in result["per_type"]] + [("overall", result["overall"])]
     for name, r in rows:
         e, o = r["exact_match"], r["overlap_match"]
-        lines.append(f"| {name} | {r['gold']} | {r['pred']} | {fmt(e['precision'])} | {fmt(e['recall'])} | "
-                     f"{fmt(e['f1'])} | {fmt(o['precision'])} | {fmt(o['recall'])} | {fmt(o['f1'])} | "
-                     f"{fmt(r['covered_recall'])} |")
+        lines.append(
+            f"| {name} | {r['gold']} | {r['pred']} | {fmt(e['precision'])} | {fmt(e['recall'])} | "
+            f"{fmt(e['f1'])} | {fmt(o['precision'])} | {fmt(o['recall'])} | {fmt(o['f1'])} | "
+            f"{fmt(r['covered_recall'])} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Precision/recall of PII redaction on a labelled set.")
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="our labelled JSONL (default: %(default)s)")
-    parser.add_argument("--presidio", help="presidio-research JSON (e.g. ../shared/data/pii/presidio_synth_v2_dev.json)")
-    parser.add_argument("--config", help="a YAML with the `redact` group (default: the built-in rules = conf/redact/default.yaml)")
+    parser.add_argument(
+        "--presidio", help="presidio-research JSON (e.g. ../shared/data/pii/presidio_synth_v2_dev.json)"
+    )
+    parser.add_argument(
+        "--config", help="a YAML with the `redact` group (default: the built-in rules = conf/redact/default.yaml)"
+    )
     parser.add_argument("--json", help="write the figures (no PII values) to this path")
     parser.add_argument("--engine", choices=["presidio", "rules"], help="override redact.engine")
-    parser.add_argument("--sources", choices=["rules", "presidio", "both"],
-                        help="with the presidio engine: who finds every type (default: redact.presidio.sources)")
+    parser.add_argument(
+        "--sources",
+        choices=["rules", "presidio", "both"],
+        help="with the presidio engine: who finds every type (default: redact.presidio.sources)",
+    )
     args = parser.parse_args(argv)
 
     config = None
     if args.config:
         import yaml
+
         config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     config = dict(config or {})
     if args.engine:
@@ -149,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{args.presidio}: not found, skipped")
     if args.json:
         from tuneloop.io import write_json
+
         write_json(args.json, results)
         print(f"\nwrote {args.json}")
     return 0

@@ -12,6 +12,7 @@ RANK = {t: i for i, t in enumerate(TYPES)}
 
 class Span(NamedTuple):
     """One detected PII span: its type and [start, end) in the original text."""
+
     type: str
     start: int
     end: int
@@ -26,8 +27,11 @@ def resolve(candidates: list[Span]) -> list[Span]:
             accepted.append(cand)
         elif not any(a.start <= cand.start and cand.end <= a.end for a in overlapping):
             winner = overlapping[0]  # accepted earlier, so longer or more specific
-            merged = Span(winner.type, min([cand.start] + [a.start for a in overlapping]),
-                          max([cand.end] + [a.end for a in overlapping]))
+            merged = Span(
+                winner.type,
+                min([cand.start] + [a.start for a in overlapping]),
+                max([cand.end] + [a.end for a in overlapping]),
+            )
             accepted = [a for a in accepted if a not in overlapping] + [merged]
     return sorted(accepted, key=lambda s: s.start)
 
@@ -35,6 +39,7 @@ def resolve(candidates: list[Span]) -> list[Span]:
 def map_back(span: Span, segments: list[tuple[int, int, int, int, bool]]) -> Span:
     """A span found in redacted text, in the original text's offsets (a placeholder maps to all of
     the value it replaced)."""
+
     def orig(offset: int, is_end: bool) -> int:
         for out_start, out_end, orig_start, orig_end, placeholder in segments:
             if out_start <= offset < out_end or (is_end and offset == out_end):
@@ -42,4 +47,5 @@ def map_back(span: Span, segments: list[tuple[int, int, int, int, bool]]) -> Spa
                     return orig_start + offset - out_start
                 return orig_end if is_end else orig_start
         return segments[-1][3]
+
     return Span(span.type, orig(span.start, False), orig(span.end, True))
