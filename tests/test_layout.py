@@ -106,7 +106,39 @@ def test_families_import_only_what_they_may():
 
 
 def test_io_is_the_bottom():
-    assert GRAPH["tuneloop.io"] == set()
+    assert GRAPH["tuneloop.io"] <= {"tuneloop.paths"} and GRAPH["tuneloop.paths"] == set()
+
+
+def _dvc_yaml_paths() -> set[str]:
+    import yaml
+
+    stages = yaml.safe_load((SRC.parent / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    found = set()
+    for stage in stages.values():
+        for key in ("outs", "metrics", "plots"):
+            for entry in stage.get(key, []):
+                found.add(next(iter(entry)) if isinstance(entry, dict) else entry)
+    return found
+
+
+def test_every_output_dvc_yaml_names_is_named_in_paths():
+    """One place for the paths dvc.yaml also names: each stage output is tuneloop.paths's, or sits under one."""
+    from tuneloop import paths
+
+    named = {v.as_posix() for v in vars(paths).values() if isinstance(v, Path)}
+    orphans = sorted(p for p in _dvc_yaml_paths() if p not in named and not any(p.startswith(n + "/") for n in named))
+    assert orphans == [], f"dvc.yaml outputs that tuneloop/paths.py does not name: {orphans}"
+
+
+def test_stages_take_their_paths_from_paths_py():
+    """No stage module spells a dvc.yaml output as a literal of its own (the constants point at tuneloop.paths)."""
+    outs = _dvc_yaml_paths()
+    literal = {}
+    for module in STAGES:
+        for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in outs:
+                literal.setdefault(module, []).append(node.value)
+    assert literal == {}, f"spell these as tuneloop.paths constants: {literal}"
 
 
 def test_import_graph_has_no_cycles():

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
+
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     path = Path(path)
@@ -34,7 +36,7 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
     return write_text_atomic(path, "".join(line + "\n" for line in lines))
 
 
-TIMING_FILE = Path("reports/timing.json")
+TIMING_FILE = paths.TIMING_FILE
 
 
 def record_timing(stage: str, timing_file: str | Path = TIMING_FILE, **values: Any) -> Path:

@@ -18,14 +18,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.io import write_text_atomic
 
 MARKER = "<!-- tuneloop:pr-eval -->"  # first line of the body; how `publish` finds its own comment
 OUT_FILE = Path("reports/pr_comment.md")
-GATE_FILE = Path("metrics/gate.json")
-EVAL_FILE = Path("metrics/eval.json")
-GATE_REPORT = Path("reports/gate.md")  # the gate's own report: verdict, per-layer tables, flipped items
-TIMING_FILE = Path("reports/timing.json")  # wall times: written by train/evaluate, not DVC-tracked
+GATE_FILE = paths.GATE_METRICS
+EVAL_FILE = paths.EVAL_METRICS
+GATE_REPORT = paths.GATE_REPORT  # the gate's own report: verdict, per-layer tables, flipped items
+TIMING_FILE = paths.TIMING_FILE  # wall times: written by train/evaluate, not DVC-tracked
 SPLIT_FILE = "reports/data/split.json"  # a git path too: compared with `git show <ref>:<path>`
 DEFAULT_GPU_HOUR_USD = 2.0
 DIFF_LIMIT = 15_000  # characters per diff section: a GitHub comment holds at most 65,536

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import yaml
 
-ADAPTER = "models/adapter"
+from tuneloop import paths
+
+ADAPTER = paths.ADAPTER_DIR.as_posix()
 TAG = re.compile(r"adapter@v(\d+)\.0\.0")
 
 

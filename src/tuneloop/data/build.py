@@ -26,16 +26,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.data import synth
 from tuneloop.data.tasks import ALL_TASKS, MAKERS, TASKS_BY_KIND, Context, kb_examples
 from tuneloop.io import read_jsonl, write_json, write_jsonl, write_text_atomic
 
 log = logging.getLogger(__name__)
 
-IN_FILE = Path("data/prepared/records.jsonl")
-OUT_FILE = Path("data/examples.jsonl")
-REPORT_DIR = Path("reports/data")
-BASE_DIR = Path("models/base")
+IN_FILE = paths.RECORDS_FILE
+OUT_FILE = paths.EXAMPLES_FILE
+REPORT_DIR = paths.DATA_REPORTS
+BASE_DIR = paths.BASE_DIR
 
 
 class BuildError(ValueError):

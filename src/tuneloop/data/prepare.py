@@ -21,6 +21,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.data.charts import token_lengths, write_data_chart
 from tuneloop.data.clean import clean_records
 from tuneloop.data.importers import (  # noqa: F401 (ConfigError for callers)
@@ -36,8 +37,8 @@ from tuneloop.io import write_json, write_jsonl, write_text_atomic
 
 log = logging.getLogger(__name__)
 
-OUT_DIR = Path("data/prepared")
-REPORT_DIR = Path("reports/data")
+OUT_DIR = paths.PREPARED_DIR
+REPORT_DIR = paths.DATA_REPORTS
 
 
 # Fewer usable records than this trains an adapter that mostly memorizes: say so, and what to do instead.

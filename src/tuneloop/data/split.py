@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.data.dedup import DedupConfig, near_duplicate_pairs
 from tuneloop.data.overlap import TrainIndex
 from tuneloop.data.quality import clean_text
@@ -32,9 +33,9 @@ from tuneloop.io import read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
 
-IN_FILE = Path("data/examples.jsonl")
-OUT_DIR = Path("data/splits")
-REPORT = Path("reports/data/split.json")
+IN_FILE = paths.EXAMPLES_FILE
+OUT_DIR = paths.SPLIT_DIR
+REPORT = paths.SPLIT_REPORT
 SPLITS = ("train", "val", "test")
 
 

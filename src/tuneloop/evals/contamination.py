@@ -27,16 +27,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.data.overlap import TrainIndex, ngrams, normalize  # noqa: F401 (the guard's rule, shared with split)
 from tuneloop.io import read_jsonl, write_json
 
 log = logging.getLogger(__name__)
 
-TRAIN_FILE = Path("data/splits/train.jsonl")
-TEST_FILE = Path("data/splits/test.jsonl")
-REGRESSION_FILE = Path("evals/regression/cases.jsonl")
-PROBE_DIR = Path("evals/probes")
-REPORT_FILE = Path("reports/contamination.json")
+TRAIN_FILE = paths.TRAIN_SPLIT
+TEST_FILE = paths.TEST_SPLIT
+REGRESSION_FILE = paths.REGRESSION_FILE
+PROBE_DIR = paths.PROBE_DIR
+REPORT_FILE = paths.CONTAMINATION_REPORT
 
 
 def example_text(example: dict) -> str:

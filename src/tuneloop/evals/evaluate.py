@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tuneloop import hardware
+from tuneloop import hardware, paths
 from tuneloop.data.synth import MAX_LISTED_LABELS
 from tuneloop.evals import base_cache, degeneration, general, suite
 from tuneloop.evals.stats import paired_bootstrap
@@ -34,14 +34,14 @@ from tuneloop.progress import TaskProgress
 
 log = logging.getLogger(__name__)
 
-TASK_DIR = Path("evals/tasks")
-BASE_DIR = Path("models/base")
-ADAPTER_DIR = Path("models/adapter")
-CHAMPION_DIR = Path("models/champion")
-TEST_FILE = Path("data/splits/test.jsonl")
-METRICS_FILE = Path("metrics/eval.json")
-SAMPLES_FILE = Path("reports/samples.jsonl")
-FLIPS_FILE = Path("reports/flips.json")
+TASK_DIR = paths.TASK_DIR
+BASE_DIR = paths.BASE_DIR
+ADAPTER_DIR = paths.ADAPTER_DIR
+CHAMPION_DIR = paths.CHAMPION_DIR
+TEST_FILE = paths.TEST_SPLIT
+METRICS_FILE = paths.EVAL_METRICS
+SAMPLES_FILE = paths.SAMPLES_FILE
+FLIPS_FILE = paths.FLIPS_FILE
 # Test-split tasks read the examples of one build task, regression tasks the cases of one kind; each is
 # skipped (and listed under "skipped") when there are none.
 SPLIT_TASK, REGRESSION_KIND = suite.SPLIT_TASK, suite.REGRESSION_KIND

@@ -18,9 +18,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.io import write_text_atomic
 
-DATA_FILE = Path("data/general/hellaswag.jsonl")
+DATA_FILE = paths.GENERAL_SLICE
 SOURCE = ("Rowan/hellaswag", "validation")
 FIELDS = ("ind", "activity_label", "ctx_a", "ctx_b", "ctx", "endings", "source_id", "split", "split_type", "label")
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tuneloop import paths
 from tuneloop.io import sha256_file, write_text_atomic
 
-LOCK_FILE = Path("evals/suite.lock")
+LOCK_FILE = paths.SUITE_LOCK
 SUITE_DIRS = (Path("evals/regression"), Path("evals/probes"))
 SUITE_GLOB = "*.jsonl"
-REGRESSION_FILE = Path("evals/regression/cases.jsonl")
+REGRESSION_FILE = paths.REGRESSION_FILE
 # Test-split tasks read the examples of one build task; evaluate skips them when the split has none.
 SPLIT_TASK = {
     "tuneloop_classify": "classify",

@@ -29,6 +29,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.data.synth import source_text
 from tuneloop.evals import suite
 from tuneloop.evals.suite_render import canary_tickets, check_company, generate_canaries, render_probes
@@ -36,10 +37,10 @@ from tuneloop.io import write_text_atomic
 
 log = logging.getLogger(__name__)
 
-TEST_FILE = Path("data/splits/test.jsonl")
-DEFAULT_OUT = Path("evals")
+TEST_FILE = paths.TEST_SPLIT
+DEFAULT_OUT = paths.SUITE_DIR
 GATE_DIR = Path("conf/gate")
-RAW_DIR = Path("data/raw")
+RAW_DIR = paths.RAW_DIR
 CANARY_FILE = "canaries.jsonl"
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import yaml
 
+from tuneloop import paths
 from tuneloop.gate.render import fmt
 from tuneloop.io import read_json, sha256_tree, write_text_atomic
 
-CARD_FILE = Path("model_card.md")
+CARD_FILE = paths.CARD_FILE
 
 
 def _data_hash(dvc_file: Path) -> str:
@@ -160,12 +161,12 @@ def run(params: dict[str, Any], card_file: str | Path = CARD_FILE) -> dict:
         params,
         base=read_json("models/base/tuneloop_base.json"),
         data_hash=_data_hash(Path("data.dvc")),
-        adapter_sha=sha256_tree("models/adapter"),
-        prepare=read_json("reports/data/prepare.json"),
-        split=read_json("reports/data/split.json"),
-        train=read_json("metrics/train.json"),
-        table=read_json("metrics/eval.json"),
-        gate=read_json("metrics/gate.json"),
+        adapter_sha=sha256_tree(paths.ADAPTER_DIR),
+        prepare=read_json(paths.DATA_REPORTS / "prepare.json"),
+        split=read_json(paths.SPLIT_REPORT),
+        train=read_json(paths.TRAIN_METRICS),
+        table=read_json(paths.EVAL_METRICS),
+        gate=read_json(paths.GATE_METRICS),
     )
     write_text_atomic(card_file, text)
     return {"card": str(card_file)}

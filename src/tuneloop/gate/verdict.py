@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.gate.render import render_report, write_chart
 from tuneloop.gate.rules import contamination_verdict, evaluate_rule
 from tuneloop.gate.summary import build_summary
@@ -29,13 +30,13 @@ from tuneloop.io import read_json, write_json, write_text_atomic
 
 log = logging.getLogger(__name__)
 
-EVAL_FILE = Path("metrics/eval.json")
-CONTAMINATION_FILE = Path("reports/contamination.json")
-FLIPS_FILE = Path("reports/flips.json")
-GATE_FILE = Path("metrics/gate.json")
-TRAIN_FILE = Path("metrics/train.json")
-REPORT_FILE = Path("reports/gate.md")
-CHART_FILE = Path("reports/gate.png")
+EVAL_FILE = paths.EVAL_METRICS
+CONTAMINATION_FILE = paths.CONTAMINATION_REPORT
+FLIPS_FILE = paths.FLIPS_FILE
+GATE_FILE = paths.GATE_METRICS
+TRAIN_FILE = paths.TRAIN_METRICS
+REPORT_FILE = paths.GATE_REPORT
+CHART_FILE = paths.GATE_CHART
 
 
 def run(
@@ -63,7 +64,7 @@ def run(
     }
     write_json(gate_file, result)
     train = read_json(train_file) if Path(train_file).exists() else None
-    write_json(Path(gate_file).with_name("summary.json"), build_summary(table, result, train))
+    write_json(Path(gate_file).with_name(paths.SUMMARY_METRICS.name), build_summary(table, result, train))
     chart = write_chart(table, chart_file)
     write_text_atomic(report_file, render_report(table, result, params, contamination, flips, chart))
     log.info(

@@ -23,6 +23,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.io import write_json, write_text_atomic
 from tuneloop.monitor import plots, sources
 from tuneloop.monitor.feedback import quality_signals
@@ -30,10 +31,10 @@ from tuneloop.monitor.report import compare, headline, render
 
 log = logging.getLogger(__name__)
 
-SPLIT_FILE = Path("data/splits/train.jsonl")
-RECORDS_FILE = Path("data/prepared/records.jsonl")
-REPORT_DIR = Path("reports/drift")
-METRICS_FILE = Path("metrics/drift.json")
+SPLIT_FILE = paths.TRAIN_SPLIT
+RECORDS_FILE = paths.RECORDS_FILE
+REPORT_DIR = paths.DRIFT_DIR
+METRICS_FILE = paths.DRIFT_METRICS
 
 
 def run(

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.data.importers import read_source, sources_from_config
 from tuneloop.data.importers.base import ConfigError
 from tuneloop.data.importers.fields import thread_fields
@@ -29,7 +30,7 @@ from tuneloop.monitor.signals import product_of
 log = logging.getLogger(__name__)
 
 TEXT_KINDS = ("ticket", "transcript", "labelled_text")
-RAW_DIR = Path("data/raw")
+RAW_DIR = paths.RAW_DIR
 
 
 def row(record: dict[str, Any], products: dict[str, list[str]]) -> dict[str, Any] | None:

@@ -26,10 +26,11 @@ from typing import Any
 
 import yaml
 
+from tuneloop import paths
 from tuneloop.registry import tag_message as verdicts
 
 ARTIFACT = "adapter"
-ADAPTER_PATH = "models/adapter"
+ADAPTER_PATH = paths.ADAPTER_DIR.as_posix()
 STAGES = ("staging", "production")
 VERSION = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 SEP = "\x1f"  # between fields of one tag, and \x1e between tags (tag messages span lines)

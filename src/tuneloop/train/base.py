@@ -20,11 +20,12 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.io import sha256_file, write_json
 
 log = logging.getLogger(__name__)
 
-BASE_DIR = Path("models/base")
+BASE_DIR = paths.BASE_DIR
 PROVENANCE_FILE = "tuneloop_base.json"
 
 

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tuneloop import hardware
+from tuneloop import hardware, paths
 from tuneloop.io import read_json, read_jsonl, record_timing, write_json
 from tuneloop.params import resolve_training
 from tuneloop.progress import duration
@@ -29,11 +29,11 @@ from tuneloop.train.lengths import fit_rows
 
 log = logging.getLogger(__name__)
 
-BASE_DIR = Path("models/base")
-SPLIT_DIR = Path("data/splits")
-ADAPTER_DIR = Path("models/adapter")
-METRICS_FILE = Path("metrics/train.json")
-LOSS_PLOT = Path("plots/train_loss.json")
+BASE_DIR = paths.BASE_DIR
+SPLIT_DIR = paths.SPLIT_DIR
+ADAPTER_DIR = paths.ADAPTER_DIR
+METRICS_FILE = paths.TRAIN_METRICS
+LOSS_PLOT = paths.LOSS_PLOT
 # The code a checkpoint belongs to: a change here starts a new checkpoint folder rather than resuming.
 CODE_FILES = [Path(__file__).parent / f for f in ("sft.py", "lengths.py", "packing.py", "callbacks.py", "launch.py")]
 CODE_FILES.append(Path(__file__).parents[1] / "hardware.py")
