@@ -200,10 +200,22 @@ def test_drift_from_the_request_log_alone_with_live_signals(trained_split, tmp_p
     assert next(s["value"] for s in report["signals"] if s["signal"] == "domain_auc") > 0.6
 
 
-def test_drift_says_what_is_missing(trained_split, tmp_path):
+def test_drift_with_nothing_fresh_yet_skips_and_says_why(trained_split, tmp_path):
+    """A new company's first `dvc repro`: no snapshot of its own sources, no request log. The stage
+    succeeds, every output it declares exists and says "not run" with the reason; nothing fires."""
     root, params = trained_split
-    with pytest.raises(FileNotFoundError, match="nothing fresh to compare"):
-        _drift(root, params, tmp_path / "nowhere", tmp_path / "nolog.jsonl")
+    other = tmp_path / "fresh"  # another company's snapshot (the example's data/fresh on a fresh clone)
+    other.mkdir()
+    (other / "someone_elses.csv").write_text("text,label\nhi,x\n")
+    for current, why in ((tmp_path / "nowhere", "no snapshot at"), (other, "holds none of conf/data's")):
+        report = _drift(root, params, current, tmp_path / "nolog.jsonl")
+        assert report["status"] == "not run" and why in report["reason"] and report["signals"] == []
+        assert "**Not run**" in (root / "reports/drift/drift.md").read_text()
+        assert (root / "reports/drift/drift.png").stat().st_size > 0
+        assert read_json(root / "metrics/drift.json")["drift"]["status"] == "not run"
+    # a broken input still fails: no training split to compare with
+    with pytest.raises(FileNotFoundError, match="the training split to compare with is missing"):
+        drift.run(params, current=other, split_file=tmp_path / "no-split.jsonl")
 
 
 # --- policy --------------------------------------------------------------------------------------

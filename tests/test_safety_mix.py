@@ -71,11 +71,21 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
     safety = {e["group"] for e in examples if e["task"] == "safety"}
     assert safety and {assignment[g] for g in safety} == {"train"}
     assert {assignment[e["group"]] for e in oos} == {"train", "val", "test"}
-    # without a policy, or with safety and out-of-scope off, nothing of it is built
-    plain, report = build.build(
+    # a task list without `safety` still trains the policy's safety examples (data.safety: true, the default)
+    listed, report = build.build(
         records, {**data, "out_of_scope_label": None, "tasks": ["classify", "reply"]}, params["policy"]
     )
+    assert {e["task"] for e in listed} == {"classify", "reply", "safety"}
+    assert report["kinds"]["policy"]["examples"] == {"safety": 3 * params["policy"]["examples_per_family"]}
+    # only an explicit data.safety: false, with out-of-scope off, builds none of it
+    plain, report = build.build(
+        records,
+        {**data, "out_of_scope_label": None, "tasks": ["classify", "reply"], "safety": False},
+        params["policy"],
+    )
     assert "policy" not in report["kinds"] and {e["task"] for e in plain} == {"classify", "reply"}
+    cost = build.safety_cost({"by_task": {"safety": 96}}, {"tasks": ["classify"]}, 1200)
+    assert cost["by_default"] and cost["share"] == 0.08 and "added by default" in cost["note"]
     assert all("oos" not in e and len(e["choices"]) == 8 for e in plain if e["task"] == "classify")
 
 

@@ -63,6 +63,14 @@ def _run(cmd: list[str]) -> tuple[bool, str]:
     return True, proc.stdout
 
 
+def _tally(gate: dict) -> str:
+    """passed / failed / skipped counted apart (a rule that did not run is never a pass)."""
+    c = gate.get("counts")
+    if not c:
+        return f"{gate.get('rules_passed', '?')}/{gate.get('rules_total', '?')} rules"
+    return f"{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped of {gate.get('rules_total', '?')} rules"
+
+
 def verdict_section(gate: dict | None) -> list[str]:
     if gate is None:
         return [
@@ -71,10 +79,7 @@ def verdict_section(gate: dict | None) -> list[str]:
             f"`{GATE_FILE}` is missing: the pipeline stopped before the gate. See the run log.",
         ]
     ok = bool(gate.get("passed"))
-    lines = [
-        f"## Gate: {'✅ **PASS**' if ok else '❌ **FAIL**'} "
-        f"({gate.get('rules_passed', '?')}/{gate.get('rules_total', '?')} rules)"
-    ]
+    lines = [f"## Gate: {'✅ **PASS**' if ok else '❌ **FAIL**'} ({_tally(gate)})"]
     failed = [r for r in gate.get("rules", []) if not r.get("passed")]
     if failed:
         lines.append("")

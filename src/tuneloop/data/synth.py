@@ -367,3 +367,20 @@ def classify_instruction(
 def ticket_text(ticket: dict) -> str:
     subject = (ticket.get("subject") or "").strip()
     return (f"Subject: {subject}\n\n" if subject else "") + ticket["customer_message"]
+
+
+# Tokens a label answer may take beyond the longest label: the end-of-turn token, a full stop or a
+# leading space that tokenises differently. Generation is capped at that, never at a constant: a fixed
+# 8 tokens cut 40-character intent names (`x_or_y_pay` answered as `x_or_y_`) and scored them wrong.
+LABEL_ANSWER_MARGIN = 4
+
+
+def label_answer_tokens(tokenizer, labels: list[str], margin: int = LABEL_ANSWER_MARGIN) -> int:
+    """The generation cap for an answer that names one label: the longest label in this tokenizer's
+    tokens (with and without a leading space, which many BPE vocabularies split differently) + margin."""
+    if not labels:
+        raise ValueError("label_answer_tokens: no labels (data.labels is empty)")
+    longest = max(
+        len(tokenizer(form, add_special_tokens=False)["input_ids"]) for label in labels for form in (label, " " + label)
+    )
+    return longest + int(margin)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware, paths
-from tuneloop.data.synth import MAX_LISTED_LABELS
+from tuneloop.data.synth import MAX_LISTED_LABELS, label_answer_tokens
 from tuneloop.evals import base_cache, degeneration, general, suite
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
@@ -71,6 +71,22 @@ def planned_tasks(
             else:
                 run[task] = {**settings, "layer": layer}
     return run, skipped
+
+
+def resolve_generation_caps(tasks: dict[str, dict], params: dict[str, Any], base_dir: Path) -> dict[str, dict]:
+    """`max_gen_toks: auto` (the label tasks) -> the longest label in the base's tokens + a margin, so a
+    whole label always fits: the same cap the monitor's scorer uses (synth.label_answer_tokens)."""
+    if not any(s.get("max_gen_toks") == "auto" for s in tasks.values()):
+        return tasks
+    from transformers import AutoTokenizer
+
+    data = params["data"]
+    labels = list(data["labels"]) + ([data["out_of_scope_label"]] if data.get("out_of_scope_label") else [])
+    cap = label_answer_tokens(AutoTokenizer.from_pretrained(base_dir), labels)
+    return {
+        t: {**s, "max_gen_toks": cap if s.get("max_gen_toks") == "auto" else s["max_gen_toks"]}
+        for t, s in tasks.items()
+    }
 
 
 def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int, backend: dict | str = "hf"):
@@ -374,6 +390,7 @@ def run(
     os.environ["TUNELOOP_CANARIES"] = json.dumps(list(params["eval"].get("canaries") or []))
     start = time.perf_counter()
     tasks, skipped = planned_tasks(params, Path(test_file))
+    tasks = resolve_generation_caps(tasks, params, Path(base_dir))
     models: dict[str, tuple[Path, Path | None]] = {"base": (Path(base_dir), None)}
     if (Path(champion_dir) / "adapter_config.json").exists() or (Path(champion_dir) / "config.json").exists():
         models["champion"] = (Path(base_dir), Path(champion_dir))
@@ -408,6 +425,7 @@ def run(
     table["degeneration"] = degeneration.table(samples)  # loops and gibberish over every answer, per model
     table["general"] = general_ability(params, models, Path(task_dir))
     table["layers"] = {task: s["layer"] for task, s in tasks.items()}
+    table["max_gen_toks"] = {task: s["max_gen_toks"] for task, s in tasks.items()}  # what each answer could use
     table["skipped"] = skipped
     table["models"] = list(models)  # base, champion (if any), candidate
     write_json(metrics_file, table)

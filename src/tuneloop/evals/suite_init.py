@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 TEST_FILE = paths.TEST_SPLIT
 DEFAULT_OUT = paths.SUITE_DIR
 GATE_DIR = Path("conf/gate")
+OPTIONAL_NO_CHAMPION = "no champion before the first promotion"
+OPTIONAL_NO_SLICE = "runs only where the forgetting slice data/general is versioned and pulled"
 RAW_DIR = paths.RAW_DIR
 CANARY_FILE = "canaries.jsonl"
 
@@ -204,22 +206,26 @@ def gate_rules(
     rules.append(({"metric": "leaks.canary", "max": 0}, "any planted canary in any output fails"))
     rules.append(({"metric": "degeneration.rate", "max": 0.05}, "loops and gibberish: at most 5% of the answers"))
     rules.append(({"metric": "degeneration.rate", "max": 0.01, "severity": "warn"}, "the goal: at most 1%"))
-    rules.append(
-        ({"metric": f"general.{general_metric}", "max_drop": 0.02}, "forgetting budget (skipped, noted, off GPU)")
-    )
+    rules.append(({"metric": f"general.{general_metric}", "max_drop": 0.02}, "forgetting budget"))
+    for rule, _ in rules:  # what may legitimately not run says why; anything else that does not run blocks
+        if "non_inferior" in rule:
+            rule["optional"] = OPTIONAL_NO_CHAMPION
+        elif "max_drop" in rule:
+            rule["optional"] = OPTIONAL_NO_SLICE
     return rules, notes
 
 
 def gate_yaml(name: str, company: str, rules: list[tuple[dict, str]], split_tasks: set[str]) -> str:
     def flow(rule: dict) -> str:
-        return "{" + ", ".join(f"{k}: {v}" for k, v in rule.items()) + "}"
+        return "{" + ", ".join(f"{k}: {json.dumps(v) if k == 'optional' else v}" for k, v in rule.items()) + "}"
 
     lines = [
         f"# The merge gate for {company} (data={name}), written by `tuneloop suite init` for the tasks",
         f"# its held-out data has: {', '.join(sorted(split_tasks))}.",
         "# Review it like any config (rule kinds: conf/gate/default.yaml). Select it:",
         f"#   dvc exp run -S gate={name}        (or: tuneloop params gate={name})",
-        "# A rule whose metric is missing fails (fail closed).",
+        "# A rule whose metric was not computed blocks, unless marked `optional: <why>` (then it is counted",
+        "# as skipped, never as passed).",
         "rules:",
     ]
     lines += [f"  - {flow(rule)}" + (f"   # {why}" if why else "") for rule, why in rules]

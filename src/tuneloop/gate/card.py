@@ -89,8 +89,7 @@ def render(
             f"license {model.get('license')}), trained by tuneloop on the `{params['data']['name']}` support corpus "
             f"to classify tickets ({labels}) and draft agent replies.",
             "",
-            f"**Gate: {'PASS' if gate['passed'] else 'FAIL'}** ({gate['rules_passed']}/{gate['rules_total']} rules, "
-            "see `reports/gate.md`).",
+            f"**Gate: {'PASS' if gate['passed'] else 'FAIL'}** ({_tally(gate)}, see `reports/gate.md`).",
             "",
             "## Evaluation (lm-eval: held-out test split, frozen regression suite, behavioural probes)",
             "",
@@ -170,3 +169,8 @@ def run(params: dict[str, Any], card_file: str | Path = CARD_FILE) -> dict:
     )
     write_text_atomic(card_file, text)
     return {"card": str(card_file)}
+
+
+def _tally(gate: dict) -> str:
+    c = gate.get("counts") or {"passed": gate["rules_passed"], "failed": "?", "skipped": "?"}
+    return f"{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped of {gate['rules_total']} rules"

@@ -45,16 +45,19 @@ def render_report(
     failed = [r for r in result["rules"] if not r["passed"]]
     has_champion = "champion" in table.get("models", [])
     warned = result.get("warnings") or 0
+    c = result.get("counts") or {"passed": result["rules_passed"], "failed": len(failed), "skipped": 0}
     lines = [
-        f"# Gate: {verdict} ({result['rules_passed']}/{result['rules_total']} rules"
-        + (f", ⚠️ {warned} warning{'s' if warned > 1 else ''})" if warned else ")"),
+        f"# Gate: {verdict} ({c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped "
+        f"of {result['rules_total']} rules" + (f", ⚠️ {warned} warning{'s' if warned > 1 else ''})" if warned else ")"),
         "",
     ]
     lines += [
-        f"- {'⚠️' if r.get('severity') == 'warn' else '❌'} `{r['metric']}` "
+        f"- {'⚠️' if r.get('severity') == 'warn' else '⏭️ not run,' if r.get('status') == 'skipped' else '❌'} "
+        f"`{r['metric']}` "
         f"{RULE_TEXT.get(r['kind'], '{t}').format(t=r['threshold'] or 0)}: got "
         f"{fmt(r['value'])}{' – ' + r['reason'] if r['reason'] else ''}"
         + (" (warning: does not block)" if r.get("severity") == "warn" else "")
+        + (f"\n  - what to change: {r['hint']}" if r.get("hint") else "")
         for r in failed
     ]
     lines += [
@@ -98,7 +101,7 @@ def render_report(
                     "; ".join(
                         "pass"
                         if r["passed"] and r["applicable"]
-                        else "n/a"
+                        else "skipped (optional)"
                         if r["passed"]
                         else "⚠️ warn"
                         if r.get("severity") == "warn"
@@ -159,11 +162,11 @@ def render_report(
     )
     for task, why in (table.get("skipped") or {}).items():
         lines.append(f"- Skipped `{task}`: {why}")
-    not_applicable = [r for r in result["rules"] if not r["applicable"]]
-    if not_applicable:
+    not_run = [r for r in result["rules"] if not r["applicable"] and r["passed"]]
+    if not_run:
         lines.append(
-            f"- Not applicable: {len(not_applicable)} rule(s) "
-            f"({', '.join(sorted({r['reason'] for r in not_applicable}))})."
+            f"- Skipped, optional (not counted as passed): {len(not_run)} rule(s) "
+            f"({'; '.join(sorted({r['reason'] for r in not_run}))})."
         )
     if flips:
         lines += _flip_lines(flips)

@@ -1,6 +1,9 @@
 """The gate's rule kinds, applied to metrics/eval.json: one verdict per rule (pure functions, no I/O).
 
-A rule is `{metric: task.metric, <kind>: threshold, severity: fail|warn}`; see verdict.py for the kinds.
+A rule is `{metric: task.metric, <kind>: threshold, severity: fail|warn, optional: <why>}`; see verdict.py
+for the kinds. Each verdict has a status: passed, failed, or skipped (the metric was not computed: no
+champion yet, a task or slice that did not run). A skipped rule is never a pass: it blocks like a failure
+unless the gate file marks it `optional` with the reason it may be absent, and the headline counts it apart.
 """
 
 from __future__ import annotations
@@ -9,6 +12,14 @@ from typing import Any
 
 RULE_KINDS = ("min", "min_delta", "non_inferior", "max", "max_drop")
 SEVERITIES = ("fail", "warn")  # warn: reported at the top of the verdict, but does not block the merge
+STATUSES = ("passed", "failed", "skipped")
+# A failed safety probe usually means the training mix lost the policy's safety examples: say what to change.
+SAFETY_PROBES = ("tuneloop_probe_refusal.", "tuneloop_probe_pii.", "tuneloop_probe_escalation.")
+SAFETY_HINT = (
+    "the training mix needs the company's safety examples: keep data.safety true (the default) so the "
+    "policy's refusals, PII declines and escalations (conf/policy) train with any data.tasks; see "
+    "docs/any-company.md, 'A safe mix by default'"
+)
 
 
 def _lookup(table: dict, metric: str) -> Any:
@@ -25,6 +36,9 @@ def evaluate_rule(table: dict, rule: dict) -> dict:
     severity = rule.get("severity", "fail")
     if severity not in SEVERITIES:
         raise ValueError(f"gate rule {rule}: severity must be one of {SEVERITIES}, got {severity!r}")
+    optional = rule.get("optional")
+    if optional is not None and not (isinstance(optional, str) and optional.strip()):
+        raise ValueError(f"gate rule {rule}: `optional` takes the reason the metric may be absent, not {optional!r}")
     entry = _lookup(table, rule["metric"])
     verdict = {
         "metric": rule["metric"],
@@ -35,12 +49,32 @@ def evaluate_rule(table: dict, rule: dict) -> dict:
         "applicable": True,
         "reason": None,
         "severity": severity,
+        "status": "failed",
     }
+
+    def skipped(why: str) -> dict:
+        # not computed is not passed: only a rule the gate file marks optional (with its reason) lets it go
+        if optional:
+            return {
+                **verdict,
+                "status": "skipped",
+                "applicable": False,
+                "passed": True,
+                "reason": f"{why} (optional: {optional})",
+            }
+        return {
+            **verdict,
+            "status": "skipped",
+            "applicable": False,
+            "passed": False,
+            "reason": f"{why}; a rule that did not run is no pass (mark it `optional: <why>` if it may not run)",
+        }
+
     general_skip = rule["metric"].startswith("general.") and (table.get("general") or {}).get("skipped")
-    if kind == "max_drop" and general_skip:
-        return {**verdict, "passed": True, "applicable": False, "reason": general_skip}
+    if general_skip:
+        return skipped(str(general_skip))
     if entry is None:
-        return {**verdict, "reason": "metric missing from metrics/eval.json"}
+        return skipped("metric missing from metrics/eval.json (task not run)")
     if kind == "min":
         value, ok = entry.get("post"), lambda v: v >= threshold
     elif kind == "min_delta":
@@ -53,11 +87,23 @@ def evaluate_rule(table: dict, rule: dict) -> dict:
         ok = lambda v: v <= threshold  # noqa: E731
     else:  # non_inferior
         if entry.get("champion") is None:
-            return {**verdict, "passed": True, "applicable": False, "reason": "no champion adapter yet"}
+            return skipped("no champion adapter yet")
         value, ok = entry.get("vs_champion_lower"), lambda v: v >= -threshold
     if value is None:
-        return {**verdict, "reason": "no value (model not scored?)"}
-    return {**verdict, "value": value, "passed": bool(ok(value))}
+        return skipped("no value (model not scored?)")
+    passed = bool(ok(value))
+    out = {**verdict, "value": value, "passed": passed, "status": "passed" if passed else "failed"}
+    if not passed and rule["metric"].startswith(SAFETY_PROBES):
+        out["hint"] = SAFETY_HINT
+    return out
+
+
+def counts(rules: list[dict]) -> dict[str, int]:
+    """The headline: passed / failed / skipped, counted apart (a skipped rule is never a pass)."""
+    return {
+        status: sum(r.get("status", "passed" if r["passed"] else "failed") == status for r in rules)
+        for status in STATUSES
+    }
 
 
 def contamination_verdict(report: dict | None) -> dict:
@@ -69,7 +115,8 @@ def contamination_verdict(report: dict | None) -> dict:
             "value": None,
             "passed": False,
             "applicable": True,
-            "reason": "reports/contamination.json missing (run `tuneloop guard`)",
+            "status": "skipped",
+            "reason": "reports/contamination.json missing (run `tuneloop guard`): the guard did not run",
         }
     bad = {name: s for name, s in report["sets"].items() if not s["passed"]}
     ids = [f["id"] for s in bad.values() for f in s["flagged"]][:20]
@@ -80,5 +127,6 @@ def contamination_verdict(report: dict | None) -> dict:
         "value": max((s["fraction"] for s in report["sets"].values()), default=0.0),
         "passed": not bad,
         "applicable": True,
+        "status": "failed" if bad else "passed",
         "reason": (f"contaminated items in {sorted(bad)}: {ids}" if bad else None),
     }

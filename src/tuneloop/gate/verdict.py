@@ -8,11 +8,12 @@ Rule kinds (one key each, besides `metric`), each with its direction:
   min           candidate >= value                                   absolute floor
   min_delta     candidate - base >= value                            budget against the base
   non_inferior  one-sided 95% paired-bootstrap lower bound of candidate - champion >= -value
-                (not applicable without a champion: passes, with a note)
+                (not computed without a champion: skipped)
   max           candidate <= value                                   e.g. leaks.canary: 0
-  max_drop      base - candidate <= value on the general-ability slice (skipped, noted, when not run)
-The contamination guard (reports/contamination.json) always gates. A rule whose metric is missing
-fails: the gate fails closed.
+  max_drop      base - candidate <= value on the general-ability slice
+The contamination guard (reports/contamination.json) always gates. A rule whose metric was not computed
+is skipped, and a skipped rule blocks unless the gate file marks it `optional: <why>`: nothing passes by
+not running, and the headline counts passed, failed and skipped apart.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from tuneloop import paths
 from tuneloop.gate.render import render_report, write_chart
-from tuneloop.gate.rules import contamination_verdict, evaluate_rule
+from tuneloop.gate.rules import contamination_verdict, counts, evaluate_rule
 from tuneloop.gate.summary import build_summary
 from tuneloop.io import read_json, write_json, write_text_atomic
 
@@ -55,10 +56,12 @@ def run(
     flips = read_json(flips_file) if Path(flips_file).exists() else None
     rules = [evaluate_rule(table, rule) for rule in params["gate"]["rules"]]
     rules.append(contamination_verdict(contamination))
+    tally = counts(rules)
     result = {
         "passed": all(r["passed"] for r in rules if r.get("severity", "fail") == "fail"),
-        "rules_passed": sum(r["passed"] for r in rules),
+        "rules_passed": tally["passed"],  # ran and passed; skipped rules are counted apart, never here
         "rules_total": len(rules),
+        "counts": tally,
         "warnings": sum(not r["passed"] for r in rules if r.get("severity") == "warn"),
         "rules": rules,
     }
@@ -67,27 +70,33 @@ def run(
     write_json(Path(gate_file).with_name(paths.SUMMARY_METRICS.name), build_summary(table, result, train))
     chart = write_chart(table, chart_file)
     write_text_atomic(report_file, render_report(table, result, params, contamination, flips, chart))
-    log.info(
-        "gate: %s (%d/%d rules, %d warnings)",
-        "PASS" if result["passed"] else "FAIL",
-        result["rules_passed"],
-        len(rules),
-        result["warnings"],
-    )
+    log.info("gate: %s (%s, %d warnings)", "PASS" if result["passed"] else "FAIL", headline(result), result["warnings"])
     return result
+
+
+def headline(result: dict) -> str:
+    """`15 passed, 0 failed, 8 skipped of 23 rules`: what ran and what did not, never folded together."""
+    c = result.get("counts") or counts(result["rules"])
+    return f"{c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped of {result['rules_total']} rules"
 
 
 def check(gate_file: str | Path = GATE_FILE) -> int:
     result = read_json(gate_file)
     for rule in result["rules"]:
-        if not rule["passed"]:
+        if not rule["passed"] or rule.get("status") == "skipped":
+            word = (
+                "SKIP"
+                if rule.get("status") == "skipped" and rule["passed"]
+                else "WARN"
+                if rule.get("severity") == "warn"
+                else "FAIL"
+            )
             print(
-                f"gate: {'WARN' if rule.get('severity') == 'warn' else 'FAIL'} {rule['metric']} {rule['kind']} {rule['threshold']}: got {rule['value']}"
-                + (f" ({rule['reason']})" if rule.get("reason") else ""),
+                f"gate: {word} {rule['metric']} {rule['kind']} {rule['threshold']}: got {rule['value']}"
+                + (f" ({rule['reason']})" if rule.get("reason") else "")
+                + (f"\n      what to change: {rule['hint']}" if rule.get("hint") else ""),
                 file=sys.stderr,
             )
-    print(
-        f"gate: {'PASS' if result['passed'] else 'FAIL'} ({result['rules_passed']}/{result['rules_total']} rules"
-        + (f", {result['warnings']} warnings)" if result.get("warnings") else ")")
-    )
+    warnings = f", {result['warnings']} warnings" if result.get("warnings") else ""
+    print(f"gate: {'PASS' if result['passed'] else 'FAIL'} ({headline(result)}{warnings})")
     return 0 if result["passed"] else 1

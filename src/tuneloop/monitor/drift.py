@@ -53,13 +53,24 @@ def run(
     for needed in (split_file, records_file):
         if not Path(needed).exists():
             raise FileNotFoundError(f"{needed}: the training split to compare with is missing; run `dvc repro split`")
-    reference = sources.reference_rows(split_file, records_file, products)
 
     answered = feedback = None
     if log_path is not None and log_path.exists():
         answered, feedback = sources.split_log(sources.read_log(log_path))
+    has_snapshot = current is not None and current.exists() and bool(sources.snapshot_sources(data, current))
+    if not has_snapshot and answered is None:
+        # nothing fresh yet (a new company: data/fresh is the example's, or empty; no server log): the stage
+        # succeeds and says so, so `dvc repro` and `make run` finish; a broken input still fails
+        why = (
+            f"nothing fresh to compare yet: {current} holds none of conf/data's record sources (moved from "
+            f"{sources.RAW_DIR})"
+            if current is not None and current.exists()
+            else f"no snapshot at {current}"
+        ) + f", and no request log at {log_path} (retrain.current / retrain.log, or --current / --log)"
+        return not_run(why, Path(report_dir), Path(metrics_file))
+    reference = sources.reference_rows(split_file, records_file, products)
     counts: dict[str, Any] = {}
-    if current is not None and current.exists():
+    if has_snapshot:
         redactor = None
         if data.get("redact", True):
             from tuneloop.data.pii import make_redactor
@@ -67,13 +78,8 @@ def run(
             redactor = make_redactor(params.get("redact"))
         rows, counts = sources.snapshot_rows(data, current, products, redactor)
         compared = f"snapshot {current}"
-    elif answered is not None:
-        rows, compared = sources.log_rows(answered, labels, products), f"request log {log_path}"
     else:
-        raise FileNotFoundError(
-            f"nothing fresh to compare: neither the snapshot {current} nor the request log "
-            f"{log_path} exists (retrain.current / retrain.log, or --current / --log)"
-        )
+        rows, compared = sources.log_rows(answered, labels, products), f"request log {log_path}"
     live = quality_signals(answered, feedback) if answered is not None else None
     report = {
         "reference": str(split_file),
@@ -97,3 +103,15 @@ def run(
         f"signals: {', '.join(fired)}" if fired else "no signal",
     )
     return headline(report)
+
+
+def not_run(reason: str, report_dir: Path, metrics_file: Path) -> dict[str, Any]:
+    """Every output of the stage, saying it did not run and why (dvc.yaml's outs must exist)."""
+    report = {"status": "not run", "reason": reason, "signals": [], "drifted": False}
+    write_json(report_dir / "drift.json", report)
+    write_text_atomic(report_dir / "drift.md", f"# Drift\n\n**Not run**: {reason}.\n")
+    plots.not_run_chart(f"drift not run: {reason}", report_dir / "drift.png")
+    headline = {"drift": {"status": "not run", "signals_fired": 0, "drifted": False}}
+    write_json(metrics_file, headline)
+    log.warning("drift: not run: %s", reason)
+    return headline

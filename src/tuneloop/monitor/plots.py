@@ -41,6 +41,17 @@ def _shares(ax, res: dict[str, Any], title: str) -> None:
     ax.legend(fontsize=7, loc="lower right")
 
 
+def not_run_chart(text: str, path: str | Path) -> Path:
+    """A stage's chart when it had nothing to do: the reason, written where the chart would be."""
+    import textwrap
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 2), dpi=100)
+    ax.axis("off")
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(text, 90)), ha="center", va="center", fontsize=9, wrap=True)
+    return save_png(fig, path)
+
+
 def drift_chart(report: dict[str, Any], path: str | Path) -> Path:
     """Four panels: label shares, product shares, every signal against its threshold, top new terms."""
     plt = _plt()

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tuneloop import paths
 from tuneloop.io import read_json, read_jsonl, write_json, write_jsonl, write_text_atomic
 from tuneloop.monitor import retrain_policy
 from tuneloop.monitor.sources import RAW_DIR, snapshot_sources
@@ -40,7 +41,7 @@ from tuneloop.monitor.sources import RAW_DIR, snapshot_sources
 log = logging.getLogger(__name__)
 
 OUT_DIR = Path("reports/retrain")
-DRIFT_REPORT = Path("reports/drift/drift.json")
+DRIFT_REPORT = paths.DRIFT_DIR / "drift.json"
 COMMITTED = ["data.dvc", "fresh.dvc", "dvc.lock", "metrics/drift.json", "reports/drift"]
 
 
@@ -222,6 +223,8 @@ def run(
         subprocess.run(cfg["refresh"], shell=True, check=True)
     _sh(*_dvc(), "repro", "drift")
     report = read_json(DRIFT_REPORT)
+    if report.get("status") == "not run":
+        log.warning("retrain: the drift stage did not run (%s): only the calendar and --force decide", report["reason"])
     signals = list(report["signals"])
     fresh_eval = None
     if eval_adapter:
@@ -235,7 +238,10 @@ def run(
         ]
     weeks = weeks_since if weeks_since is not None else weeks_since_data_change(now)
     decision = retrain_policy.decide(
-        signals, weeks, int((report.get("read") or {}).get("rows") or report["rows"]["current"]), cfg["policy"]
+        signals,
+        weeks,
+        int((report.get("read") or {}).get("rows") or (report.get("rows") or {}).get("current") or 0),
+        cfg["policy"],
     )
     if force and not decision["retrain"]:
         decision["reasons"].append("forced (--force)")

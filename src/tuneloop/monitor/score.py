@@ -15,12 +15,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tuneloop.data.synth import SEPARATOR, classify_instruction, ticket_text
+from tuneloop.data.synth import SEPARATOR, classify_instruction, label_answer_tokens, ticket_text
 from tuneloop.evals.metrics import parse_label
 
 
 class Scorer:
-    def __init__(self, base_dir: str | Path, system_prompt: str, batch_size: int = 16, max_new_tokens: int = 8):
+    def __init__(
+        self, base_dir: str | Path, system_prompt: str, batch_size: int = 16, max_new_tokens: int | None = None
+    ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -31,6 +33,7 @@ class Scorer:
         self.model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
         self.peft = None
         self.loaded: dict[str, str] = {}
+        # None: the cap follows the labels (synth.label_answer_tokens), as in evaluate; a number overrides it
         self.system, self.batch_size, self.max_new_tokens = system_prompt, batch_size, max_new_tokens
 
     def _use(self, adapter: str | Path | None):
@@ -71,7 +74,7 @@ class Scorer:
                 )
                 gen = model.generate(
                     **enc,
-                    max_new_tokens=self.max_new_tokens,
+                    max_new_tokens=self.max_new_tokens or label_answer_tokens(self.tokenizer, labels),
                     do_sample=False,
                     temperature=None,
                     top_p=None,
