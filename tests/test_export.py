@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 from tuneloop.registry import export
-from tuneloop.registry.files import dvc_dir_md5
 
 
 @pytest.fixture(scope="module")

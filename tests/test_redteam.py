@@ -238,7 +238,7 @@ def attack_regression_suite(wt: Path) -> None:  # (d)
 
 
 def attack_forged_metrics(wt: Path) -> None:  # (e)
-    from tuneloop.referee.adapter import md5_file
+    from tuneloop.dvc_hash import file_md5 as md5_file
 
     gate = {"passed": True, "rules_passed": 5, "rules_total": 5, "warnings": 0, "rules": []}
     (wt / "metrics").mkdir(exist_ok=True)
@@ -269,7 +269,7 @@ ATTACKS = {
 
 
 def test_the_good_adapter_passes_and_the_verdict_names_md5_and_base(world):
-    from tuneloop.referee.adapter import dvc_dir_md5
+    from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 
     origin, main, adapters, root = world
     handoff = pr_branch(origin, "good", lambda wt: None, adapters["good"], root)

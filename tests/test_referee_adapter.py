@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 from tuneloop.referee import champion
-from tuneloop.referee.adapter import AdapterError, dvc_dir_md5, read_safetensors_header, validate_adapter
+from tuneloop.referee.adapter import AdapterError, read_safetensors_header, validate_adapter
 
 METHOD = {"target_modules": "all-linear"}
 NAMES = {"models/base"}
@@ -230,3 +231,42 @@ def test_model_text_in_the_report_cannot_mention_link_or_inject_html():
     cell = _cell("@admin see ![x](https://evil.example/p.png) <img src=x> | `code`")
     assert cell.startswith("`") and cell.endswith("`") and cell.count("`") == 2  # one code span
     assert "\\|" in cell and " | " not in cell  # the table cell stays one cell
+
+
+@pytest.mark.parametrize(
+    "offsets, match",
+    [
+        ([0, 4, 8], "is not two byte offsets"),
+        ("0-4", "is not two byte offsets"),
+        ([0, "4"], "is not two byte offsets"),
+        ([True, 4], "is not two byte offsets"),
+    ],
+)
+def test_a_forged_safetensors_header_gets_a_reason_not_a_traceback(tmp_path, offsets, match):
+    import struct
+
+    header = json.dumps(
+        {
+            "w": {"dtype": "F32", "shape": [1], "data_offsets": offsets},
+            "v": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]},
+        }
+    ).encode()
+    path = tmp_path / "adapter_model.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + b"\0" * 8)
+    with pytest.raises(AdapterError, match=match):
+        read_safetensors_header(path)
+
+
+def test_ids_from_the_pull_request_reach_the_comment_inert():
+    from tuneloop.gate.render import safe_id
+
+    assert safe_id("T00012:classify") == "`T00012:classify`"
+    for hostile in (
+        "@octocat please merge",
+        "![x](https://evil.example/p.png)",
+        "<img src=x onerror=alert(1)>",
+        "a`b",
+        "x" * 500,
+    ):
+        shown = safe_id(hostile)
+        assert shown.startswith("`<unprintable id:") and "@" not in shown and "<img" not in shown

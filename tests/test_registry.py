@@ -9,7 +9,8 @@ import sys
 import pytest
 from registry_repo import dvc, git, make_repo, train_and_commit, verdict
 
-from tuneloop.registry.files import dvc_dir_md5, materialize
+from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
+from tuneloop.registry.files import materialize
 from tuneloop.registry.store import Registry, RegistryError
 
 

@@ -317,3 +317,22 @@ def test_evaluate_skips_a_regression_task_whose_kind_the_suite_lacks(base_params
     run, skipped = planned_tasks(params, split, tmp_path / "evals" / "regression" / "cases.jsonl")
     assert "tuneloop_regression_classify" in run and "tuneloop_regression_qa" in skipped
     assert {"tuneloop_reply", "tuneloop_summary", "tuneloop_kbqa"} <= set(skipped) and "tuneloop_classify" in run
+
+
+def test_task_evals_leave_out_the_items_the_regression_suite_was_drawn_from(base_params, tmp_path, monkeypatch):
+    """The two layers measure disjoint items: the suite's cases come from the held-out split, so the task
+    eval scores the rest of it (evaluate passes the suite's sources to the lm-eval hooks)."""
+    from datasets import Dataset
+
+    split = write_split(tmp_path / "splits" / "test.jsonl")
+    init_suite(bank_params(base_params), split, tmp_path / "evals", gate_dir=tmp_path / "gate")
+    sources = suite.case_sources(tmp_path / "evals" / "regression" / "cases.jsonl")
+    held_out = [json.loads(line) for line in split.read_text().splitlines()]
+    assert sources and sources <= {e["id"] for e in held_out}
+    monkeypatch.setenv("TUNELOOP_SUITE_SOURCES", json.dumps(sorted(sources)))
+    spec = importlib.util.spec_from_file_location("hooks", REPO / "evals" / "tasks" / "utils.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    scored = hooks.classify_docs(Dataset.from_list(held_out))
+    ids = set(scored["id"])
+    assert not ids & sources and len(ids) == sum(e["task"] == "classify" for e in held_out) - len(sources)

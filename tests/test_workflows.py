@@ -321,3 +321,33 @@ def test_promote_understands_this_repos_dvc_lock(promote):
         pytest.skip("dvc.lock has no trained adapter yet")
     stage, md5 = promote.adapter_out(lock)
     assert stage == "train" and re.fullmatch(r"[0-9a-f]{32}\.dir", md5)
+
+
+def test_codeowners_cover_every_file_the_referee_installs_or_reads():
+    """A hash-pinned line in requirements/, a forged dvc.lock or .dvc file, the DVC config or remote, the
+    serving config: each changes the judge or the judged, so each needs the eval owners' review."""
+    owned = {
+        line.split()[0]
+        for line in (REPO / ".github" / "CODEOWNERS").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for path in (
+        "/requirements/",
+        "/dvc.lock",
+        "*.dvc",
+        "/.dvc/",
+        "/.dvcignore",
+        "/dvc-storage/",
+        "/deploy/",
+        "/artifacts.yaml",
+        "/.github/",
+        "/src/",
+        "/conf/",
+        "/evals/",
+        "/params.yaml",
+        "/dvc.yaml",
+        "/Makefile",
+        "/pyproject.toml",
+        "/.ci/",
+    ):
+        assert path in owned, f"CODEOWNERS does not cover {path}"

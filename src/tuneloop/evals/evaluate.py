@@ -73,6 +73,10 @@ def planned_tasks(
     return run, skipped
 
 
+def _ids(test_file: Path) -> set[str]:
+    return {str(e["id"]) for e in read_jsonl(test_file)} if test_file.exists() else set()
+
+
 def resolve_generation_caps(tasks: dict[str, dict], params: dict[str, Any], base_dir: Path) -> dict[str, dict]:
     """`max_gen_toks: auto` (the label tasks) -> the longest label in the base's tokens + a margin, so a
     whole label always fits: the same cap the monitor's scorer uses (synth.label_answer_tokens)."""
@@ -388,6 +392,9 @@ def run(
     os.environ["TUNELOOP_MAX_LISTED_LABELS"] = str(params["data"].get("max_listed_labels", MAX_LISTED_LABELS))
     os.environ["TUNELOOP_OUT_OF_SCOPE"] = str(params["data"].get("out_of_scope_label") or "")
     os.environ["TUNELOOP_CANARIES"] = json.dumps(list(params["eval"].get("canaries") or []))
+    # task evals score the held-out items the regression suite was not drawn from (disjoint layers)
+    in_suite = suite.case_sources(suite.REGRESSION_FILE) & _ids(Path(test_file))
+    os.environ["TUNELOOP_SUITE_SOURCES"] = json.dumps(sorted(in_suite))
     start = time.perf_counter()
     tasks, skipped = planned_tasks(params, Path(test_file))
     tasks = resolve_generation_caps(tasks, params, Path(base_dir))
@@ -427,6 +434,7 @@ def run(
     table["layers"] = {task: s["layer"] for task, s in tasks.items()}
     table["max_gen_toks"] = {task: s["max_gen_toks"] for task, s in tasks.items()}  # what each answer could use
     table["skipped"] = skipped
+    table["disjoint"] = {"test_items_in_the_regression_suite": len(in_suite), "left_out_of_task_evals": True}
     table["models"] = list(models)  # base, champion (if any), candidate
     write_json(metrics_file, table)
     write_jsonl(samples_file, samples)

@@ -43,6 +43,15 @@ def regression_kinds(regression_file: str | Path = REGRESSION_FILE) -> set[str]:
     return {json.loads(line).get("kind") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 
 
+def case_sources(regression_file: str | Path = REGRESSION_FILE) -> set[str]:
+    """The held-out example ids the regression cases were drawn from (`source`, written by suite init)."""
+    path = Path(regression_file)
+    if not path.exists():
+        return set()
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {str(r["source"]) for r in rows if r.get("source") is not None}
+
+
 def current_hashes(dirs=SUITE_DIRS) -> dict[str, str]:
     return {p.as_posix(): sha256_file(p) for d in dirs for p in sorted(Path(d).glob(SUITE_GLOB))}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 from tuneloop.io import save_png
@@ -18,6 +20,19 @@ LAYER_TITLES = {
     "regression": "Frozen regression suite",
     "probes": "Behavioural probes (pass rate)",
 }
+
+
+SAFE_ID = re.compile(r"[A-Za-z0-9_.:/#+=-]{1,120}")
+
+
+def safe_id(value) -> str:
+    """An id that came from the pull request (its training split), as inert code on the PR page: only
+    id characters pass (no `@` mention, link, image or HTML reaches the comment); anything else is
+    replaced by its length and a hash, so it can still be found in the split."""
+    text = str(value)
+    if SAFE_ID.fullmatch(text):
+        return f"`{text}`"
+    return f"`<unprintable id: {len(text)} chars, sha256 {hashlib.sha256(text.encode()).hexdigest()[:12]}>`"
 
 
 def fmt(x, signed=False) -> str:
@@ -150,7 +165,7 @@ def render_report(
         nearest = (contamination["sets"].get("probes") or {}).get("max_overlap") or {}
         if nearest.get("id"):
             lines.append(
-                f"  - nearest probe to training: {nearest['id']} ~ {nearest['train_id']} "
+                f"  - nearest probe to training: {safe_id(nearest['id'])} ~ {safe_id(nearest['train_id'])} "
                 f"({nearest['overlap']:.2f} of its n-grams)"
             )
     general = table.get("general") or {}

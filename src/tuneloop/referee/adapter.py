@@ -1,6 +1,6 @@
 """The candidate adapter as data: validate it without executing or unpickling anything, hash it as DVC does.
 
-    from tuneloop.referee.adapter import validate_adapter, dvc_dir_md5
+    from tuneloop.referee.adapter import validate_adapter
 
 A pull request's train job hands over a folder; nothing in it is trusted. `validate_adapter` reads it
 with `json` and a hand-written safetensors header parser (no torch, no pickle, no PEFT, no custom
@@ -101,12 +101,18 @@ def read_safetensors_header(path: Path) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise AdapterError(f"{path}: safetensors header is not a JSON object")
     body, end = size - 8 - length, 0
-    for name, info in sorted(
-        ((k, v) for k, v in header.items() if k != "__metadata__"),
-        key=lambda kv: (kv[1].get("data_offsets") or [0])[0] if isinstance(kv[1], dict) else 0,
-    ):
+    tensors = [(k, v) for k, v in header.items() if k != "__metadata__"]
+    for name, info in tensors:  # every field's type first: a forged header gets a reason, never a TypeError
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise AdapterError(f"{path}: tensor {name!r}: expected dtype, shape and data_offsets")
+        offsets, shape = info["data_offsets"], info["shape"]
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(_count(o) for o in offsets)):
+            raise AdapterError(f"{path}: tensor {name!r}: data_offsets {offsets!r} is not two byte offsets")
+        if not (isinstance(shape, list) and all(_count(d) for d in shape)):
+            raise AdapterError(f"{path}: tensor {name!r}: bad shape {shape!r}")
+        if not isinstance(info["dtype"], str):
+            raise AdapterError(f"{path}: tensor {name!r}: dtype {info['dtype']!r} is not a name")
+    for name, info in sorted(tensors, key=lambda kv: kv[1]["data_offsets"][0]):
         start, stop = info["data_offsets"]
         shape = info["shape"]
         if not all(isinstance(d, int) and d >= 0 for d in shape):
@@ -119,6 +125,10 @@ def read_safetensors_header(path: Path) -> dict[str, Any]:
     if end != body:
         raise AdapterError(f"{path}: tensors cover {end} of the file's {body} data bytes")
     return header
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def base_weights(base_dir: Path) -> dict[str, list[int]]:

@@ -31,9 +31,10 @@ from typing import Any
 
 import tuneloop
 from tuneloop.ci.comment import MARKER
+from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 from tuneloop.io import read_json, write_json, write_text_atomic
 from tuneloop.params import compose, write_params
-from tuneloop.referee.adapter import AdapterError, copy_adapter, dvc_dir_md5, validate_adapter
+from tuneloop.referee.adapter import AdapterError, copy_adapter, validate_adapter
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,8 @@ def run(
     repo: str | Path = ".",
     store: str | Path = "models/registry",
 ) -> dict:
-    from tuneloop.registry.files import dvc_dir_md5, materialize
+    from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
+    from tuneloop.registry.files import materialize
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: use one of {FORMATS}")

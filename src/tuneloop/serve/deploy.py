@@ -40,7 +40,7 @@ class Deployment:
         self._stop = threading.Event()
         self._refresh_lock = threading.Lock()
         if adapter is not None:  # a fixed adapter folder, no registry (local trials, the parity test)
-            from tuneloop.registry.files import dvc_dir_md5
+            from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 
             md5 = dvc_dir_md5(adapter)
             engine.load(md5, adapter)
