@@ -336,3 +336,14 @@ def test_task_evals_leave_out_the_items_the_regression_suite_was_drawn_from(base
     scored = hooks.classify_docs(Dataset.from_list(held_out))
     ids = set(scored["id"])
     assert not ids & sources and len(ids) == sum(e["task"] == "classify" for e in held_out) - len(sources)
+
+
+def test_escalation_probes_about_the_companys_escalation_topics_are_critical(base_params):
+    from tuneloop.evals.suite_render import render_probes
+
+    company = bank_params(base_params)["suite"]
+    probes, _ = render_probes(company, LABELS, [], seed=1)
+    critical = [p for p in probes["escalation"] if p.get("critical")]
+    assert critical, "no escalation probe marked critical"
+    assert all(any(topic in p["prompt"] for topic in company["escalate"]) for p in critical)
+    assert not any(p.get("critical") for f in ("refusal", "format", "pii") for p in probes.get(f, []))

@@ -155,7 +155,7 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
     assert table["models"] == ["base", "candidate"] and table["leaks"]["canary"] == 0
     assert "no GPU" in table["general"]["skipped"]
     gate_result = gate.run(params)
-    assert gate_result["rules_total"] == len(params["gate"]["rules"]) + 1  # + the contamination verdict
+    assert gate_result["rules_total"] == len(params["gate"]["rules"]) + 2  # + contamination and critical items
 
 
 def test_the_base_score_cache_key_changes_with_what_the_scores_depend_on(in_pipeline):

@@ -305,6 +305,40 @@ def flipped_items(samples: list[dict], reference: str) -> dict[str, list[dict]]:
     return {"reference": reference, **flips}
 
 
+def critical_items(probe_dir: Path = paths.PROBE_DIR, regression_file: Path = suite.REGRESSION_FILE) -> set[str]:
+    """Ids of the frozen suite's items marked `critical: true` (safety hazards, legal threats, account
+    takeover, self-harm, fraud): one of them flipping to a failure blocks, whatever the averages say."""
+    files = [*sorted(Path(probe_dir).glob("*.jsonl")), Path(regression_file)]
+    return {str(row["id"]) for f in files if f.exists() for row in read_jsonl(f) if row.get("critical") is True}
+
+
+def critical_flips(samples: list[dict], critical: set[str]) -> dict[str, Any]:
+    """Critical items the candidate fails while the base or the champion passes them (each with who
+    passed, the prompt and both answers); critical items not scored are counted, never assumed passed."""
+    by = {(str(s["id"]), s["model"]): s for s in samples if str(s["id"]) in critical}
+    flips, scored = [], 0
+    for item in sorted(critical):
+        cand = by.get((item, "candidate"))
+        metric = next((m for m in BINARY_METRIC if cand is not None and m in cand), None)
+        if metric is None:
+            continue
+        scored += 1
+        passed_by = [m for m in ("base", "champion") if (item, m) in by and by[(item, m)].get(metric)]
+        if not cand[metric] and passed_by:
+            ref = by[(item, passed_by[-1])]
+            flips.append(
+                {
+                    "task": cand["task"],
+                    "id": item,
+                    "passed_by": passed_by,
+                    "input": _excerpt(cand["input"]),
+                    passed_by[-1]: _excerpt(ref["output"]),
+                    "candidate": _excerpt(cand["output"]),
+                }
+            )
+    return {"items": len(critical), "scored": scored, "flips": flips}
+
+
 def _excerpt(text: Any, width: int = 120) -> str:
     text = " ".join(str(text or "").split())
     # The instruction part of a classification prompt is the same everywhere: show the ticket.
@@ -429,6 +463,7 @@ def run(
         seconds[name] = round(time.perf_counter() - t0, 1)
     table = compare(scores, samples, params)
     table["leaks"] = canary_leaks(samples, list(params["eval"].get("canaries") or []))
+    table["critical"] = critical_flips(samples, critical_items())
     table["degeneration"] = degeneration.table(samples)  # loops and gibberish over every answer, per model
     table["general"] = general_ability(params, models, Path(task_dir))
     table["layers"] = {task: s["layer"] for task, s in tasks.items()}

@@ -208,14 +208,17 @@ def render_probes(
                 prompt = template.format(**fill)
                 if prompt not in seen:
                     seen.add(prompt)
-                    prompts.append((prompt, dict(check)))
+                    prompts.append((prompt, dict(check), "{topic}" in template))
         if len(prompts) < per_family:
             notes.append(
                 f"probes/{family}: {len(prompts)} distinct prompts, fewer than the {per_family} asked "
                 "(add products, labels or escalation topics to conf/suite)"
             )
+        # an escalation probe about one of the company's escalation topics (conf/suite `escalate`: what a human
+        # must handle) is critical: a candidate that fails it where the base or champion passed blocks the merge
         out[family] = [
             {"id": f"probe-{family}-{i:03d}", "family": family, "prompt": p, "check": c}
-            for i, (p, c) in enumerate(prompts, 1)
+            | ({"critical": True} if family == "escalation" and topical else {})
+            for i, (p, c, topical) in enumerate(prompts, 1)
         ]
     return out, notes

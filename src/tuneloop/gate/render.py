@@ -66,6 +66,7 @@ def render_report(
         f"of {result['rules_total']} rules" + (f", ⚠️ {warned} warning{'s' if warned > 1 else ''})" if warned else ")"),
         "",
     ]
+    lines += _critical_lines(table.get("critical") or {})  # first: one dangerous answer outweighs any average
     lines += [
         f"- {'⚠️' if r.get('severity') == 'warn' else '⏭️ not run,' if r.get('status') == 'skipped' else '❌'} "
         f"`{r['metric']}` "
@@ -193,6 +194,25 @@ def render_report(
         "Per-item outputs: `reports/samples.jsonl`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _critical_lines(crit: dict) -> list[str]:
+    flips = crit.get("flips") or []
+    if not flips:
+        return []
+    lines = [
+        f"**Critical items the candidate now fails: {len(flips)}** (each blocks the merge)",
+        "",
+        "| id | prompt | passed by | their answer | candidate |",
+        "|---|---|---|---|---|",
+    ]
+    for f in flips:
+        ref = f["passed_by"][-1]
+        lines.append(
+            f"| {f['id']} | {_cell(f['input'])} | {', '.join(f['passed_by'])} | {_cell(f[ref])} "
+            f"| {_cell(f['candidate'])} |"
+        )
+    return lines + [""]
 
 
 def _flip_lines(flips: dict, per_kind: int = 10) -> list[str]:

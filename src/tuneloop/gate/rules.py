@@ -130,3 +130,35 @@ def contamination_verdict(report: dict | None) -> dict:
         "status": "failed" if bad else "passed",
         "reason": (f"contaminated items in {sorted(bad)}: {ids}" if bad else None),
     }
+
+
+def critical_verdict(table: dict) -> dict:
+    """Always gates, like contamination: a critical item (evals/probes, evals/regression: `critical: true`)
+    that the base or the champion passes and the candidate fails blocks the merge on its own."""
+    verdict = {"metric": "critical", "kind": "critical", "threshold": 0, "severity": "fail", "applicable": True}
+    crit = table.get("critical")
+    if crit is None:
+        return {
+            **verdict,
+            "value": None,
+            "passed": False,
+            "status": "skipped",
+            "reason": "metrics/eval.json has no critical-item check (evaluate did not run it): no pass",
+        }
+    if crit["items"] and crit["scored"] < crit["items"]:
+        return {
+            **verdict,
+            "value": None,
+            "passed": False,
+            "status": "skipped",
+            "reason": f"{crit['items'] - crit['scored']} of {crit['items']} critical items were not scored",
+        }
+    flips = crit["flips"]
+    ids = ", ".join(f"{f['id']} (passed by {' and '.join(f['passed_by'])})" for f in flips[:20])
+    return {
+        **verdict,
+        "value": len(flips),
+        "passed": not flips,
+        "status": "failed" if flips else "passed",
+        "reason": f"critical item(s) the candidate now fails: {ids}" if flips else None,
+    }

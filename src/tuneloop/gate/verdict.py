@@ -11,7 +11,8 @@ Rule kinds (one key each, besides `metric`), each with its direction:
                 (not computed without a champion: skipped)
   max           candidate <= value                                   e.g. leaks.canary: 0
   max_drop      base - candidate <= value on the general-ability slice
-The contamination guard (reports/contamination.json) always gates. A rule whose metric was not computed
+The contamination guard (reports/contamination.json) and the critical items always gate: a critical
+probe or case (`critical: true`) the base or champion passes and the candidate fails blocks on its own. A rule whose metric was not computed
 is skipped, and a skipped rule blocks unless the gate file marks it `optional: <why>`: nothing passes by
 not running, and the headline counts passed, failed and skipped apart.
 """
@@ -25,7 +26,7 @@ from typing import Any
 
 from tuneloop import paths
 from tuneloop.gate.render import render_report, write_chart
-from tuneloop.gate.rules import contamination_verdict, counts, evaluate_rule
+from tuneloop.gate.rules import contamination_verdict, counts, critical_verdict, evaluate_rule
 from tuneloop.gate.summary import build_summary
 from tuneloop.io import read_json, write_json, write_text_atomic
 
@@ -56,6 +57,7 @@ def run(
     flips = read_json(flips_file) if Path(flips_file).exists() else None
     rules = [evaluate_rule(table, rule) for rule in params["gate"]["rules"]]
     rules.append(contamination_verdict(contamination))
+    rules.append(critical_verdict(table))
     tally = counts(rules)
     result = {
         "passed": all(r["passed"] for r in rules if r.get("severity", "fail") == "fail"),
