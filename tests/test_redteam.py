@@ -275,7 +275,9 @@ def test_the_good_adapter_passes_and_the_verdict_names_md5_and_base(world):
     handoff = pr_branch(origin, "good", lambda wt: None, adapters["good"], root)
     verdict = referee(main, handoff, root / "verdict-good", "--champion", str(handoff / "adapter"))
     assert verdict["passed"], [r for r in verdict["rules"] if not r["passed"]]
-    assert verdict["candidate_md5"] == dvc_dir_md5(handoff / "adapter")
+    # the md5 names the referee's canonical copy (what it scored and publishes), beside what was handed over
+    assert verdict["candidate_md5"] == dvc_dir_md5(root / "verdict-good" / "adapter")
+    assert verdict["submitted_md5"] == dvc_dir_md5(handoff / "adapter")
     assert verdict["base_sha"] == git(origin, "rev-parse", "main") and verdict["models"] == [
         "base",
         "champion",

@@ -265,6 +265,49 @@ def validate_adapter(
     return config
 
 
+def stage_copy(src: str | Path, dst: str | Path) -> list[str]:
+    """Copy the handed-over folder ONCE into the referee's own place (regular files only, links never
+    followed, bounded); from then on the referee hashes, validates, scores and publishes only this copy,
+    so nothing that swaps the source between those steps reaches the verdict. Returns what was not copied."""
+    import os
+
+    src, dst = Path(src), Path(dst)
+    shutil.rmtree(dst, ignore_errors=True)
+    dst.mkdir(parents=True)
+    if not src.is_dir() or src.is_symlink():
+        return [f"{src}: not a folder"]
+    problems, total = [], 0
+    for p in sorted(src.iterdir()):
+        if p.is_symlink() or not p.is_file():
+            problems.append(f"{p}: links and subfolders are not accepted in an adapter")
+            continue
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fin, (dst / p.name).open("wb") as fout:
+            while block := fin.read(1 << 20):
+                total += len(block)
+                if total > MAX_ADAPTER_BYTES:
+                    problems.append(f"{src}: over {MAX_ADAPTER_BYTES} bytes")
+                    return problems
+                fout.write(block)
+    return problems
+
+
+def canonicalize(adapter_dir: str | Path, method: str = "lora") -> dict[str, Any]:
+    """Replace a validated adapter's config by the canonical one (tuneloop.lora_config); returns it.
+    Raises AdapterError naming each key that would make a loader build another model."""
+    from tuneloop.lora_config import canonical_config
+
+    adapter_dir = Path(adapter_dir)
+    config = json.loads((adapter_dir / CONFIG).read_text(encoding="utf-8"))
+    names = [k for k in read_safetensors_header(adapter_dir / WEIGHTS) if k != "__metadata__"]
+    try:
+        canonical = canonical_config(config, names, method)
+    except ValueError as exc:
+        raise AdapterError(f"{adapter_dir / CONFIG}: {exc}") from None
+    (adapter_dir / CONFIG).write_text(json.dumps(canonical, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return canonical
+
+
 def copy_adapter(src: str | Path, dst: str | Path) -> Path:
     """Copy exactly the two adapter files (after validation) into a fresh folder."""
     dst = Path(dst)

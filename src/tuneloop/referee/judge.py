@@ -15,7 +15,8 @@ nothing is cached: every run scores base, champion (when given) and candidate fr
 OUT/verdict.json: {"passed", "candidate_md5" (DVC's md5 of the adapter folder), "base_sha" (the commit
 whose referee judged), "judged_sha", "rules" (the gate's + adapter/champion checks), "summary"}.
 OUT/comment.md: the PR comment body (model text in code spans). OUT/metrics/: eval, gate, contamination.
-OUT/adapter/: the validated copy (what promotion pushes). No samples or redaction records are written out.
+OUT/adapter/: the referee's own copy, made once, with its canonical adapter_config.json (tuneloop.lora_config):
+what it hashed, validated, scored, and what promotion pushes. No samples or redaction records are written out.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from tuneloop.ci.comment import MARKER
 from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 from tuneloop.io import read_json, write_json, write_text_atomic
 from tuneloop.params import compose, write_params
-from tuneloop.referee.adapter import AdapterError, copy_adapter, validate_adapter
+from tuneloop.referee.adapter import AdapterError, canonicalize, copy_adapter, stage_copy, validate_adapter
 
 log = logging.getLogger(__name__)
 
@@ -164,12 +165,19 @@ def judge(
         {params["model"]["hub_id"]} if params["model"].get("hub_id") else set()
     )
     checks: list[dict] = []
-    candidate_md5 = dvc_dir_md5(adapter_dir) if adapter_dir.is_dir() else None
+    submitted_md5 = dvc_dir_md5(adapter_dir) if adapter_dir.is_dir() and not adapter_dir.is_symlink() else None
+    # One copy, made now: everything below reads out/adapter only (hash, validation, scoring, publishing)
+    staged = out / "adapter"
+    copied = stage_copy(adapter_dir, staged)
     try:
-        validate_adapter(adapter_dir, repo / "models/base", params["method"], base_names)
+        if copied:
+            raise AdapterError("; ".join(copied))
+        validate_adapter(staged, repo / "models/base", params["method"], base_names)
+        canonicalize(staged, str(params["method"].get("name", "lora")))  # what PEFT, the server, vLLM load
         checks.append(_rule("adapter", "validate", True))
     except AdapterError as exc:
         checks.append(_rule("adapter", "validate", False, str(exc)[:2000]))
+    candidate_md5 = dvc_dir_md5(staged) if checks[-1]["passed"] else submitted_md5
     champion = Path(champion_dir) if champion_dir and Path(champion_dir).exists() else None
     if champion_unavailable or (champion_dir and champion is None):
         checks.append(
@@ -193,19 +201,21 @@ def judge(
     gate, summary = None, {}
     if all(c["passed"] for c in checks):
         ws = out / "workspace"
-        prepare_workspace(ws, repo, params, adapter_dir, champion, train_split)
+        prepare_workspace(ws, repo, params, staged, champion, train_split)
         run_stages(ws)
         gate, summary = read_json(ws / "metrics/gate.json"), read_json(ws / "metrics/summary.json")
         for src, dst in KEEP.items():
             (out / dst).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(ws / src, out / dst)
-        copy_adapter(adapter_dir, out / "adapter")
         shutil.rmtree(ws)  # samples.jsonl and the model copies stay behind on no account
     rules = checks + (gate["rules"] if gate else [])
     passed = gate is not None and bool(gate["passed"]) and all(c["passed"] for c in checks)
+    if gate is None:
+        shutil.rmtree(staged, ignore_errors=True)  # only a scored adapter is published
     verdict = {
         "passed": passed,
-        "candidate_md5": candidate_md5,
+        "candidate_md5": candidate_md5,  # the canonical copy the referee scored and publishes (out/adapter)
+        "submitted_md5": submitted_md5,  # the folder the train job handed over, before the canonical config
         "base_sha": base_sha or git_head(repo),
         "judged_sha": judged_sha,
         "rules": rules,

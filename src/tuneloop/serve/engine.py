@@ -19,6 +19,20 @@ from typing import Any
 from tuneloop.registry.export import template_sha  # one definition of the template's hash
 
 
+def check_canonical(adapter_dir: Path) -> None:
+    """Refuse an adapter whose config would make PEFT build something other than W + (alpha/r)·BA (a PiSSA
+    or OLoRA initialiser rewrites the shared base weights on load: production's and the base's answers
+    would move when a staging adapter is loaded). The referee writes only canonical configs."""
+    import json
+
+    from tuneloop.lora_config import is_canonical, refusals
+
+    config = json.loads((Path(adapter_dir) / "adapter_config.json").read_text(encoding="utf-8"))
+    if not is_canonical(config, "dora" if config.get("use_dora") else "lora"):
+        why = refusals(config, "dora" if config.get("use_dora") else "lora") or ["use_rslora=True (not canonical)"]
+        raise ValueError(f"{adapter_dir}: not a canonical adapter config (judge it first): {'; '.join(why)}")
+
+
 class PromptTooLong(ValueError):
     def __init__(self, tokens: int, limit: int):
         super().__init__(f"the prompt has {tokens} tokens; this server accepts at most {limit}")
@@ -64,6 +78,7 @@ class Engine:
         if md5 in self.adapters:
             return
         self.check_template(path)
+        check_canonical(path)  # a config that rewrites the base on load would change every other adapter too
         name = "a_" + md5.removesuffix(".dir")[:16]  # PEFT names are module keys: no dots
         with self.lock:
             if self.peft is None:
