@@ -83,7 +83,7 @@ def main() -> int:
     ap.add_argument("--rollback-requests", type=int, default=6, help="per user (4 users) in the rollback phase")
     ap.add_argument("--rollback-after", type=float, default=3.0, help="seconds of load before the rollback")
     args = ap.parse_args()
-    from serve_helpers import running
+    from helpers.serve_helpers import running
 
     from tuneloop.serve import server
 
@@ -104,7 +104,7 @@ def main() -> int:
         "levels": [],
     }
     if args.adapter:
-        from registry_repo import make_repo, train_and_commit, verdict
+        from helpers.registry_repo import make_repo, train_and_commit, verdict
 
         from tuneloop.registry.store import Registry
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).parent))  # tests/tiny_model.py
+sys.path.insert(0, str(Path(__file__).parent))  # tests/helpers/ (import helpers.tiny_model ...)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -38,7 +38,7 @@ def corpus_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, corpus_dir) -> Path:
-    from tiny_model import build_tiny_model
+    from helpers.tiny_model import build_tiny_model
 
     texts = [line for line in (corpus_dir / "tickets.jsonl").read_text().splitlines()]
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny", texts)

@@ -1,4 +1,4 @@
-"""End to end for a company unlike the example: Northwind Mobile (tests/company2.py), a phone carrier with
+"""End to end for a company unlike the example: Northwind Mobile (tests/helpers/company2.py), a phone carrier with
 42 intents, short chat messages and every export kind mixed (classification CSV, Zendesk, chat JSONL, call
 transcripts, instruction pairs). As a new user would: put the exports in data/raw, write conf/data only,
 `dvc add data/raw`, `dvc repro split`, `tuneloop suite init` (the company's own frozen suite and gate),
@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 import yaml
-from company2 import NAME, write_company
 from conftest import REPO, TINY_EVAL_SIZES
+from helpers.company2 import NAME, write_company
 from test_e2e_dvc import sh
 
 from tuneloop.io import read_json

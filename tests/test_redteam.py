@@ -86,7 +86,7 @@ def _yaml(path: Path, edit) -> None:
 def world(tmp_path_factory):
     """(origin repo, main worktree, {name: adapter dir}, train split) with a fine-tuned keyword base."""
     from conftest import tiny_params
-    from tiny_model import build_tiny_model
+    from helpers.tiny_model import build_tiny_model
 
     from tuneloop.params import compose
     from tuneloop.train import base, sft

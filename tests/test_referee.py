@@ -90,7 +90,7 @@ def referee(tmp_path_factory):
     """A scratch repo with models/champion (true labels) and models/shuffled (shuffled labels)."""
     import os
 
-    from tiny_model import build_tiny_model
+    from helpers.tiny_model import build_tiny_model
 
     root = tmp_path_factory.mktemp("referee")
     corpus = [" ".join(FILLER + sum(KEYWORDS.values(), []) + LABELS)] * 20 + [classify_instruction(LABELS)] * 5

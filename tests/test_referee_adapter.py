@@ -96,7 +96,7 @@ def test_target_modules_must_be_the_base_branchs(lora, tiny_model_dir):
 
 
 def test_an_adapter_of_another_model_does_not_fit(tiny_model_dir, tmp_path):
-    from tiny_model import build_tiny_model
+    from helpers.tiny_model import build_tiny_model
     from transformers import LlamaConfig, LlamaForCausalLM
 
     other = tmp_path / "other"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from registry_repo import dvc, git, make_repo, train_and_commit, verdict
+from helpers.registry_repo import dvc, git, make_repo, train_and_commit, verdict
 
 from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 from tuneloop.registry.files import materialize

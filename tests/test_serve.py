@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, tiny_params
-from serve_helpers import running
+from helpers.serve_helpers import running
 
 from tuneloop.data import build, prepare, split
 from tuneloop.evals import evaluate
@@ -190,7 +190,7 @@ def test_registry_swaps_without_restart_and_a_rollback_under_load_fails_no_reque
     import threading
     import time
 
-    from registry_repo import make_repo, train_and_commit, verdict
+    from helpers.registry_repo import make_repo, train_and_commit, verdict
 
     from tuneloop.registry.store import Registry
     from tuneloop.serve import rollout, server

@@ -14,8 +14,8 @@ def test_vllm_serves_the_base_and_a_lora_adapter(tiny_model_dir, tmp_path):
     pytest.importorskip("vllm", reason="vllm==0.33.0 is installed on GPU hosts only (docs/serving.md)")
     import httpx
     import torch
+    from helpers.serve_helpers import free_port
     from peft import LoraConfig, get_peft_model
-    from serve_helpers import free_port
     from transformers import AutoModelForCausalLM
 
     from tuneloop.serve import vllm

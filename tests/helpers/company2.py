@@ -206,7 +206,7 @@ def write_company(root: Path, seed: int = 7, per_intent: int = 10) -> dict:
     conf_path = root / "conf" / "data" / f"{NAME}.yaml"
     conf_path.parent.mkdir(parents=True, exist_ok=True)
     conf_path.write_text(
-        "# Northwind Mobile (tests/company2.py): a carrier, 42 intents, every export kind\n"
+        "# Northwind Mobile (tests/helpers/company2.py): a carrier, 42 intents, every export kind\n"
         + yaml.safe_dump(conf, sort_keys=False),
         encoding="utf-8",
     )
