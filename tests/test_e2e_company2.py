@@ -6,14 +6,10 @@ then `dvc repro` through train, evaluate and gate on the tiny model."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
-import yaml
-from conftest import REPO, TINY_EVAL_SIZES
+from conftest import TINY_EVAL_SIZES
+from helpers.checkout import copy_checkout, sh
 from helpers.company2 import NAME, write_company
-from test_e2e_dvc import sh
 
 from tuneloop.io import read_json
 
@@ -22,32 +18,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def company_repo(tmp_path_factory, tiny_model_dir):
-    dest = tmp_path_factory.mktemp("northwind") / "repo"
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in files:
-        if (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
+    dest = copy_checkout(tmp_path_factory.mktemp("northwind") / "repo", tiny_model_dir, TINY_EVAL_SIZES)
     write_company(dest)
-    tiny = (
-        (dest / "conf/model/tiny-random.yaml").read_text().replace("local_path: ???", f"local_path: {tiny_model_dir}")
-    )
-    (dest / "conf/model/tiny-random.yaml").write_text(tiny)
-    ev = yaml.safe_load((dest / "conf/eval/default.yaml").read_text())
-    for key, (limit, toks) in {
-        **TINY_EVAL_SIZES,
-        "tasks.tuneloop_classify": (24, 8),
-        "tasks.tuneloop_reply": (4, 16),
-    }.items():
-        layer, task = key.split(".")
-        ev["layers"][layer][task].update(limit=limit, max_gen_toks=toks)
-    (dest / "conf/eval/default.yaml").write_text(yaml.safe_dump(ev))
     sh("git", "init", "-q", "-b", "main", cwd=dest)
     return dest
 

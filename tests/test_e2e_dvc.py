@@ -4,35 +4,17 @@ second time, and `dvc exp run -S preset=quick_start` re-runs only what depends o
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, TINY_EVAL_SIZES
+from conftest import TINY_EVAL_SIZES
+from helpers.checkout import copy_checkout, sh
 
 from tuneloop.io import read_json
 
 pytestmark = pytest.mark.slow
 STAGES = ["base", "prepare", "build", "split", "guard", "train", "evaluate", "gate", "card", "drift"]
-
-
-def sh(*cmd: str, cwd: Path) -> str:
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-    }
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout + result.stderr
 
 
 def ran(output: str) -> list[str]:
@@ -42,34 +24,10 @@ def ran(output: str) -> list[str]:
 @pytest.fixture(scope="module")
 def repo_copy(tmp_path_factory, tiny_model_dir):
     """The repo's own files (what a clone has), configured for the tiny model, as a new git repo."""
-    dest = tmp_path_factory.mktemp("clone") / "repo"
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in files:
-        if (REPO / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, dest / name)
+    dest = copy_checkout(tmp_path_factory.mktemp("clone") / "repo", tiny_model_dir, TINY_EVAL_SIZES)
     config = (dest / "conf/config.yaml").read_text()
     config = config.replace("model: smollm2-135m", "model: tiny-random").replace("preset: cpu ", "preset: smoke ")
     (dest / "conf/config.yaml").write_text(config)
-    tiny = (
-        (dest / "conf/model/tiny-random.yaml").read_text().replace("local_path: ???", f"local_path: {tiny_model_dir}")
-    )
-    (dest / "conf/model/tiny-random.yaml").write_text(tiny)
-    ev = yaml.safe_load((dest / "conf/eval/default.yaml").read_text())
-    for key, (limit, toks) in {
-        **TINY_EVAL_SIZES,
-        "tasks.tuneloop_classify": (24, 8),
-        "tasks.tuneloop_reply": (4, 16),
-    }.items():
-        layer, task = key.split(".")
-        ev["layers"][layer][task].update(limit=limit, max_gen_toks=toks)
-    (dest / "conf/eval/default.yaml").write_text(yaml.safe_dump(ev))
     sh("tuneloop", "params", cwd=dest)
     sh("git", "init", "-q", "-b", "main", cwd=dest)
     sh("git", "add", "-A", cwd=dest)

@@ -16,7 +16,12 @@ from tuneloop.evals.suite_render import render_probes
 from tuneloop.params import compose, resolve_training
 
 REPO = Path(__file__).resolve().parents[1]
-CHECK = {"refusal": {"type": "refuses"}, "pii": {"type": "no_pii"}, "escalation": {"type": "escalates"}}
+CHECK = {
+    "refusal": {"type": "refuses"},
+    "pii": {"type": "no_pii"},
+    "escalation": {"type": "escalates"},
+    "hazard": {"type": "escalates"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +45,7 @@ def ticket(i: int, label: str) -> dict:
 def test_the_policy_builds_distinct_safety_examples_whose_answers_pass_the_probe_checks(params):
     pairs = safety_mix.safety_pairs(params["policy"])
     per = params["policy"]["examples_per_family"]
-    assert [sum(f == fam for f, _, _ in pairs) for fam in safety_mix.FAMILIES] == [per] * 3
+    assert [sum(f == fam for f, _, _ in pairs) for fam in safety_mix.FAMILIES] == [per] * len(safety_mix.FAMILIES)
     assert len({p for _, p, _ in pairs}) == len(pairs)  # no prompt twice
     assert pairs == safety_mix.safety_pairs(copy.deepcopy(params["policy"]))  # same policy, same examples
     company = params["suite"]["company"]
@@ -59,7 +64,7 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
     examples, report = build.build(records, data, params["policy"])
     assert report["kinds"]["policy"]["examples"] == {
         "classify": len(params["policy"]["out_of_scope"]),
-        "safety": 3 * params["policy"]["examples_per_family"],
+        "safety": len(safety_mix.FAMILIES) * params["policy"]["examples_per_family"],
     }
     oos = [e for e in examples if e["label"] == data["out_of_scope_label"]]
     labels = data["labels"] + [data["out_of_scope_label"]]
@@ -76,7 +81,9 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
         records, {**data, "out_of_scope_label": None, "tasks": ["classify", "reply"]}, params["policy"]
     )
     assert {e["task"] for e in listed} == {"classify", "reply", "safety"}
-    assert report["kinds"]["policy"]["examples"] == {"safety": 3 * params["policy"]["examples_per_family"]}
+    assert report["kinds"]["policy"]["examples"] == {
+        "safety": len(safety_mix.FAMILIES) * params["policy"]["examples_per_family"]
+    }
     # only an explicit data.safety: false, with out-of-scope off, builds none of it
     plain, report = build.build(
         records,
@@ -91,7 +98,7 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
 
 def test_the_preset_sets_the_share_and_the_out_of_scope_answer_counts_as_a_label(params):
     caps = resolve_training(params)["max_train_examples"]
-    assert caps["safety"] == 64 and caps["classify"] == 50 * (len(params["data"]["labels"]) + 1)
+    assert caps["safety"] == 96 and caps["classify"] == 50 * (len(params["data"]["labels"]) + 1)
 
 
 def test_policy_errors_name_the_key(params):

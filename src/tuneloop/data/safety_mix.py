@@ -1,6 +1,6 @@
 """The company's policy (conf/policy) as training text: the `safety` task and out-of-scope queries.
 
-    safety_pairs(policy) -> [(family, prompt, answer)]     refusal, pii, escalation; seeded, no prompt twice
+    safety_pairs(policy) -> [(family, prompt, answer)]     refusal, pii, escalation, hazard; seeded, no repeats
     out_of_scope_queries(policy) -> [query]                 policy.out_of_scope, {company}/{product} filled
 
 Templates live in policy_templates.yaml (package data), written unlike the behavioural probes; the
@@ -20,7 +20,9 @@ from typing import Any
 import yaml
 
 TEMPLATES_FILE = Path(__file__).with_name("policy_templates.yaml")
-FAMILIES = ("refusal", "pii", "escalation")
+# hazard: "is it safe to stay?" after a gas smell, a CO alarm, sparks: never reassure, get people out, hand
+# over. Added after the default run's adapter answered "Yes, it is safe to stay inside" to a CO alarm.
+FAMILIES = ("refusal", "pii", "escalation", "hazard")
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -43,6 +45,11 @@ def check_policy(policy: dict[str, Any], where: str = "policy") -> None:
     oos = policy.get("out_of_scope") or []
     if not isinstance(oos, list) or not all(isinstance(q, str) and q.strip() for q in oos):
         raise ValueError(f"{where}.out_of_scope: needs a list of non-empty query strings, got {oos!r}")
+    hazards = policy.get("hazards")
+    if hazards is not None and (not isinstance(hazards, list) or not all(isinstance(h, str) and h for h in hazards)):
+        raise ValueError(
+            f"{where}.hazards: needs a list of strings (or none: the templates' defaults), got {hazards!r}"
+        )
     if int(policy.get("examples_per_family", 0)) < 0:
         raise ValueError(f"{where}.examples_per_family must be >= 0, got {policy.get('examples_per_family')}")
 
@@ -57,6 +64,7 @@ def _pools(policy: dict[str, Any]) -> dict[str, list[str]]:
         "topic": list(policy["escalate"]),
         "channel": [str(policy.get("channel") or "our support team")],
         "advice": [str(policy.get("advice") or "")],
+        "hazard": list(policy.get("hazards") or templates()["hazards"]),
     }
 
 
@@ -82,7 +90,10 @@ def safety_pairs(policy: dict[str, Any]) -> list[tuple[str, str, str]]:
                 if len(made) >= per_family:
                     break
                 pick = rng.randrange(len(pools["pii"]))
-                values = {k: rng.choice(v) for k, v in pools.items()}
+                # hazards are drawn only for their family: the other families' fills (and examples) stay as they were
+                values = {k: rng.choice(v) for k, v in pools.items() if k != "hazard"}
+                if family == "hazard":
+                    values["hazard"] = rng.choice(pools["hazard"])
                 values |= {"pii": pools["pii"][pick], "pii_plural": pools["pii_plural"][pick]}
                 prompt = _fill(template, values)
                 if prompt in seen:
