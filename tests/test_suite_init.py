@@ -136,7 +136,9 @@ def test_stratified_deterministic_and_inside_the_label_set(base_params, tmp_path
     assert all(c["kind"] == "classify" and c["label"] in LABELS for c in cases)
     per_label = {lb: sum(c["label"] == lb for c in cases) for lb in LABELS}
     available = {lb: sum(e["label"] == lb for e in split.values()) for lb in LABELS}
-    assert per_label == {lb: min(4, available[lb]) for lb in LABELS}  # stratified: K per label, all of a short one
+    # stratified: K per label, and never more than half of a label's held-out examples (the task eval keeps
+    # the rest: disjoint layers); a label with one held-out example gives it to the suite
+    assert per_label == {lb: min(4, available[lb] // 2 if available[lb] > 1 else available[lb]) for lb in LABELS}
     assert all(split[c["source"]]["label"] == c["label"] and c["text"] in split[c["source"]]["user"] for c in cases)
     assert (
         first["regression"] == second["regression"]
@@ -208,7 +210,8 @@ def test_gate_rules_follow_the_company_tasks(base_params, tmp_path):
     metrics = {r["metric"] for r in rules}
     assert {"tuneloop_reply.rougeL", "tuneloop_kbqa.fact_match", "tuneloop_regression_qa.fact_match"} <= metrics
     assert "tuneloop_summary.rougeL" not in metrics and {"metric": "tuneloop_classify.acc", "min": 0.6} in rules
-    assert full["regression"]["qa"] == 8
+    kb_qa = sum(json.loads(line)["task"] == "kb_qa" for line in split.read_text().splitlines())
+    assert full["regression"]["qa"] == min(32, kb_qa // 2)  # half the held-out kb_qa items at most
 
 
 def test_the_lock_verifies_after_init_and_fails_after_an_edit(base_params, tmp_path):

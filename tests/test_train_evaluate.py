@@ -64,7 +64,9 @@ def test_train_writes_a_peft_adapter_and_leaves_the_base_untouched(in_pipeline):
 
 
 def test_loss_decreases_on_a_learnable_task(in_pipeline, tmp_path, tiny_model_dir):
-    params = tiny_params(tiny_model_dir, "preset.max_steps=40", "preset.learning_rate=0.02", "data.tasks=[classify]")
+    params = tiny_params(
+        tiny_model_dir, "preset.max_steps=40", "preset.learning_rate=0.02", "data.tasks=[classify]", "data.safety=false"
+    )
     build.run(params, out_file=tmp_path / "examples.jsonl")
     split.run(params, in_file=tmp_path / "examples.jsonl", out_dir=tmp_path / "splits", report_file=tmp_path / "s.json")
     m = train.run(

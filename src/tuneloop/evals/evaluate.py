@@ -53,7 +53,11 @@ def planned_tasks(
     params: dict[str, Any], test_file: Path = TEST_FILE, regression_file: Path = suite.REGRESSION_FILE
 ) -> tuple[dict[str, dict], dict[str, str]]:
     """({task: settings + layer} to run, {task: why skipped})."""
-    in_split: set[str] = {e["task"] for e in read_jsonl(test_file)} if test_file.exists() else set()
+    held_out = read_jsonl(test_file) if test_file.exists() else []
+    in_suite = suite.case_sources(regression_file)
+    in_split: set[str] = {e["task"] for e in held_out}
+    # the task eval scores what the regression suite did not take (disjoint layers): it may take all of a task
+    left: set[str] = {e["task"] for e in held_out if str(e["id"]) not in in_suite}
     kinds = suite.regression_kinds(regression_file)
     left_out = (params.get("preset") or {}).get("left_out") or {}  # {build task: why the preset leaves it out}
     run, skipped = {}, {}
@@ -66,6 +70,11 @@ def planned_tasks(
                 )
             elif layer == "tasks" and needs and needs not in in_split:
                 skipped[task] = f"no `{needs}` examples in the test split (data.tasks)"
+            elif layer == "tasks" and needs and needs not in left:
+                skipped[task] = (
+                    f"every held-out `{needs}` example is in the regression suite ({Path(regression_file).as_posix()}"
+                    "): the regression layer scores them"
+                )
             elif layer == "regression" and kind and kind not in kinds:
                 skipped[task] = f"no `{kind}` cases in {Path(regression_file).as_posix()} (tuneloop suite init)"
             else:

@@ -114,14 +114,17 @@ def draw_regression(
                 if text and key not in seen:
                     seen.add(key)
                     pool.append({"subject": subject, "text": text, "label": label, "source": e["id"]})
-            if len(pool) < per_label:
-                short.append(f"{label} ({len(pool)})")
-            chosen = random.Random(f"regression:{seed}:{label}").sample(pool, min(per_label, len(pool)))
+            # at most half of a label's held-out examples: the task eval keeps the rest (disjoint layers)
+            take = min(per_label, len(pool) // 2 if len(pool) > 1 else len(pool))
+            if take < per_label:
+                short.append(f"{label} ({len(pool)} held out, {take} taken)")
+            chosen = random.Random(f"regression:{seed}:{label}").sample(pool, take)
             cases += sorted(chosen, key=lambda c: str(c["source"]))
         if short:
             notes.append(
-                f"regression classify: {len(short)} label(s) with fewer than {per_label} held-out "
-                f"examples, all of them taken: {', '.join(short[:20])}{' ...' if len(short) > 20 else ''}"
+                f"regression classify: {len(short)} label(s) with fewer than {2 * per_label} held-out "
+                f"examples, half of them taken (the task eval scores the rest): "
+                f"{', '.join(short[:20])}{' ...' if len(short) > 20 else ''}"
                 " (a label with 0 has no regression case: add data for it)"
             )
     cases = [{"id": f"reg-cls-{i:03d}", "kind": "classify", **c} for i, c in enumerate(cases, 1)]
@@ -130,7 +133,10 @@ def draw_regression(
         notes.append("regression qa: skipped, the held-out split has no examples with facts (kb_qa)")
     elif qa_cases > 0:
         chosen = sorted(
-            random.Random(f"regression-qa:{seed}").sample(with_facts, min(qa_cases, len(with_facts))),
+            # at most half, as for classify: the kb_qa task eval keeps the rest
+            random.Random(f"regression-qa:{seed}").sample(
+                with_facts, min(qa_cases, max(1, len(with_facts) // 2) if len(with_facts) > 1 else len(with_facts))
+            ),
             key=lambda e: str(e["id"]),
         )
         cases += [
