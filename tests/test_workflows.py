@@ -172,7 +172,8 @@ def test_pr_eval_train_runs_the_pr_and_the_referee_runs_the_base():
     train, referee = jobs["train"], jobs["referee"]
     for job in (train, referee):
         assert job["runs-on"] == ["self-hosted", "gpu"] and FORK_GUARD in job["if"]
-        assert job["permissions"] == {"contents": "read"}
+    assert train["permissions"] == {"contents": "read"}  # the PR's code: no token can write or sign anything
+    assert referee["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
 
     # train: the PR's code (the default checkout), read-only secrets only, hands over data only.
     checkout = next(s for s in train["steps"] if s.get("uses", "").startswith("actions/checkout@"))
@@ -231,8 +232,24 @@ def test_only_promote_holds_storage_write_keys_and_it_tags_the_referees_md5():
                 assert "DVC_WRITE_AWS" not in text and "DVC_DATA_WRITE_AWS" in text
     wf = _load(WORKFLOW_DIR / "promote.yml")
     job = wf["jobs"]["promote"]
-    assert job["environment"] == "promote" and job["permissions"] == {"contents": "write", "actions": "read"}
+    assert job["permissions"] == {"contents": "write", "actions": "read", "attestations": "read"}
+    # a commit that changed the workflows or the referee waits for a person (an environment with reviewers)
+    assert job["needs"] == "changes" and "'promote-reviewed'" in job["environment"]
+    assert job["environment"].endswith("|| 'promote' }}")
+    changes = "\n".join(s.get("run", "") for s in wf["jobs"]["changes"]["steps"])
+    assert "src/tuneloop/referee/" in changes and ".github/workflows/" in changes
+    assert wf["jobs"]["changes"]["permissions"] == {"contents": "read"}
     runs = "\n".join(s.get("run", "") for s in job["steps"])
+    # the verdict must come from the workflow FILE pr-eval.yml, and carry its signature
+    assert '!= ".github/workflows/pr-eval.yml"' in runs and "gh attestation verify" in runs
+    assert '--signer-workflow "$GITHUB_REPOSITORY/.github/workflows/pr-eval.yml"' in runs
+    referee = _load(WORKFLOW_DIR / "pr-eval.yml")["jobs"]["referee"]
+    attest = next(s for s in referee["steps"] if s.get("uses", "").startswith("actions/attest-build-provenance@"))
+    assert (
+        "verdict.json" in attest["with"]["subject-path"]
+        and "adapter_model.safetensors" in attest["with"]["subject-path"]
+    )
+    assert referee["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
     assert "--event merge_group" in runs and '--commit "$GITHUB_SHA"' in runs
     assert "tuneloop.referee.champion verify" in runs and '--merge-sha "$GITHUB_SHA"' in runs
     assert "tuneloop.referee.champion in-remote" in runs and 'tuneloop.ci.version_tag --md5 "$MD5"' in runs

