@@ -25,12 +25,25 @@ def ngrams(tokens: list[str], n: int) -> set[tuple[str, ...]]:
 class TrainIndex:
     """The training split's n-grams (minus the common ones, unless ignore_common is None) and exact texts."""
 
-    def __init__(self, train_texts: list[str], n: int = 13, ignore_common: float | None = 0.01):
+    def __init__(
+        self,
+        train_texts: list[str],
+        n: int = 13,
+        ignore_common: float | None = 0.01,
+        common_from: list[str] | None = None,
+    ):
+        """common_from: the texts whose frequent n-grams count as boilerplate (default: train_texts). The
+        referee passes the base branch's own training split, so a PR cannot make an item "common" by
+        repeating it in the split it hands over."""
         self.n = n
         per_text = [ngrams(normalize(t), n) for t in train_texts]
         doc_freq = Counter(g for grams in per_text for g in grams)
-        limit = max(2, int(ignore_common * len(train_texts))) if ignore_common is not None else None
-        self.common = {g for g, c in doc_freq.items() if c > limit} if limit is not None else set()
+        reference = (
+            doc_freq if common_from is None else Counter(g for t in common_from for g in ngrams(normalize(t), n))
+        )
+        size = len(train_texts) if common_from is None else len(common_from)
+        limit = max(2, int(ignore_common * size)) if ignore_common is not None else None
+        self.common = {g for g, c in reference.items() if c > limit} if limit is not None else set()
         self.grams = set(doc_freq) - self.common
         self.first = {}  # n-gram -> the first training text holding it (to name the nearest example)
         for i, grams in enumerate(per_text):

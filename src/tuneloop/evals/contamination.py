@@ -12,6 +12,12 @@ sign-off): a 13-gram that occurs in more than `ignore_common` of the training ex
 not a leak, and is ignored on both sides (the same idea as GPT-3's contamination study dropping very
 frequent n-grams). The gate fails when a set's contaminated fraction exceeds `max_fraction`.
 
+What counts as common is decided by data the candidate cannot steer: where the referee gives it the base
+branch's own training split (data/splits/reference_train.jsonl), frequent n-grams come from there, never
+from the split the pull request hands over (repeating an item 30 times would otherwise make it "common").
+And no n-gram of a frozen item (the regression suite, the probes) is ever exempt: the exemption applies to
+the test split only.
+
 The probes get a stricter test (`contamination.probes`): the training mix carries safety examples built
 from the company's policy (conf/policy) on purpose, and a template shared with a probe would be common
 in training, so exempting common n-grams would hide exactly that copy. A probe is contaminated when it
@@ -38,6 +44,8 @@ TEST_FILE = paths.TEST_SPLIT
 REGRESSION_FILE = paths.REGRESSION_FILE
 PROBE_DIR = paths.PROBE_DIR
 REPORT_FILE = paths.CONTAMINATION_REPORT
+REFERENCE_FILE = paths.SPLIT_DIR / "reference_train.jsonl"  # the base branch's training split (the referee)
+FROZEN = ("regression", "probes")  # sets whose n-grams are never exempt
 
 
 def example_text(example: dict) -> str:
@@ -66,8 +74,10 @@ def check(
     sets: dict[str, Iterable[tuple[str, str]]],
     cfg: dict[str, Any],
     train_ids: list[str] | None = None,
+    common_texts: list[str] | None = None,
 ) -> dict:
-    index = TrainIndex(train_texts, int(cfg["ngram"]), float(cfg["ignore_common"]))
+    index = TrainIndex(train_texts, int(cfg["ngram"]), float(cfg["ignore_common"]), common_from=common_texts)
+    frozen = TrainIndex(train_texts, int(cfg["ngram"]), None)  # the regression suite: no n-gram exempt
     threshold, max_fraction = float(cfg["item_overlap"]), float(cfg["max_fraction"])
     strict_cfg = cfg.get("probes")  # probes: smaller n-grams, no common n-gram exempt
     strict = TrainIndex(train_texts, int(strict_cfg["ngram"]), None) if strict_cfg else None
@@ -78,6 +88,8 @@ def check(
         "max_fraction": max_fraction,
         "train_texts": len(train_texts),
         "common_ngrams_ignored": len(index.common),
+        "common_from": "this training split" if common_texts is None else "the base branch's training split",
+        "frozen_sets_exempt_nothing": list(FROZEN),
         "sets": {},
     }
     if strict is not None:
@@ -87,11 +99,10 @@ def check(
             "common_ngrams_ignored": 0,
         }
     for name, items in sets.items():
-        use, limit = (
-            (strict, float(strict_cfg["item_overlap"]))
-            if name == "probes" and strict is not None
-            else (index, threshold)
-        )
+        if name == "probes" and strict is not None:
+            use, limit = strict, float(strict_cfg["item_overlap"])
+        else:
+            use, limit = (frozen if name in FROZEN else index), threshold
         flagged, total, top = [], 0, {"overlap": 0.0, "id": None, "train_id": None}
         for item_id, text in items:
             total += 1
@@ -131,13 +142,16 @@ def run(
     regression_file: str | Path = REGRESSION_FILE,
     probe_dir: str | Path = PROBE_DIR,
     report_file: str | Path = REPORT_FILE,
+    reference_file: str | Path = REFERENCE_FILE,
 ) -> dict:
     train = read_jsonl(train_file)
+    reference = [example_text(e) for e in read_jsonl(reference_file)] if Path(reference_file).exists() else None
     report = check(
         [example_text(e) for e in train],
         eval_sets(Path(test_file), Path(regression_file), Path(probe_dir)),
         params["eval"]["contamination"],
         [e["id"] for e in train],
+        common_texts=reference,
     )
     report["train_by_task"] = dict(sorted(Counter(e["task"] for e in train).items()))  # safety: the policy's share
     write_json(report_file, report)

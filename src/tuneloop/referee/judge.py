@@ -116,6 +116,8 @@ def prepare_workspace(
     os.symlink((repo / "models/base").resolve(), ws / "models/base")
     shutil.copyfile(repo / "data/splits/test.jsonl", ws / "data/splits/test.jsonl")
     shutil.copyfile(train_split, ws / "data/splits/train.jsonl")
+    if (repo / "data/splits/train.jsonl").exists():  # the base's own split: what counts as common boilerplate
+        shutil.copyfile(repo / "data/splits/train.jsonl", ws / "data/splits/reference_train.jsonl")
     copy_adapter(adapter, ws / "models/adapter")
     if champion is not None:
         copy_adapter(champion, ws / "models/champion")

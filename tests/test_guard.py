@@ -1,0 +1,67 @@
+"""The contamination guard cannot be steered by the split the pull request hands over: common n-grams come
+from the base branch's data, no n-gram of a frozen item is ever exempt, and repetition hides nothing."""
+
+from __future__ import annotations
+
+import random
+
+from tuneloop.evals.contamination import check
+
+CFG = {
+    "ngram": 13,
+    "item_overlap": 0.8,
+    "ignore_common": 0.01,
+    "max_fraction": 0.0,
+    "probes": {"ngram": 8, "item_overlap": 0.5},
+}
+WORDS = (
+    "order parcel refund charge account login password router bulb camera thermostat app invoice plan "
+    "delivery tracking warranty replacement screen battery signal update setting reset code email"
+).split()
+
+
+def honest(n: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(25, 45))) for _ in range(n)]
+
+
+ITEM = (
+    "my lumora thermostat keeps resetting itself every night at three and the schedule I set in the app is "
+    "gone each morning even after the latest firmware update"
+)
+
+
+def test_an_item_repeated_thirty_times_is_caught_when_common_ngrams_come_from_the_base():
+    base = honest(2600)
+    # the attack: the held-out item, wrapped (so no exact copy), 30 times: its n-grams become frequent
+    pr = base + [f"Classify this support ticket, example {i}: {ITEM}" for i in range(30)]
+    sets = {"test": [("t-1", ITEM)], "regression": [("reg-1", ITEM)], "probes": [("probe-1", ITEM)]}
+    steered = check(pr, sets, CFG)  # the old rule: common n-grams from the PR's own split
+    assert steered["sets"]["test"]["flagged"] == []  # ... and the item hid
+    guarded = check(pr, sets, CFG, common_texts=base)
+    assert guarded["common_from"] == "the base branch's training split"
+    for name in ("test", "regression", "probes"):
+        assert [f["id"] for f in guarded["sets"][name]["flagged"]], name
+
+
+def test_frozen_items_are_never_exempt_even_when_their_ngrams_are_common():
+    base = honest(500) + [ITEM + " please help"] * 40  # the item's words are a real template of the base's data
+    pr = base + [ITEM + " thanks"]
+    got = check(pr, {"test": [("t", ITEM)], "regression": [("reg", ITEM)]}, CFG, common_texts=base)
+    assert [f["id"] for f in got["sets"]["regression"]["flagged"]] == ["reg"]  # frozen: nothing exempt
+    assert got["sets"]["test"]["flagged"] == []  # the test split keeps the template exemption
+    assert set(got["frozen_sets_exempt_nothing"]) == {"regression", "probes"}
+
+
+def test_an_honest_split_flags_nothing():
+    base = honest(800, seed=1)
+    got = check(
+        base,
+        {
+            "test": [(f"t{i}", t) for i, t in enumerate(honest(100, seed=2))],
+            "regression": [(f"r{i}", t) for i, t in enumerate(honest(30, seed=3))],
+        },
+        CFG,
+        common_texts=honest(800, seed=4),
+    )
+    assert got["passed"] and all(s["contaminated"] == 0 for s in got["sets"].values())
