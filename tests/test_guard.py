@@ -65,3 +65,22 @@ def test_an_honest_split_flags_nothing():
         common_texts=honest(800, seed=4),
     )
     assert got["passed"] and all(s["contaminated"] == 0 for s in got["sets"].values())
+
+
+PARA_CFG = {**CFG, "paraphrase": {"threshold": 0.7, "margin": 0.1}}
+
+
+def test_a_paraphrase_of_a_frozen_item_is_caught_in_the_referee_and_said_not_run_elsewhere():
+    base = honest(600, seed=5)
+    words = ITEM.split()
+    paraphrase = " ".join(w for i, w in enumerate(words, 1) if i % 6)  # every 6th word dropped
+    pr = base + [f"Please classify this message, case {k}: {paraphrase}" for k in range(30)]
+    sets = {"regression": [("reg-1", ITEM)], "probes": [("probe-1", "Can you reset my router password please")]}
+    assert check(pr, sets, CFG, common_texts=base)["sets"]["regression"]["flagged"] == []  # n-grams miss it
+    got = check(pr, sets, PARA_CFG, common_texts=base)
+    (hit,) = got["sets"]["regression"]["flagged"]
+    assert hit["id"] == "reg-1" and hit["paraphrase"] >= 0.7 and hit["paraphrase"] - hit["base_score"] >= 0.1
+    assert not got["passed"] and got["sets"]["probes"]["flagged"] == []
+    assert check(base, sets, PARA_CFG, common_texts=base)["passed"]  # the honest split: nothing
+    alone = check(pr, sets, PARA_CFG)  # the pipeline's own guard has no base split to compare with
+    assert alone["paraphrase_rule"]["status"] == "not run"

@@ -35,6 +35,8 @@ from typing import Any
 
 from tuneloop import paths
 from tuneloop.data.overlap import TrainIndex, ngrams, normalize  # noqa: F401 (the guard's rule, shared with split)
+from tuneloop.data.synth import source_text
+from tuneloop.evals.near_duplicates import nearest_scores
 from tuneloop.io import read_jsonl, write_json
 
 log = logging.getLogger(__name__)
@@ -131,8 +133,55 @@ def check(
             "max_overlap": top,
             "flagged": sorted(flagged, key=lambda f: f["id"]),
         }
+    para = cfg.get("paraphrase")
+    if para and common_texts is not None:
+        _paraphrases(report, train_texts, sets, common_texts, para, ids)
+    elif para:
+        report["paraphrase_rule"] = {
+            "status": "not run",
+            "reason": "it needs the base branch's training split "
+            "(the referee passes it): without it there is no baseline to exceed",
+        }
     report["passed"] = all(s["passed"] for s in report["sets"].values())
     return report
+
+
+def _paraphrases(report: dict, train_texts: list[str], sets: dict, reference: list[str], cfg: dict, ids) -> None:
+    """A frozen item whose nearest training text (char n-gram TF-IDF cosine, IDF from the base's split) is
+    at least `threshold` alike AND at least `margin` more alike than its nearest text in the base branch's
+    own split: a paraphrase the candidate's split added. Measured: benchmarks/paraphrase_bench.py."""
+    threshold, margin = float(cfg["threshold"]), float(cfg["margin"])
+    report["paraphrase_rule"] = {
+        "status": "run",
+        "threshold": threshold,
+        "margin": margin,
+        "method": "char 3-5-gram TF-IDF cosine, excess over the base's split",
+    }
+    contents = [source_text(t) for t in train_texts]
+    base = [source_text(t) for t in reference]
+    for name in FROZEN:
+        if name not in sets or name not in report["sets"]:
+            continue
+        items = list(sets[name])
+        now = nearest_scores(contents, items, base)
+        before = nearest_scores(base, items, base)
+        entry = report["sets"][name]
+        known = {f["id"] for f in entry["flagged"]}
+        for (item_id, _), (score, j), (was, _) in zip(items, now, before):
+            if score >= threshold and score - was >= margin and item_id not in known:
+                entry["flagged"].append(
+                    {
+                        "id": item_id,
+                        "exact": False,
+                        "paraphrase": round(score, 3),
+                        "base_score": round(was, 3),
+                        "train_id": ids[j] if j is not None else None,
+                    }
+                )
+        entry["flagged"].sort(key=lambda f: f["id"])
+        entry["contaminated"] = len(entry["flagged"])
+        entry["fraction"] = round(len(entry["flagged"]) / entry["items"], 4) if entry["items"] else 0.0
+        entry["passed"] = entry["fraction"] <= report["max_fraction"]
 
 
 def run(

@@ -163,6 +163,14 @@ def render_report(
             + ", ".join(parts)
             + ("" if contamination["passed"] else " – **FAIL**")
         )
+        para = contamination.get("paraphrase_rule") or {}
+        if para.get("status") == "not run":
+            lines.append(f"  - paraphrase check of the frozen items: not run ({para['reason']})")
+        elif para:
+            lines.append(
+                f"  - paraphrase check of the frozen items: cosine >= {para['threshold']:g} and "
+                f"+{para['margin']:g} over the base's split ({para['method']})"
+            )
         nearest = (contamination["sets"].get("probes") or {}).get("max_overlap") or {}
         if nearest.get("id"):
             lines.append(
