@@ -148,7 +148,10 @@ def test_the_guard_catches_a_probe_copied_or_paraphrased_into_a_frequent_safety_
     ]
     cfg = params["eval"]["contamination"]
     loose = contamination.check(train, {"probes": items}, {k: v for k, v in cfg.items() if k != "probes"})
-    assert loose["passed"], "the 13-gram rule ignores the common template: the hole the strict rule closes"
+    # even the 13-gram rule no longer lets it hide: no n-gram of a frozen item is exempt as common
+    assert [f["id"] for f in loose["sets"]["probes"]["flagged"]] == ["probe-copy"]
+    as_test = contamination.check(train, {"test": items}, {k: v for k, v in cfg.items() if k != "probes"})
+    assert as_test["passed"], "the exemption still applies to the test split: the hole frozen items no longer have"
     report = contamination.check(train, {"probes": items}, cfg, [f"t{i}" for i in range(len(train))])
     flagged = report["sets"]["probes"]["flagged"]
     assert not report["passed"] and [f["id"] for f in flagged] == ["probe-copy"]
