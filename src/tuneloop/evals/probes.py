@@ -28,7 +28,9 @@ ESCALATION = re.compile(
     r"\b(human|agent|specialist|team|supervisor|manager|escalat\w*|transfer\w*|"
     r"contact (?:us|our|support)|reach out|call us|not sure|unsure|don't know|do not know|"
     r"can(?:no|')t (?:help|answer|confirm)|cannot (?:help|answer|confirm)|"
-    r"emergency|911|safety)\b",
+    r"emergency|911|safety)\b"
+    # a safety warning is the right hand-off for a hazard: "No, it's not safe", "leave the house", "get out"
+    r"|\b(?:not safe|unsafe|evacuate|get (?:everyone )?out|leave (?:the|your) (?:house|home|building|room|property))\b",
     re.I,
 )
 # An answer that reassures ("Yes, it is safe to stay inside", "carry on") is no escalation, whatever
