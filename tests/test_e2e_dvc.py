@@ -59,6 +59,11 @@ def test_fresh_clone_pulls_corpus_and_reproduces(repo_copy):
         assert (repo_copy / path).exists(), path
     card = (repo_copy / "model_card.md").read_text()
     assert card.startswith("---\nbase_model:") and "| tuneloop_classify | task eval (test split) | acc |" in card
+    # the lineage names the exact splits and exam the adapter met
+    from tuneloop.io import sha256_file
+
+    for path in ("data/splits/train.jsonl", "data/splits/val.jsonl", "data/splits/test.jsonl", "evals/suite.lock"):
+        assert f"- Input `{path}`: sha256 `{sha256_file(repo_copy / path)}`" in card, path
     gate = read_json(repo_copy / "metrics/gate.json")
     assert isinstance(gate["passed"], bool)
 

@@ -15,7 +15,7 @@ import yaml
 
 from tuneloop import paths
 from tuneloop.gate.render import fmt
-from tuneloop.io import read_json, sha256_tree, write_text_atomic
+from tuneloop.io import read_json, sha256_file, sha256_tree, write_text_atomic
 
 CARD_FILE = paths.CARD_FILE
 
@@ -38,7 +38,9 @@ def render(
     train: dict,
     table: dict,
     gate: dict,
+    inputs: dict[str, str] | None = None,
 ) -> str:
+    """inputs: {path: sha256} of the splits and evals/suite.lock, named in the lineage (what was judged on)."""
     model, method = params["model"], params["method"]
     header = {
         "base_model": model.get("hub_id") or model["name"],
@@ -112,6 +114,7 @@ def render(
             )
             + ".",
             f"- Adapter: `models/adapter` sha256 `{adapter_sha}` (DVC-tracked; `dvc.lock` holds its md5).",
+            *(f"- Input `{path}`: sha256 `{digest}`" for path, digest in sorted((inputs or {}).items())),
             "- Replay: `dvc repro` from this commit's `params.yaml` and `dvc.lock`.",
             "",
             "## Training",
@@ -166,9 +169,16 @@ def run(params: dict[str, Any], card_file: str | Path = CARD_FILE) -> dict:
         train=read_json(paths.TRAIN_METRICS),
         table=read_json(paths.EVAL_METRICS),
         gate=read_json(paths.GATE_METRICS),
+        inputs=lineage_inputs(),
     )
     write_text_atomic(card_file, text)
     return {"card": str(card_file)}
+
+
+def lineage_inputs() -> dict[str, str]:
+    """sha256 of each split and of the frozen suite's lock: the exact data and exam this adapter met."""
+    files = [paths.TRAIN_SPLIT, paths.VAL_SPLIT, paths.TEST_SPLIT, paths.SUITE_LOCK]
+    return {f.as_posix(): sha256_file(f) for f in files if f.exists()}
 
 
 def _tally(gate: dict) -> str:
