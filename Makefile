@@ -43,10 +43,12 @@ run: install
 	@cat reports/gate.md | sed -n '1,30p'
 	$(BIN)/tuneloop gate --check
 
-# lint and format first (seconds), then every test that runs on CPU; the 15 slowest are listed at the end
+# lint and format first (seconds), then every test that runs on CPU, in two workers (a file stays on one, so
+# its module fixtures are built once; the end-to-end files overlap their DVC and git subprocesses with the rest);
+# the 15 slowest are listed at the end. One process: $(BIN)/python -m pytest -q
 test: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
 
 # On a CUDA machine: every gpu-marked test + a short GPU benchmark -> reports/gpu-check/ (fails loudly if a part
 # cannot run there; one line and exit 0 without CUDA). Whoever gets a GPU runs it first (docs/gpu-check.md).
