@@ -412,7 +412,9 @@ def main(argv: list[str]) -> int:
     test = test[: a.score_limit] if a.score_limit else test
     gold = [labels.index(y) for _, y in test]
     tok, _ = load_model(base, None)
-    max_new = max(len(tok(label, add_special_tokens=False)["input_ids"]) for label in labels) + 2
+    from tuneloop.data.synth import label_answer_tokens
+
+    max_new = label_answer_tokens(tok, labels)  # the cap evaluate and the monitor use: whole labels
     scores: dict = {}
     t0 = time.perf_counter()
     tok, model = load_model(base, wd / "models/adapter")
