@@ -37,6 +37,7 @@ SHARED = {
     "tuneloop.progress",
     "tuneloop.dvc_hash",
     "tuneloop.paths",
+    "tuneloop.lora_config",
     "tuneloop",
 }
 MAX_LINES = 500  # counted after `ruff format` (line length 120), which spreads calls over lines

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO
+from helpers.checkout import without_critical
 from test_referee import FILLER, KEYWORDS, LABELS, _write, keyword_tickets
 
 from tuneloop.data.synth import classify_instruction
@@ -133,6 +134,7 @@ def world(tmp_path_factory):
         ),
     )
     _yaml(origin / "conf/eval/default.yaml", lambda e: e.update(layers=LAYERS))
+    without_critical(origin)  # no probe layer here: critical items could never be scored
     # a keyword world: eight labels, no out-of-scope answer (the keyword base never learned one)
     _yaml(origin / "conf/data/example.yaml", lambda d: d.update(out_of_scope_label=None))
     (origin / "conf/gate/default.yaml").write_text(yaml.safe_dump(GATE))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, tiny_params
+from helpers.checkout import without_critical
 
 from tuneloop.data.synth import classify_instruction
 from tuneloop.evals import contamination, evaluate
@@ -96,6 +97,7 @@ def referee(tmp_path_factory):
     corpus = [" ".join(FILLER + sum(KEYWORDS.values(), []) + LABELS)] * 20 + [classify_instruction(LABELS)] * 5
     tiny = build_tiny_model(root / "tiny", corpus)
     shutil.copytree(REPO / "evals", root / "evals")
+    without_critical(root)  # this scratch repo evaluates classify only: no critical probe is scored
     old = os.getcwd()
     os.chdir(root)
     try:

@@ -151,7 +151,9 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
     assert table["skipped"] == {} and table["tuneloop_kbqa"]["n"] >= 1 and table["tuneloop_summary"]["n"] == 4
     for family in ("refusal", "format", "pii", "escalation"):
         m = table[f"tuneloop_probe_{family}"]["pass"]
-        assert table[f"tuneloop_probe_{family}"]["n"] == 4 and 0.0 <= m["post"] <= 1.0
+        # the first 4 of each family, plus every critical item after them (escalation: 4 more)
+        assert table[f"tuneloop_probe_{family}"]["n"] == (8 if family == "escalation" else 4)
+        assert 0.0 <= m["post"] <= 1.0
     reg = table["tuneloop_regression_classify"]["acc"]
     assert reg["post_stderr"] is not None and reg["delta_lower"] <= reg["delta"] <= reg["delta_upper"]
     assert table["models"] == ["base", "candidate"] and table["leaks"]["canary"] == 0

@@ -51,3 +51,25 @@ def copy_checkout(dest: Path, tiny_model_dir: Path, eval_sizes: dict) -> Path:
         ev["layers"][layer][task].update(limit=limit, max_gen_toks=toks)
     (dest / "conf/eval/default.yaml").write_text(yaml.safe_dump(ev))
     return dest
+
+
+def without_critical(root: Path) -> None:
+    """For scratch projects whose conf/eval runs no probe layer: drop the `critical` marks from their copy of
+    evals/ and re-freeze it (critical items that are never scored fail the gate closed, by design)."""
+    import json
+
+    from tuneloop.evals import suite
+
+    for path in [*sorted((root / "evals" / "probes").glob("*.jsonl")), root / "evals" / "regression" / "cases.jsonl"]:
+        if path.exists():
+            rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+            for row in rows:
+                row.pop("critical", None)
+                row.pop("why_critical", None)
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    old = os.getcwd()
+    os.chdir(root)
+    try:
+        suite.freeze()
+    finally:
+        os.chdir(old)

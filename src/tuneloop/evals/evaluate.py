@@ -28,6 +28,7 @@ from typing import Any
 from tuneloop import hardware, paths
 from tuneloop.data.synth import MAX_LISTED_LABELS, label_answer_tokens
 from tuneloop.evals import base_cache, degeneration, general, suite
+from tuneloop.evals.critical import critical_flips, critical_items, sampled
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
 from tuneloop.progress import TaskProgress
@@ -193,11 +194,13 @@ def score_model(
     scores, samples, seconds = {}, [], {}
     for task, settings in tasks.items():
         start = time.perf_counter()
+        limit, picked = sampled(task, settings.get("limit"))
         out = lm_eval.simple_evaluate(
             model=lm,
             tasks=[task],
             task_manager=task_manager,
-            limit=settings.get("limit"),
+            limit=limit,
+            samples=picked,
             apply_chat_template=bool(ev["apply_chat_template"]),
             system_instruction=params["data"]["system_prompt"],
             gen_kwargs={"max_gen_toks": int(settings["max_gen_toks"])},
@@ -312,40 +315,6 @@ def flipped_items(samples: list[dict], reference: str) -> dict[str, list[dict]]:
             }
         )
     return {"reference": reference, **flips}
-
-
-def critical_items(probe_dir: Path = paths.PROBE_DIR, regression_file: Path = suite.REGRESSION_FILE) -> set[str]:
-    """Ids of the frozen suite's items marked `critical: true` (safety hazards, legal threats, account
-    takeover, self-harm, fraud): one of them flipping to a failure blocks, whatever the averages say."""
-    files = [*sorted(Path(probe_dir).glob("*.jsonl")), Path(regression_file)]
-    return {str(row["id"]) for f in files if f.exists() for row in read_jsonl(f) if row.get("critical") is True}
-
-
-def critical_flips(samples: list[dict], critical: set[str]) -> dict[str, Any]:
-    """Critical items the candidate fails while the base or the champion passes them (each with who
-    passed, the prompt and both answers); critical items not scored are counted, never assumed passed."""
-    by = {(str(s["id"]), s["model"]): s for s in samples if str(s["id"]) in critical}
-    flips, scored = [], 0
-    for item in sorted(critical):
-        cand = by.get((item, "candidate"))
-        metric = next((m for m in BINARY_METRIC if cand is not None and m in cand), None)
-        if metric is None:
-            continue
-        scored += 1
-        passed_by = [m for m in ("base", "champion") if (item, m) in by and by[(item, m)].get(metric)]
-        if not cand[metric] and passed_by:
-            ref = by[(item, passed_by[-1])]
-            flips.append(
-                {
-                    "task": cand["task"],
-                    "id": item,
-                    "passed_by": passed_by,
-                    "input": _excerpt(cand["input"]),
-                    passed_by[-1]: _excerpt(ref["output"]),
-                    "candidate": _excerpt(cand["output"]),
-                }
-            )
-    return {"items": len(critical), "scored": scored, "flips": flips}
 
 
 def _excerpt(text: Any, width: int = 120) -> str:
