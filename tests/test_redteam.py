@@ -190,7 +190,29 @@ def pr_branch(origin: Path, name: str, attack, adapter: Path, root: Path) -> Pat
     return handoff
 
 
+_JUDGED: dict[str, Path] = {}  # inputs' hash -> the verdict folder the referee wrote for them
+
+
 def referee(main: Path, handoff: Path, out: Path, *extra: str) -> dict:
+    """The base's referee on a hand-over. Its verdict is a function of its inputs alone (the base commit,
+    the adapter's two files, the training split, the arguments): attacks whose hand-over is byte for byte
+    the same reuse one run, which is the property under test (the PR reaches the judge only through them)."""
+    import hashlib
+
+    digest = hashlib.sha256(git(main, "rev-parse", "HEAD").encode() + repr(extra).encode())
+    for f in (
+        handoff / "adapter" / "adapter_config.json",
+        handoff / "adapter" / "adapter_model.safetensors",
+        handoff / "train.jsonl",
+    ):
+        digest.update(f.read_bytes() if f.exists() else b"-")
+    if sorted(p.name for p in (handoff / "adapter").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]:
+        key = digest.hexdigest()
+        if key in _JUDGED:
+            shutil.copytree(_JUDGED[key], out)
+            return json.loads((out / "verdict.json").read_text())
+    else:
+        key = None  # extra files (a pickle ...): always judged afresh
     tuneloop(
         main,
         "pr",
@@ -205,6 +227,8 @@ def referee(main: Path, handoff: Path, out: Path, *extra: str) -> dict:
         "0" * 40,
         *extra,
     )
+    if key is not None:
+        _JUDGED[key] = out
     return json.loads((out / "verdict.json").read_text())
 
 
