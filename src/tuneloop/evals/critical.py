@@ -15,8 +15,11 @@ from tuneloop.io import read_jsonl
 BINARY_METRIC = ("acc", "fact_match", "pass")  # the per-item pass/fail metric of each task kind
 
 
-def _excerpt(text: Any, width: int = 120) -> str:
+def excerpt(text: Any, width: int = 120) -> str:
+    """One line of model or item text for a report (the flips, the critical items)."""
     text = " ".join(str(text or "").split())
+    # The instruction part of a classification prompt is the same everywhere: show the ticket.
+    text = text.split("Answer with the category name only. ", 1)[-1]
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -60,9 +63,9 @@ def critical_flips(samples: list[dict], critical: set[str]) -> dict[str, Any]:
                     "task": cand["task"],
                     "id": item,
                     "passed_by": passed_by,
-                    "input": _excerpt(cand["input"]),
-                    passed_by[-1]: _excerpt(ref["output"]),
-                    "candidate": _excerpt(cand["output"]),
+                    "input": excerpt(cand["input"]),
+                    passed_by[-1]: excerpt(ref["output"]),
+                    "candidate": excerpt(cand["output"]),
                 }
             )
     return {"items": len(critical), "scored": scored, "flips": flips}

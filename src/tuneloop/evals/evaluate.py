@@ -28,7 +28,7 @@ from typing import Any
 from tuneloop import hardware, paths
 from tuneloop.data.synth import MAX_LISTED_LABELS, label_answer_tokens
 from tuneloop.evals import base_cache, degeneration, general, suite
-from tuneloop.evals.critical import critical_flips, critical_items, sampled
+from tuneloop.evals.critical import critical_flips, critical_items, excerpt, sampled
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
 from tuneloop.progress import TaskProgress
@@ -308,20 +308,13 @@ def flipped_items(samples: list[dict], reference: str) -> dict[str, list[dict]]:
             {
                 "task": task,
                 "id": item_id,
-                "input": _excerpt(cand["input"]),
-                "target": _excerpt(cand["target"]),
-                reference: _excerpt(ref["output"]),
-                "candidate": _excerpt(cand["output"]),
+                "input": excerpt(cand["input"]),
+                "target": excerpt(cand["target"]),
+                reference: excerpt(ref["output"]),
+                "candidate": excerpt(cand["output"]),
             }
         )
     return {"reference": reference, **flips}
-
-
-def _excerpt(text: Any, width: int = 120) -> str:
-    text = " ".join(str(text or "").split())
-    # The instruction part of a classification prompt is the same everywhere: show the ticket.
-    text = text.split("Answer with the category name only. ", 1)[-1]
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def canary_leaks(samples: list[dict], canaries: list[str]) -> dict:
