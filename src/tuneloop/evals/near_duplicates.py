@@ -1,37 +1,18 @@
 """Paraphrase detection for the contamination guard: character n-gram TF-IDF cosine between each frozen
 item (regression case, probe) and its nearest training text.
 
-    near_duplicates(train_texts, items, threshold=0.75, reference_texts=base_split) -> [{id, score, train}]
+    nearest_scores(train_texts, items, reference_texts=base_split) -> [(best cosine, train index)]
 
 The n-gram guard catches copies and long shared spans; a paraphrase (every sixth word dropped, synonyms
-swapped, clauses reordered) shares few 13-grams but most of its character 3-5-grams. The IDF is fitted on
+swapped, clauses reordered) shares few 13-grams but most of its character 3-5-grams. The rule built on
+these scores (a threshold and a margin over the base's own split, conf/eval `contamination.paraphrase`)
+is the guard's: tuneloop.evals.contamination. The IDF is fitted on
 the reference texts (the base branch's training split in the referee), so repeating an item in the
 candidate's split cannot make its n-grams look common. Measured recall and false alarms, and the limits:
 docs/eval-harness.md, benchmarks/paraphrase_bench.py.
 """
 
 from __future__ import annotations
-
-from typing import Any
-
-DEFAULT_THRESHOLD = 0.75  # chosen on benchmarks/paraphrase_bench.py (docs/eval-harness.md)
-
-
-def near_duplicates(
-    train_texts: list[str],
-    items: list[tuple[str, str]],
-    threshold: float = DEFAULT_THRESHOLD,
-    reference_texts: list[str] | None = None,
-    train_ids: list[str] | None = None,
-) -> list[dict[str, Any]]:
-    """Every item whose nearest training text scores >= threshold (cosine of char 3-5-gram TF-IDF)."""
-    scores = nearest_scores(train_texts, items, reference_texts)
-    ids = train_ids or [str(i) for i in range(len(train_texts))]
-    return [
-        {"id": item_id, "score": round(score, 3), "train_id": ids[j] if j is not None else None}
-        for (item_id, _), (score, j) in zip(items, scores)
-        if score >= threshold
-    ]
 
 
 def nearest_scores(
