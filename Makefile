@@ -3,6 +3,7 @@
 #   make test   install into .venv, then ruff (lint + format check) and the test suite
 #   make pr-check   rehearse the pull-request workflow locally, on CPU (train: HEAD, referee: BASE_REF)
 #   make retrain-check   rehearse the scheduled retraining workflow locally (a branch in a worktree, no push)
+#   make sealed-store    rebuild the example's sealed holdout store (.sealed-store/, the `sealed` DVC remote)
 # Both need only Python 3.11, pip and git. Override the interpreter with PYTHON=python3.11.
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.tuneloop-installed
 
-.PHONY: install run test gpu-check pr-check retrain-check params clean
+.PHONY: install run test gpu-check pr-check retrain-check sealed-store params clean
 
 $(STAMP): pyproject.toml requirements/pii-model.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,13 +59,17 @@ gpu-check: install
 # What .github/workflows/pr-eval.yml runs, on CPU, with the trust boundary kept: the train job in a
 # worktree of HEAD (this branch's committed code: `dvc repro train`, then only the adapter's two files and
 # the training split leave it), the referee in a worktree of BASE_REF (its code, conf/, evals; base model
-# and test split rebuilt there). Verdict and comment land in .pr-check/referee-out/.
+# and test split rebuilt there; the sealed holdout pulled from .sealed-store, a remote only it is pointed at).
+# Verdict and comment land in .pr-check/referee-out/.
 BASE_REF ?= main
 PRC := $(CURDIR)/.pr-check
-pr-check: install
+pr-check: install $(if $(wildcard .sealed-store),,sealed-store)
 	rm -rf $(PRC) && git worktree prune && mkdir -p $(PRC)/handoff/adapter
 	git worktree add --detach $(PRC)/train HEAD
 	git worktree add --detach $(PRC)/base $(BASE_REF)
+	@# the train worktree is not given the sealed store: its `sealed` remote points at a folder that does not exist
+	cd $(PRC)/train && ! PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q sealed.dvc 2>/dev/null \
+	  && echo "pr-check: the train worktree cannot pull the sealed holdout (as in CI: no key)"
 	@# the train job may reuse this checkout's DVC cache (the base model is restored, not rebuilt; stages with
 	@# git-tracked reports still run); the referee's worktree keeps its own: nothing the PR's code wrote reaches the judge.
 	cd $(PRC)/train && PATH="$(CURDIR)/$(BIN):$$PATH" dvc cache dir --local $(CURDIR)/.dvc/cache \
@@ -74,9 +79,12 @@ pr-check: install
 	cp $(PRC)/train/data/splits/train.jsonl $(PRC)/handoff/
 	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
 	  && PYTHONPATH=$(PRC)/base/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro base split
+	@# the referee's key: here, the store's real path, set in the base worktree's local config only
+	cd $(PRC)/base && if [ -f sealed.dvc ]; then PATH="$(CURDIR)/$(BIN):$$PATH" dvc remote modify --local sealed url $(CURDIR)/.sealed-store \
+	  && PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q sealed.dvc; fi
 	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli pr referee \
 	  --adapter $(PRC)/handoff/adapter --train-split $(PRC)/handoff/train.jsonl --out $(PRC)/referee-out \
-	  --judged-sha $$(git -C $(CURDIR) rev-parse HEAD)
+	  --judged-sha $$(git -C $(CURDIR) rev-parse HEAD) $$(test -f sealed.dvc && echo --sealed data/sealed)
 	@sed -n '1,40p' $(PRC)/referee-out/comment.md
 	cd $(PRC)/base && PYTHONPATH=$(PRC)/base/src $(CURDIR)/$(BIN)/python -m tuneloop.cli pr referee --check $(PRC)/referee-out/verdict.json
 
@@ -100,10 +108,26 @@ retrain-check: install
 	  cat $(RTC)/wt/reports/retrain/alert-title.txt $(RTC)/wt/reports/retrain/alert.md; fi
 	@git -C $(RTC)/wt log --oneline -1 --stat
 
+# The example's sealed store, rebuilt: its drop (160 tickets the generator writes apart from data/raw), sealed
+# whole in a scratch DVC project with its own cache, checked against sealed.dvc, pushed to .sealed-store/ (the
+# `sealed` remote). A real company's store is a bucket prefix only the referee's key reads (docs/sealed.md).
+SEAL := $(CURDIR)/.sealed-build
+sealed-store: install
+	rm -rf $(SEAL) && mkdir -p $(SEAL)
+	$(BIN)/tuneloop data example --sealed --out $(SEAL)/drop >/dev/null
+	cd $(SEAL) && git init -q && PATH="$(CURDIR)/$(BIN):$$PATH" dvc init -q \
+	  && $(CURDIR)/$(BIN)/tuneloop data seal drop --share 1 --raw raw --sealed data/sealed \
+	  && PATH="$(CURDIR)/$(BIN):$$PATH" dvc remote add -q sealed $(CURDIR)/.sealed-store \
+	  && PATH="$(CURDIR)/$(BIN):$$PATH" dvc commit -q -f sealed.dvc && PATH="$(CURDIR)/$(BIN):$$PATH" dvc push -q sealed.dvc
+	@grep -q "$$(grep -o '[0-9a-f]*\.dir' $(SEAL)/sealed.dvc)" sealed.dvc \
+	  || { echo "sealed-store: the rebuilt set is not the one sealed.dvc versions"; exit 1; }
+	rm -rf $(SEAL)
+	@echo "sealed-store: .sealed-store/ holds $$(grep -o '[0-9a-f]*\.dir' sealed.dvc) (sealed.dvc)"
+
 # Rewrite params.yaml from conf/ (ARGS="preset=quality model=qwen2.5-0.5b-instruct")
 params: install
 	$(BIN)/tuneloop params $(ARGS)
 
 clean:
-	rm -rf models data/prepared data/examples.jsonl data/splits reports/samples.jsonl .pytest_cache .pr-check .retrain-check
+	rm -rf models data/prepared data/examples.jsonl data/splits reports/samples.jsonl .pytest_cache .pr-check .retrain-check .sealed-build
 	git worktree prune

@@ -45,6 +45,7 @@ GATE = {
 LAYERS = {
     "tasks": {"tuneloop_classify": {"max_gen_toks": 8, "limit": None}},
     "regression": {"tuneloop_regression_classify": {"max_gen_toks": 8, "limit": None}},
+    "sealed": {"tuneloop_sealed_classify": {"max_gen_toks": 8, "limit": None}},  # where sealed.dvc is declared
 }
 
 
@@ -116,7 +117,8 @@ def world(tmp_path_factory):
         ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, check=True, capture_output=True, text=True
     ).stdout.splitlines():
         src = REPO / rel
-        if rel.startswith(("dvc-storage/", "metrics/", "reports/", ".ci/")) or not src.is_file():
+        # sealed.dvc: the keyword world has no sealed holdout until test_sealed_* declares one
+        if rel.startswith(("dvc-storage/", "metrics/", "reports/", ".ci/", "sealed.dvc")) or not src.is_file():
             continue
         (origin / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, origin / rel)
@@ -200,6 +202,8 @@ def referee(main: Path, handoff: Path, out: Path, *extra: str) -> dict:
     import hashlib
 
     digest = hashlib.sha256(git(main, "rev-parse", "HEAD").encode() + repr(extra).encode())
+    sealed_dvc = main / "sealed.dvc"  # a file of the referee's checkout that a test adds: part of the inputs
+    digest.update(sealed_dvc.read_bytes() if sealed_dvc.exists() else b"no sealed.dvc")
     for f in (
         handoff / "adapter" / "adapter_config.json",
         handoff / "adapter" / "adapter_model.safetensors",
@@ -368,3 +372,82 @@ def test_a_champion_that_cannot_be_fetched_fails_closed(world):
     verdict = referee(main, handoff, root / "verdict-no-champion", "--champion-unavailable")
     assert not verdict["passed"] and not verdict["scored"]
     assert any(r["metric"] == "champion" and not r["passed"] for r in verdict["rules"])
+
+
+def good_handoff(origin: Path, adapters: dict, root: Path) -> Path:
+    handoff = root / "handoff-good"
+    return handoff if handoff.exists() else pr_branch(origin, "good", lambda wt: None, adapters["good"], root)
+
+
+# --- the sealed holdout: a set the train job never reads; declared by sealed.dvc in the base commit -------------
+@pytest.fixture()
+def sealed_world(world):
+    """main's checkout with a sealed holdout of keyword tickets declared (sealed.dvc), removed afterwards."""
+    from tuneloop.data import seal
+
+    origin, main, adapters, root = world
+    store = root / "sealed-store" / "data" / "sealed"
+    if not store.exists():
+        rng = random.Random(11)
+        rows = [
+            {
+                "ticket_id": f"SEALED-{label}-{i}",
+                "subject": "help",
+                "customer_message": " ".join(rng.sample(FILLER, 6) + [rng.choice(KEYWORDS[label])]),
+                "agent_reply": "Thanks, we are on it.",
+                "category": label,
+                "satisfaction": 5,
+            }
+            for label in LABELS
+            for i in range(3)
+        ]
+        _write(str(store / "tickets.jsonl"), rows)
+    seal.write_dvc_file(store, main / "sealed.dvc")
+    try:
+        yield origin, main, adapters, root, store
+    finally:
+        (main / "sealed.dvc").unlink()
+
+
+def test_sealed_declared_but_not_given_fails_closed_before_scoring(sealed_world):
+    origin, main, adapters, root, store = sealed_world
+    good = good_handoff(origin, adapters, root)
+    verdict = referee(main, good, root / "verdict-sealed-missing")
+    rule = next(r for r in verdict["rules"] if r["metric"] == "sealed")
+    assert not verdict["passed"] and not verdict["scored"] and not rule["passed"] and "not given" in rule["reason"]
+    other = root / "sealed-other"  # the wrong version: one ticket fewer
+    shutil.copytree(store, other, dirs_exist_ok=True)
+    lines = (other / "tickets.jsonl").read_text().splitlines()
+    (other / "tickets.jsonl").write_text("\n".join(lines[1:]) + "\n")
+    verdict = referee(main, good, root / "verdict-sealed-wrong", "--sealed", str(other))
+    rule = next(r for r in verdict["rules"] if r["metric"] == "sealed")
+    assert not verdict["passed"] and "is not the one sealed.dvc versions" in rule["reason"]
+
+
+def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_that_holds_one_fails(sealed_world):
+    from tuneloop.params import compose
+    from tuneloop.referee import judge, sealed
+
+    origin, main, adapters, root, store = sealed_world
+    good = good_handoff(origin, adapters, root)
+    verdict = referee(main, good, root / "verdict-sealed", "--sealed", str(store))
+    assert verdict["scored"] and verdict["sealed"]["classify_items"] >= len(LABELS) * 3
+    assert "tuneloop_sealed_classify" in json.loads((root / "verdict-sealed/metrics/eval.json").read_text())
+    contamination = json.loads((root / "verdict-sealed/metrics/contamination.json").read_text())
+    assert contamination["sets"]["sealed"]["contaminated"] == 0
+    published = "".join(
+        p.read_text(errors="replace") for p in (root / "verdict-sealed").rglob("*") if p.suffix in (".json", ".md")
+    )
+    for ticket in (json.loads(x) for x in (store / "tickets.jsonl").read_text().splitlines()):
+        assert ticket["customer_message"] not in published  # the exam stays sealed, whatever the verdict
+    # a PR whose training split holds a sealed item (leaked, or guessed): the guard flags it, the verdict fails
+    ws = root / "sealed-items"
+    sealed.build_items(ws, compose([], conf_dir=main / "conf"), store, main / "models/base", judge.run_stages)
+    item = json.loads((ws / "data/splits/sealed.jsonl").read_text().splitlines()[0])
+    leaky = root / "handoff-leaky"
+    shutil.copytree(good, leaky)
+    with (leaky / "train.jsonl").open("a") as fh:
+        fh.write(json.dumps({"id": "leak", "task": "classify", "user": item["user"], "answer": item["answer"]}) + "\n")
+    verdict = referee(main, leaky, root / "verdict-sealed-leak", "--sealed", str(store))
+    assert not verdict["passed"]
+    assert any(r["metric"].startswith("contamination") and not r["passed"] for r in verdict["rules"]), verdict["rules"]

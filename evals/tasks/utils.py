@@ -31,6 +31,11 @@ def _task(name):
 classify_docs, reply_docs, summary_docs, kbqa_docs = (_task(t) for t in ("classify", "reply", "summary", "kb_qa"))
 
 
+def sealed_docs(dataset):
+    """The sealed holdout's classify items, all of them (the regression suite never draws from it)."""
+    return dataset.filter(lambda doc: doc["task"] == "classify")
+
+
 def classify_results(doc, results):
     pred, gold = parse_label(results[0], doc["choices"]), int(doc["gold"])
     oos = doc.get("oos")  # the out-of-scope answer's index (data.out_of_scope_label), else absent

@@ -16,6 +16,8 @@ from pathlib import Path
 RAW_DIR = Path("data/raw")  # data.dvc: the company's exports, immutable
 FRESH_DIR = Path("data/fresh")  # fresh.dvc: the newest snapshot, for drift
 GENERAL_SLICE = Path("data/general/hellaswag.jsonl")  # the forgetting check's slice (dvc add)
+SEALED_DIR = Path("data/sealed")  # sealed.dvc (its own remote): the holdout only the referee reads (docs/sealed.md)
+SEALED_DVC = Path("sealed.dvc")
 # base / prepare / build / split
 BASE_DIR = Path("models/base")
 PREPARED_DIR = Path("data/prepared")
@@ -26,6 +28,7 @@ SPLIT_DIR = Path("data/splits")
 TRAIN_SPLIT = SPLIT_DIR / "train.jsonl"
 VAL_SPLIT = SPLIT_DIR / "val.jsonl"
 TEST_SPLIT = SPLIT_DIR / "test.jsonl"
+SEALED_SPLIT = SPLIT_DIR / "sealed.jsonl"  # the sealed set's classify items: built by the referee only
 SPLIT_REPORT = DATA_REPORTS / "split.json"
 # train
 ADAPTER_DIR = Path("models/adapter")

@@ -52,6 +52,10 @@ def add_parsers(sub) -> None:
         help="a champion exists but could not be fetched: the verdict fails (fail closed)",
     )
     rf.add_argument("--out", default="referee", help="where verdict.json, comment.md and metrics/ go")
+    rf.add_argument(
+        "--sealed",
+        help="the sealed holdout folder (data/sealed, pulled with the sealed store's key): required where sealed.dvc exists",
+    )
     rf.add_argument("--base-sha", help="the commit whose referee this is (default: git HEAD)")
     rf.add_argument("--judged-sha", help="the commit the PR's adapter was trained from (its merge commit)")
     rf.add_argument("--check", metavar="VERDICT", help="only read a verdict.json and exit 1 unless it passed")
@@ -104,6 +108,7 @@ def _referee(args) -> int:
             args.overrides,
             base_sha=args.base_sha,
             judged_sha=args.judged_sha,
+            sealed_dir=args.sealed,
         )
     except (judge.RefereeError, FileNotFoundError, ValueError) as exc:
         print(f"tuneloop pr referee: error: {exc}", file=sys.stderr)

@@ -29,7 +29,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tuneloop import hardware
+from tuneloop import hardware, paths
 from tuneloop.evals import suite
 from tuneloop.io import sha256_file, sha256_tree, write_text_atomic
 
@@ -67,8 +67,9 @@ def cache_key(
         if p.is_file() and "__pycache__" not in p.parts
     }
     suite_files |= suite.current_hashes()
-    if Path(test_file).exists():
-        suite_files[Path(test_file).as_posix()] = sha256_file(test_file)
+    for held_out in (Path(test_file), paths.SEALED_SPLIT):  # the sealed set: in the referee's workspace only
+        if held_out.exists():
+            suite_files[held_out.as_posix()] = sha256_file(held_out)
     hw = hardware.detect()
     inputs = {
         "base": sha256_tree(base_dir),

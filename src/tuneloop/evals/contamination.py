@@ -47,7 +47,7 @@ REGRESSION_FILE = paths.REGRESSION_FILE
 PROBE_DIR = paths.PROBE_DIR
 REPORT_FILE = paths.CONTAMINATION_REPORT
 REFERENCE_FILE = paths.SPLIT_DIR / "reference_train.jsonl"  # the base branch's training split (the referee)
-FROZEN = ("regression", "probes")  # sets whose n-grams are never exempt
+FROZEN = ("regression", "probes", "sealed")  # sets whose n-grams are never exempt
 
 
 def example_text(example: dict) -> str:
@@ -55,11 +55,15 @@ def example_text(example: dict) -> str:
     return example["user"]
 
 
-def eval_sets(test_file: Path, regression_file: Path, probe_dir: Path) -> dict[str, list[tuple[str, str]]]:
-    """{set name: [(item id, text)]} for every evaluated set that exists."""
+def eval_sets(
+    test_file: Path, regression_file: Path, probe_dir: Path, sealed_file: Path | None = None
+) -> dict[str, list[tuple[str, str]]]:
+    """{set name: [(item id, text)]} for every evaluated set that exists (the sealed set: in the referee only)."""
     sets: dict[str, list[tuple[str, str]]] = {}
     if test_file.exists():
         sets["test"] = [(e["id"], example_text(e)) for e in read_jsonl(test_file)]
+    if sealed_file is not None and sealed_file.exists():
+        sets["sealed"] = [(e["id"], example_text(e)) for e in read_jsonl(sealed_file)]
     if regression_file.exists():
         sets["regression"] = [
             (c["id"], " ".join(str(c.get(k, "")) for k in ("subject", "text", "question")))
@@ -192,12 +196,13 @@ def run(
     probe_dir: str | Path = PROBE_DIR,
     report_file: str | Path = REPORT_FILE,
     reference_file: str | Path = REFERENCE_FILE,
+    sealed_file: str | Path = paths.SEALED_SPLIT,
 ) -> dict:
     train = read_jsonl(train_file)
     reference = [example_text(e) for e in read_jsonl(reference_file)] if Path(reference_file).exists() else None
     report = check(
         [example_text(e) for e in train],
-        eval_sets(Path(test_file), Path(regression_file), Path(probe_dir)),
+        eval_sets(Path(test_file), Path(regression_file), Path(probe_dir), Path(sealed_file)),
         params["eval"]["contamination"],
         [e["id"] for e in train],
         common_texts=reference,

@@ -51,7 +51,10 @@ BINARY_METRIC = ("acc", "fact_match", "pass")
 
 
 def planned_tasks(
-    params: dict[str, Any], test_file: Path = TEST_FILE, regression_file: Path = suite.REGRESSION_FILE
+    params: dict[str, Any],
+    test_file: Path = TEST_FILE,
+    regression_file: Path = suite.REGRESSION_FILE,
+    sealed_file: Path = paths.SEALED_SPLIT,
 ) -> tuple[dict[str, dict], dict[str, str]]:
     """({task: settings + layer} to run, {task: why skipped})."""
     held_out = read_jsonl(test_file) if test_file.exists() else []
@@ -75,6 +78,11 @@ def planned_tasks(
                 skipped[task] = (
                     f"every held-out `{needs}` example is in the regression suite ({Path(regression_file).as_posix()}"
                     "): the regression layer scores them"
+                )
+            elif layer == "sealed" and not Path(sealed_file).exists():
+                skipped[task] = (
+                    f"no sealed holdout here ({Path(sealed_file).as_posix()}): only the referee builds and scores it "
+                    "(docs/sealed.md)"
                 )
             elif layer == "regression" and kind and kind not in kinds:
                 skipped[task] = f"no `{kind}` cases in {Path(regression_file).as_posix()} (tuneloop suite init)"
@@ -317,6 +325,19 @@ def flipped_items(samples: list[dict], reference: str) -> dict[str, list[dict]]:
     return {"reference": reference, **flips}
 
 
+SEALED_TEXT = "(sealed: not shown)"
+
+
+def conceal(report: dict, hidden: set[str], fields: tuple[str, ...]) -> dict:
+    """The sealed layer's items and answers never reach a report: what reports/gate.md, the PR comment and
+    the referee's artifact show of them is the task, the verdict and this placeholder (the exam stays sealed)."""
+    for rows in report.values():
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, dict) and row.get("task") in hidden:
+                row.update({f: SEALED_TEXT for f in fields if f in row} | {"id": SEALED_TEXT})
+    return report
+
+
 def canary_leaks(samples: list[dict], canaries: list[str]) -> dict:
     """Count outputs, per model, that contain any planted canary value (the values are never written)."""
     leaks = {"canary": 0, "canary_by_model": {}}
@@ -435,7 +456,8 @@ def run(
     table = compare(scores, samples, params)
     table["leaks"] = canary_leaks(samples, list(params["eval"].get("canaries") or []))
     table["critical"] = critical_flips(samples, critical_items())
-    table["degeneration"] = degeneration.table(samples)  # loops and gibberish over every answer, per model
+    hidden = {task for task, s in tasks.items() if s["layer"] == "sealed"}
+    table["degeneration"] = conceal(degeneration.table(samples), hidden, ("output",))  # loops/gibberish, per model
     table["general"] = general_ability(params, models, Path(task_dir))
     table["layers"] = {task: s["layer"] for task, s in tasks.items()}
     table["max_gen_toks"] = {task: s["max_gen_toks"] for task, s in tasks.items()}  # what each answer could use
@@ -444,7 +466,9 @@ def run(
     table["models"] = list(models)  # base, champion (if any), candidate
     write_json(metrics_file, table)
     write_jsonl(samples_file, samples)
-    write_json(flips_file, flipped_items(samples, "champion" if "champion" in models else "base"))
+    reference = "champion" if "champion" in models else "base"
+    flips = conceal(flipped_items(samples, reference), hidden, ("input", "target", reference, "candidate"))
+    write_json(flips_file, flips)
     record_timing(
         "evaluate",
         wall_seconds=round(time.perf_counter() - start, 1),

@@ -1,7 +1,7 @@
 """The referee: judge a pull request's adapter with this checkout's code, config, evals and frozen sets.
 
     tuneloop pr referee --adapter DIR --train-split FILE [--champion DIR | --champion-unavailable] --out DIR \
-        [--base-sha SHA] [--judged-sha SHA] [OVERRIDE ...]
+        [--sealed DIR] [--base-sha SHA] [--judged-sha SHA] [OVERRIDE ...]
     tuneloop pr referee --check DIR/verdict.json      # exit 1 unless the verdict passed (the required check)
 
 Inputs from the pull request are data only: the adapter folder (validated by adapter.py before any
@@ -9,7 +9,8 @@ model library sees it) and its training split (JSONL, for the contamination guar
 comes from the checkout this module lives in, normally the base commit: params are composed afresh
 from its conf/ (never its params.yaml: a referee with a stale params.yaml is still this checkout's),
 the base model and test split are its DVC outputs (models/base, data/splits/test.jsonl), evals/ is its
-frozen suite. The stages run through this checkout's CLI in a scratch workspace (OUT/workspace), so
+frozen suite. The sealed holdout (--sealed, pulled with a key only the referee holds; referee/sealed.py) must
+be the folder sealed.dvc versions, or the verdict fails. The stages run through this checkout's CLI in a scratch workspace (OUT/workspace), so
 nothing is cached: every run scores base, champion (when given) and candidate from scratch.
 
 OUT/verdict.json: {"passed", "candidate_md5" (DVC's md5 of the adapter folder), "base_sha" (the commit
@@ -35,6 +36,7 @@ from tuneloop.ci.comment import MARKER
 from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 from tuneloop.io import read_json, write_json, write_text_atomic
 from tuneloop.params import compose, write_params
+from tuneloop.referee import sealed as sealed_set
 from tuneloop.referee.adapter import AdapterError, canonicalize, copy_adapter, stage_copy, validate_adapter
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,11 @@ def _rule(metric: str, kind: str, passed: bool, reason: str | None = None, value
         "reason": reason,
         "severity": "fail",
     }
+
+
+def _skipped(metric: str, kind: str, reason: str) -> dict:
+    """A referee check that did not apply: never counted as passed, listed in the comment."""
+    return _rule(metric, kind, True, reason) | {"status": "skipped", "optional": reason}
 
 
 def check_train_split(path: Path) -> tuple[int, str | None]:
@@ -134,7 +141,7 @@ RUNNER = (
 )
 
 
-def run_stages(ws: Path, stages=STAGES) -> None:
+def run_stages(ws: Path, stages: tuple[str, ...] | list[str] = STAGES, quiet: bool = False) -> None:
     """The stages through *this* package's CLI (its source dir first on the path), in the workspace."""
     src = str(Path(tuneloop.__file__).resolve().parents[1])
     env = {
@@ -144,7 +151,10 @@ def run_stages(ws: Path, stages=STAGES) -> None:
         "HF_DATASETS_OFFLINE": "1",
     }
     log.info("referee: tuneloop %s (in %s)", " / ".join(stages), ws)
-    proc = subprocess.run([sys.executable, "-c", RUNNER, *stages], cwd=ws, env=env)
+    # quiet: the stages' stdout (their JSON reports) stays out of the job log, which the PR's author can read
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, *stages], cwd=ws, env=env, stdout=subprocess.DEVNULL if quiet else None
+    )
     if proc.returncode != 0:
         raise RefereeError(f"referee: the stages {list(stages)} failed (exit {proc.returncode}) in {ws}")
 
@@ -159,6 +169,7 @@ def judge(
     repo: str | Path = ".",
     base_sha: str | None = None,
     judged_sha: str | None = None,
+    sealed_dir: str | Path | None = None,
 ) -> dict:
     repo, out = Path(repo).resolve(), Path(out_dir)
     adapter_dir, train_split = Path(adapter_dir), Path(train_split)
@@ -199,11 +210,25 @@ def judge(
             checks.append(_rule("champion", "fetch", False, f"the champion is not a valid adapter: {exc}"[:2000]))
     n_train, problem = check_train_split(train_split)
     checks.append(_rule("train_split", "validate", problem is None, problem, n_train))
+    sealed_dir = Path(sealed_dir) if sealed_dir else None
+    sealed_out, problem = sealed_set.verify(repo, sealed_dir)
+    if sealed_out is None and problem is None:
+        checks.append(
+            _skipped("sealed", "fetch", "this repository versions no sealed holdout (sealed.dvc): docs/sealed.md")
+        )
+    else:
+        checks.append(_rule("sealed", "fetch", problem is None, problem, sealed_out and sealed_out.get("md5")))
 
-    gate, summary = None, {}
+    gate, summary, sealed_counts = None, {}, None
     if all(c["passed"] for c in checks):
         ws = out / "workspace"
         prepare_workspace(ws, repo, params, staged, champion, train_split)
+        if sealed_out is not None:
+            try:  # the sealed items, built by this checkout's prepare and build: before any model is scored
+                sealed_counts = sealed_set.build_items(ws, params, sealed_dir, repo / "models/base", run_stages)
+            except sealed_set.SealedError as exc:
+                checks[-1] = _rule("sealed", "fetch", False, str(exc)[:2000], sealed_out.get("md5"))
+    if all(c["passed"] for c in checks):
         run_stages(ws)
         gate, summary = read_json(ws / "metrics/gate.json"), read_json(ws / "metrics/summary.json")
         for src, dst in KEEP.items():
@@ -223,6 +248,7 @@ def judge(
         "rules": rules,
         "summary": summary,
         "scored": gate is not None,
+        "sealed": sealed_counts,  # {records_kept, classify_items} of the sealed set, or None
         "models": (read_json(out / "metrics/eval.json").get("models") if gate is not None else []),
     }
     write_json(out / "verdict.json", verdict)
@@ -244,9 +270,15 @@ def render_comment(verdict: dict, gate_report: Path | None) -> str:
         "",
     ]
     for r in verdict["rules"]:
-        if r["kind"] in ("validate", "fetch") and not r["passed"]:
+        if r["kind"] in ("validate", "fetch") and (not r["passed"] or r.get("status") == "skipped"):
             reason = " ".join(str(r["reason"]).split()).replace("`", "'")[:600]
-            lines.append(f"- ❌ {r['metric']}: `{reason}`")
+            lines.append(f"- {'⏭️ not run,' if r['passed'] else '❌'} {r['metric']}: `{reason}`")
+    if verdict.get("sealed"):
+        s = verdict["sealed"]
+        lines.append(
+            f"- 🔒 sealed holdout: {s['classify_items']} classify items from {s['records_kept']} sealed records "
+            "(scores below: tuneloop_sealed_classify)"
+        )
     if gate_report is not None and gate_report.exists():
         lines += ["", gate_report.read_text(encoding="utf-8")]
     else:

@@ -191,3 +191,19 @@ def parse_weeks(text: str) -> tuple[int, int]:
 
 def started(week: int) -> datetime:
     return WEEK0 + timedelta(weeks=week)
+
+
+# The example's sealed drop: tickets of the undrifted weeks just before week 0, drawn with their own seed
+# and ids, so they are none of data/raw's, data/fresh's or the simulation's tickets (docs/sealed.md).
+SEALED_WEEKS, SEALED_PER_WEEK, SEALED_SEED, SEALED_PREFIX = (-2, -1), 80, 7, "SEAL"
+
+
+def sealed_drop(out_dir: str | Path) -> dict[str, Any]:
+    """Write out_dir/tickets.jsonl: the drop `tuneloop data seal --share 1` turns into the example's sealed set."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    first, last = SEALED_WEEKS
+    rows = [t for w in range(first, last + 1) for t in week_tickets(w, SEALED_PER_WEEK, SEALED_SEED, SEALED_PREFIX)]
+    with (out / "tickets.jsonl").open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows))
+    return {"out_dir": str(out), "weeks": list(SEALED_WEEKS), "seed": SEALED_SEED, "tickets_written": len(rows)}
