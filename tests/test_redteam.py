@@ -451,3 +451,5 @@ def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_tha
     verdict = referee(main, leaky, root / "verdict-sealed-leak", "--sealed", str(store))
     assert not verdict["passed"]
     assert any(r["metric"].startswith("contamination") and not r["passed"] for r in verdict["rules"]), verdict["rules"]
+    flagged = json.loads((root / "verdict-sealed-leak/metrics/contamination.json").read_text())["sets"]["sealed"]
+    assert [(f["id"], f["train_id"]) for f in flagged["flagged"]] == [("(sealed: not shown)", "leak")]

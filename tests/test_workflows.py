@@ -49,7 +49,7 @@ def _run(cmd: list[str]) -> subprocess.CompletedProcess:
 
 
 def test_the_gitops_workflows_exist():
-    assert {p.name for p in WORKFLOWS} >= {"test.yml", "pr-eval.yml", "promote.yml", "retrain.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"test.yml", "pr-eval.yml", "referee.yml", "promote.yml", "retrain.yml"}
 
 
 # --- linters -----------------------------------------------------------------------------------
@@ -160,65 +160,84 @@ def test_secrets_only_in_the_env_of_the_step_that_needs_them():
                         assert not re.search(rf"(echo|printf)[^\n]*\${{?{var}\b", step.get("run", "")), var
 
 
-def test_pr_eval_train_runs_the_pr_and_the_referee_runs_the_base():
-    """The trust boundary of docs/ci.md, read off the YAML: who checks out what, with which secrets."""
+def test_pr_eval_trains_the_pr_and_holds_nothing_a_pr_could_abuse():
+    """pull_request runs the PR's own copy of pr-eval.yml: it may hold read-only keys and the train job only."""
     wf = _load(WORKFLOW_DIR / "pr-eval.yml")
     assert set(_on(wf)) == {"pull_request", "merge_group"}
     assert wf["concurrency"]["cancel-in-progress"] is True
     assert "github.event.pull_request.number" in wf["concurrency"]["group"]  # per PR
     jobs = wf["jobs"]
-    gpu = sorted(n for n, j in jobs.items() if "self-hosted" in str(j["runs-on"]))
-    assert gpu == ["referee", "train"]
-    train, referee = jobs["train"], jobs["referee"]
-    for job in (train, referee):
-        assert job["runs-on"] == ["self-hosted", "gpu"] and FORK_GUARD in job["if"]
+    assert sorted(jobs) == ["fork", "train"]  # no referee, no comment, no signing here
+    train = jobs["train"]
+    assert train["runs-on"] == ["self-hosted", "gpu", "pr-train"] and FORK_GUARD in train["if"]
     assert train["permissions"] == {"contents": "read"}  # the PR's code: no token can write or sign anything
-    assert referee["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
-
-    # train: the PR's code (the default checkout), read-only secrets only, hands over data only.
     checkout = next(s for s in train["steps"] if s.get("uses", "").startswith("actions/checkout@"))
     assert "ref" not in checkout["with"]
     secrets = {v for s in train["steps"] for v in (s.get("env") or {}).values() if "secrets." in str(v)}
     assert secrets and all("READONLY" in v or "READ_TOKEN" in v for v in secrets), secrets
-    assert not any("dvc push" in s.get("run", "") for s in train["steps"])
+    runs = "\n".join(s.get("run", "") for s in train["steps"])
+    assert "dvc push" not in runs and "sealed" not in runs.replace("never sealed.dvc", "")
+    assert "dvc pull --allow-missing data.dvc dvc.yaml" in runs  # named targets: never sealed.dvc
     assert train.get("environment") == "pr-train"  # HF token behind required reviewers
     upload = next(s for s in train["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["name"] == "candidate"
     copy = next(s["run"] for s in train["steps"] if "adapter_model.safetensors" in s.get("run", ""))
     assert "adapter_config.json" in copy and "train.jsonl" in copy and "models/adapter/*" not in copy
+    fork = jobs["fork"]  # a fork PR gets no referee status (it cannot merge); this job says why
+    assert FORK_GUARD.replace("==", "!=") in fork["if"] and fork["permissions"] == {}
+    assert fork["runs-on"] == "ubuntu-latest" and "exit 1" in fork["steps"][-1]["run"]
 
-    # referee: runs even when train failed (a skipped required check would pass), fails then.
-    assert referee["needs"] == "train" and "!cancelled()" in referee["if"] and "success()" not in referee["if"]
-    assert "needs.train.result" in str(referee["steps"][0]["env"]) and "exit 1" in referee["steps"][0]["run"]
+
+def test_referee_runs_the_default_branch_on_workflow_run_and_sets_the_required_status():
+    """The trust boundary of docs/ci.md, read off the YAML: who checks out what, with which rights."""
+    wf = _load(WORKFLOW_DIR / "referee.yml")
+    assert _on(wf) == {"workflow_run": {"workflows": ["pr-eval"], "types": ["completed"]}}
+    jobs = wf["jobs"]
+    referee, comment = jobs["referee"], jobs["comment"]
+    assert referee["runs-on"] == ["self-hosted", "gpu", "referee"]  # a pool that never runs PR code
+    assert "head_repository.full_name == github.repository" in referee["if"]
+    assert referee["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "id-token": "write",
+        "attestations": "write",
+        "statuses": "write",
+    }
+    # the default branch's checkout (workflow_run's github.sha): no ref, so nothing of the PR
     checkouts = [s for s in referee["steps"] if s.get("uses", "").startswith("actions/checkout@")]
-    assert len(checkouts) == 1
-    assert checkouts[0]["with"]["ref"] == (
-        "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}"
+    assert len(checkouts) == 1 and "ref" not in checkouts[0]["with"]
+    download = next(s for s in referee["steps"] if s.get("uses", "").startswith("actions/download-artifact@"))
+    assert (
+        download["with"]["run-id"] == "${{ github.event.workflow_run.id }}" and download["with"]["name"] == "candidate"
     )
     runs = "\n".join(s.get("run", "") for s in referee["steps"])
     assert "tuneloop pr referee --adapter" in runs and "dvc push" not in runs and "dvc repro train" not in runs
+    assert "$SEALED_ARGS" in runs and "dvc pull sealed.dvc" in runs  # the sealed holdout, or fail closed
+    assert "TRAIN_CONCLUSION" in str(referee["steps"][1]["env"]) and "exit 1" in referee["steps"][1]["run"]
+    # the sealed store through OIDC: the role comes from the default branch's file, never from a secret
+    creds = next(s for s in referee["steps"] if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@"))
+    assert creds["with"]["role-to-assume"] == "${{ steps.role.outputs.arn }}"
     secrets = {v for s in referee["steps"] for v in (s.get("env") or {}).values() if "secrets." in str(v)}
     assert secrets and all("READONLY" in v for v in secrets), secrets
-    assert referee["steps"][-1]["run"].endswith('tuneloop pr referee --check "$VERDICT"')  # last: the check
+    # the required check is a commit status on the judged commit, set last whatever happened
+    first, last = referee["steps"][0], referee["steps"][-1]
+    assert "state=pending" in first["run"] and 'context="referee (gate)"' in first["run"]
+    assert last["if"] == "${{ always() }}" and 'context="referee (gate)"' in last["run"]
+    assert last["env"]["SHA"] == first["env"]["SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    assert referee["steps"][-2]["run"].endswith('tuneloop pr referee --check "$VERDICT"')
     upload = next(s for s in referee["steps"] if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert "samples" not in upload["with"]["path"] and "redactions" not in upload["with"]["path"]
     assert "verdict.json" in upload["with"]["path"] and "comment.md" in upload["with"]["path"]
-
-    # Forks: both GPU jobs are skipped, and a skipped required check passes; this one fails instead.
-    fork = jobs["fork"]
-    assert FORK_GUARD.replace("==", "!=") in fork["if"] and fork["permissions"] == {}
-    assert fork["runs-on"] == "ubuntu-latest" and "exit 1" in fork["steps"][-1]["run"]
+    assert upload["with"]["name"] == "referee-${{ github.event.workflow_run.head_sha }}"
 
     writers = [
         (wf_name, n) for wf_name, n, j in _jobs() if (j.get("permissions") or {}).get("pull-requests") == "write"
     ]
-    assert writers == [("pr-eval.yml", "comment"), ("retrain.yml", "retrain")]  # the comment; the retraining PR
-    comment = jobs["comment"]
+    assert writers == [("referee.yml", "comment"), ("retrain.yml", "retrain")]  # the comment; the retraining PR
     assert comment["runs-on"] == "ubuntu-latest" and comment["needs"] == "referee"
     assert re.search(r"!cancelled\(\)", comment["if"]) and "needs.referee.outputs.artifact-id" in comment["if"]
-    # the base commit's code posts the comment; nothing of the PR runs beside the write token
     checkout = next(s for s in comment["steps"] if s.get("uses", "").startswith("actions/checkout@"))
-    assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert "ref" not in checkout["with"]  # the default branch's code posts the comment
     assert any("tuneloop pr publish" in s.get("run", "") for s in comment["steps"])
     assert not any("secrets." in yaml.safe_dump(s) for s in comment["steps"])
 
@@ -240,17 +259,17 @@ def test_only_promote_holds_storage_write_keys_and_it_tags_the_referees_md5():
     assert "src/tuneloop/referee/" in changes and ".github/workflows/" in changes
     assert wf["jobs"]["changes"]["permissions"] == {"contents": "read"}
     runs = "\n".join(s.get("run", "") for s in job["steps"])
-    # the verdict must come from the workflow FILE pr-eval.yml, and carry its signature
-    assert '!= ".github/workflows/pr-eval.yml"' in runs and "gh attestation verify" in runs
-    assert '--signer-workflow "$GITHUB_REPOSITORY/.github/workflows/pr-eval.yml"' in runs
-    referee = _load(WORKFLOW_DIR / "pr-eval.yml")["jobs"]["referee"]
+    # the verdict must come from the workflow FILE referee.yml run by workflow_run, signed by it from main
+    assert '!= ".github/workflows/referee.yml"' in runs and '!= "workflow_run"' in runs
+    assert "gh attestation verify" in runs and "--source-ref refs/heads/main" in runs
+    assert '--signer-workflow "$GITHUB_REPOSITORY/.github/workflows/referee.yml"' in runs
+    assert "referee-$GITHUB_SHA" in runs  # the verdict of this very commit
+    referee = _load(WORKFLOW_DIR / "referee.yml")["jobs"]["referee"]
     attest = next(s for s in referee["steps"] if s.get("uses", "").startswith("actions/attest-build-provenance@"))
     assert (
         "verdict.json" in attest["with"]["subject-path"]
         and "adapter_model.safetensors" in attest["with"]["subject-path"]
     )
-    assert referee["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
-    assert "--event merge_group" in runs and '--commit "$GITHUB_SHA"' in runs
     assert "tuneloop.referee.champion verify" in runs and '--merge-sha "$GITHUB_SHA"' in runs
     assert "tuneloop.referee.champion in-remote" in runs and 'tuneloop.ci.version_tag --md5 "$MD5"' in runs
     assert "dvc.lock" not in runs  # the committed lock names nothing that gets promoted

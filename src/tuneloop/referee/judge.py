@@ -263,8 +263,8 @@ def render_comment(verdict: dict, gate_report: Path | None) -> str:
         MARKER,
         f"# Referee: {'✅ **PASS**' if ok else '❌ **FAIL**'}",
         "",
-        f"Judged adapter md5 `{verdict['candidate_md5']}` with the referee of base commit "
-        f"`{verdict['base_sha']}`"
+        f"Judged adapter md5 `{verdict['candidate_md5']}` with the referee of commit `{verdict['base_sha']}` "
+        "(the default branch)"
         + (f" (PR merge commit `{verdict['judged_sha']}`)" if verdict.get("judged_sha") else "")
         + ".",
         "",
