@@ -6,6 +6,10 @@ of keyword tickets and a gate with absolute floors. Each attack branch changes w
   (a) gate rules emptied in conf/config.yaml     (b) thresholds lowered in params.yaml
   (c) parse_label changed to always match        (d) regression cases and suite.lock edited consistently
   (e) forged metrics/*.json + dvc.lock            (f) an adapter with a pickle / a foreign base model
+  (g) an adapter config that makes PEFT build another model (pissa)
+and attacks on the exam: a regression case repeated 30 times and another paraphrased in the training
+split, with ids written to reach the PR page (the good adapter: the guard alone must fail it); the sealed
+holdout declared but not given, given in another version, and one of its items in the training split.
 The train job's hand-over (adapter_config.json + adapter_model.safetensors + train.jsonl) is taken from
 the branch's worktree as pr-eval.yml copies it; the referee runs as CI runs it: `tuneloop pr referee` from
 a worktree of `main`, its own source first on the path. Every attack must fail; the good adapter passes.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -155,6 +160,8 @@ def world(tmp_path_factory):
     try:
         base.run(main_params)
         _write("data/splits/test.jsonl", keyword_tickets(4, 3, system))
+        # main's own training split: the guard's baseline (common n-grams, the paraphrase check's margin)
+        _write("data/splits/train.jsonl", keyword_tickets(30, 1, system))
         # 4. what PR train jobs produce: LoRAs of main's base on true / shuffled labels
         adapters = {}
         for name, shuffled, steps, lr in (("good", False, 4, 1e-5), ("bad", True, 30, 1e-1)):
@@ -425,22 +432,12 @@ def test_sealed_declared_but_not_given_fails_closed_before_scoring(sealed_world)
 
 
 def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_that_holds_one_fails(sealed_world):
+    """One scored run: a PR whose training split holds a sealed item (leaked, or guessed) with the good adapter."""
     from tuneloop.params import compose
     from tuneloop.referee import judge, sealed
 
     origin, main, adapters, root, store = sealed_world
     good = good_handoff(origin, adapters, root)
-    verdict = referee(main, good, root / "verdict-sealed", "--sealed", str(store))
-    assert verdict["scored"] and verdict["sealed"]["classify_items"] >= len(LABELS) * 3
-    assert "tuneloop_sealed_classify" in json.loads((root / "verdict-sealed/metrics/eval.json").read_text())
-    contamination = json.loads((root / "verdict-sealed/metrics/contamination.json").read_text())
-    assert contamination["sets"]["sealed"]["contaminated"] == 0
-    published = "".join(
-        p.read_text(errors="replace") for p in (root / "verdict-sealed").rglob("*") if p.suffix in (".json", ".md")
-    )
-    for ticket in (json.loads(x) for x in (store / "tickets.jsonl").read_text().splitlines()):
-        assert ticket["customer_message"] not in published  # the exam stays sealed, whatever the verdict
-    # a PR whose training split holds a sealed item (leaked, or guessed): the guard flags it, the verdict fails
     ws = root / "sealed-items"
     sealed.build_items(ws, compose([], conf_dir=main / "conf"), store, main / "models/base", judge.run_stages)
     item = json.loads((ws / "data/splits/sealed.jsonl").read_text().splitlines()[0])
@@ -449,7 +446,67 @@ def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_tha
     with (leaky / "train.jsonl").open("a") as fh:
         fh.write(json.dumps({"id": "leak", "task": "classify", "user": item["user"], "answer": item["answer"]}) + "\n")
     verdict = referee(main, leaky, root / "verdict-sealed-leak", "--sealed", str(store))
+    # scored: the sealed items built by main's prepare/build, the task in the metrics
+    assert verdict["scored"] and verdict["sealed"]["classify_items"] >= len(LABELS) * 3
+    assert "tuneloop_sealed_classify" in json.loads((root / "verdict-sealed-leak/metrics/eval.json").read_text())
+    # the guard caught the leaked item; the verdict fails on it, naming the PR's example, not the sealed one
     assert not verdict["passed"]
     assert any(r["metric"].startswith("contamination") and not r["passed"] for r in verdict["rules"]), verdict["rules"]
     flagged = json.loads((root / "verdict-sealed-leak/metrics/contamination.json").read_text())["sets"]["sealed"]
     assert [(f["id"], f["train_id"]) for f in flagged["flagged"]] == [("(sealed: not shown)", "leak")]
+    # the exam stays sealed whatever the verdict: no sealed message in anything the referee publishes
+    published = "".join(
+        p.read_text(errors="replace") for p in (root / "verdict-sealed-leak").rglob("*") if p.suffix in (".json", ".md")
+    )
+    for ticket in (json.loads(x) for x in (store / "tickets.jsonl").read_text().splitlines()):
+        assert ticket["customer_message"] not in published and ticket["ticket_id"] not in published
+    assert "🔒 sealed holdout" in (root / "verdict-sealed-leak/comment.md").read_text()
+
+
+# --- studying the exam in git: repetition, paraphrase, and a hostile id, in one training split ---------------
+def test_studying_the_frozen_suite_fails_the_guard_and_a_hostile_id_stays_inert(world):
+    """With the GOOD adapter, so the guard is what fails: a regression case copied 30 times (repetition
+    once made it "common"), another reworded (a paraphrase), each with an id written to reach the PR page."""
+    origin, main, adapters, root = world
+    good = good_handoff(origin, adapters, root)
+    cases = [json.loads(x) for x in (main / "evals/regression/cases.jsonl").read_text().splitlines()]
+    copied, reworded = cases[0], cases[5]
+    words = reworded["text"].split()
+    paraphrase = " ".join(["please", *words[:3], "now", *words[3:]])  # reordered a little, words added
+    hostile = "@maintainers ![x](https://evil.test/p.png) <img src=x onerror=alert(1)>"
+    study = root / "handoff-study"
+    shutil.copytree(good, study)
+    prompt = classify_instruction(LABELS) + "\n\n"
+    with (study / "train.jsonl").open("a") as fh:
+        for i in range(30):
+            row = {
+                "id": f"{hostile} {i}",
+                "task": "classify",
+                "user": prompt + copied["text"],
+                "answer": copied["label"],
+            }
+            fh.write(json.dumps(row) + "\n")
+        fh.write(
+            json.dumps({"id": "para", "task": "classify", "user": prompt + paraphrase, "answer": "billing"}) + "\n"
+        )
+    verdict = referee(main, study, root / "verdict-study", "--champion", str(good / "adapter"))
+    assert verdict["scored"] and not verdict["passed"]
+    failed = [r for r in verdict["rules"] if not r["passed"]]
+    assert [r["metric"] for r in failed] == ["contamination"], failed  # the good adapter clears every other rule
+    regression = json.loads((root / "verdict-study/metrics/contamination.json").read_text())["sets"]["regression"]
+    caught = {f["id"]: f for f in regression["flagged"]}
+    assert caught[copied["id"]]["exact"] and "paraphrase" in caught[reworded["id"]], caught
+    comment = (root / "verdict-study/comment.md").read_text()
+    outside_code = re.sub(r"`[^`]*`", "", comment)  # what GitHub would render as markdown/HTML
+    assert "@maintainers" not in outside_code and "![x]" not in outside_code and "<img" not in outside_code
+
+
+def test_an_adapter_config_that_changes_what_peft_builds_is_refused_before_scoring(world):
+    """pissa rewrites the base weights on load: refused by name, with the bad adapter, before any model loads."""
+    origin, main, adapters, root = world
+    handoff = pr_branch(origin, "g-pissa", lambda wt: None, adapters["bad"], root)
+    cfg = json.loads((handoff / "adapter/adapter_config.json").read_text())
+    (handoff / "adapter/adapter_config.json").write_text(json.dumps(cfg | {"init_lora_weights": "pissa"}))
+    verdict = referee(main, handoff, root / "verdict-g-pissa")
+    rule = next(r for r in verdict["rules"] if r["metric"] == "adapter")
+    assert not verdict["passed"] and not verdict["scored"] and "pissa" in rule["reason"]

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 
 _WORD = re.compile(r"[a-z0-9]+")
+SEPARATOR = "\n\n"  # between a prompt's instruction and its content (data/synth.py)
 
 
 def normalize(text: str) -> list[str]:
@@ -50,6 +51,10 @@ class TrainIndex:
             for g in grams:
                 self.first.setdefault(g, i)
         self.exact = {" ".join(normalize(t)): i for i, t in enumerate(train_texts)}
+        # ... and each prompt's content alone (after the instruction): an item shorter than n words has no
+        # n-gram, so without this a short query copied into a training prompt would overlap 0% (CLINC-like data)
+        for i, t in enumerate(train_texts):
+            self.exact.setdefault(" ".join(normalize(t.split(SEPARATOR, 1)[-1])), i)
 
     def overlap(self, text: str) -> tuple[bool, float]:
         """(exact copy?, fraction of the item's non-common n-grams seen in training)."""
@@ -58,8 +63,9 @@ class TrainIndex:
     def nearest(self, text: str) -> tuple[bool, float, int | None]:
         """(exact copy?, overlap fraction, index of the training text sharing most of the item's n-grams)."""
         tokens = normalize(text)
-        if " ".join(tokens) in self.exact:
-            return True, 1.0, self.exact[" ".join(tokens)]
+        for whole in (" ".join(tokens), " ".join(normalize(text.split(SEPARATOR, 1)[-1]))):
+            if whole and whole in self.exact:
+                return True, 1.0, self.exact[whole]
         grams = ngrams(tokens, self.n) - self.common
         if not grams:
             return False, 0.0, None
