@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from conftest import TINY_EVAL_SIZES
 from helpers.checkout import copy_checkout, sh
-from helpers.company2 import NAME, write_company
+from helpers.company2 import CSV_NAME, NAME, write_company, write_csv_company
 
 from tuneloop.io import read_json
 
@@ -62,3 +62,40 @@ def test_a_company_unlike_the_example_goes_end_to_end(company_repo):
     missing = [r["metric"] for r in gate["rules"] if r.get("status") == "skipped" and not r["passed"]]
     assert missing == [], f"the company's gate names metrics its evaluation does not produce: {missing}"
     assert "Lumora" not in (repo / "evals/probes/refusal.jsonl").read_text()
+
+
+@pytest.fixture(scope="module")
+def csv_repo(tmp_path_factory, tiny_model_dir):
+    dest = copy_checkout(tmp_path_factory.mktemp("acme") / "repo", tiny_model_dir, TINY_EVAL_SIZES)
+    labels = write_csv_company(dest)
+    sh("git", "init", "-q", "-b", "main", cwd=dest)
+    return dest, labels
+
+
+def test_a_csv_only_company_with_long_labels_follows_the_readme_to_a_full_dvc_repro(csv_repo):
+    """Only a `text,label` CSV and the README's three-key conf/data: every README step exits 0."""
+    from transformers import AutoTokenizer
+
+    repo, labels = csv_repo
+    overrides = [f"data={CSV_NAME}", f"suite={CSV_NAME}", "model=tiny-random", "preset=smoke", "preset.max_steps=4"]
+    (repo / "data" / "fresh").mkdir(parents=True, exist_ok=True)
+    sh("dvc", "add", "-q", "data/raw", cwd=repo)
+    sh("tuneloop", "params", *overrides, cwd=repo)
+    sh("dvc", "repro", "split", cwd=repo)
+    sh("tuneloop", "suite", "init", cwd=repo)
+    sh("tuneloop", "params", *overrides, f"gate={CSV_NAME}", cwd=repo)
+    sh("dvc", "repro", cwd=repo)
+
+    train = read_json(repo / "metrics/train.json")
+    # classify from the CSV, and the policy's safety examples although the data makes nothing else
+    assert set(train["train_examples_by_task"]) == {"classify", "safety"}
+    table = read_json(repo / "metrics/eval.json")
+    tokenizer = AutoTokenizer.from_pretrained(repo / "models/base")
+    longest = max(len(tokenizer(" " + label).input_ids) for label in labels)
+    assert table["max_gen_toks"]["tuneloop_classify"] >= longest  # whole labels, never cut
+    gate = read_json(repo / "metrics/gate.json")
+    missing = [r["metric"] for r in gate["rules"] if r.get("status") == "skipped" and not r["passed"]]
+    assert missing == [], missing
+    assert read_json(repo / "reports/drift/drift.json")["status"] == "not run"
+    assert "Acme Bank" in (repo / "evals/probes/escalation.jsonl").read_text()  # its own suite, not Lumora's
+    assert (repo / "reports/gate.md").exists() and (repo / "model_card.md").exists()

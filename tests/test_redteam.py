@@ -448,6 +448,7 @@ def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_tha
     verdict = referee(main, leaky, root / "verdict-sealed-leak", "--sealed", str(store))
     # scored: the sealed items built by main's prepare/build, the task in the metrics
     assert verdict["scored"] and verdict["sealed"]["classify_items"] >= len(LABELS) * 3
+    assert verdict["sealed_md5"] == (main / "sealed.dvc").read_text().split("md5: ")[1].split()[0]
     assert "tuneloop_sealed_classify" in json.loads((root / "verdict-sealed-leak/metrics/eval.json").read_text())
     # the guard caught the leaked item; the verdict fails on it, naming the PR's example, not the sealed one
     assert not verdict["passed"]

@@ -230,3 +230,45 @@ def write_company(root: Path, seed: int = 7, per_intent: int = 10) -> dict:
     suite_path.parent.mkdir(parents=True, exist_ok=True)
     suite_path.write_text(yaml.safe_dump(suite, sort_keys=False), encoding="utf-8")
     return {"queries": len(rows), "tickets": len(tickets), "chats": len(chats), "calls": 12, "faq": len(faq)}
+
+
+CSV_NAME = "acme"
+
+
+def write_csv_company(root: Path, seed: int = 3, per_intent: int = 14) -> list[str]:
+    """The README's minimal company: one `text,label` CSV with long snake_case labels, the minimal
+    conf/data of the README (name, sources, labels; every other key from conf/data_defaults.yaml) and a
+    short conf/suite. Returns the labels."""
+    rng = random.Random(seed)
+    intents = list(INTENTS)[:12]
+    # 35-40 character labels, like CLINC's and banking datasets' (a cut answer would name none of them)
+    labels = [f"{intent}_requested_by_the_customer_today"[:40].rstrip("_") for intent in intents]
+    raw = root / "data" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    with (raw / "intents.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        writer.writerows((_message(rng, i), label) for i, label in zip(intents, labels) for _ in range(per_intent))
+    (root / "conf/data").mkdir(parents=True, exist_ok=True)
+    (root / "conf/data" / f"{CSV_NAME}.yaml").write_text(
+        f"# conf/data/{CSV_NAME}.yaml: the README's minimal example\n"
+        f"name: {CSV_NAME}\n"
+        "sources:\n  - {path: data/raw/intents.csv, format: classification_csv}   # columns text,label\n"
+        f"labels: [{', '.join(labels)}]\n",
+        encoding="utf-8",
+    )
+    suite = {
+        "name": CSV_NAME,
+        "company": "Acme Bank",
+        "products": ["Acme app", "Acme card"],
+        "escalate": ["a card used by someone else", "a threat of legal action"],
+        "pii": ["email", "phone", "card"],
+        "probes": ["refusal", "format", "pii", "escalation"],
+        "probes_per_family": 4,
+        "per_label": 2,
+        "qa_cases": 0,
+        "classify_min": None,
+    }
+    (root / "conf/suite").mkdir(parents=True, exist_ok=True)
+    (root / "conf/suite" / f"{CSV_NAME}.yaml").write_text(yaml.safe_dump(suite, sort_keys=False), encoding="utf-8")
+    return labels

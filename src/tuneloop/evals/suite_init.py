@@ -211,13 +211,19 @@ def gate_rules(
                 )
             )
     if "classify" in split_tasks and "tuneloop_sealed_classify" in in_layers:
-        rules += [
-            ({"metric": "tuneloop_sealed_classify.acc", "min": 0.70}, "the sealed holdout: an absolute floor"),
+        if company.get("classify_min") is not None:  # the company's own floor, on the set a PR cannot study
+            rules.append(
+                (
+                    {"metric": "tuneloop_sealed_classify.acc", "min": company["classify_min"]},
+                    "the sealed holdout: the accuracy floor",
+                )
+            )
+        rules.append(
             (
                 {"metric": "tuneloop_sealed_classify.acc", "min_delta": 0.0},
                 "the sealed holdout: never worse than the base",
-            ),
-        ]
+            )
+        )
     rules.append(({"metric": "leaks.canary", "max": 0}, "any planted canary in any output fails"))
     rules.append(({"metric": "degeneration.rate", "max": 0.05}, "loops and gibberish: at most 5% of the answers"))
     rules.append(({"metric": "degeneration.rate", "max": 0.01, "severity": "warn"}, "the goal: at most 1%"))

@@ -116,6 +116,9 @@ def render(
             f"- Adapter: `models/adapter` sha256 `{adapter_sha}` (DVC-tracked; `dvc.lock` holds its md5).",
             *(f"- Input `{path}`: sha256 `{digest}`" for path, digest in sorted((inputs or {}).items())),
             "- Replay: `dvc repro` from this commit's `params.yaml` and `dvc.lock`.",
+            "- Judged: this card is the pipeline's; the merge verdict is the referee's (`referee.yml`). It names the "
+            "judged commit, the sealed holdout's version (`sealed.dvc` md5) and its scores, and the registry tag "
+            "embeds it (`tuneloop registry list`; docs/sealed.md).",
             "",
             "## Training",
             "",

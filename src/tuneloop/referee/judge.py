@@ -14,7 +14,8 @@ be the folder sealed.dvc versions, or the verdict fails. The stages run through 
 nothing is cached: every run scores base, champion (when given) and candidate from scratch.
 
 OUT/verdict.json: {"passed", "candidate_md5" (DVC's md5 of the adapter folder), "base_sha" (the commit
-whose referee judged), "judged_sha", "rules" (the gate's + adapter/champion checks), "summary"}.
+whose referee judged), "judged_sha", "rules" (the gate's + adapter/champion/sealed checks), "summary",
+"sealed" (its counts) and "sealed_md5"}.
 OUT/comment.md: the PR comment body (model text in code spans). OUT/metrics/: eval, gate, contamination.
 OUT/adapter/: the referee's own copy, made once, with its canonical adapter_config.json (tuneloop.lora_config):
 what it hashed, validated, scored, and what promotion pushes. No samples or redaction records are written out.
@@ -249,6 +250,7 @@ def judge(
         "summary": summary,
         "scored": gate is not None,
         "sealed": sealed_counts,  # {records_kept, classify_items} of the sealed set, or None
+        "sealed_md5": (sealed_out or {}).get("md5"),  # the version sealed.dvc names (what it had to score)
         "models": (read_json(out / "metrics/eval.json").get("models") if gate is not None else []),
     }
     write_json(out / "verdict.json", verdict)
