@@ -1,15 +1,15 @@
-"""Training time per optimizer step against sequence length: the per-step cost a FLOP count misses.
+"""Training time per optimizer step against sequence length: where the estimate's one efficiency failed.
 
-    PATH=.venv/bin:$PATH python benchmarks/step_overhead_bench.py                 # lengths 32 64 128 256
+    PATH=.venv/bin:$PATH python benchmarks/step_overhead_bench.py                 # user texts of 16 48 112 224 tokens
     PATH=.venv/bin:$PATH python benchmarks/step_overhead_bench.py --lengths 48 192 --steps 16 --out r.json
 
 For each length L: classify-like examples of about L tokens (a prompt of random words, a one-word label)
 go through the train stage itself (tuneloop.train.sft.run, the default preset and base, models/base), for
 --steps optimizer steps, in a scratch folder. reports/timing.json there gives the measured seconds per step
-and the stage's own FLOP estimate per step (at the efficiency in train/compute.py). A least-squares line
-over the lengths, s/step = overhead + k x estimate/step, separates what grows with tokens (k: the estimate's
-efficiency is off by 1/k) from what every step pays whatever its length (the overhead: optimizer, autograd
-bookkeeping, data collation, logging). Printed side by side, with the fit; --out writes the JSON.
+and the stage's own estimate (its error per length); metrics/train.json its FLOP counts: the weight matmuls
+and attention's L^2 products apart. A least-squares fit over the lengths, wall = F / (bound x e) + A / (bound
+x e_attention), gives the two efficiencies train/compute.py uses (short examples are mostly weight matmuls,
+long ones add attention, which runs at a fraction of the rate). Printed side by side; --out writes the JSON.
 Needs models/base (make run, or `tuneloop base`). Run it alone on the machine: it measures wall time.
 """
 
@@ -29,19 +29,30 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def examples(tokenizer, labels: list[str], target: int, n: int, seed: int) -> list[dict]:
-    from tuneloop.data.synth import SEPARATOR, classify_instruction
+def examples(tokenizer, labels: list[str], system: str, target: int, n: int, seed: int) -> list[dict]:
+    from tuneloop.data.synth import SEPARATOR
 
     rng = random.Random(seed)
     vocab = "order parcel refund charge account login password router camera app invoice plan tracking".split()
-    head = classify_instruction(labels) + SEPARATOR
+    head = "Category?" + SEPARATOR  # short, so that the user text sets the length (the chat template adds ~30)
     rows = []
     for i in range(n):
         words: list[str] = []
         while len(tokenizer(head + " ".join(words)).input_ids) < target:
             words.append(rng.choice(vocab))
         label = labels[i % len(labels)]
-        rows.append({"id": f"bench-{target}-{i}", "task": "classify", "user": head + " ".join(words), "answer": label})
+        user = head + " ".join(words)
+        rows.append(
+            {
+                "id": f"bench-{target}-{i}",
+                "group": f"bench-{target}-{i}",
+                "task": "classify",
+                "user": user,
+                "answer": label,
+                "prompt": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+                "completion": [{"role": "assistant", "content": label}],
+            }
+        )
     return rows
 
 
@@ -53,11 +64,11 @@ def one_length(params: dict, base: Path, target: int, steps: int, seed: int) -> 
 
     tokenizer = AutoTokenizer.from_pretrained(base)
     batch = int(params["preset"]["batch_size"])
-    labels = list(params["data"]["labels"])
+    labels, system = list(params["data"]["labels"]), params["data"]["system_prompt"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        write_jsonl(work / "split/train.jsonl", examples(tokenizer, labels, target, batch * steps, seed))
-        write_jsonl(work / "split/val.jsonl", examples(tokenizer, labels, target, batch, seed + 1))
+        write_jsonl(work / "split/train.jsonl", examples(tokenizer, labels, system, target, batch * steps, seed))
+        write_jsonl(work / "split/val.jsonl", examples(tokenizer, labels, system, target, batch, seed + 1))
         old = os.getcwd()
         os.chdir(work)
         try:
@@ -73,7 +84,7 @@ def one_length(params: dict, base: Path, target: int, steps: int, seed: int) -> 
             )
             total = time.perf_counter() - start
             timing = read_json(work / "reports/timing.json")["train"]
-            compute = read_json(work / "train.json")["compute"]
+            compute = read_json(work / "train.json")["compute"]  # the estimate's FLOP counts
         finally:
             os.chdir(old)
     est = timing["estimate"]
@@ -86,29 +97,28 @@ def one_length(params: dict, base: Path, target: int, steps: int, seed: int) -> 
         "error_pct": est["error_pct"],
         "bound_gflops": est["bound_gflops"],
         "stage_seconds_incl_load": round(total, 1),
+        "wall_seconds": timing["wall_seconds"],
+        "flops": compute["flops"],
+        "flops_attention": compute["flops_attention"],
+        "bound": est["bound_gflops"] * 1e9,
     }
 
 
 def fit(rows: list[dict]) -> dict:
-    """Least squares s/step = overhead + k x estimate/step."""
-    xs = [r["estimate_s_per_step"] for r in rows]
-    ys = [r["s_per_step"] for r in rows]
-    n, mx, my = len(xs), sum(xs) / len(xs), sum(ys) / len(ys)
-    sxx = sum((x - mx) ** 2 for x in xs)
-    k = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else float("nan")
-    overhead = my - k * mx
-    residual = max(abs(overhead + k * x - y) / y for x, y in zip(xs, ys))
-    return {
-        "overhead_s_per_step": round(overhead, 3),
-        "k": round(k, 3),
-        "max_relative_residual": round(residual, 3),
-        "n": n,
-    }
+    """Least squares wall = F / (bound x e_weights) + A / (bound x e_attention) over the lengths: the two
+    efficiencies of train/compute.py that this machine's figures imply, and the worst error with them."""
+    xs = [(r["flops"] / r["bound"], r["flops_attention"] / r["bound"], r["wall_seconds"]) for r in rows]
+    sxx, sxy, syy = (sum(a * a for a, _, _ in xs), sum(a * b for a, b, _ in xs), sum(b * b for _, b, _ in xs))
+    sxm, sym = sum(a * m for a, _, m in xs), sum(b * m for _, b, m in xs)
+    det = sxx * syy - sxy * sxy
+    p, q = (sxm * syy - sym * sxy) / det, (sym * sxx - sxm * sxy) / det
+    worst = max(abs(m - (a * p + b * q)) / (a * p + b * q) for a, b, m in xs)
+    return {"efficiency": round(1 / p, 3), "attention_efficiency": round(1 / q, 3), "worst_error": round(worst, 3)}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--lengths", type=int, nargs="+", default=[32, 64, 128, 256])
+    ap.add_argument("--lengths", type=int, nargs="+", default=[16, 48, 112, 224], help="user-text tokens")
     ap.add_argument("--steps", type=int, default=12)
     ap.add_argument("--base", type=Path, default=ROOT / "models/base")
     ap.add_argument("--seed", type=int, default=0)
@@ -140,8 +150,8 @@ def main(argv=None) -> int:
     result = {"rows": rows, "fit": fit(rows), "load_after": os.getloadavg()[0]}
     f = result["fit"]
     print(
-        f"fit: s/step = {f['overhead_s_per_step']} s + {f['k']} x estimate  (implied efficiency "
-        f"{compute.EFFICIENCY['cpu'] / f['k']:.2f}; worst residual {f['max_relative_residual']:.1%})"
+        f"fit: efficiency {f['efficiency']} (weights), {f['attention_efficiency']} (attention), worst error "
+        f"{f['worst_error']:.1%}; in train/compute.py now: {compute.EFFICIENCY['cpu']}, {compute.ATTENTION_EFFICIENCY['cpu']}"
     )
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")

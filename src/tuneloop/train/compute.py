@@ -1,7 +1,8 @@
 """What a training run costs, estimated before it starts and measured after it ends.
 
-FLOPs are counted from the model's matmul weights and the tokens it sees (attention's own L^2 term is
-left out: under 10% at <= 512 tokens per example on these models):
+FLOPs are counted from the model's matmul weights and the tokens it sees, and attention's own L^2 term
+apart (QK^T and AV: 4 x L^2 x hidden per layer forward, 12 with backward, per example: padding-free batches
+attend within each example), because it runs at a lower efficiency than the weight matmuls:
   - forward 2 x weights x tokens; backward 2 x weights x tokens for the activations' gradients, plus
     2 x trainable weights x tokens for the weights' gradients (LoRA: only the adapter's; full: all):
     LoRA ~ 4N per token, full fine-tuning 6N per token. The usual "3 x 2 x params x tokens" (6NT)
@@ -12,7 +13,7 @@ left out: under 10% at <= 512 tokens per example on these models):
 The machine's bound is measured, not looked up: `matmul_flops` times a matmul of the model's own
 shape (on this device and dtype). A LoRA step reaches only a fraction of it (small matrices, autograd,
 optimizer, data loading): EFFICIENCY, measured with benchmarks/train_bench.py, turns the bound into a
-prediction. metrics/train.json gets the deterministic part (tokens, FLOPs); the timed part (bound,
+prediction (one efficiency for the weight matmuls, one for attention). metrics/train.json gets the deterministic part (tokens, FLOPs); the timed part (bound,
 prediction, actual, error) goes to reports/timing.json with the other wall times.
 """
 
@@ -30,10 +31,13 @@ from tuneloop.progress import duration
 
 log = logging.getLogger("tuneloop.train")
 
-# Achieved training FLOP/s as a fraction of the measured matmul bound (executed FLOPs, see above).
-# cpu: SmolLM2-135M LoRA, batch 8, <= 256 tokens, padding-free, fp32, 2 cores (benchmarks/train_bench.py).
-# cuda: not measured here; a conventional model-FLOPs utilisation for small models; the report shows the error.
-EFFICIENCY = {"cpu": 0.45, "cuda": 0.30}
+# Achieved training FLOP/s as a fraction of the measured matmul bound (executed FLOPs, see above): the weight
+# matmuls, and attention's L^2 products (small per-example matrices: a third of the rate).
+# cpu: least squares over examples of 51-256 tokens (SmolLM2-135M LoRA, batch 8, padding-free, fp32, 2 cores,
+# benchmarks/step_overhead_bench.py, 2026-12-04): every length within 4.4% (the single 0.45 of before erred
+# -16% at 51-83 tokens and +2% at 256). cuda: not measured here; a conventional utilisation for small models.
+EFFICIENCY = {"cpu": 0.55, "cuda": 0.30}
+ATTENTION_EFFICIENCY = {"cpu": 0.25, "cuda": 0.30}
 
 # Above this many tokens per step (batch x max_length) a CPU run recomputes activations in backward
 # (preset.gradient_checkpointing: auto): 8 x 640 held 17.5 GiB without it on SmolLM2-135M (docs/training.md).
@@ -154,9 +158,21 @@ def matmul_flops(hidden: int, intermediate: int, rows: int, device: str, dtype, 
                 return 2.0 * rows * hidden * intermediate * n / elapsed
 
 
-def predict(flops: float, bound: float, device: str) -> dict[str, float]:
+def attention_flops(lengths: list[int], hidden: int, layers: int, passes: float) -> float:
+    """QK^T and AV over each example (padding-free: no cross-example attention), `passes` forward-equivalents:
+    3 for training (backward twice the forward), 4 with activation recompute, 1 for evaluation."""
+    return float(4 * hidden * layers * passes * sum(n * n for n in lengths))
+
+
+def predict(flops: float, bound: float, device: str, attention: float = 0.0) -> dict[str, float]:
     efficiency = EFFICIENCY.get(device, EFFICIENCY["cpu"])
-    return {"bound_flops_per_s": bound, "efficiency": efficiency, "seconds": flops / (bound * efficiency)}
+    attn_eff = ATTENTION_EFFICIENCY.get(device, ATTENTION_EFFICIENCY["cpu"])
+    return {
+        "bound_flops_per_s": bound,
+        "efficiency": efficiency,
+        "attention_efficiency": attn_eff,
+        "seconds": flops / (bound * efficiency) + attention / (bound * attn_eff),
+    }
 
 
 def estimate(
@@ -196,7 +212,13 @@ def estimate(
         hw.device,
         hw.dtype,
     )
-    pred = predict(flops["executed"] + eval_f, bound * max(int(trainer.args.world_size), 1), hw.device)
+    hidden, layers = int(getattr(config, "hidden_size", 512)), int(getattr(config, "num_hidden_layers", 1))
+    # per example (padding-free); padded batches sorted by length attend over about as much
+    attention = attention_flops(tr["lengths"], hidden, layers, 3 + bool(trainer.args.gradient_checkpointing)) * epochs_seen
+    attention += attention_flops(va["lengths"], hidden, layers, 1) * n_evals if va else 0.0
+    pred = predict(
+        flops["executed"] + eval_f, bound * max(int(trainer.args.world_size), 1), hw.device, attention=attention
+    )
     metrics = {
         "padding_free": padding_free,
         "train_tokens": real,  # real (non-pad) tokens over all steps
@@ -209,6 +231,7 @@ def estimate(
         "flops": flops["executed"] + eval_f,
         "flops_train": flops["executed"],
         "flops_6nt": flops["six_nt"],  # the usual 3 x 2 x params x tokens, for comparison
+        "flops_attention": attention,  # the L^2 products, at their own efficiency
         "params": {k: counts[k] for k in ("body", "head", "trainable")},
     }
     gpu_hours = pred["seconds"] / 3600 if hw.device == "cuda" else 0.0
@@ -264,6 +287,7 @@ def actual(plan: dict, trainer, wall: float, resumed_from: int | None) -> dict:
             "error_pct": round(100 * (wall - predicted) / predicted, 1) if predicted else None,
             "bound_gflops": round(pred["bound_flops_per_s"] / 1e9, 1),
             "efficiency": pred["efficiency"],
+            "attention_efficiency": pred["attention_efficiency"],
             "for_steps": steps_run,
         },
         "resumed_from_step": resumed_from,
