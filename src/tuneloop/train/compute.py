@@ -214,7 +214,9 @@ def estimate(
     )
     hidden, layers = int(getattr(config, "hidden_size", 512)), int(getattr(config, "num_hidden_layers", 1))
     # per example (padding-free); padded batches sorted by length attend over about as much
-    attention = attention_flops(tr["lengths"], hidden, layers, 3 + bool(trainer.args.gradient_checkpointing)) * epochs_seen
+    attention = (
+        attention_flops(tr["lengths"], hidden, layers, 3 + bool(trainer.args.gradient_checkpointing)) * epochs_seen
+    )
     attention += attention_flops(va["lengths"], hidden, layers, 1) * n_evals if va else 0.0
     pred = predict(
         flops["executed"] + eval_f, bound * max(int(trainer.args.world_size), 1), hw.device, attention=attention
