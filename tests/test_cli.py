@@ -25,6 +25,7 @@ def test_every_listed_command_parses():
             words = name.split()
             required = {
                 "pr publish": ["--pr", "1"],
+                "data seal": ["drop"],
                 "registry promote": ["v1.0.0", "--stage", "staging"],
                 "export": ["--adapter", "a", "--format", "adapter", "--out", "o"],
             }.get(name, [])

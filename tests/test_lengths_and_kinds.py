@@ -192,6 +192,11 @@ def test_train_stops_with_a_named_cause_when_nothing_fits_or_nothing_is_there(ti
     )
     with pytest.raises(sft.TrainError, match=r"no training example fits preset.max_length=24.*max_length=48"):
         sft.run(params, **kwargs)
+    # a task whose every example is too long, beside one that fits: refused by name, not trained without it
+    short = {**row, "id": "b", "task": "classify", "completion": [{"role": "assistant", "content": "ok"}]}
+    write_jsonl(split / "train.jsonl", [row, short])
+    with pytest.raises(sft.TrainError, match=r"every example of `reply` \(1\) is longer than preset.max_length=64"):
+        sft.run(tiny_params(tiny_model_dir, "preset.max_length=64"), **kwargs)
     write_jsonl(split / "train.jsonl", [])
     with pytest.raises(sft.TrainError, match="has no examples"):
         sft.run(params, **kwargs)

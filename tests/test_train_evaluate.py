@@ -148,7 +148,12 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
     assert table["degeneration"]["n"] == len(candidate) and table["degeneration"]["rate"]["pre"] is not None
     # all three layers ran through the same harness, every task eval included (the corpus builds them all)
     assert {table["layers"][t] for t in table["layers"]} == {"tasks", "regression", "probes"}
-    assert table["skipped"] == {} and table["tuneloop_kbqa"]["n"] >= 1 and table["tuneloop_summary"]["n"] == 4
+    # only the sealed layer is skipped, and says why: the pipeline never has the sealed holdout
+    assert (
+        set(table["skipped"]) == {"tuneloop_sealed_classify"}
+        and "referee" in table["skipped"]["tuneloop_sealed_classify"]
+    )
+    assert table["tuneloop_kbqa"]["n"] >= 1 and table["tuneloop_summary"]["n"] == 4
     for family in ("refusal", "format", "pii", "escalation"):
         m = table[f"tuneloop_probe_{family}"]["pass"]
         # the first 4 of each family, plus every critical item after them (escalation: 4 more)

@@ -14,7 +14,7 @@ from tuneloop.cli._common import show
 COMMANDS = [
     ("data example", "write the example company's corpus (or --weeks: its drifting stream)"),
     ("data general-slice", "fetch the forgetting check's HellaSwag slice once (needs the hub)"),
-    ("data seal", "carve a seeded, stratified share of a new data drop into the sealed holdout, the rest to data/raw"),
+    ("data seal", "a new data drop: a seeded share per label to the sealed holdout, the rest to data/raw"),
 ]
 
 

@@ -154,7 +154,17 @@ def run(
             f"{split_dir / 'train.jsonl'} has no examples (or the preset's max_train_examples caps every "
             "task at 0): nothing to train on; see reports/data/build.md and reports/data/split.json"
         )
+    before = Counter(r.get("task", "?") for r in train_rows)
     train_rows, fit = fit_rows(train_rows, tokenizer, max_length)
+    after = Counter(r.get("task", "?") for r in train_rows)
+    lost = {task: n for task, n in sorted(before.items()) if not after.get(task)}
+    if lost and train_rows:  # a whole task gone would train (and gate) an adapter that never saw it
+        raise TrainError(
+            "every example of "
+            + ", ".join(f"`{t}` ({n})" for t, n in lost.items())
+            + f" is longer than preset.max_length={max_length} tokens even with its prompt cut: raise it, e.g. "
+            f"`dvc exp run -S preset.max_length={2 * max_length}` (reports/data/build.md gives the tokens per task)"
+        )
     if not train_rows:
         raise TrainError(
             f"no training example fits preset.max_length={max_length}: every completion alone is longer "
