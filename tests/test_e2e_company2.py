@@ -7,6 +7,7 @@ then `dvc repro` through train, evaluate and gate on the tiny model."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from conftest import TINY_EVAL_SIZES
 from helpers.checkout import copy_checkout, sh
 from helpers.company2 import CSV_NAME, NAME, write_company, write_csv_company
@@ -68,6 +69,11 @@ def test_a_company_unlike_the_example_goes_end_to_end(company_repo):
 def csv_repo(tmp_path_factory, tiny_model_dir):
     dest = copy_checkout(tmp_path_factory.mktemp("acme") / "repo", tiny_model_dir, TINY_EVAL_SIZES)
     labels = write_csv_company(dest)
+    # the shipped cap for label answers (copy_checkout cuts it to 8 tokens for speed): the longest label + 4
+    ev_file = dest / "conf/eval/default.yaml"
+    ev = yaml.safe_load(ev_file.read_text())
+    ev["layers"]["tasks"]["tuneloop_classify"]["max_gen_toks"] = "auto"
+    ev_file.write_text(yaml.safe_dump(ev, sort_keys=False))
     sh("git", "init", "-q", "-b", "main", cwd=dest)
     return dest, labels
 
