@@ -15,6 +15,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Under pytest-xdist, each worker (and every stage it starts) gets its share of the cores: two workers each
+# running 2 OpenMP threads on 2 cores oversubscribe them. Measured on the 2-core guest: 7 min 14 s for the
+# suite against 8 min 33 s with the default threads. Set before torch is imported (here, or in a subprocess).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _share = max(1, (os.cpu_count() or 1) // max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)))
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, str(_share))
 
 
 def pytest_collection_modifyitems(config, items):
