@@ -67,13 +67,17 @@ pr-check: install $(if $(wildcard .sealed-store),,sealed-store)
 	rm -rf $(PRC) && git worktree prune && mkdir -p $(PRC)/handoff/adapter
 	git worktree add --detach $(PRC)/train HEAD
 	git worktree add --detach $(PRC)/base $(BASE_REF)
-	@# the train worktree is not given the sealed store: its `sealed` remote points at a folder that does not exist
-	cd $(PRC)/train && ! PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q sealed.dvc 2>/dev/null \
-	  && echo "pr-check: the train worktree cannot pull the sealed holdout (as in CI: no key)"
 	@# the train job may reuse this checkout's DVC cache (the base model is restored, not rebuilt; stages with
 	@# git-tracked reports still run); the referee's worktree keeps its own: nothing the PR's code wrote reaches the judge.
-	cd $(PRC)/train && PATH="$(CURDIR)/$(BIN):$$PATH" dvc cache dir --local $(CURDIR)/.dvc/cache \
-	  && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
+	cd $(PRC)/train && PATH="$(CURDIR)/$(BIN):$$PATH" dvc cache dir --local $(CURDIR)/.dvc/cache
+	@# the train worktree is not given the sealed store (its `sealed` remote points at a folder that does not exist
+	@# there), and the cache it shares must not hold the set either (it would, had this checkout pulled it)
+	cd $(PRC)/train && if PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q sealed.dvc 2>/dev/null \
+	  || PATH="$(CURDIR)/$(BIN):$$PATH" dvc checkout -q sealed.dvc 2>/dev/null; then \
+	  echo "pr-check: the train worktree can read the sealed holdout through $(CURDIR)/.dvc/cache (this checkout"; \
+	  echo "pulled it): remove it there (dvc gc, or its objects) and rerun; nothing was judged"; exit 1; fi
+	@echo "pr-check: the train worktree cannot read the sealed holdout (as in CI: no key, no copy)"
+	cd $(PRC)/train && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc pull -q data.dvc \
 	  && PYTHONPATH=$(PRC)/train/src PATH="$(CURDIR)/$(BIN):$$PATH" dvc repro train
 	cp $(PRC)/train/models/adapter/adapter_config.json $(PRC)/train/models/adapter/adapter_model.safetensors $(PRC)/handoff/adapter/
 	cp $(PRC)/train/data/splits/train.jsonl $(PRC)/handoff/
