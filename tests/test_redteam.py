@@ -211,6 +211,8 @@ def referee(main: Path, handoff: Path, out: Path, *extra: str) -> dict:
     digest = hashlib.sha256(git(main, "rev-parse", "HEAD").encode() + repr(extra).encode())
     sealed_dvc = main / "sealed.dvc"  # a file of the referee's checkout that a test adds: part of the inputs
     digest.update(sealed_dvc.read_bytes() if sealed_dvc.exists() else b"no sealed.dvc")
+    for f in sorted((main / "data/general").glob("*")) if (main / "data/general").exists() else []:
+        digest.update(f.name.encode() + f.read_bytes())  # the forgetting slice, versioned and/or pulled
     for f in (
         handoff / "adapter" / "adapter_config.json",
         handoff / "adapter" / "adapter_model.safetensors",
@@ -431,8 +433,40 @@ def test_sealed_declared_but_not_given_fails_closed_before_scoring(sealed_world)
     assert not verdict["passed"] and "is not the one sealed.dvc versions" in rule["reason"]
 
 
-def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_that_holds_one_fails(sealed_world):
-    """One scored run: a PR whose training split holds a sealed item (leaked, or guessed) with the good adapter."""
+@pytest.fixture()
+def forgetting_slice(world):
+    """main's checkout with the forgetting slice versioned and pulled (3 HellaSwag-format items), removed after."""
+    from test_train_evaluate import HELLASWAG_ROWS
+
+    from tuneloop import paths
+
+    main = world[1]
+    slice_file = main / paths.GENERAL_SLICE
+    _write(str(slice_file), HELLASWAG_ROWS)
+    (main / (paths.GENERAL_SLICE.as_posix() + ".dvc")).write_text("outs:\n- path: hellaswag.jsonl\n")
+    try:
+        yield slice_file
+    finally:
+        slice_file.unlink()
+        (main / (paths.GENERAL_SLICE.as_posix() + ".dvc")).unlink()
+
+
+def test_the_forgetting_slice_versioned_but_not_pulled_fails_closed(world, forgetting_slice):
+    origin, main, adapters, root = world
+    forgetting_slice.unlink()  # versioned (its .dvc file is there), not pulled
+    try:
+        verdict = referee(main, good_handoff(origin, adapters, root), root / "verdict-no-slice")
+    finally:
+        forgetting_slice.write_text("")
+    rule = next(r for r in verdict["rules"] if r["metric"] == "general")
+    assert not verdict["passed"] and not verdict["scored"] and "fails closed" in rule["reason"]
+
+
+def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_that_holds_one_fails(
+    sealed_world, forgetting_slice
+):
+    """One scored run: a PR whose training split holds a sealed item (leaked, or guessed) with the good adapter;
+    the forgetting slice versioned and pulled, so the referee runs it on CPU too."""
     from tuneloop.params import compose
     from tuneloop.referee import judge, sealed
 
@@ -462,6 +496,8 @@ def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_tha
     for ticket in (json.loads(x) for x in (store / "tickets.jsonl").read_text().splitlines()):
         assert ticket["customer_message"] not in published and ticket["ticket_id"] not in published
     assert "🔒 sealed holdout" in (root / "verdict-sealed-leak/comment.md").read_text()
+    general = json.loads((root / "verdict-sealed-leak/metrics/eval.json").read_text())["general"]
+    assert general["n"] == 3 and "skipped" not in general  # the forgetting check ran in the referee, on CPU
 
 
 # --- studying the exam in git: repetition, paraphrase, and a hostile id, in one training split ---------------

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import tuneloop
+from tuneloop import paths
 from tuneloop.ci.comment import MARKER
 from tuneloop.dvc_hash import dir_md5 as dvc_dir_md5
 from tuneloop.io import read_json, write_json, write_text_atomic
@@ -72,6 +73,30 @@ def _rule(metric: str, kind: str, passed: bool, reason: str | None = None, value
 def _skipped(metric: str, kind: str, reason: str) -> dict:
     """A referee check that did not apply: never counted as passed, listed in the comment."""
     return _rule(metric, kind, True, reason) | {"status": "skipped", "optional": reason}
+
+
+GENERAL_DVC = paths.GENERAL_SLICE.with_name(paths.GENERAL_SLICE.name + ".dvc")
+
+
+def general_slice_check(repo: Path) -> dict:
+    """The forgetting slice: versioned and pulled -> the check passes and evaluate runs it (on CPU too);
+    versioned but not pulled -> fails closed; not versioned -> skipped, and said."""
+    if (repo / paths.GENERAL_SLICE).is_file():
+        return _rule("general", "fetch", True, None, paths.GENERAL_SLICE.as_posix())
+    if (repo / GENERAL_DVC).exists():
+        return _rule(
+            "general",
+            "fetch",
+            False,
+            f"{GENERAL_DVC.as_posix()} versions the forgetting slice but it was not pulled (`dvc pull "
+            f"{GENERAL_DVC.as_posix()}`): the forgetting rule cannot run, so the referee fails closed",
+        )
+    return _skipped(
+        "general",
+        "fetch",
+        f"no forgetting slice is versioned ({GENERAL_DVC.as_posix()}): `tuneloop data general-slice` once, online, "
+        "then dvc add + push, and the referee runs it (docs/eval-harness.md)",
+    )
 
 
 def check_train_split(path: Path) -> tuple[int, str | None]:
@@ -124,6 +149,9 @@ def prepare_workspace(
     os.symlink((repo / "models/base").resolve(), ws / "models/base")
     shutil.copyfile(repo / "data/splits/test.jsonl", ws / "data/splits/test.jsonl")
     shutil.copyfile(train_split, ws / "data/splits/train.jsonl")
+    if (repo / paths.GENERAL_SLICE).is_file():  # the forgetting slice (general_slice_check)
+        (ws / paths.GENERAL_SLICE).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(repo / paths.GENERAL_SLICE, ws / paths.GENERAL_SLICE)
     if (repo / "data/splits/train.jsonl").exists():  # the base's own split: what counts as common boilerplate
         shutil.copyfile(repo / "data/splits/train.jsonl", ws / "data/splits/reference_train.jsonl")
     copy_adapter(adapter, ws / "models/adapter")
@@ -174,7 +202,9 @@ def judge(
 ) -> dict:
     repo, out = Path(repo).resolve(), Path(out_dir)
     adapter_dir, train_split = Path(adapter_dir), Path(train_split)
-    params = compose(list(overrides or []), conf_dir=repo / "conf")
+    forgetting = general_slice_check(repo)  # runs on CPU too where the slice is versioned and pulled
+    extra = ["eval.general.enabled=true"] if forgetting["status"] == "passed" else []
+    params = compose([*(overrides or []), *extra], conf_dir=repo / "conf")
     base_names = {"models/base", str((repo / "models/base").resolve())} | (
         {params["model"]["hub_id"]} if params["model"].get("hub_id") else set()
     )
@@ -211,6 +241,7 @@ def judge(
             checks.append(_rule("champion", "fetch", False, f"the champion is not a valid adapter: {exc}"[:2000]))
     n_train, problem = check_train_split(train_split)
     checks.append(_rule("train_split", "validate", problem is None, problem, n_train))
+    checks.append(forgetting)
     sealed_dir = Path(sealed_dir) if sealed_dir else None
     sealed_out, problem = sealed_set.verify(repo, sealed_dir)
     if sealed_out is None and problem is None:
