@@ -497,7 +497,9 @@ def test_sealed_set_is_scored_its_items_stay_out_of_every_output_and_a_split_tha
         assert ticket["customer_message"] not in published and ticket["ticket_id"] not in published
     assert "🔒 sealed holdout" in (root / "verdict-sealed-leak/comment.md").read_text()
     general = json.loads((root / "verdict-sealed-leak/metrics/eval.json").read_text())["general"]
-    assert general["n"] == 3 and "skipped" not in general  # the forgetting check ran in the referee, on CPU
+    # the forgetting check ran in the referee, on CPU (lm-eval's n is the limit: 200; the slice has 3 items)
+    assert "skipped" not in general and general["acc_norm"]["pre"] is not None
+    assert general["acc_norm"]["post"] is not None
 
 
 # --- studying the exam in git: repetition, paraphrase, and a hostile id, in one training split ---------------

@@ -203,7 +203,8 @@ def judge(
     repo, out = Path(repo).resolve(), Path(out_dir)
     adapter_dir, train_split = Path(adapter_dir), Path(train_split)
     forgetting = general_slice_check(repo)  # runs on CPU too where the slice is versioned and pulled
-    extra = ["eval.general.enabled=true"] if forgetting["status"] == "passed" else []
+    pulled = forgetting["passed"] and forgetting.get("status") != "skipped"
+    extra = ["eval.general.enabled=true"] if pulled else []
     params = compose([*(overrides or []), *extra], conf_dir=repo / "conf")
     base_names = {"models/base", str((repo / "models/base").resolve())} | (
         {params["model"]["hub_id"]} if params["model"].get("hub_id") else set()
