@@ -55,11 +55,8 @@ def test_frozen_items_are_never_exempt_even_when_their_ngrams_are_common():
 
 def test_a_short_item_copied_into_a_training_prompt_is_caught_though_it_has_no_ngram():
     """CLINC-like data: queries of 3-12 words have no 13-gram (no 8-gram either), so overlap alone is 0%."""
-    from tuneloop.data.overlap import SEPARATOR
-    from tuneloop.data.synth import SEPARATOR as PROMPT_SEPARATOR
-    from tuneloop.data.synth import classify_instruction
+    from tuneloop.data.synth import SEPARATOR, classify_instruction  # the guard splits prompts where build joins them
 
-    assert SEPARATOR == PROMPT_SEPARATOR  # the guard splits prompts where build joins them
     short = "how do i freeze my card"
     pr = honest(300) + [classify_instruction(["freeze_account", "pin_change"]) + SEPARATOR + short.capitalize() + "?"]
     got = check(pr, {"test": [("t", short)], "regression": [("reg", short)], "sealed": [("s", short)]}, CFG)

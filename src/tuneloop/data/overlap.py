@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from tuneloop.data.synth import source_text
+
 _WORD = re.compile(r"[a-z0-9]+")
-SEPARATOR = "\n\n"  # between a prompt's instruction and its content (data/synth.py)
 
 
 def normalize(text: str) -> list[str]:
@@ -54,7 +55,7 @@ class TrainIndex:
         # ... and each prompt's content alone (after the instruction): an item shorter than n words has no
         # n-gram, so without this a short query copied into a training prompt would overlap 0% (CLINC-like data)
         for i, t in enumerate(train_texts):
-            self.exact.setdefault(" ".join(normalize(t.split(SEPARATOR, 1)[-1])), i)
+            self.exact.setdefault(" ".join(normalize(source_text(t))), i)
 
     def overlap(self, text: str) -> tuple[bool, float]:
         """(exact copy?, fraction of the item's non-common n-grams seen in training)."""
@@ -63,7 +64,7 @@ class TrainIndex:
     def nearest(self, text: str) -> tuple[bool, float, int | None]:
         """(exact copy?, overlap fraction, index of the training text sharing most of the item's n-grams)."""
         tokens = normalize(text)
-        for whole in (" ".join(tokens), " ".join(normalize(text.split(SEPARATOR, 1)[-1]))):
+        for whole in (" ".join(tokens), " ".join(normalize(source_text(text)))):
             if whole and whole in self.exact:
                 return True, 1.0, self.exact[whole]
         grams = ngrams(tokens, self.n) - self.common
