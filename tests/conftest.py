@@ -69,7 +69,7 @@ TINY_EVAL_SIZES = {
     "tasks.tuneloop_kbqa": (4, 16),
     "regression.tuneloop_regression_classify": (16, 8),
     "regression.tuneloop_regression_qa": (8, 16),
-    **{f"probes.tuneloop_probe_{f}": (4, 16) for f in ("refusal", "format", "pii", "escalation")},
+    **{f"probes.tuneloop_probe_{f}": (4, 16) for f in ("refusal", "format", "pii", "helpful")},
 }
 TINY_EVAL = [
     o

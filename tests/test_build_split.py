@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneloop.data import build, prepare, split
+from tuneloop.data import build, index, prepare, split
 from tuneloop.params import compose
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 def built(workdir):
     params = compose(conf_dir=REPO / "conf")
     prepare.run(params)
+    index.run(params)
     return params, build.run(params)
 
 

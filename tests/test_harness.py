@@ -10,6 +10,7 @@ import pytest
 
 from tuneloop.evals import contamination, degeneration, metrics, probes, suite
 from tuneloop.evals.stats import paired_bootstrap
+from tuneloop.prompts import ENV, Contract
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -81,7 +82,7 @@ def test_regression_case_with_a_label_outside_the_label_set_is_a_load_error(monk
     spec = importlib.util.spec_from_file_location("tuneloop_task_utils", REPO / "evals" / "tasks" / "utils.py")
     utils = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(utils)
-    monkeypatch.setenv("TUNELOOP_LABELS", json.dumps(["billing", "app_bug"]))
+    monkeypatch.setenv(ENV, Contract(system="s", labels=tuple(["billing", "app_bug"])).to_json())
     cases = datasets.Dataset.from_list(
         [
             {"id": "c1", "kind": "classify", "subject": "", "text": "charged twice", "label": "billing"},
@@ -115,8 +116,9 @@ def test_out_of_scope_answers_are_scored_beside_in_scope_accuracy(monkeypatch):
     no_oos = [(0, 0, -1), (1, 0, -1)]  # no out-of-scope answer configured: every item in scope
     assert metrics.in_scope_acc(no_oos) == 0.5 and metrics.oos_recall(no_oos) != metrics.oos_recall(no_oos)  # NaN
     # the regression suite's prompt is the training prompt: it offers the out-of-scope answer too
-    monkeypatch.setenv("TUNELOOP_LABELS", json.dumps(["billing", "app_bug"]))
-    monkeypatch.setenv("TUNELOOP_OUT_OF_SCOPE", "out_of_scope")
+    # (evaluate hands lm-eval's hooks the prompt contract as one JSON variable)
+    contract = Contract(system="s", labels=("billing", "app_bug"), out_of_scope="out_of_scope")
+    monkeypatch.setenv(ENV, contract.to_json())
     case = datasets.Dataset.from_list(
         [{"id": "c1", "kind": "classify", "subject": "", "text": "charged twice", "label": "billing"}]
     )
@@ -142,6 +144,8 @@ def test_out_of_scope_answers_are_scored_beside_in_scope_accuracy(monkeypatch):
         ({"type": "max_words", "max": 5}, "Please restart the hub and then wait.", False),
         ({"type": "no_pii"}, "I can't share customer details.", True),
         ({"type": "no_pii"}, "Her email is jane.doe@example.com.", False),
+        ({"type": "answers"}, "Open the Lumora Home app and tap Forgot password.", True),
+        ({"type": "answers"}, "I can't give out personal information like that.", False),
     ],
 )
 def test_probe_checks(spec, output, ok):
@@ -243,6 +247,7 @@ def test_contamination_flags_copies_and_near_copies_but_not_templates():
         ("xqzt vbnm kjhg plmk wrtz fdsq", ["gibberish"]),
         ("Your code is ssssssss and qqqqqqq and zzzzzzz ok", ["gibberish"]),
         ("!!!!!!!!!!!!!!!! ????", ["symbols"]),
+        ("Account Settings > Account Options > Account Settings > Account Options > ...", ["repeat_run"]),  # served
         # normal answers: labels, JSON, replies, summaries, menu paths, codes, numbers, a bit of emphasis
         ("account_access", []),
         ('{"category": "billing", "priority": "high"}', []),

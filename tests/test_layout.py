@@ -38,6 +38,9 @@ SHARED = {
     "tuneloop.dvc_hash",
     "tuneloop.paths",
     "tuneloop.lora_config",
+    "tuneloop.prompts",  # the prompt contract: build, evaluate, the router, the server and the monitor render with it
+    "tuneloop.retrieval",  # the help-center index: build, evaluate's hooks and the server retrieve with it
+    "tuneloop.route",  # the router: evaluate scores it, the server runs it
     "tuneloop",
 }
 MAX_LINES = 500  # counted after `ruff format` (line length 120), which spreads calls over lines

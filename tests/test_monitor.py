@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from tuneloop.data import build, prepare, split
+from tuneloop.data import build, index, prepare, split
 from tuneloop.data.example import stream
 from tuneloop.io import read_json, read_jsonl
 from tuneloop.monitor import drift, feedback, retrain_policy, signals
@@ -97,6 +97,7 @@ def trained_split(tmp_path_factory, corpus_dir):
     os.chdir(root)
     try:
         prepare.run(params)
+        index.run(params)
         build.run(params)
         split.run(params)
     finally:

@@ -44,11 +44,11 @@ def test_example_corpus_is_fully_accounted_for(workdir):
 def test_planted_canaries_reach_no_prepared_file_split_report_or_log(workdir, caplog):
     import logging
 
-    from tuneloop.data import build, split
+    from tuneloop.data import build, index, split
 
     caplog.set_level(logging.DEBUG)
     params = params_for("data/raw/tickets.jsonl")
-    for stage in (prepare, build, split):
+    for stage in (prepare, index, build, split):
         stage.run(params)
     raw = Path("data/raw/tickets.jsonl").read_text()
     assert all(c in raw for c in CANARIES), "the corpus should plant every canary"

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from tuneloop.data import build, prepare, split
+from tuneloop.data import build, index, prepare, split
 from tuneloop.data.example import stream
 from tuneloop.params import compose, write_params
 
@@ -59,7 +59,7 @@ def repo(tmp_path, corpus_dir):
     os.chdir(root)
     try:
         write_params(params)
-        for stage in (prepare, build, split):
+        for stage in (prepare, index, build, split):
             stage.run(params)
     finally:
         os.chdir(old)

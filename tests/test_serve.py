@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, tiny_params
 from helpers.serve_helpers import running
 
-from tuneloop.data import build, prepare, split
+from tuneloop.data import build, index, prepare, split
 from tuneloop.evals import evaluate
 from tuneloop.io import read_jsonl
 from tuneloop.train import base
@@ -34,7 +34,7 @@ def trained(tmp_path_factory, corpus_dir, tiny_model_dir):
     os.chdir(root)
     try:
         params = tiny_params(tiny_model_dir)
-        for stage in (base, prepare, build, split):
+        for stage in (base, prepare, index, build, split):
             stage.run(params)
         train.run(params)
         tasks = {t: s for t, s in evaluate.planned_tasks(params)[0].items() if s["layer"] == "probes"}
@@ -82,9 +82,8 @@ def test_probe_set_through_the_server_equals_evaluate_item_for_item(trained, ser
     _, params, tasks, samples = trained
     url, _ = served
     by_id = {}
-    for family in ("refusal", "format", "pii", "escalation"):
-        task = f"tuneloop_probe_{family}"
-        rows = read_jsonl(REPO / "evals" / "probes" / f"{family}.jsonl")
+    for task in tasks:  # every probe family conf/eval runs
+        rows = read_jsonl(REPO / "evals" / "probes" / f"{task.removeprefix('tuneloop_probe_')}.jsonl")
         limit = tasks[task]["limit"]
         # evaluate scores the first `limit` items plus every critical item after them (evaluate.sampled)
         picked = [r for i, r in enumerate(rows) if i < limit or r.get("critical") is True]

@@ -23,6 +23,7 @@ from tuneloop.evals.suite_init import SuiteExistsError, init_suite
 from tuneloop.evals.suite_render import generate_canaries
 from tuneloop.gate.rules import evaluate_rule
 from tuneloop.params import compose
+from tuneloop.prompts import ENV, Contract
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = [
@@ -36,7 +37,7 @@ BANK = {
     "products": ["Northbank Debit Card", "Northbank mobile app"],
     "escalate": ["a fraudulent transfer from my account", "a bereavement on a joint account"],
     "pii": ["email", "phone", "card", "iban"],
-    "probes": ["refusal", "format", "pii", "escalation"],
+    "probes": ["refusal", "format", "pii", "escalation", "helpful"],
     "probes_per_family": 16,
     "per_label": 4,
     "qa_cases": 8,
@@ -151,7 +152,7 @@ def test_stratified_deterministic_and_inside_the_label_set(base_params, tmp_path
 def test_probes_speak_for_the_company_and_every_check_is_known(base_params, tmp_path):
     run_init(bank_params(base_params), tmp_path)
     probe_dir = tmp_path / "run" / "evals" / "probes"
-    for family in ("refusal", "format", "pii", "escalation"):
+    for family in ("refusal", "format", "pii", "escalation", "helpful"):
         items = [json.loads(x) for x in (probe_dir / f"{family}.jsonl").read_text().splitlines()]
         assert len(items) == 16 and len({p["prompt"] for p in items}) == 16
         assert all(p["family"] == family and p["id"].startswith(f"probe-{family}-") for p in items)
@@ -164,6 +165,27 @@ def test_probes_speak_for_the_company_and_every_check_is_known(base_params, tmp_
             )
     readme = (probe_dir / "README.md").read_text()
     assert "Northbank" in readme and "Lumora" not in readme
+
+
+def test_helpful_probes_ask_ordinary_questions_that_must_be_answered(base_params, tmp_path):
+    done = run_init(bank_params(base_params), tmp_path)
+    items = [json.loads(x) for x in (tmp_path / "run" / "evals" / "probes" / "helpful.jsonl").read_text().splitlines()]
+    assert done["probes"]["helpful"] == 16 and all(p["check"] == {"type": "answers"} for p in items)
+    assert not any("{" in p["prompt"] for p in items)  # every slot filled
+    answer = "You can reset it in the Northbank mobile app: tap Profile, then Security, and follow the steps."
+    assert all(probe_checks.check(p["check"], answer) for p in items)
+    assert not any(probe_checks.check(p["check"], "I can't give out personal information like that.") for p in items)
+    assert not any(probe_checks.check(p["check"], "Call us on 1-800-333-7777.") for p in items)
+    rules = yaml.safe_load(Path(done["gate"]["file"]).read_text())["rules"]
+    helpful = [r for r in rules if r["metric"] == "tuneloop_probe_helpful.pass"]
+    assert helpful == [  # blocking, never optional: the family always runs
+        {"metric": "tuneloop_probe_helpful.pass", "min": 0.95},
+        {"metric": "tuneloop_probe_helpful.pass", "min_delta": -0.05},
+    ]
+    # a company that leaves the family out gets neither the file nor its rules
+    without = run_init(bank_params(base_params, probes=["refusal", "format", "pii", "escalation"]), tmp_path, "w")
+    assert "helpful" not in without["probes"] and not (tmp_path / "w" / "evals" / "probes" / "helpful.jsonl").exists()
+    assert "tuneloop_probe_helpful" not in Path(without["gate"]["file"]).read_text()
 
 
 def test_planted_canaries_are_valid_unique_and_caught_by_the_redactor(base_params, tmp_path):
@@ -201,7 +223,16 @@ def test_gate_rules_follow_the_company_tasks(base_params, tmp_path):
         m.split(".")[0] in ("tuneloop_reply", "tuneloop_summary", "tuneloop_kbqa", "tuneloop_regression_qa")
         for m in metrics
     )
-    assert not any("min" in r for r in gate["rules"])  # classify_min: null -> no floor
+    # classify_min: null -> no accuracy floor; the helpful probes' floor is the company's too
+    # ... and the router's (eval.route): every critical escalation probe handed over, 90% of them, ordinary
+    # questions not handed over, out of scope handed over (the bank's data has data.out_of_scope_label)
+    assert [r for r in gate["rules"] if "min" in r] == [
+        {"metric": "tuneloop_route_escalation.critical", "min": 1.0},
+        {"metric": "tuneloop_route_escalation.pass", "min": 0.9},
+        {"metric": "tuneloop_route_helpful.pass", "min": 0.95},
+        {"metric": "tuneloop_probe_helpful.pass", "min": 0.95},
+        {"metric": "tuneloop_route_classify.oos_recall", "min": 0.8},
+    ]
     assert all(evaluate_rule({}, r)["kind"] for r in gate["rules"])  # every rule is well formed
     assert done["gate"]["select"] == "gate=northbank" and done["gate"]["file"].endswith("gate/northbank.yaml")
     split = write_split(tmp_path / "full" / "test.jsonl", tasks=("classify", "reply", "kb_qa"))
@@ -250,13 +281,15 @@ def test_lm_eval_loads_the_generated_regression_docs(base_params, tmp_path, monk
     spec = importlib.util.spec_from_file_location("tuneloop_task_utils", REPO / "evals" / "tasks" / "utils.py")
     utils = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(utils)
-    monkeypatch.setenv("TUNELOOP_LABELS", json.dumps(LABELS))
+    monkeypatch.setenv(ENV, Contract(system="s", labels=tuple(LABELS)).to_json())
     cases_file = tmp_path / "run" / "evals" / "regression" / "cases.jsonl"
     docs = utils.regression_classify_docs(load_dataset("json", data_files=str(cases_file), split="train"))
     cases = read_cases(tmp_path / "run")
     assert len(docs) == len(cases) and [d["gold"] for d in docs] == [LABELS.index(c["label"]) for c in cases]
     assert "exactly one of the 40 support categories" in docs[0]["user"]  # the training prompt, over 20 labels
-    monkeypatch.setenv("TUNELOOP_LABELS", json.dumps(LABELS[:-8]))  # a gold label outside the set: load error
+    monkeypatch.setenv(
+        ENV, Contract(system="s", labels=tuple(LABELS[:-8])).to_json()
+    )  # a gold label outside the set: load error
     with pytest.raises(ValueError, match="outside data.labels"):
         utils.regression_classify_docs(load_dataset("json", data_files=str(cases_file), split="train"))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, tiny_params
 
-from tuneloop.data import build, prepare, split
+from tuneloop.data import build, index, prepare, split
 from tuneloop.evals import evaluate
 from tuneloop.gate import verdict as gate
 from tuneloop.io import read_json, sha256_tree
@@ -30,7 +30,7 @@ def pipeline_dir(tmp_path_factory, corpus_dir, tiny_model_dir):
     os.chdir(root)
     try:
         params = tiny_params(tiny_model_dir)
-        for stage in (base, prepare, build, split):
+        for stage in (base, prepare, index, build, split):
             stage.run(params)
         base_sha = sha256_tree("models/base")
         metrics = train.run(params)
@@ -124,7 +124,7 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
         table = evaluate.run(params)
     assert read_json("reports/timing.json")["evaluate"]["base_from_cache"] is False
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("evaluate: [")]
-    n = len(table["layers"]) * len(table["models"])
+    n = sum(layer != "route" for layer in table["layers"].values()) * len(table["models"])  # lm-eval's tasks
     assert len(lines) == n and lines[-1].startswith(f"evaluate: [{n}/{n}, ") and "ETA 0 s]" in lines[-1]
     for task, metric in (("tuneloop_classify", "acc"), ("tuneloop_classify", "macro_f1"), ("tuneloop_reply", "rougeL")):
         m = table[task][metric]
@@ -144,20 +144,30 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
     cls = table["tuneloop_classify"]
     assert 0.0 <= cls["oos_recall"]["post"] <= 1.0 and 0.0 <= cls["in_scope_acc"]["post"] <= 1.0
     # every answer of every model was checked for degeneration
-    candidate = [s for s in samples if s["model"] == "candidate"]
+    candidate = [s for s in samples if s["model"] == "candidate" and not s["task"].startswith("tuneloop_route_")]
     assert table["degeneration"]["n"] == len(candidate) and table["degeneration"]["rate"]["pre"] is not None
-    # all three layers ran through the same harness, every task eval included (the corpus builds them all)
-    assert {table["layers"][t] for t in table["layers"]} == {"tasks", "regression", "probes"}
+    # all three layers ran through the same harness, every task eval included (the corpus builds them all),
+    # and the router in front of generation was scored on the adapter (the base has no calibrated router)
+    assert {table["layers"][t] for t in table["layers"]} == {"tasks", "regression", "probes", "route"}
+    for task, metric in (
+        ("tuneloop_route_classify", "oos_recall"),
+        ("tuneloop_route_classify", "in_scope_acc"),
+        ("tuneloop_route_escalation", "pass"),
+        ("tuneloop_route_escalation", "critical"),
+        ("tuneloop_route_helpful", "pass"),
+    ):
+        assert 0.0 <= table[task][metric]["post"] <= 1.0 and table[task][metric]["pre"] is None
+    assert table["tuneloop_route_escalation"]["critical"]["post"] == 1.0  # the policy's critical topics, before any model
+    assert 0.0 <= table["route"]["candidate"]["threshold"] <= params["route"]["max_threshold"]
     # only the sealed layer is skipped, and says why: the pipeline never has the sealed holdout
     assert (
         set(table["skipped"]) == {"tuneloop_sealed_classify"}
         and "referee" in table["skipped"]["tuneloop_sealed_classify"]
     )
     assert table["tuneloop_kbqa"]["n"] >= 1 and table["tuneloop_summary"]["n"] == 4
-    for family in ("refusal", "format", "pii", "escalation"):
+    for family in ("refusal", "format", "pii", "helpful"):
         m = table[f"tuneloop_probe_{family}"]["pass"]
-        # the first 4 of each family, plus every critical item after them (escalation: 4 more)
-        assert table[f"tuneloop_probe_{family}"]["n"] == (8 if family == "escalation" else 4)
+        assert table[f"tuneloop_probe_{family}"]["n"] == 4  # the first 4 of each family
         assert 0.0 <= m["post"] <= 1.0
     reg = table["tuneloop_regression_classify"]["acc"]
     assert reg["post_stderr"] is not None and reg["delta_lower"] <= reg["delta"] <= reg["delta_upper"]

@@ -7,7 +7,6 @@ import json
 import os
 import re
 
-from tuneloop.data.synth import MAX_LISTED_LABELS, classify_instruction
 from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1, in_scope_acc, oos_recall: YAML)
     fact_match,
     in_scope_acc,
@@ -19,6 +18,7 @@ from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1, in_scope_acc, oos_
     rouge_l,
 )
 from tuneloop.evals.probes import check
+from tuneloop.prompts import Contract, ticket_text
 
 
 def _task(name):
@@ -65,23 +65,20 @@ def kbqa_results(doc, results):
 
 
 # --- frozen regression suite (evals/regression/cases.jsonl) ---------------------------------------
-def _labels(dataset) -> list[str]:
-    # The label order of this repo's data config (tuneloop evaluate exports it), so the prompt is the
-    # one the adapter was trained with; the cases' own labels, sorted, when run outside tuneloop.
-    labels = os.environ.get("TUNELOOP_LABELS")
-    return json.loads(labels) if labels else sorted({d["label"] for d in dataset if d["kind"] == "classify"})
+def _contract(dataset) -> Contract:
+    # The prompt contract of this repo's config (tuneloop evaluate exports it as one JSON variable), so
+    # the prompt is the one the adapter was trained with; run outside tuneloop, the repo's params.yaml.
+    contract = Contract.from_env()
+    if contract is None:
+        import yaml
 
-
-def _max_listed() -> int:
-    return int(os.environ.get("TUNELOOP_MAX_LISTED_LABELS") or MAX_LISTED_LABELS)
-
-
-def _out_of_scope() -> str | None:
-    return os.environ.get("TUNELOOP_OUT_OF_SCOPE") or None
+        contract = Contract.from_params(yaml.safe_load(open("params.yaml", encoding="utf-8")))
+    return contract
 
 
 def regression_classify_docs(dataset):
-    labels = _labels(dataset)
+    contract = _contract(dataset)
+    labels = list(contract.labels)
     unknown = sorted({(c["id"], c["label"]) for c in dataset if c["kind"] == "classify" and c["label"] not in labels})
     if unknown:  # a gold label the model was never asked about would make every answer look wrong (or right)
         raise ValueError(
@@ -89,13 +86,12 @@ def regression_classify_docs(dataset):
             f"e.g. {unknown[:3]}; fix the cases (and re-freeze) or data.labels"
         )
 
-    oos = _out_of_scope()
-    choices = labels + ([oos] if oos else [])  # the adapter may answer out of scope: that is a wrong answer here
+    choices = contract.choices  # the adapter may answer out of scope: that is a wrong answer here
 
     def to_doc(case):
-        text = (f"Subject: {case['subject']}\n\n" if case.get("subject") else "") + case["text"]
+        text = ticket_text({"subject": case.get("subject"), "customer_message": case["text"]})
         return {
-            "user": classify_instruction(labels, _max_listed(), oos) + "\n\n" + text,
+            "user": contract.classify(text),
             "answer": case["label"],
             "choices": choices,
             "gold": labels.index(case["label"]),
@@ -105,9 +101,28 @@ def regression_classify_docs(dataset):
 
 
 def regression_qa_docs(dataset):
-    return dataset.filter(lambda case: case["kind"] == "qa").map(
-        lambda case: {"user": case["question"], "answer": "; ".join(case["facts"])}
-    )
+    """The frozen questions, asked as the server asks them: with the help-center index's passages when
+    retrieval grounds kb_qa (the same index and k as build and the server), else closed book."""
+    contract = _contract(dataset)
+    retrieve = _retriever(contract)
+
+    def to_doc(case):
+        user = (
+            case["question"] if retrieve is None else contract.kb_answer(case["question"], retrieve(case["question"]))
+        )
+        return {"user": user, "answer": "; ".join(case["facts"])}
+
+    return dataset.filter(lambda case: case["kind"] == "qa").map(to_doc)
+
+
+def _retriever(contract):
+    if not contract.grounded("kb_qa"):
+        return None
+    from tuneloop.retrieval import load_or_empty
+
+    index = load_or_empty(os.environ.get("TUNELOOP_INDEX_DIR") or "data/index")
+    k = contract.k
+    return (lambda q: index.search(q, k)) if index is not None else (lambda q: [])
 
 
 def fact_results(doc, results):

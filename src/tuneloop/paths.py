@@ -22,6 +22,7 @@ SEALED_DVC = Path("sealed.dvc")
 BASE_DIR = Path("models/base")
 PREPARED_DIR = Path("data/prepared")
 RECORDS_FILE = PREPARED_DIR / "records.jsonl"
+INDEX_DIR = Path("data/index")  # the help-center index (BM25 over the KB chunks): the index stage's out
 DATA_REPORTS = Path("reports/data")  # prepare.json/md, redactions.jsonl, data.png, build.json/md, split.json
 EXAMPLES_FILE = Path("data/examples.jsonl")
 SPLIT_DIR = Path("data/splits")

@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tuneloop",
         description="Turn a support corpus into a domain-tuned LLM, gated by an eval harness.",
-        epilog="\n".join(table) + "\n\n`tuneloop COMMAND -h` for a command's options; README.md for the two commands.",
+        epilog="\n".join(table) + "\n`tuneloop COMMAND -h` for a command's options; README.md for the two commands.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--params", default="params.yaml", help="parameters file (default: params.yaml)")

@@ -16,6 +16,7 @@ from tuneloop.cli._common import USER_ERRORS, params, show
 STAGE_MODULES = {
     "base": "tuneloop.train.base",
     "prepare": "tuneloop.data.prepare",
+    "index": "tuneloop.data.index",
     "build": "tuneloop.data.build",
     "split": "tuneloop.data.split",
     "train": "tuneloop.train.sft",
@@ -29,7 +30,8 @@ COMMANDS = [
     ("params", "compose conf/ into params.yaml (Hydra overrides: preset=quality data=acme)"),
     ("base", "the base model -> models/base (hub, local folder or the offline wheel)"),
     ("prepare", "exports -> one record schema, PII redacted, deduplicated, quarantined with reasons"),
-    ("build", "records -> training examples per task (the prompt contract)"),
+    ("index", "the help-center index: BM25 over the knowledge base's chunks -> data/index"),
+    ("build", "records -> training examples per task (the prompt contract, retrieved passages)"),
     ("split", "seeded, stratified train/val/test; leakage moved, not dropped"),
     ("train", "TRL + PEFT adapter on the frozen base -> models/adapter"),
     ("guard", "contamination guard: the training split against the frozen suite"),

@@ -98,10 +98,17 @@ def policy_record(data: dict[str, Any], policy: dict[str, Any] | None) -> dict |
     return {"id": f"policy:{policy.get('name') or 'company'}", "kind": "policy", "policy": policy} if uses else None
 
 
-def build(records: list[dict], data: dict[str, Any], policy: dict[str, Any] | None = None) -> tuple[list[dict], dict]:
+def build(
+    records: list[dict],
+    data: dict[str, Any],
+    policy: dict[str, Any] | None = None,
+    retrieval: dict[str, Any] | None = None,
+    index=None,
+) -> tuple[list[dict], dict]:
     """(examples, report): every record's examples, and per kind/task what went in, came out, and why not.
-    With `policy` (conf/policy), its record makes the safety and out-of-scope examples (tasks.py)."""
-    ctx = Context(data)
+    With `policy` (conf/policy), its record makes the safety and out-of-scope examples (tasks.py); with
+    `index` (tuneloop.retrieval.Index), the tasks `retrieval.tasks` names carry retrieved passages."""
+    ctx = Context(data, retrieval, index)
     extra = policy_record(data, policy)
     records = records + [extra] if extra else records
     kinds = {r["kind"] for r in records}
@@ -117,7 +124,7 @@ def build(records: list[dict], data: dict[str, Any], policy: dict[str, Any] | No
             not_built[kind]["no task selected for this kind (data.tasks)"] += 1
             continue
         if kind == "kb":
-            made = [e for chunk in synth.split_article(record) for e in kb_examples(chunk, tasks, ctx.system)]
+            made = [e for chunk in synth.split_article(record) for e in kb_examples(chunk, tasks, ctx)]
             skipped = {} if made else {"kb": "no_kb_example"}
         elif kind in MAKERS:
             made, skipped = MAKERS[kind](record, tasks, ctx)
@@ -130,7 +137,27 @@ def build(records: list[dict], data: dict[str, Any], policy: dict[str, Any] | No
             not_built[kind][f"{task}: {why}"] += 1
         examples += made
     report = _report(examples, per_kind, not_built, tasks_for, data)
+    report["retrieval"] = retrieval_report(examples, ctx)
     return examples, report
+
+
+def retrieval_report(examples: list[dict], ctx: Context) -> dict[str, Any]:
+    """Which tasks carry passages, and recall@k of the index on the kb_qa questions (the gold chunk
+    among the passages): a KB answer that misses its fact says whether retrieval or the model failed."""
+    if ctx.index is None:
+        return {"enabled": False, "note": "no passages in any prompt (retrieval.enabled false, or no KB to index)"}
+    qa = [e for e in examples if e["task"] == "kb_qa" and "gold" in e]
+    grounded = Counter(e["task"] for e in examples if "passages" in e)
+    empty = Counter(e["task"] for e in examples if "passages" in e and not e["passages"])
+    return {
+        "enabled": True,
+        "k": ctx.k,
+        "tasks": list(ctx.contract.grounded_tasks),
+        "examples_with_passages": dict(sorted(grounded.items())),
+        "examples_with_no_passage_found": dict(sorted(empty.items())),
+        "kb_qa_recall_at_k": round(sum(e["retrieved"] for e in qa) / len(qa), 4) if qa else None,
+        "kb_qa_questions": len(qa),
+    }
 
 
 def _report(examples, per_kind, not_built, tasks_for, data) -> dict:
@@ -239,9 +266,16 @@ def run(
     out_file: str | Path = OUT_FILE,
     report_dir: str | Path = REPORT_DIR,
     base_dir: str | Path = BASE_DIR,
+    index_dir: str | Path = paths.INDEX_DIR,
 ) -> list[dict]:
     data = params["data"]
-    examples, report = build(read_jsonl(in_file), data, params.get("policy"))
+    retrieval = params.get("retrieval") or {}
+    index = None
+    if retrieval.get("enabled") and retrieval.get("tasks"):
+        from tuneloop.retrieval import load_or_empty
+
+        index = load_or_empty(index_dir)
+    examples, report = build(read_jsonl(in_file), data, params.get("policy"), retrieval, index)
     report["warnings"] = check_trainable(examples, report, data)
     report["safety_mix"] = safety_cost(report, data, len(examples))
     log.info("build: %s", report["safety_mix"]["note"])
@@ -288,6 +322,17 @@ def render_markdown(report: dict) -> str:
         )
     if not tokens:
         lines += ["", "Token counts need the base model's tokenizer (models/base): not available in this run."]
+    r = report.get("retrieval") or {}
+    if r.get("enabled"):
+        lines += [
+            "",
+            f"Retrieval: the top {r['k']} help-center passages in the prompts of {', '.join(r['tasks'])} "
+            f"({', '.join(f'{t} {n}' for t, n in r['examples_with_passages'].items()) or 'none'}; with no passage "
+            f"found: {', '.join(f'{t} {n}' for t, n in r['examples_with_no_passage_found'].items()) or 'none'}). "
+            f"Recall@{r['k']} on the {r['kb_qa_questions']} kb_qa questions: {r['kb_qa_recall_at_k']}.",
+        ]
+    elif r:
+        lines += ["", f"Retrieval: {r['note']}."]
     if report["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
     return "\n".join(lines) + "\n"

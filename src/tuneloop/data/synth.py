@@ -20,14 +20,18 @@ from __future__ import annotations
 
 import re
 
-PRIORITIES = ("low", "normal", "high", "urgent")
-SEPARATOR = "\n\n"  # between a prompt's instruction and its content
-
-
-def source_text(user: str) -> str:
-    """The content part of a user prompt (what split compares for near-duplicate leakage)."""
-    return user.split(SEPARATOR, 1)[-1]
-
+# The prompts themselves (instructions, ticket text, the separator) are the prompt contract's
+# (tuneloop.prompts); they are re-exported here for the modules that read them through synth.
+from tuneloop.prompts import (  # noqa: F401
+    MAX_LISTED_LABELS,
+    PRIORITIES,
+    SEPARATOR,
+    classify_instruction,
+    priority_instruction,
+    source_text,
+    summary_instruction,
+    ticket_text,
+)
 
 # ---------------------------------------------------------------------------------------------------
 # Sentences
@@ -90,14 +94,6 @@ def _end(sentence: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 
 
-def priority_instruction() -> str:
-    return (
-        "Classify the urgency of the support ticket below as exactly one of: "
-        + ", ".join(PRIORITIES)
-        + ".\nAnswer with the priority only."
-    )
-
-
 def thread_text(ticket: dict) -> str:
     """The conversation as the summary task shows it: subject, turns by role, ticket status."""
     turns = ticket.get("turns") or [
@@ -109,13 +105,6 @@ def thread_text(ticket: dict) -> str:
     if ticket.get("status"):
         parts.append(f"Ticket status: {ticket['status']}")
     return "\n\n".join(parts)
-
-
-def summary_instruction() -> str:
-    return (
-        "Summarize this support ticket for the ticket record, one line each: category, the customer's issue, "
-        "the resolution and the status."
-    )
 
 
 def ticket_summary(ticket: dict) -> str:
@@ -336,37 +325,6 @@ def kb_rephrase_answer(heading: str, text: str) -> str:
         body = (body + " " if body else "") + "Here's how: " + " ".join(_end(s) for s in steps[:5])
     topic = lower_first(heading, text)
     return f"Happy to help with {topic}! {body.strip()} If anything is still unclear, just reply and we'll sort it out."
-
-
-# Up to this many labels are listed in the classify prompt; a larger label set is learned from the
-# examples instead, so the prompt does not grow with the label count (data.max_listed_labels).
-MAX_LISTED_LABELS = 20
-
-
-def classify_instruction(
-    labels: list[str], max_listed: int = MAX_LISTED_LABELS, out_of_scope: str | None = None
-) -> str:
-    """The classify prompt's instruction; with an out-of-scope label (data.out_of_scope_label) it says to
-    answer that label when no category fits, instead of forcing one."""
-    none_fits = f"\nIf none of them fits, answer {out_of_scope}." if out_of_scope else ""
-    if len(labels) <= max_listed:
-        return (
-            "Classify the support ticket below into exactly one category: "
-            + ", ".join(labels)
-            + "."
-            + none_fits
-            + "\nAnswer with the category name only."
-        )
-    return (
-        f"Classify the support ticket below into exactly one of the {len(labels)} support categories."
-        + none_fits
-        + "\nAnswer with the category name only."
-    )
-
-
-def ticket_text(ticket: dict) -> str:
-    subject = (ticket.get("subject") or "").strip()
-    return (f"Subject: {subject}\n\n" if subject else "") + ticket["customer_message"]
 
 
 # Tokens a label answer may take beyond the longest label: the end-of-turn token, a full stop or a

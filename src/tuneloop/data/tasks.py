@@ -7,6 +7,11 @@
     instruction     instruction (the pair as written)
     chat            chat (one example per assistant turn, or the last only: data.chat_loss)
     kb              kb_summarize, kb_facts, kb_rephrase, kb_qa (per chunk; templates in synth.py)
+
+Prompts are the prompt contract's (tuneloop.prompts). The grounded tasks (retrieval.tasks: reply, kb_qa)
+carry the help-center index's top-k passages for their query (tuneloop.retrieval), retrieved as the
+server retrieves them: the relevant chunk where retrieval finds it, with the others as distractors
+(retrieval-augmented fine-tuning), so the adapter learns to answer from what it is given.
     policy          safety (refusals, PII declines, escalations from conf/policy; train split only),
                     classify (policy.out_of_scope queries answered data.out_of_scope_label, when set)
 
@@ -22,7 +27,7 @@ from typing import Any
 from tuneloop.data import safety_mix as company_policy
 from tuneloop.data import synth
 from tuneloop.data.importers.fields import thread_fields
-from tuneloop.data.synth import classify_instruction, ticket_text
+from tuneloop.prompts import Contract, ticket_text
 
 TICKET_TASKS = ("classify", "reply", "priority", "summary")
 KB_TASKS = ("kb_summarize", "kb_facts", "kb_rephrase", "kb_qa")
@@ -69,9 +74,13 @@ def example(
 
 
 class Context:
-    """What every maker needs from data config, computed once per build."""
+    """What every maker needs from data config, computed once per build; `index` (tuneloop.retrieval.Index)
+    grounds the tasks retrieval.tasks names with its top `retrieval.k` passages."""
 
-    def __init__(self, data: dict[str, Any]):
+    def __init__(self, data: dict[str, Any], retrieval: dict[str, Any] | None = None, index=None):
+        self.contract = Contract.from_config(data, retrieval)
+        self.index = index
+        self.k = self.contract.k
         self.labels = list(data.get("labels") or [])
         self.system = data["system_prompt"]
         self.max_listed = int(data.get("max_listed_labels", synth.MAX_LISTED_LABELS))
@@ -86,9 +95,12 @@ class Context:
             )
         # the labels a classify answer may name: the categories, then the out-of-scope answer
         self.choices = self.labels + ([self.out_of_scope] if self.out_of_scope and self.labels else [])
-        self.classify_prompt = (
-            classify_instruction(self.labels, self.max_listed, self.out_of_scope) if self.labels else ""
-        )
+
+    def passages(self, task: str, query: str):
+        """The passages a grounded task's prompt carries; None for a task that is not grounded."""
+        if self.index is None or not self.contract.grounded(task):
+            return None
+        return self.index.search(query, self.k)
 
 
 def _classify(ctx: Context, record_id: str, group: str, label: Any, text: str) -> Made:
@@ -102,7 +114,7 @@ def _classify(ctx: Context, record_id: str, group: str, label: Any, text: str) -
             "classify",
             label,
             ctx.system,
-            ctx.classify_prompt + synth.SEPARATOR + text,
+            ctx.contract.classify(text),
             label,
             {"choices": ctx.choices, "gold": ctx.choices.index(label), **oos},
         )
@@ -122,17 +134,21 @@ def ticket_examples(ticket: dict, tasks: list[str], ctx: Context) -> Made:
             if not (ticket.get("agent_reply") or "").strip():
                 skipped[task] = "no_agent_reply"
                 continue
-            user = "Write the support agent's reply to this customer ticket." + synth.SEPARATOR + ticket_text(ticket)
-            answer, extra = ticket["agent_reply"], {}
+            passages = ctx.passages("reply", ticket_text(ticket))
+            user = ctx.contract.reply(ticket_text(ticket), passages)
+            answer, extra = (
+                ticket["agent_reply"],
+                ({"passages": [p.id for p in passages]} if passages is not None else {}),
+            )
         elif task == "priority":
             if ticket.get("priority") not in synth.PRIORITIES:
                 skipped[task] = "no_priority"
                 continue
-            user = synth.priority_instruction() + synth.SEPARATOR + ticket_text(ticket)
+            user = ctx.contract.priority(ticket_text(ticket))
             answer = ticket["priority"]
             extra = {"choices": list(synth.PRIORITIES), "gold": synth.PRIORITIES.index(answer)}
         else:  # summary
-            user = synth.summary_instruction() + synth.SEPARATOR + synth.thread_text(ticket)
+            user = ctx.contract.summary(synth.thread_text(ticket))
             answer, extra = synth.ticket_summary(ticket), {}
         out.append(example(f"{ticket['id']}:{task}", ticket["id"], task, label, ctx.system, user, answer, extra))
     return out, skipped
@@ -203,8 +219,13 @@ def chat_examples(record: dict, tasks: list[str], ctx: Context) -> Made:
     return out, {}
 
 
-def kb_examples(chunk: dict, tasks: list[str], system: str) -> list[dict]:
-    """The KB tasks' examples for one chunk (a task is skipped where the chunk gives it nothing)."""
+def kb_examples(chunk: dict, tasks: list[str], ctx: Context) -> list[dict]:
+    """The KB tasks' examples for one chunk (a task is skipped where the chunk gives it nothing).
+
+    kb_qa is closed book (the question alone) unless retrieval grounds it: then the prompt carries the
+    passages retrieved for the question and the answer ends with "Source: <the chunk's article>";
+    `gold` is the chunk's id, `retrieved` whether the index found it (recall, in the build report)."""
+    system = ctx.system
     title, section, text = chunk["title"], chunk["section"], chunk["text"]
     heading = section.split(" > ")[-1]
     content = f"Article: {title}\nSection: {section}" + synth.SEPARATOR + text
@@ -224,11 +245,19 @@ def kb_examples(chunk: dict, tasks: list[str], system: str) -> list[dict]:
                 f"{synth.lower_first(heading, text)}." + synth.SEPARATOR + content
             )
             answer = synth.kb_rephrase_answer(heading, text)
-        else:  # kb_qa: closed book, the question alone
+        else:  # kb_qa
             if not facts:
                 continue
-            user = synth.heading_question(heading, title, text)
-            answer, extra = synth.kb_qa_answer(text, facts), {"facts": facts}
+            question = synth.heading_question(heading, title, text)
+            answer, extra = synth.kb_qa_answer(text, facts), {"facts": facts, "question": question}
+            passages = ctx.passages("kb_qa", question)
+            if passages is None:
+                user = question
+            else:
+                ids = [p.id for p in passages]
+                user = ctx.contract.kb_answer(question, passages)
+                answer += f"\nSource: {title}"
+                extra.update(passages=ids, gold=chunk["id"], retrieved=chunk["id"] in ids)
         if answer.strip():
             out.append(example(f"{chunk['id']}:{task}", chunk["doc_id"], task, "kb", system, user, answer, extra))
     return out

@@ -38,7 +38,14 @@ log = logging.getLogger(__name__)
 DEFAULT_DIR = Path(".cache/tuneloop/eval")
 PACKAGE = Path(__file__).resolve().parents[1]
 # the code that turns the base's answers into scores
-CODE = ("evals/evaluate.py", "evals/metrics.py", "evals/probes.py", "evals/degeneration.py", "data/synth.py")
+CODE = (
+    "evals/evaluate.py",
+    "evals/metrics.py",
+    "evals/probes.py",
+    "evals/degeneration.py",
+    "evals/grounding.py",
+    "data/synth.py",
+)
 LIBRARIES = ("lm_eval", "transformers", "torch", "peft", "datasets", "vllm")
 
 

@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tuneloop import hardware, paths
-from tuneloop.data.synth import MAX_LISTED_LABELS, label_answer_tokens
-from tuneloop.evals import base_cache, degeneration, general, suite
+from tuneloop import hardware, paths, prompts
+from tuneloop.data.synth import label_answer_tokens
+from tuneloop.evals import base_cache, degeneration, general, routed, suite
 from tuneloop.evals.critical import critical_flips, critical_items, excerpt, sampled
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
@@ -46,6 +46,7 @@ FLIPS_FILE = paths.FLIPS_FILE
 # Test-split tasks read the examples of one build task, regression tasks the cases of one kind; each is
 # skipped (and listed under "skipped") when there are none.
 SPLIT_TASK, REGRESSION_KIND = suite.SPLIT_TASK, suite.REGRESSION_KIND
+INDEX_ENV = "TUNELOOP_INDEX_DIR"  # the help-center index lm-eval's hooks retrieve from (tuneloop.retrieval)
 # The per-item pass/fail used for "flipped" items (continuous metrics such as ROUGE-L have none).
 BINARY_METRIC = ("acc", "fact_match", "pass")
 
@@ -289,6 +290,8 @@ def compare(scores: dict[str, dict], samples: list[dict], params: dict[str, Any]
                 if not ref:
                     continue
                 ids = sorted(set(cand) & set(ref), key=str)
+                if not ids or any(metric not in cand[i] for i in ids):
+                    continue  # a task-level figure (the routed tasks' critical share): no per-item values
                 ci = paired_bootstrap(
                     [cand[i][metric] for i in ids],
                     [ref[i][metric] for i in ids],
@@ -409,14 +412,16 @@ def run(
     flips_file: str | Path = FLIPS_FILE,
     task_dir: str | Path = TASK_DIR,
     test_file: str | Path = TEST_FILE,
+    val_file: str | Path = paths.VAL_SPLIT,
+    index_dir: str | Path = paths.INDEX_DIR,
 ) -> dict:
     suite.verify()  # a silently edited regression suite is no referee: refuse before spending compute
     # Everything is local: never let lm-eval or datasets reach for the hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    os.environ["TUNELOOP_LABELS"] = json.dumps(list(params["data"]["labels"]))
-    os.environ["TUNELOOP_MAX_LISTED_LABELS"] = str(params["data"].get("max_listed_labels", MAX_LISTED_LABELS))
-    os.environ["TUNELOOP_OUT_OF_SCOPE"] = str(params["data"].get("out_of_scope_label") or "")
+    # the prompt contract (tuneloop.prompts): evals/tasks/utils.py renders the frozen suite's prompts with it
+    os.environ[prompts.ENV] = prompts.Contract.from_params(params).to_json()
+    os.environ[INDEX_ENV] = str(Path(index_dir))  # ... and retrieves its questions' passages from this index
     os.environ["TUNELOOP_CANARIES"] = json.dumps(list(params["eval"].get("canaries") or []))
     # task evals score the held-out items the regression suite was not drawn from (disjoint layers)
     in_suite = suite.case_sources(suite.REGRESSION_FILE) & _ids(Path(test_file))
@@ -429,6 +434,7 @@ def run(
         models["champion"] = (Path(base_dir), Path(champion_dir))
     models["candidate"] = (Path(base_dir), Path(adapter_dir))
     scores, samples, seconds, task_seconds = {}, [], {}, {}
+    calibration: dict[str, Any] = {}
     cached = None
     progress = TaskProgress(list(tasks), len(models))
     log.info("evaluate: %d tasks x %d models (%s)", len(tasks), len(models), ", ".join(models))
@@ -452,12 +458,21 @@ def run(
                 name, base, adapter, params, tasks, Path(task_dir), progress
             )
         samples += model_samples
+        if name != "base" and params["eval"].get("route", True):  # the router ships with an adapter
+            route_scores, route_samples, calibration[name] = routed.score_routed(
+                name, base, adapter, params, Path(test_file), Path(val_file), exclude=in_suite
+            )
+            scores[name].update(route_scores)
+            samples += route_samples
+            tasks.update({t: {"layer": "route", "max_gen_toks": 0} for t in route_scores})
         seconds[name] = round(time.perf_counter() - t0, 1)
     table = compare(scores, samples, params)
+    table["route"] = calibration  # per adapter: the confidence threshold and how it was calibrated
     table["leaks"] = canary_leaks(samples, list(params["eval"].get("canaries") or []))
     table["critical"] = critical_flips(samples, critical_items())
     hidden = {task for task, s in tasks.items() if s["layer"] == "sealed"}
-    table["degeneration"] = conceal(degeneration.table(samples), hidden, ("output",))  # loops/gibberish, per model
+    generated = [s for s in samples if s["task"] not in routed.TASKS]  # a route's output is a decision, not text
+    table["degeneration"] = conceal(degeneration.table(generated), hidden, ("output",))  # loops/gibberish, per model
     table["general"] = general_ability(params, models, Path(task_dir))
     table["layers"] = {task: s["layer"] for task, s in tasks.items()}
     table["max_gen_toks"] = {task: s["max_gen_toks"] for task, s in tasks.items()}  # what each answer could use

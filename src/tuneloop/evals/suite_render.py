@@ -21,7 +21,7 @@ import yaml
 from tuneloop.data.pii import luhn_valid
 
 TEMPLATES_FILE = Path(__file__).with_name("suite_templates.yaml")
-FAMILIES = ("refusal", "format", "pii", "escalation")
+FAMILIES = ("refusal", "format", "pii", "escalation", "helpful")
 _SLOT = re.compile(r"\{(\w+)\}")
 _EMAIL = re.compile(r"^[^@\s]+@([^@\s]+)$")
 _DIGITS = re.compile(r"\d")

@@ -20,6 +20,13 @@ SAFETY_HINT = (
     "policy's refusals, PII declines and escalations (conf/policy) train with any data.tasks; see "
     "docs/any-company.md, 'A safe mix by default'"
 )
+# A failed helpful probe: the model refuses, invents contact details or loops on ordinary questions.
+HELPFUL_PROBES = ("tuneloop_probe_helpful.",)
+HELPFUL_HINT = (
+    "ordinary support questions were refused, answered with a phone/email/URL, or looped: read the candidate's "
+    "tuneloop_probe_helpful answers in reports/samples.jsonl (tuneloop.evals.probes.answer_faults names each "
+    "fault); a training mix of refusals alone teaches the model to refuse, so keep ordinary answers beside them"
+)
 
 
 def _lookup(table: dict, metric: str) -> Any:
@@ -95,6 +102,8 @@ def evaluate_rule(table: dict, rule: dict) -> dict:
     out = {**verdict, "value": value, "passed": passed, "status": "passed" if passed else "failed"}
     if not passed and rule["metric"].startswith(SAFETY_PROBES):
         out["hint"] = SAFETY_HINT
+    elif not passed and rule["metric"].startswith(HELPFUL_PROBES):
+        out["hint"] = HELPFUL_HINT
     return out
 
 

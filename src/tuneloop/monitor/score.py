@@ -1,10 +1,11 @@
 """An adapter's classification accuracy on labelled tickets, as the harness scores it.
 
-    scorer = Scorer("models/base", system_prompt)
+    scorer = Scorer("models/base", Contract.from_params(params))
     scorer.accuracy("models/adapter", rows, labels)   # rows: {"text", "category", "subject"?}
 
-The prompt is the training prompt (data.system_prompt, the classify instruction over the adapter's own
-label set, the ticket text); decoding is greedy, at most 8 new tokens, a prompt that starts with BOS is
+The prompt is the training prompt, rendered by the prompt contract (tuneloop.prompts: data.system_prompt,
+the classify instruction over the adapter's own label set with data.max_listed_labels and the
+out-of-scope line, the ticket text); decoding is greedy, at most 8 new tokens, a prompt that starts with BOS is
 encoded without special tokens (lm-eval's rule, which the evaluate stage and the server follow); the
 answer is matched to the label set by evals.metrics.parse_label, so an answer naming no label, or a label
 the adapter was never given, is wrong. Generation is batched (left padding) for speed on CPU.
@@ -12,16 +13,18 @@ the adapter was never given, is wrong. Generation is batched (left padding) for 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-from tuneloop.data.synth import SEPARATOR, classify_instruction, label_answer_tokens, ticket_text
+from tuneloop.data.synth import label_answer_tokens
 from tuneloop.evals.metrics import parse_label
+from tuneloop.prompts import Contract, ticket_text
 
 
 class Scorer:
     def __init__(
-        self, base_dir: str | Path, system_prompt: str, batch_size: int = 16, max_new_tokens: int | None = None
+        self, base_dir: str | Path, contract: Contract | str, batch_size: int = 16, max_new_tokens: int | None = None
     ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -34,7 +37,12 @@ class Scorer:
         self.peft = None
         self.loaded: dict[str, str] = {}
         # None: the cap follows the labels (synth.label_answer_tokens), as in evaluate; a number overrides it
-        self.system, self.batch_size, self.max_new_tokens = system_prompt, batch_size, max_new_tokens
+        self.contract = contract if isinstance(contract, Contract) else Contract(system=contract)
+        self.batch_size, self.max_new_tokens = batch_size, max_new_tokens
+
+    def for_labels(self, labels: list[str]) -> Contract:
+        """The contract with an adapter's own label set (a simulated adapter may know other labels)."""
+        return dataclasses.replace(self.contract, labels=tuple(labels))
 
     def _use(self, adapter: str | Path | None):
         if adapter is None:
@@ -55,14 +63,13 @@ class Scorer:
     def predict(self, adapter: str | Path | None, texts: list[str], labels: list[str]) -> list[str]:
         import torch
 
-        instruction = classify_instruction(labels)
-        prompts = []
-        for text in texts:
-            chat = [
-                {"role": "system", "content": self.system},
-                {"role": "user", "content": instruction + SEPARATOR + text},
-            ]
-            prompts.append(self.tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True))
+        contract = self.for_labels(labels)
+        prompts = [
+            self.tokenizer.apply_chat_template(
+                contract.messages(contract.classify(text)), tokenize=False, add_generation_prompt=True
+            )
+            for text in texts
+        ]
         bos = self.tokenizer.bos_token
         special = not (bos and prompts and prompts[0].startswith(bos))
         outs: list[str] = []
@@ -74,7 +81,7 @@ class Scorer:
                 )
                 gen = model.generate(
                     **enc,
-                    max_new_tokens=self.max_new_tokens or label_answer_tokens(self.tokenizer, labels),
+                    max_new_tokens=self.max_new_tokens or label_answer_tokens(self.tokenizer, contract.choices),
                     do_sample=False,
                     temperature=None,
                     top_p=None,
@@ -90,8 +97,10 @@ class Scorer:
         """{"accuracy", "n", "correct"}; with_items adds "items", 1/0 per row (for a paired comparison)."""
         texts = [ticket_text({"subject": r.get("subject"), "customer_message": r["text"]}) for r in rows]
         outs = self.predict(adapter, texts, labels)
+        choices = self.for_labels(labels).choices  # an out-of-scope answer to a labelled ticket is wrong
         correct = [
-            parse_label(o, labels) >= 0 and labels[parse_label(o, labels)] == r["category"] for o, r in zip(outs, rows)
+            parse_label(o, choices) >= 0 and choices[parse_label(o, choices)] == r["category"]
+            for o, r in zip(outs, rows)
         ]
         res = {
             "accuracy": round(sum(correct) / len(rows), 4) if rows else None,
@@ -129,5 +138,5 @@ def fresh_accuracy(
     labels = list(params["data"]["labels"])
     rows, _ = snapshot_rows(params["data"], snapshot, dict(params["retrain"]["products"]))
     rows = [r for r in rows if r["category"]][:limit]
-    res = Scorer(base, params["data"]["system_prompt"]).accuracy(adapter, rows, labels)
+    res = Scorer(base, Contract.from_params(params)).accuracy(adapter, rows, labels)
     return {**res, "floor": classify_rule(params, "min"), "adapter": str(adapter)}

@@ -42,6 +42,7 @@ from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, write_json, write_jsonl
 from tuneloop.monitor import plots, retrain_policy, sources
 from tuneloop.monitor.report import compare
+from tuneloop.prompts import Contract
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def run(
             "(the referee's floor and margin, which decide each promotion)"
         )
     loop = Loop(params, base, out, per_week, seed, list(overrides or []))
-    scorer = Scorer(base, params["data"]["system_prompt"])
+    scorer = Scorer(base, Contract.from_params(params))
     first = loop.train(f"week{start:+03d}", range(start - history, start))
     static = champion = first
     trained_week = start - 1

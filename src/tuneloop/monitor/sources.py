@@ -22,10 +22,10 @@ from tuneloop import paths
 from tuneloop.data.importers import read_source, sources_from_config
 from tuneloop.data.importers.base import ConfigError
 from tuneloop.data.importers.fields import thread_fields
-from tuneloop.data.synth import SEPARATOR, classify_instruction
 from tuneloop.evals.metrics import parse_label
 from tuneloop.io import read_jsonl
 from tuneloop.monitor.signals import product_of
+from tuneloop.prompts import Contract
 
 log = logging.getLogger(__name__)
 
@@ -103,18 +103,12 @@ def snapshot_rows(
     return rows, {"records": len(records) + unusable, "unusable": unusable, "rows": len(rows)}
 
 
-def strip_prompt(message: str, labels: list[str]) -> tuple[str, bool]:
-    """(the customer's text, whether it was a classify request) from a user message as the app sends it."""
-    is_classify = False
-    instruction = classify_instruction(labels) if labels else None
-    if instruction and message.startswith(instruction):
-        message, is_classify = message[len(instruction) :].lstrip(), True
-    elif SEPARATOR in message and message.split(SEPARATOR, 1)[0].startswith(("Classify ", "Write the support")):
-        head, message = message.split(SEPARATOR, 1)
-        is_classify = head.startswith("Classify ")
-    if message.startswith("Subject:") and SEPARATOR in message:
-        message = message.split(SEPARATOR, 1)[1]
-    return message.strip(), is_classify
+def strip_prompt(message: str, labels: list[str] | Contract) -> tuple[str, bool]:
+    """(the customer's text, whether it was a classify request) from a user message as the app sends it:
+    the prompt contract reads its own prompts back (instruction, passages and Subject line removed)."""
+    contract = labels if isinstance(labels, Contract) else Contract(system="", labels=tuple(labels or ()))
+    text, task = contract.customer_text(message)
+    return text, task == "classify"
 
 
 def split_log(rows: Iterable[dict]) -> tuple[list[dict], list[dict]]:
