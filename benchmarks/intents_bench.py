@@ -3,6 +3,8 @@
     PATH=.venv/bin:$PATH python benchmarks/intents_bench.py                 # 5 domains = 75 intents
     PATH=.venv/bin:$PATH python benchmarks/intents_bench.py --test-per-intent 10 --oos 200
     PATH=.venv/bin:$PATH python benchmarks/intents_bench.py --oos-train 100 --skip-plain   # escalation
+    PATH=.venv/bin:$PATH python benchmarks/intents_bench.py --oos-train 100 --skip-plain --route --oos 1000
+        # the router (tuneloop/route.py) in front: threshold calibrated on the split's val, routed recall
 
 Data: CLINC150 (Larson et al., "An Evaluation Dataset for Intent Classification and Out-of-Scope
 Prediction", EMNLP 2019; github.com/clinc/oos-eval; CC BY 3.0), read in place from
@@ -51,7 +53,7 @@ DATA = ROOT.parent / "shared" / "data" / "intents" / "clinc150_data_full.json"
 DOMAINS_FILE = DATA.with_name("clinc150_domains.json")
 # The most support-like CLINC domains (banking, cards, travel, HR/payroll, home orders and lists).
 DEFAULT_DOMAINS = ["banking", "credit_cards", "travel", "work", "home"]
-STAGES = ["prepare", "build", "split", "train"]
+STAGES = ["prepare", "index", "build", "split", "train"]  # index: CLINC has no KB, an empty index (said so)
 CONF_NAME = "clinc"
 OOS_LABEL = "oos"  # the out-of-scope answer with --oos-train (data.out_of_scope_label)
 
@@ -284,6 +286,46 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
+def routed(wd: Path, base: Path, params: dict, contract, test: list, oos: list) -> dict:
+    """The router in front of the template's adapter (tuneloop.route, as evaluate and the server run it):
+    threshold calibrated on the workdir's val split, then in-scope accuracy (escalated = wrong) and
+    out-of-scope recall (escalated = right), beside the unrouted argmax's in-scope accuracy."""
+    from tuneloop.prompts import source_text
+    from tuneloop.route import LabelScorer, Router, calibrate
+
+    tok, model = load_model(base, wd / "models/adapter")
+    scorer = LabelScorer(model, tok)
+    scorer.share_prefix(contract)
+    choices = contract.choices
+    t0 = time.perf_counter()
+    val = [json.loads(x) for x in (wd / "data/splits/val.jsonl").read_text().splitlines() if x.strip()]
+    val = [e for e in val if e["task"] == "classify"]
+
+    def probs(text: str) -> list[float]:
+        return scorer.probs(contract.messages(contract.classify(text)), choices)
+
+    cal = calibrate(
+        [probs(source_text(e["user"])) for e in val], [int(e["gold"]) for e in val], contract, params["route"]
+    )
+    router = Router(contract, params["route"], params["policy"], cal["threshold"])
+    right = argmax_right = 0
+    for text, label in test:
+        p = probs(text)
+        r = router.decide(text, p)
+        right += (not r.escalate) and r.label == label
+        argmax_right += choices[max(range(len(p)), key=p.__getitem__)] == label
+    caught = sum(router.decide(t, probs(t)).escalate for t in oos)
+    return {
+        "threshold": cal,
+        "in_scope_acc_routed": round(right / len(test), 4),
+        "in_scope_acc_unrouted": round(argmax_right / len(test), 4),
+        "oos_recall_routed": round(caught / len(oos), 4) if oos else None,
+        "n_test": len(test),
+        "n_oos": len(oos),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--domains", nargs="+", default=DEFAULT_DOMAINS)
@@ -321,6 +363,12 @@ def main(argv: list[str]) -> int:
         default=None,
         help="plain TRL's train budget (default: the template's train wall time, which a shared "
         "machine inflates; give the template's uncontended time instead)",
+    )
+    ap.add_argument(
+        "--route",
+        action="store_true",
+        help="score the router too (tuneloop.route: label probabilities, threshold calibrated on val): routed "
+        "out-of-scope recall and in-scope accuracy beside the unrouted adapter's",
     )
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=42)
@@ -398,16 +446,16 @@ def main(argv: list[str]) -> int:
     train_wall = float((timing.get("train") or {}).get("wall_seconds") or res["train_s"])
     res["train_wall_s"] = train_wall
 
-    # the template's prompt, exactly as build writes it (tasks.example: system + instruction + text)
-    from tuneloop.data.synth import SEPARATOR, classify_instruction
+    # the template's prompt, exactly as build writes it: the prompt contract (tuneloop.prompts)
+    from tuneloop.data.synth import SEPARATOR
+    from tuneloop.prompts import Contract
 
     params = __import__("yaml").safe_load((wd / "params.yaml").read_text())
-    system = params["data"]["system_prompt"]
-    instr = classify_instruction(labels, int(params["data"]["max_listed_labels"]), oos_label)
-    choices = labels + ([oos_label] if oos_label else [])
+    contract = Contract.from_params(params)
+    choices = contract.choices
 
     def tpl_prompt(text: str) -> list[dict]:
-        return [{"role": "system", "content": system}, {"role": "user", "content": instr + SEPARATOR + text}]
+        return contract.messages(contract.classify(text))
 
     test = test[: a.score_limit] if a.score_limit else test
     gold = [labels.index(y) for _, y in test]
@@ -434,6 +482,10 @@ def main(argv: list[str]) -> int:
         print(
             f"  template: {scores['template']}  oos forced into an intent: {res.get('oos_forced_template')}", flush=True
         )
+
+    if a.route:
+        res["route"] = routed(wd, base, params, contract, test, oos)
+        print(f"  routed: {res['route']}", flush=True)
 
     if not a.skip_plain:
         rows = [(r["user"].split(SEPARATOR, 1)[-1], r["label"]) for r in train_rows if r["task"] == "classify"]

@@ -26,7 +26,11 @@ ALLOWED = {
     "gate": set(),
     "ci": {"registry"},
     "registry": set(),
-    "serve": {"registry", "data"},  # serve: versions and their files; the redactor for the log
+    "serve": {
+        "registry",
+        "data",
+        "evals",
+    },  # serve: versions and their files; the redactor for the log; the harness's loop and grounding checks
     "referee": {"ci"},
     "monitor": {"data", "evals"},
 }  # monitor: importers, redactor, example stream; the harness's label matching

@@ -67,7 +67,7 @@ def _server(root: Path, params: dict, **cfg):
 def served(trained):
     root, params, _, _ = trained
     os.environ["TUNELOOP_API_KEYS"] = f"tester:{KEY}"
-    app, deployment = _server(root, params, max_prompt_tokens=200, rate_limit={"requests": 1000, "per_seconds": 1})
+    app, deployment = _server(root, params, max_prompt_tokens=1024, rate_limit={"requests": 1000, "per_seconds": 1})
     with running(app, deployment) as url:
         yield url, root
 
@@ -89,6 +89,8 @@ def test_probe_set_through_the_server_equals_evaluate_item_for_item(trained, ser
         picked = [r for i, r in enumerate(rows) if i < limit or r.get("critical") is True]
         for row in picked:
             by_id[row["id"]] = (row["prompt"], tasks[task]["max_gen_toks"])
+    # what evaluate sent (a family may render its items, e.g. helpful as the grounded reply prompt)
+    by_id = {s["id"]: (s["input"], by_id[s["id"]][1]) for s in samples}
     assert len(samples) == len(by_id) and len(by_id) >= 16
     with _client(url) as client:
         for s in samples:
@@ -130,7 +132,7 @@ def test_bad_input_gets_a_clear_4xx_in_openai_shape_and_the_server_keeps_serving
         )
         _error(client.post("/v1/chat/completions", json={**ok, "model": "gpt-4"}), 404, "model_not_found")
         _error(
-            client.post("/v1/chat/completions", json={**ok, "messages": [{"role": "user", "content": "word " * 400}]}),
+            client.post("/v1/chat/completions", json={**ok, "messages": [{"role": "user", "content": "word " * 1500}]}),
             400,
             "context_length_exceeded",
         )
@@ -365,3 +367,88 @@ def test_feedback_is_logged_redacted_and_becomes_a_reviewable_candidate(served, 
     feedback.collect(log, out, [])
     (cand,) = [c for c in read_jsonl(out) if c["request_id"] == rid]
     assert cand["origin"] == "agent_edit" and cand["reply"].startswith("Hold the button") and cand["approved"] is None
+
+
+# --- /v1/support: the router, retrieval, the grounded reply, the checks ------------------------------
+@pytest.fixture(scope="module")
+def support_served(trained):
+    root, params, _, _ = trained
+    os.environ["TUNELOOP_API_KEYS"] = f"tester:{KEY}"
+    # a threshold of 0: the tiny random model's flat probabilities would hand every ticket over otherwise
+    routed = {**params, "route": {**params["route"], "target_oos_recall": 0.0, "default_threshold": 0.0}}
+    app, deployment = _server(
+        root,
+        routed,
+        index=str(root / "data/index"),
+        calibration=str(root / "data/splits/val.jsonl"),
+        log=str(root / "reports/serve/support.jsonl"),
+        rate_limit={"requests": 1000, "per_seconds": 1},
+    )
+    with running(app, deployment) as url:
+        yield url, root, routed
+
+
+def test_support_respond_routes_then_answers_from_the_passages_it_cites(support_served):
+    from tuneloop.prompts import source_text
+    from tuneloop.route import handoff
+
+    url, root, params = support_served
+    replies = [e for e in read_jsonl(root / "data/splits/test.jsonl") if e["task"] == "reply"][:6]
+    answered = 0
+    with _client(url) as client:
+        # a critical message is handed to a person before any model runs, with the policy's words
+        r = client.post("/v1/support/respond", json={"ticket": "My CO alarm is beeping since the Thermo 2 install"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["route"]["escalate"] and body["route"]["why"] == "critical topic: gas or carbon monoxide"
+        assert body["reply"] == handoff(params["policy"], critical=True) and body["generated"] is False
+        assert body["sources"] == [] and body["version"].startswith("local:")
+        for e in replies:
+            ticket = source_text(e["user"])
+            subject, _, message = ticket.partition("\n\n") if ticket.startswith("Subject: ") else ("", "", ticket)
+            r = client.post(
+                "/v1/support/respond",
+                json={"ticket": message, "subject": subject.removeprefix("Subject: ") or None, "customer_id": "c-1"},
+            )
+            assert r.status_code == 200, r.text
+            body = r.json()
+            route = body["route"]
+            assert set(route) == {"label", "confidence", "escalate", "why", "topic", "critical"}
+            assert body["customer_history"].startswith("not used")  # said, not silently dropped
+            if route["escalate"]:
+                assert body["generated"] is False and body["reply"].startswith(params["policy"]["handoff"][:20])
+                continue
+            answered += 1
+            assert route["label"] in params["data"]["labels"] and 0 < route["confidence"] <= 1
+            assert [s["id"] for s in body["sources"]] == e["passages"]  # the passages build trained with
+            assert body["generated"] and body["checks"] == {"loop": None, "ungrounded": []}
+    assert answered, "the threshold of 0 routes most tickets to the model"
+    log = read_jsonl(root / "reports/serve/support.jsonl")
+    logged = [row for row in log if row.get("endpoint") == "support.response" and row["status"] == 200]
+    assert len(logged) == 7 and all(row["route"] for row in logged)
+    # what the model was asked is the training prompt (build's example), logged redacted like any request
+    prompts = {row["messages"][0]["content"] for row in logged if row["route"]["escalate"] is False}
+    assert prompts <= {e["user"] for e in replies} and len(prompts) == answered
+
+
+def test_support_bad_input_is_a_clear_4xx_and_summarize_answers(support_served):
+    url, _, _ = support_served
+    with _client(url) as client:
+        _error(client.post("/v1/support/respond", json={}), 400, "invalid_value")
+        _error(client.post("/v1/support/respond", json={"ticket": "  "}), 400, "invalid_value")
+        _error(client.post("/v1/support/respond", json={"ticket": "x" * 20001}), 400, "invalid_value")
+        _error(client.post("/v1/support/respond", json={"ticket": "hi", "subject": 3}), 400, "invalid_value")
+        _error(client.post("/v1/support/respond", json={"ticket": "hi", "model": "gpt-9"}), 404, "model_not_found")
+        _error(client.post("/v1/support/respond", content=b"{not json"), 400, "invalid_json")
+        _error(client.post("/v1/support/summarize", json={"subject": "x"}), 400, "missing_thread")
+        bad_turn = {"thread": [{"role": "robot", "text": "hi"}]}
+        assert _error(client.post("/v1/support/summarize", json=bad_turn), 400, "invalid_value")["param"] == "thread[0]"
+        _error(_client(url, key=None).post("/v1/support/respond", json={"ticket": "hi"}), 401, "missing_api_key")
+        thread = [
+            {"role": "customer", "text": "My Glow bulb will not pair with the app."},
+            {"role": "agent", "text": "Reset it by switching it off and on five times, then add it again."},
+        ]
+        r = client.post("/v1/support/summarize", json={"thread": thread, "subject": "Pairing", "status": "solved"})
+        assert r.status_code == 200, r.text
+        assert r.json()["object"] == "support.summary" and isinstance(r.json()["summary"], str)
+        assert client.get("/health").json()["status"] == "ok"  # still serving

@@ -157,7 +157,9 @@ def test_evaluate_scores_base_and_adapter_and_is_deterministic(in_pipeline, tmp_
         ("tuneloop_route_helpful", "pass"),
     ):
         assert 0.0 <= table[task][metric]["post"] <= 1.0 and table[task][metric]["pre"] is None
-    assert table["tuneloop_route_escalation"]["critical"]["post"] == 1.0  # the policy's critical topics, before any model
+    assert (
+        table["tuneloop_route_escalation"]["critical"]["post"] == 1.0
+    )  # the policy's critical topics, before any model
     assert 0.0 <= table["route"]["candidate"]["threshold"] <= params["route"]["max_threshold"]
     # only the sealed layer is skipped, and says why: the pipeline never has the sealed holdout
     assert (

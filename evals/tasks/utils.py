@@ -104,7 +104,7 @@ def regression_qa_docs(dataset):
     """The frozen questions, asked as the server asks them: with the help-center index's passages when
     retrieval grounds kb_qa (the same index and k as build and the server), else closed book."""
     contract = _contract(dataset)
-    retrieve = _retriever(contract)
+    retrieve = _retriever(contract, "kb_qa")
 
     def to_doc(case):
         user = (
@@ -115,8 +115,8 @@ def regression_qa_docs(dataset):
     return dataset.filter(lambda case: case["kind"] == "qa").map(to_doc)
 
 
-def _retriever(contract):
-    if not contract.grounded("kb_qa"):
+def _retriever(contract, task):
+    if not contract.grounded(task):
         return None
     from tuneloop.retrieval import load_or_empty
 
@@ -130,6 +130,23 @@ def fact_results(doc, results):
 
 
 # --- behavioural probes (evals/probes/<family>.jsonl) ---------------------------------------------
+def helpful_docs(dataset):
+    """Ordinary questions asked as the support endpoint asks them: the grounded reply prompt (passages from
+    the help-center index when retrieval grounds replies), the passages allowed as sources of contacts."""
+    contract = _contract(dataset)
+    retrieve = _retriever(contract, "reply")
+
+    def to_doc(item):
+        ticket = ticket_text({"customer_message": item["prompt"]})
+        if retrieve is None:
+            return {"prompt": contract.reply(ticket)}
+        passages = retrieve(ticket)
+        check = {**item["check"], "allowed": [p.text for p in passages]}
+        return {"prompt": contract.reply(ticket, passages), "check": check}
+
+    return dataset.map(to_doc)
+
+
 def probe_results(doc, results):
     canaries = tuple(json.loads(os.environ.get("TUNELOOP_CANARIES", "[]")))
     return {"pass": float(check(doc["check"], results[0], canaries))}

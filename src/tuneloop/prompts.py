@@ -9,11 +9,12 @@ drift monitor's scorer all render prompts here, so the model is asked in product
 trained and judged on (tests/test_prompts.py renders each task through each consumer and asserts one
 string).
 
-Every user prompt reads `instruction + SEPARATOR + content`; no instruction holds a blank line. The
-customer's own words come first in the content; retrieved help-center passages, when a task has them,
-come last, in a block between PASSAGES_HEAD and PASSAGES_END (a prompt cut to fit `max_length` loses the
-last passage first, never the question). `source_text` drops that block: the overlap and contamination
-checks compare what was asked, not the help-center text that every split shares.
+Every user prompt reads `instruction + SEPARATOR + content`; no instruction holds a blank line. Retrieved
+help-center passages, when a task has them, open the content in a block between PASSAGES_HEAD and
+PASSAGES_END, and the customer's own words close it (the question is the last thing the model reads
+before it answers; a prompt cut to fit `max_length` loses passage text, never the question:
+train/lengths.py). `source_text` drops that block: the overlap and contamination checks compare what
+was asked, not the help-center text that every split shares.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 MAX_LISTED_LABELS = 20
 PASSAGES_HEAD = "Help-center passages:"
 PASSAGES_END = "End of passages."
-_PASSAGES = re.compile(re.escape(SEPARATOR + PASSAGES_HEAD) + r"\n.*?\n" + re.escape(PASSAGES_END), re.S)
+_PASSAGES = re.compile("^" + re.escape(PASSAGES_HEAD) + r"\n.*?\n" + re.escape(PASSAGES_END + SEPARATOR), re.S)
 ENV = "TUNELOOP_PROMPT_CONTRACT"  # how `evaluate` hands the contract to lm-eval's task hooks
 
 REPLY = "Write the support agent's reply to this customer ticket."
@@ -62,7 +63,7 @@ class Passage:
     def render(self, n: int, max_words: int) -> str:
         words = self.text.split()
         body = " ".join(words[:max_words]) + (" [...]" if len(words) > max_words else "")
-        return f"[{n}] {self.section or self.title}\n{body}"
+        return f"[{n}] ({self.section or self.title}) {body}"
 
 
 @dataclass(frozen=True)
@@ -131,18 +132,18 @@ class Contract:
     def reply(self, ticket: str, passages: list[Passage] | None = None) -> str:
         if passages is None:
             return REPLY + SEPARATOR + ticket
-        return REPLY_GROUNDED + SEPARATOR + ticket + self.passages(passages)
+        return REPLY_GROUNDED + SEPARATOR + self.passages(passages) + SEPARATOR + ticket
 
     def summary(self, thread: str) -> str:
         return SUMMARY + SEPARATOR + thread
 
     def kb_answer(self, question: str, passages: list[Passage]) -> str:
-        return KB_ANSWER + SEPARATOR + "Question: " + question.strip() + self.passages(passages)
+        return KB_ANSWER + SEPARATOR + self.passages(passages) + SEPARATOR + "Question: " + question.strip()
 
     def passages(self, passages: list[Passage]) -> str:
-        """The passages block (appended to a prompt's content); an empty retrieval says so."""
+        """The passages block (it opens a grounded prompt's content); an empty retrieval says so."""
         body = [p.render(i, self.passage_words) for i, p in enumerate(passages, 1)] or ["(none found)"]
-        return SEPARATOR + PASSAGES_HEAD + "\n" + "\n\n".join(body) + "\n" + PASSAGES_END
+        return PASSAGES_HEAD + "\n" + "\n".join(body) + "\n" + PASSAGES_END
 
     # --- reading a prompt back ------------------------------------------------------------------------
     def customer_text(self, user: str) -> tuple[str, str | None]:

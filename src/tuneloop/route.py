@@ -8,8 +8,9 @@ of a generated reply.
 A message is escalated, in this order, when
   1. it matches one of the company's critical topics (policy.critical: fire, gas, carbon monoxide, a
      swelling battery, an injury, self-harm, an account takeover, a legal threat, a data-deletion
-     request ...): company-written patterns, checked before any model, so a critical message is handed
-     over even by a model that has never seen one;
+     request ...) or its other escalation topics (policy.escalate_topics: warranty decisions, discounts
+     and compensation, complaints about staff ...): company-written patterns, checked before any model,
+     so such a message is handed over even by a model that has never seen one;
   2. the model's most probable answer is the out-of-scope label (data.out_of_scope_label) or one of
      the categories a person always handles (route.escalate_labels);
   3. that answer's probability is under the threshold calibrated on the validation split (`calibrate`:
@@ -40,7 +41,8 @@ class Route:
     confidence: float | None  # its probability among the allowed answers
     escalate: bool
     why: str  # critical topic / out of scope / escalation label / low confidence / answered
-    topic: str | None = None  # the critical topic matched, if any
+    topic: str | None = None  # the policy topic matched, if any
+    critical: bool = False  # a critical topic: the hand-off puts the safety advice first
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +64,7 @@ class LabelScorer:
     def __init__(self, model, tokenizer, chunk: int = 32):
         self.model, self.tokenizer, self.chunk = model, tokenizer, int(chunk)
         self._answers: dict[tuple[str, ...], list[list[int]]] = {}
+        self.device = next(model.parameters()).device
         self.prefix: list[int] = []  # the tokens every classify prompt starts with (share_prefix)
         self._prefix_cache: dict[Any, Any] = {}  # adapter key -> the prefix's KV cache under that adapter
 
@@ -87,15 +90,15 @@ class LabelScorer:
                     input_ids=torch.tensor([self.prefix]), use_cache=True
                 ).past_key_values
             cache = copy.deepcopy(self._prefix_cache[key])
-            rest = torch.tensor([ids[n:]])
+            rest = torch.tensor([ids[n:]], device=self.device)
             return self.model(
                 input_ids=rest,
                 past_key_values=cache,
-                attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-                position_ids=torch.arange(n, len(ids)).unsqueeze(0),
+                attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=self.device),
+                position_ids=torch.arange(n, len(ids), device=self.device).unsqueeze(0),
                 use_cache=True,
             )
-        return self.model(input_ids=torch.tensor([ids]), use_cache=True)
+        return self.model(input_ids=torch.tensor([ids], device=self.device), use_cache=True)
 
     def answer_ids(self, choices: list[str]) -> list[list[int]]:
         key = tuple(choices)
@@ -127,11 +130,11 @@ class LabelScorer:
                     continue
                 pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
                 # right padding: a padded position comes after every real token of its row (causal)
-                batch = torch.tensor([a[:-1] + [pad] * (longest - len(a)) for a in part])
+                batch = torch.tensor([a[:-1] + [pad] * (longest - len(a)) for a in part], device=self.device)
                 cache = copy.deepcopy(out.past_key_values)
                 cache.batch_repeat_interleave(len(part))
-                mask = torch.ones(len(part), len(ids) + batch.shape[1], dtype=torch.long)
-                positions = torch.arange(len(ids), len(ids) + batch.shape[1]).expand(len(part), -1)
+                mask = torch.ones(len(part), len(ids) + batch.shape[1], dtype=torch.long, device=self.device)
+                positions = torch.arange(len(ids), len(ids) + batch.shape[1], device=self.device).expand(len(part), -1)
                 nxt = self.model(
                     input_ids=batch, past_key_values=cache, attention_mask=mask, position_ids=positions
                 ).logits
@@ -181,6 +184,7 @@ class Router:
         route = route or {}
         self.contract = contract
         self.critical = compile_critical(policy)
+        self.topics = compile_critical({"critical": (policy or {}).get("escalate_topics")})
         self.escalate_labels = set(route.get("escalate_labels") or [])
         unknown = self.escalate_labels - set(contract.labels)
         if unknown:
@@ -193,12 +197,17 @@ class Router:
         """The decision that needs no model (a critical topic), else None."""
         topic = critical_topic(text, self.critical)
         if topic:
-            return Route(None, None, True, f"critical topic: {topic}", topic)
+            return Route(None, None, True, f"critical topic: {topic}", topic, critical=True)
+        topic = critical_topic(text, self.topics)
+        if topic:
+            return Route(None, None, True, f"escalation topic: {topic}", topic)
         if not self.contract.labels:
             return Route(None, None, False, "no labels: nothing to route on")
         return None
 
-    def decide(self, text: str, probs: list[float] | None) -> Route:
+    def decide(self, text: str, probs: list[float] | None, threshold: float | None = None) -> Route:
+        """The route of one message; `threshold` overrides the router's (the server holds one per adapter)."""
+        threshold = self.threshold if threshold is None else float(threshold)
         early = self.before_model(text)
         if early is not None or probs is None:
             return early or Route(None, None, False, "not routed")
@@ -209,13 +218,13 @@ class Router:
             return Route(label, confidence, True, "out of scope")
         if label in self.escalate_labels:
             return Route(label, confidence, True, f"escalation category: {label}")
-        if confidence < self.threshold:
-            return Route(label, confidence, True, f"low confidence ({confidence:.2f} < {self.threshold:.2f})")
+        if confidence < threshold:
+            return Route(label, confidence, True, f"low confidence ({confidence:.2f} < {threshold:.2f})")
         return Route(label, confidence, False, "answered")
 
     def answer(self, route: Route) -> str:
         """The fixed hand-off an escalated message gets (the critical one adds the safety advice)."""
-        return self.handoff_danger if route.topic else self.handoff_text
+        return self.handoff_danger if route.critical else self.handoff_text
 
 
 def handoff(policy: dict[str, Any] | None, critical: bool) -> str:

@@ -60,16 +60,21 @@ class Scorer:
         self.peft.set_adapter(self.loaded[key])
         return _null()
 
-    def predict(self, adapter: str | Path | None, texts: list[str], labels: list[str]) -> list[str]:
-        import torch
-
+    def prompts(self, texts: list[str], labels: list[str]) -> list[str]:
+        """The chat-templated classify prompts (the prompt contract's, over the adapter's label set)."""
         contract = self.for_labels(labels)
-        prompts = [
+        return [
             self.tokenizer.apply_chat_template(
                 contract.messages(contract.classify(text)), tokenize=False, add_generation_prompt=True
             )
             for text in texts
         ]
+
+    def predict(self, adapter: str | Path | None, texts: list[str], labels: list[str]) -> list[str]:
+        import torch
+
+        contract = self.for_labels(labels)
+        prompts = self.prompts(texts, labels)
         bos = self.tokenizer.bos_token
         special = not (bos and prompts and prompts[0].startswith(bos))
         outs: list[str] = []

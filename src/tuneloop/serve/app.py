@@ -23,6 +23,7 @@ import time
 import uuid
 from typing import Any
 
+from tuneloop.prompts import ticket_text
 from tuneloop.serve.guard import ApiError, Auth, RateLimiter
 
 MODEL = "tuneloop"
@@ -116,7 +117,60 @@ def _validate(body: Any, max_tokens_cap: int) -> dict[str, Any]:
     }
 
 
-def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter, router, max_tokens_cap: int = 256):
+MAX_TICKET_CHARS = 20000
+THREAD_ROLES = ("customer", "agent")
+
+
+def _validate_support(body: Any, summarize: bool = False) -> dict[str, Any]:
+    """A /v1/support request: `ticket` (respond) or `thread` (summarize), optional subject, customer_id, model."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.", code="invalid_body")
+    for key in ("subject", "customer_id", "model", "status"):
+        if body.get(key) is not None and (not isinstance(body[key], str) or len(body[key]) > 500):
+            raise ApiError(400, f"`{key}` must be a string of at most 500 characters.", param=key, code="invalid_value")
+    thread = body.get("thread")
+    if thread is not None:
+        if not isinstance(thread, list) or not thread or len(thread) > 100:
+            raise ApiError(400, "`thread` must be a list of 1 to 100 turns.", param="thread", code="invalid_value")
+        for i, turn in enumerate(thread):
+            if (
+                not isinstance(turn, dict)
+                or turn.get("role") not in THREAD_ROLES
+                or not isinstance(turn.get("text"), str)
+                or not turn["text"].strip()
+                or len(turn["text"]) > MAX_TICKET_CHARS
+            ):
+                raise ApiError(
+                    400,
+                    f"thread[{i}] needs a role in {THREAD_ROLES} and a non-empty text of at most {MAX_TICKET_CHARS} characters.",
+                    param=f"thread[{i}]",
+                    code="invalid_value",
+                )
+    if summarize:
+        if thread is None:
+            raise ApiError(400, "`thread` is required: the turns to summarize.", param="thread", code="missing_thread")
+        return body
+    ticket = body.get("ticket")
+    if not isinstance(ticket, str) or not ticket.strip() or len(ticket) > MAX_TICKET_CHARS:
+        raise ApiError(
+            400,
+            f"`ticket` must be the customer's message, a non-empty string of at most {MAX_TICKET_CHARS} characters.",
+            param="ticket",
+            code="invalid_value",
+        )
+    return body
+
+
+def create_app(
+    engine,
+    deployment,
+    request_log,
+    auth: Auth,
+    limiter: RateLimiter,
+    router,
+    max_tokens_cap: int = 256,
+    support=None,
+):
     from fastapi import BackgroundTasks, FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
@@ -165,6 +219,7 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
             "serving": "adapter" if deployment.slots.get("production") else "stock base",
             "chat_template_sha256": engine.chat_template_sha,
             "rollout": router.mode,
+            "route_thresholds": support.thresholds if support is not None else None,
             "registry_error": deployment.last_error,
             "registry_changes": deployment.changes,
             "uptime_s": round(time.time() - started, 1),
@@ -298,6 +353,89 @@ def create_app(engine, deployment, request_log, auth: Auth, limiter: RateLimiter
             },
             headers={"x-tuneloop-arm": served, "x-tuneloop-version": slot["version"] if slot else "base"},
         )
+
+    # --- the support endpoints (serve/support.py): route, retrieve, answer, check -------------------
+    async def support_call(request: Request, endpoint: str, summarize: bool):
+        t0, request_id, who = time.perf_counter(), "support-" + uuid.uuid4().hex[:24], None
+        counts["requests"] += 1
+        entry: dict[str, Any] = {"ts": time.time(), "request_id": request_id, "endpoint": endpoint}
+        try:
+            who = auth.check(request.headers.get("authorization"))
+            limiter.take(who)
+            body = _validate_support(await _json_body(request), summarize)
+            if support is None:
+                raise ApiError(
+                    503,
+                    "The support endpoints need the pipeline's params.yaml (the prompt contract, the policy).",
+                    "server_error",
+                    "support_unavailable",
+                )
+            model = body.get("model") or MODEL
+            if model not in models():
+                raise ApiError(
+                    404,
+                    f"The model `{model}` does not exist; available: {', '.join(models())}.",
+                    "model",
+                    "model_not_found",
+                )
+            staged = deployment.slots.get("staging") is not None
+            arm = model.split(":", 1)[1] if ":" in model else router.arm(staged)
+            served, slot = deployment.resolve(arm)
+            md5 = slot and slot["md5"]
+            if summarize:
+                ticket = {"subject": body.get("subject"), "turns": body["thread"], "status": body.get("status")}
+                result = await run_in_threadpool(support.summarize, ticket, md5)
+                output = result["summary"]
+            else:
+                text = ticket_text({"subject": body.get("subject"), "customer_message": body["ticket"]})
+                result = await run_in_threadpool(support.respond, text, md5)
+                output = result["reply"]
+        except ApiError as err:
+            request_log.write({**entry, "key": who, "status": err.status, "error": err.code})
+            raise
+        except ValueError as exc:  # a prompt over the server's token limit
+            request_log.write({**entry, "key": who, "status": 400, "error": "context_length_exceeded"})
+            raise ApiError(400, str(exc), param="ticket", code="context_length_exceeded") from exc
+        request_log.write(
+            {
+                **entry,
+                "key": who,
+                "model": model,
+                "arm": served,
+                "version": slot and slot["version"],
+                "adapter_md5": md5,
+                "status": 200,
+                "messages": [{"role": "user", "content": result.get("prompt") or body.get("ticket") or ""}],
+                "output": output,
+                **({"route": result["route"], "checks": result["checks"]} if not summarize else {}),
+                "latency_ms": round((time.perf_counter() - t0) * 1000, 1),
+            }
+        )
+        version = slot["version"] if slot else "base"
+        answer = {"id": request_id, "object": endpoint, "model": model, "arm": served, "version": version}
+        if summarize:
+            answer.update(summary=result["summary"], usage=result["usage"])
+        else:
+            answer.update(
+                route=result["route"],
+                reply=result["reply"],
+                generated=result["generated"],
+                sources=result["sources"],
+                checks=result["checks"],
+                usage=result["usage"],
+                customer_history="not used: returning-customer history is not built yet (issue 26)"
+                if body.get("customer_id")
+                else None,
+            )
+        return JSONResponse(answer, headers={"x-tuneloop-arm": served, "x-tuneloop-version": version})
+
+    @app.post("/v1/support/respond")
+    async def support_respond(request: Request):
+        return await support_call(request, "support.response", summarize=False)
+
+    @app.post("/v1/support/summarize")
+    async def support_summarize(request: Request):
+        return await support_call(request, "support.summary", summarize=True)
 
     @app.post("/v1/feedback")
     async def feedback(request: Request):

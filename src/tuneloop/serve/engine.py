@@ -108,6 +108,33 @@ class Engine:
                 f"base's {self.chat_template_sha[:12]}; it was trained for another template"
             )
 
+    def _select(self, adapter_md5: str | None):
+        """(model, context) answering with one adapter, or the stock base (None); call under the lock."""
+        import contextlib
+
+        if adapter_md5 is not None and adapter_md5 not in self.adapters:
+            raise KeyError(f"adapter {adapter_md5} is not loaded")
+        if self.peft is not None and adapter_md5 is not None:
+            self.peft.set_adapter(self.adapters[adapter_md5])
+            return self.peft, contextlib.nullcontext()
+        if self.peft is not None:
+            return self.peft, self.peft.disable_adapter()  # the stock base, LoRA layers bypassed
+        return self.model, contextlib.nullcontext()
+
+    def label_probs(self, messages: list[dict[str, str]], choices: list[str], adapter_md5: str | None) -> list[float]:
+        """The router's P(answer | classify prompt) over `choices`, with one adapter (tuneloop.route.LabelScorer:
+        the code the harness scores the router with)."""
+        import torch
+
+        from tuneloop.route import LabelScorer, softmax
+
+        with self.lock, torch.inference_mode():
+            model, ctx = self._select(adapter_md5)
+            if getattr(self, "_scorer", None) is None or self._scorer.model is not model:
+                self._scorer = LabelScorer(model, self.tokenizer)
+            with ctx:
+                return softmax(self._scorer.logprobs(self.encode(messages), choices, key=adapter_md5))
+
     # --- generation --------------------------------------------------------------------------------
     def encode(self, messages: list[dict[str, str]]) -> list[int]:
         if self.system_prompt and not any(m["role"] == "system" for m in messages):
@@ -130,7 +157,6 @@ class Engine:
         temperature: float = 0.0,
         seed: int | None = None,
     ) -> Completion:
-        import contextlib
 
         import torch
 
@@ -148,15 +174,7 @@ class Engine:
             kwargs.update(stop_strings=stop, tokenizer=self.tokenizer)
         input_ids = torch.tensor([ids], device=self.device)
         with self.lock, torch.inference_mode():
-            if adapter_md5 is not None and adapter_md5 not in self.adapters:
-                raise KeyError(f"adapter {adapter_md5} is not loaded")
-            if self.peft is not None and adapter_md5 is not None:
-                self.peft.set_adapter(self.adapters[adapter_md5])
-                model, ctx = self.peft, contextlib.nullcontext()
-            elif self.peft is not None:
-                model, ctx = self.peft, self.peft.disable_adapter()  # the stock base, LoRA layers bypassed
-            else:
-                model, ctx = self.model, contextlib.nullcontext()
+            model, ctx = self._select(adapter_md5)
             if kwargs["do_sample"]:
                 torch.manual_seed(0 if seed is None else int(seed))
             with ctx:

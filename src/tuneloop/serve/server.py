@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "rollout": {"mode": "off", "share": 0.1},
     "log": "reports/serve/requests.jsonl",
     "auth": True,
+    "index": "data/index",  # the help-center index /v1/support/respond retrieves from (the index stage's out)
+    "calibration": "data/splits/val.jsonl",  # the router's threshold is calibrated per adapter on it, as in evaluate
+    "support_max_tokens": 160,  # a support reply's ceiling of new tokens
 }
 
 
@@ -70,6 +73,18 @@ def build(cfg: dict[str, Any]):
         poll_seconds=cfg["poll_seconds"],
     )
     deployment.start()
+    support = None
+    if params.get("data"):
+        from tuneloop.retrieval import load_or_empty
+        from tuneloop.serve.support import SupportService
+
+        retrieval = params.get("retrieval") or {}
+        index = None
+        if retrieval.get("enabled") and cfg.get("index") and Path(cfg["index"]).exists():
+            index = load_or_empty(cfg["index"])
+        elif retrieval.get("enabled"):
+            log.warning("serve: no help-center index at %s: support replies get no passages", cfg.get("index"))
+        support = SupportService(engine, params, index, cfg.get("calibration"), int(cfg["support_max_tokens"]))
     app = create_app(
         engine,
         deployment,
@@ -78,6 +93,7 @@ def build(cfg: dict[str, Any]):
         RateLimiter(int(cfg["rate_limit"]["requests"]), float(cfg["rate_limit"]["per_seconds"])),
         Router(cfg["rollout"]["mode"], cfg["rollout"].get("share", 0.0)),
         int(cfg["max_tokens"]),
+        support,
     )
     return app, deployment
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-SEPARATOR = "\n\n"  # between an instruction and its content (tuneloop.data.synth.SEPARATOR)
+from tuneloop.prompts import PASSAGES_END, PASSAGES_HEAD, SEPARATOR  # the prompt contract's layout
+
 MARKER = " [...]"  # appended where a prompt was cut, so the model sees the text does not end there
 
 
@@ -31,10 +32,19 @@ def example_length(tokenizer, prompt: list[dict], completion: list[dict]) -> tup
 
 
 def _cut_content(tokenizer, text: str, drop_tokens: int) -> str | None:
-    """text without its last `drop_tokens` tokens of content (the instruction before SEPARATOR stays)."""
+    """text without its last `drop_tokens` tokens of content (the instruction before SEPARATOR stays); a
+    grounded prompt loses the end of its passages block instead, so the question after it stays whole."""
     head, sep, body = text.partition(SEPARATOR)
     if not sep:
         head, body = "", text
+    end = "\n" + PASSAGES_END
+    if body.startswith(PASSAGES_HEAD) and end in body:
+        block, rest = body.split(end, 1)
+        ids = tokenizer(block, add_special_tokens=False)["input_ids"]
+        floor = len(tokenizer(PASSAGES_HEAD, add_special_tokens=False)["input_ids"])
+        keep = len(ids) - drop_tokens - len(tokenizer(MARKER, add_special_tokens=False)["input_ids"])
+        if keep > floor:
+            return head + sep + tokenizer.decode(ids[:keep]).rstrip() + MARKER + end + rest
     ids = tokenizer(body, add_special_tokens=False)["input_ids"]
     keep = len(ids) - drop_tokens - len(tokenizer(MARKER, add_special_tokens=False)["input_ids"])
     if keep <= 0:
