@@ -56,7 +56,15 @@ def tiny_params(tiny_model_dir: Path, *overrides: str) -> dict:
     from tuneloop.params import compose
 
     return compose(
-        ["model=tiny-random", f"model.local_path={tiny_model_dir}", "preset=smoke", *TINY_EVAL, *overrides],
+        # passages of 12 words: a grounded prompt fits the tiny model's 512 positions (lm-eval would cut it)
+        [
+            "model=tiny-random",
+            f"model.local_path={tiny_model_dir}",
+            "preset=smoke",
+            "retrieval.passage_words=12",
+            *TINY_EVAL,
+            *overrides,
+        ],
         conf_dir=REPO / "conf",
     )
 

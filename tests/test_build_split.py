@@ -42,9 +42,11 @@ def test_split_is_deterministic_stratified_and_grouped(built, tmp_path):
     labels = set(params["data"]["labels"]) | {params["data"]["out_of_scope_label"]}
     assert set(report["train"]["labels"]) == labels and set(report["test"]["labels"]) == labels
     # the policy's safety examples train only: the probes measure safety, not a test split
-    from tuneloop.data.safety_mix import FAMILIES
 
-    assert report["train"]["tasks"]["safety"] == len(FAMILIES) * params["policy"]["examples_per_family"]
+    assert (
+        report["train"]["tasks"]["safety"]
+        == len(params["policy"]["families"]) * params["policy"]["examples_per_family"]
+    )
     assert "safety" not in report["val"]["tasks"] and "safety" not in report["test"]["tasks"]
     # a ticket's examples never straddle splits
     groups = {s: {line.split('"group": "')[1].split('"')[0] for line in first[s].decode().splitlines()} for s in first}

@@ -70,7 +70,7 @@ def test_the_example_helpful_probes_are_sixteen_ordinary_questions():
 
 def test_the_family_is_wired_through_eval_gate_suite_and_lock():
     params = compose(conf_dir=REPO / "conf")
-    assert params["eval"]["layers"]["probes"]["tuneloop_probe_helpful"]["max_gen_toks"] == 64
+    assert params["eval"]["layers"]["probes"]["tuneloop_probe_helpful"]["max_gen_toks"] == 80
     task = yaml.safe_load((REPO / "evals/tasks/tuneloop_probe_helpful.yaml").read_text().replace("!function", ""))
     assert task["dataset_kwargs"]["data_files"]["test"] == "evals/probes/helpful.jsonl"
     rules = [r for r in params["gate"]["rules"] if r["metric"] == "tuneloop_probe_helpful.pass"]

@@ -242,8 +242,9 @@ def calibrate(
     probs: list[list[float]], golds: list[int], contract: Contract, route: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The confidence threshold: the lowest one (from the candidates the items' own confidences give)
-    whose out-of-scope recall on these items reaches route.target_oos_recall, capped at
-    route.max_threshold; route.default_threshold where the items hold no out-of-scope one."""
+    whose out-of-scope recall on these items reaches route.target_oos_recall while in-scope accuracy
+    stays within route.max_in_scope_cost of the unrouted argmax (else the most recall within that cost),
+    capped at route.max_threshold; route.default_threshold where the items hold no out-of-scope one."""
     route = route or {}
     target = float(route.get("target_oos_recall", 0.8))
     cap = float(route.get("max_threshold", 0.9))
@@ -265,11 +266,18 @@ def calibrate(
                 right += (not escalated) and best == g
         return caught / n_oos, right / max(in_scope, 1)
 
+    budget = float(route.get("max_in_scope_cost", 0.02))
     candidates = sorted({0.0} | {round(max(p), 6) + 1e-6 for p in probs if round(max(p), 6) + 1e-6 <= cap})
-    chosen = next((t for t in candidates if outcome(t)[0] >= target), None)
-    how = f"lowest threshold with out-of-scope recall >= {target}"
-    if chosen is None:
-        chosen, how = cap, f"capped at route.max_threshold {cap}: no threshold under it reaches recall {target}"
+    unrouted = outcome(0.0)[1]
+    affordable = [t for t in candidates if unrouted - outcome(t)[1] <= budget + 1e-9]
+    chosen = next((t for t in affordable if outcome(t)[0] >= target), None)
+    how = f"lowest threshold with out-of-scope recall >= {target} costing <= {budget} in-scope accuracy"
+    if chosen is None:  # the budget binds: the most recall it affords (the label alone at worst)
+        chosen = max(affordable, key=lambda t: (outcome(t)[0], -t))
+        how = (
+            f"no threshold reaches out-of-scope recall {target} within {budget} of in-scope accuracy: the one "
+            "with the most recall inside that budget (route.max_in_scope_cost)"
+        )
     recall, acc = outcome(chosen)
     return {
         "threshold": round(chosen, 6),

@@ -50,6 +50,9 @@ def check_policy(policy: dict[str, Any], where: str = "policy") -> None:
         raise ValueError(
             f"{where}.hazards: needs a list of strings (or none: the templates' defaults), got {hazards!r}"
         )
+    families = policy.get("families")
+    if families is not None and (not isinstance(families, list) or set(families) - set(FAMILIES)):
+        raise ValueError(f"{where}.families: a list of {', '.join(FAMILIES)} (or none: all), got {families!r}")
     if int(policy.get("examples_per_family", 0)) < 0:
         raise ValueError(f"{where}.examples_per_family must be >= 0, got {policy.get('examples_per_family')}")
 
@@ -80,7 +83,7 @@ def safety_pairs(policy: dict[str, Any]) -> list[tuple[str, str, str]]:
     per_family = int(policy.get("examples_per_family", 32))
     pools = _pools(policy)
     out: list[tuple[str, str, str]] = []
-    for family in FAMILIES:
+    for family in [f for f in FAMILIES if f in (policy.get("families") or FAMILIES)]:
         spec = templates()["families"][family]
         rng = random.Random(f"safety:{family}:{policy['company']}")
         seen: set[str] = set()

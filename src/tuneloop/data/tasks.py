@@ -240,11 +240,19 @@ def kb_examples(chunk: dict, tasks: list[str], ctx: Context) -> list[dict]:
             user = "List the key facts and steps of this help-center section, one per line." + synth.SEPARATOR + content
             answer = synth.kb_facts_answer(text)
         elif task == "kb_rephrase":
-            user = (
-                "Using this help-center section, write a short, friendly answer for a customer who asks about "
-                f"{synth.lower_first(heading, text)}." + synth.SEPARATOR + content
-            )
             answer = synth.kb_rephrase_answer(heading, text)
+            # grounded: a customer's question as a ticket, answered from the retrieved passages in the reply
+            # prompt (what /v1/support/respond asks): an ordinary question gets a helpful answer
+            question = synth.heading_question(heading, title, text).split(": ", 1)[-1]
+            passages = ctx.passages("reply", question)
+            if passages is None:
+                user = (
+                    "Using this help-center section, write a short, friendly answer for a customer who asks about "
+                    f"{synth.lower_first(heading, text)}." + synth.SEPARATOR + content
+                )
+            else:
+                user = ctx.contract.reply(question, passages)
+                extra = {"passages": [p.id for p in passages], "question": question}
         else:  # kb_qa
             if not facts:
                 continue

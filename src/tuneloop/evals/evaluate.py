@@ -197,6 +197,9 @@ def score_model(
     import lm_eval
     from lm_eval.tasks import TaskManager
 
+    # the prompt contract (tuneloop.prompts): evals/tasks/utils.py renders the frozen suite's prompts with it
+    os.environ[prompts.ENV] = prompts.Contract.from_params(params).to_json()
+    os.environ.setdefault(INDEX_ENV, str(paths.INDEX_DIR))  # ... and retrieves passages from this index
     ev, seed = params["eval"], int(params["seed"])
     lm = load_lm(base_dir, adapter_dir, int(ev["batch_size"]), backend(params))
     task_manager = TaskManager(include_path=str(task_dir))
@@ -398,6 +401,44 @@ def general_ability(
     }
 
 
+def retrieval_recall(params: dict[str, Any], test_file: Path, index_dir: Path) -> dict[str, Any]:
+    """Recall@k of the help-center index on the KB questions the harness asks (the test split's kb_qa
+    items, the frozen suite's qa cases): beside fact match, it says whether a miss is retrieval's or the model's."""
+    contract = prompts.Contract.from_params(params)
+    if not contract.grounded("kb_qa"):
+        return {"skipped": "kb_qa is not grounded (retrieval.tasks)"}
+    from tuneloop.retrieval import load_or_empty, recall_at_k
+
+    index = load_or_empty(index_dir) if (index_dir / "index.json").exists() else None
+    if index is None:
+        return {"skipped": f"no help-center index with chunks at {index_dir}"}
+    out: dict[str, Any] = {"k": contract.k}
+    test = [e for e in read_jsonl(test_file) if e["task"] == "kb_qa" and e.get("gold")] if test_file.exists() else []
+    cases = (
+        [c for c in read_jsonl(suite.REGRESSION_FILE) if c.get("kind") == "qa"]
+        if suite.REGRESSION_FILE.exists()
+        else []
+    )
+    doc_of = {c["id"]: c["doc_id"] for c in index.chunks}
+
+    def gold_of(source: str) -> tuple[str, bool]:
+        # a case drawn by suite init names its example (`<chunk id>:kb_qa`); a hand-written one its article
+        chunk = source.removesuffix(":kb_qa")
+        return (chunk, False) if "#" in chunk else ("kb:" + chunk.removeprefix("kb:"), True)
+
+    for name, items in (
+        ("test_kb_qa", [(e["question"], (e["gold"], False)) for e in test]),
+        ("regression_qa", [(c["question"], gold_of(str(c.get("source", "")))) for c in cases]),
+    ):
+        hits = [
+            [doc_of.get(p.id, p.id) if by_doc else p.id for p in index.search(q, contract.k)]
+            for q, (_, by_doc) in items
+        ]
+        out[name] = {"n": len(items), "recall_at_k": recall_at_k(hits, [g for _, (g, _) in items], contract.k)}
+        out[name]["unit"] = "article" if any(by_doc for _, (_, by_doc) in items) else "chunk"
+    return out
+
+
 def _round(x):
     return round(float(x), 6) if isinstance(x, (int, float)) and x == x else None  # NaN/"N/A" -> None
 
@@ -419,9 +460,7 @@ def run(
     # Everything is local: never let lm-eval or datasets reach for the hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    # the prompt contract (tuneloop.prompts): evals/tasks/utils.py renders the frozen suite's prompts with it
-    os.environ[prompts.ENV] = prompts.Contract.from_params(params).to_json()
-    os.environ[INDEX_ENV] = str(Path(index_dir))  # ... and retrieves its questions' passages from this index
+    os.environ[INDEX_ENV] = str(Path(index_dir))  # the help-center index lm-eval's hooks retrieve from
     os.environ["TUNELOOP_CANARIES"] = json.dumps(list(params["eval"].get("canaries") or []))
     # task evals score the held-out items the regression suite was not drawn from (disjoint layers)
     in_suite = suite.case_sources(suite.REGRESSION_FILE) & _ids(Path(test_file))
@@ -435,6 +474,7 @@ def run(
     models["candidate"] = (Path(base_dir), Path(adapter_dir))
     scores, samples, seconds, task_seconds = {}, [], {}, {}
     calibration: dict[str, Any] = {}
+    route_tasks: dict[str, dict] = {}  # the router's tasks (not lm-eval's): reported with the layers
     cached = None
     progress = TaskProgress(list(tasks), len(models))
     log.info("evaluate: %d tasks x %d models (%s)", len(tasks), len(models), ", ".join(models))
@@ -464,7 +504,7 @@ def run(
             )
             scores[name].update(route_scores)
             samples += route_samples
-            tasks.update({t: {"layer": "route", "max_gen_toks": 0} for t in route_scores})
+            route_tasks.update({t: {"layer": "route", "max_gen_toks": 0} for t in route_scores})
         seconds[name] = round(time.perf_counter() - t0, 1)
     table = compare(scores, samples, params)
     table["route"] = calibration  # per adapter: the confidence threshold and how it was calibrated
@@ -474,8 +514,11 @@ def run(
     generated = [s for s in samples if s["task"] not in routed.TASKS]  # a route's output is a decision, not text
     table["degeneration"] = conceal(degeneration.table(generated), hidden, ("output",))  # loops/gibberish, per model
     table["general"] = general_ability(params, models, Path(task_dir))
-    table["layers"] = {task: s["layer"] for task, s in tasks.items()}
-    table["max_gen_toks"] = {task: s["max_gen_toks"] for task, s in tasks.items()}  # what each answer could use
+    table["retrieval"] = retrieval_recall(params, Path(test_file), Path(index_dir))
+    table["layers"] = {task: s["layer"] for task, s in {**tasks, **route_tasks}.items()}
+    table["max_gen_toks"] = {
+        task: s["max_gen_toks"] for task, s in {**tasks, **route_tasks}.items()
+    }  # what each answer could use
     table["skipped"] = skipped
     table["disjoint"] = {"test_items_in_the_regression_suite": len(in_suite), "left_out_of_task_evals": True}
     table["models"] = list(models)  # base, champion (if any), candidate
