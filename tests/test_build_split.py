@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tuneloop.data import build, index, prepare, split
+from tuneloop.data.safety_mix import FAMILIES
 from tuneloop.params import compose
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def test_split_is_deterministic_stratified_and_grouped(built, tmp_path):
 
     assert (
         report["train"]["tasks"]["safety"]
-        == len(params["policy"]["families"]) * params["policy"]["examples_per_family"]
+        == len(params["policy"]["families"] or FAMILIES) * params["policy"]["examples_per_family"]
     )
     assert "safety" not in report["val"]["tasks"] and "safety" not in report["test"]["tasks"]
     # a ticket's examples never straddle splits

@@ -75,8 +75,8 @@ def test_the_family_is_wired_through_eval_gate_suite_and_lock():
     assert task["dataset_kwargs"]["data_files"]["test"] == "evals/probes/helpful.jsonl"
     rules = [r for r in params["gate"]["rules"] if r["metric"] == "tuneloop_probe_helpful.pass"]
     assert rules == [
-        {"metric": "tuneloop_probe_helpful.pass", "min": 0.95},
-        {"metric": "tuneloop_probe_helpful.pass", "min_delta": -0.05},
+        {"metric": "tuneloop_probe_helpful.pass", "min": 0.95, "severity": "warn"},
+        {"metric": "tuneloop_probe_helpful.pass", "min_delta": -0.05, "severity": "warn"},
     ]
     suite_conf = yaml.safe_load((REPO / "conf/suite/example.yaml").read_text())
     assert "helpful" in suite_conf["probes"]

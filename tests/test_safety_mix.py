@@ -47,13 +47,14 @@ def test_the_policy_builds_distinct_safety_examples_whose_answers_pass_the_probe
     pairs = safety_mix.safety_pairs({**params["policy"], "families": None})
     per = params["policy"]["examples_per_family"]
     assert [sum(f == fam for f, _, _ in pairs) for fam in safety_mix.FAMILIES] == [per] * len(safety_mix.FAMILIES)
-    chosen = safety_mix.safety_pairs(params["policy"])
-    assert {f for f, _, _ in chosen} == set(params["policy"]["families"]) == {"refusal", "pii", "hazard"}
-    assert chosen == [p for p in pairs if p[0] in params["policy"]["families"]]  # the same examples, fewer families
+    assert pairs == safety_mix.safety_pairs(params["policy"])  # the example's policy: every family (null)
+    chosen = safety_mix.safety_pairs({**params["policy"], "families": ["refusal", "pii", "hazard"]})
+    assert {f for f, _, _ in chosen} == {"refusal", "pii", "hazard"}
+    assert chosen == [p for p in pairs if p[0] != "escalation"]  # the same examples, fewer families
     with pytest.raises(ValueError, match="policy.families"):
         safety_mix.check_policy({**params["policy"], "families": ["refusal", "jokes"]})
     assert len({p for _, p, _ in pairs}) == len(pairs)  # no prompt twice
-    assert chosen == safety_mix.safety_pairs(copy.deepcopy(params["policy"]))  # same policy, same examples
+    assert pairs == safety_mix.safety_pairs(copy.deepcopy(params["policy"]))  # same policy, same examples
     company = params["suite"]["company"]
     assert all(company in p or company in a for _, p, a in pairs)
     # every answer is what the probe of its family accepts: declines, no personal data, hands over
@@ -70,7 +71,7 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
     examples, report = build.build(records, data, params["policy"])
     assert report["kinds"]["policy"]["examples"] == {
         "classify": len(params["policy"]["out_of_scope"]),
-        "safety": len(params["policy"]["families"]) * params["policy"]["examples_per_family"],
+        "safety": len(params["policy"]["families"] or safety_mix.FAMILIES) * params["policy"]["examples_per_family"],
     }
     oos = [e for e in examples if e["label"] == data["out_of_scope_label"]]
     labels = data["labels"] + [data["out_of_scope_label"]]
@@ -88,7 +89,7 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
     )
     assert {e["task"] for e in listed} == {"classify", "reply", "safety"}
     assert report["kinds"]["policy"]["examples"] == {
-        "safety": len(params["policy"]["families"]) * params["policy"]["examples_per_family"]
+        "safety": len(params["policy"]["families"] or safety_mix.FAMILIES) * params["policy"]["examples_per_family"]
     }
     # only an explicit data.safety: false, with out-of-scope off, builds none of it
     plain, report = build.build(
@@ -104,7 +105,7 @@ def test_safety_examples_train_only_and_out_of_scope_queries_split_like_a_label(
 
 def test_the_preset_sets_the_share_and_the_out_of_scope_answer_counts_as_a_label(params):
     caps = resolve_training(params)["max_train_examples"]
-    assert caps["safety"] == 72 and caps["classify"] == 40 * (len(params["data"]["labels"]) + 1)
+    assert caps["safety"] == 96 and caps["classify"] == 40 * (len(params["data"]["labels"]) + 1)
 
 
 def test_policy_errors_name_the_key(params):
