@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, tiny_params
 
-from tuneloop.data import build, prepare, split
+from tuneloop.data import build, index, prepare, split
 from tuneloop.io import read_json, sha256_file
 from tuneloop.train import base, checkpoints, packing
 from tuneloop.train import sft as train
@@ -34,7 +34,7 @@ def root(tmp_path_factory, corpus_dir, tiny_model_dir):
     os.chdir(root)
     try:
         params = tiny_params(tiny_model_dir, "data.tasks=[classify,reply]", "preset.padding_free=true")
-        for stage in (base, prepare, build, split):
+        for stage in (base, prepare, index, build, split):
             stage.run(params)
         yield root
     finally:

@@ -401,44 +401,6 @@ def general_ability(
     }
 
 
-def retrieval_recall(params: dict[str, Any], test_file: Path, index_dir: Path) -> dict[str, Any]:
-    """Recall@k of the help-center index on the KB questions the harness asks (the test split's kb_qa
-    items, the frozen suite's qa cases): beside fact match, it says whether a miss is retrieval's or the model's."""
-    contract = prompts.Contract.from_params(params)
-    if not contract.grounded("kb_qa"):
-        return {"skipped": "kb_qa is not grounded (retrieval.tasks)"}
-    from tuneloop.retrieval import load_or_empty, recall_at_k
-
-    index = load_or_empty(index_dir) if (index_dir / "index.json").exists() else None
-    if index is None:
-        return {"skipped": f"no help-center index with chunks at {index_dir}"}
-    out: dict[str, Any] = {"k": contract.k}
-    test = [e for e in read_jsonl(test_file) if e["task"] == "kb_qa" and e.get("gold")] if test_file.exists() else []
-    cases = (
-        [c for c in read_jsonl(suite.REGRESSION_FILE) if c.get("kind") == "qa"]
-        if suite.REGRESSION_FILE.exists()
-        else []
-    )
-    doc_of = {c["id"]: c["doc_id"] for c in index.chunks}
-
-    def gold_of(source: str) -> tuple[str, bool]:
-        # a case drawn by suite init names its example (`<chunk id>:kb_qa`); a hand-written one its article
-        chunk = source.removesuffix(":kb_qa")
-        return (chunk, False) if "#" in chunk else ("kb:" + chunk.removeprefix("kb:"), True)
-
-    for name, items in (
-        ("test_kb_qa", [(e["question"], (e["gold"], False)) for e in test]),
-        ("regression_qa", [(c["question"], gold_of(str(c.get("source", "")))) for c in cases]),
-    ):
-        hits = [
-            [doc_of.get(p.id, p.id) if by_doc else p.id for p in index.search(q, contract.k)]
-            for q, (_, by_doc) in items
-        ]
-        out[name] = {"n": len(items), "recall_at_k": recall_at_k(hits, [g for _, (g, _) in items], contract.k)}
-        out[name]["unit"] = "article" if any(by_doc for _, (_, by_doc) in items) else "chunk"
-    return out
-
-
 def _round(x):
     return round(float(x), 6) if isinstance(x, (int, float)) and x == x else None  # NaN/"N/A" -> None
 
@@ -514,7 +476,7 @@ def run(
     generated = [s for s in samples if s["task"] not in routed.TASKS]  # a route's output is a decision, not text
     table["degeneration"] = conceal(degeneration.table(generated), hidden, ("output",))  # loops/gibberish, per model
     table["general"] = general_ability(params, models, Path(task_dir))
-    table["retrieval"] = retrieval_recall(params, Path(test_file), Path(index_dir))
+    table["retrieval"] = routed.retrieval_recall(params, Path(test_file), Path(index_dir))
     table["layers"] = {task: s["layer"] for task, s in {**tasks, **route_tasks}.items()}
     table["max_gen_toks"] = {
         task: s["max_gen_toks"] for task, s in {**tasks, **route_tasks}.items()

@@ -11,7 +11,8 @@ prompt, exactly as the server routes (same code, same prompt, same threshold rul
                              `critical` = the share of the critical ones escalated (the gate wants all)
   tuneloop_route_helpful     the helpful probes (evals/probes/helpful.jsonl, ordinary questions):
                              pass = not escalated (an over-escalation is an over-refusal)
-The confidence threshold is calibrated per model on the validation split's classify items
+`retrieval_recall` gives the help-center index's recall@k on the KB questions the harness asks, beside
+their fact match. The confidence threshold is calibrated per model on the validation split's classify items
 (route.calibrate) and reported beside the scores. Samples have the harness's shape (id, task, model,
 input, target, output, metric values), so deltas, bootstrap intervals, flips and critical flips come
 from the same code as lm-eval's tasks.
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import paths
-from tuneloop.evals import metrics
+from tuneloop.evals import metrics, suite
 from tuneloop.io import read_jsonl
 from tuneloop.prompts import Contract, source_text
 from tuneloop.route import LabelScorer, Route, Router, calibrate
@@ -146,9 +147,52 @@ def score_routed(
         if critical:
             entry["critical"] = sum(critical) / len(critical)
         scores[task] = entry
-    calibration["seconds"] = round(time.perf_counter() - start, 1)
-    log.info("evaluate: %s routed: threshold %s, %s", name, calibration["threshold"], _brief(scores))
+    log.info(  # the seconds go to the log only: metrics/eval.json must repeat byte for byte
+        "evaluate: %s routed in %.0f s: threshold %s, %s",
+        name,
+        time.perf_counter() - start,
+        calibration["threshold"],
+        _brief(scores),
+    )
     return scores, samples, calibration
+
+
+def retrieval_recall(params: dict[str, Any], test_file: Path, index_dir: Path) -> dict[str, Any]:
+    """Recall@k of the help-center index on the KB questions the harness asks (the test split's kb_qa
+    items, the frozen suite's qa cases): beside fact match, it says whether a miss is retrieval's or the model's."""
+    contract = Contract.from_params(params)
+    if not contract.grounded("kb_qa"):
+        return {"skipped": "kb_qa is not grounded (retrieval.tasks)"}
+    from tuneloop.retrieval import load_or_empty, recall_at_k
+
+    index = load_or_empty(index_dir) if (index_dir / "index.json").exists() else None
+    if index is None:
+        return {"skipped": f"no help-center index with chunks at {index_dir}"}
+    out: dict[str, Any] = {"k": contract.k}
+    test = [e for e in read_jsonl(test_file) if e["task"] == "kb_qa" and e.get("gold")] if test_file.exists() else []
+    cases = (
+        [c for c in read_jsonl(suite.REGRESSION_FILE) if c.get("kind") == "qa"]
+        if suite.REGRESSION_FILE.exists()
+        else []
+    )
+    doc_of = {c["id"]: c["doc_id"] for c in index.chunks}
+
+    def gold_of(source: str) -> tuple[str, bool]:
+        # a case drawn by suite init names its example (`<chunk id>:kb_qa`); a hand-written one its article
+        chunk = source.removesuffix(":kb_qa")
+        return (chunk, False) if "#" in chunk else ("kb:" + chunk.removeprefix("kb:"), True)
+
+    for name, items in (
+        ("test_kb_qa", [(e["question"], (e["gold"], False)) for e in test]),
+        ("regression_qa", [(c["question"], gold_of(str(c.get("source", "")))) for c in cases]),
+    ):
+        hits = [
+            [doc_of.get(p.id, p.id) if by_doc else p.id for p in index.search(q, contract.k)]
+            for q, (_, by_doc) in items
+        ]
+        out[name] = {"n": len(items), "recall_at_k": recall_at_k(hits, [g for _, (g, _) in items], contract.k)}
+        out[name]["unit"] = "article" if any(by_doc for _, (_, by_doc) in items) else "chunk"
+    return out
 
 
 def _brief(scores: dict[str, dict]) -> dict:

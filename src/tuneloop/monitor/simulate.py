@@ -47,7 +47,7 @@ from tuneloop.prompts import Contract
 log = logging.getLogger(__name__)
 
 MIN_LABEL_COUNT = 5
-STAGES = ("prepare", "build", "split", "train")
+STAGES = ("prepare", "index", "build", "split", "train")
 RUN_STAGES = (
     "import sys\nfrom tuneloop.cli import main\n"
     "for s in sys.argv[1:]:\n    rc = main([s])\n    if rc:\n        sys.exit(rc)\n"

@@ -26,7 +26,7 @@ from tuneloop.dvc_hash import dir_md5
 from tuneloop.io import read_jsonl, write_jsonl
 from tuneloop.params import write_params
 
-BUILD_STAGES = ("prepare", "build")
+BUILD_STAGES = ("prepare", "index", "build")  # index: build grounds its prompts in the help-center index
 
 
 class SealedError(RuntimeError):

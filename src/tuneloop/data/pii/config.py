@@ -67,6 +67,15 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "Bluetooth",
             "Wi-Fi",
             "WiFi",
+            # whole product names: "Glow Bulbs" as one span was taken for a PERSON
+            "Glow Bulbs",
+            "Glow Bulb",
+            "Glow bulbs",
+            "Glow bulb",
+            "Glow Strip",
+            "Lumora Hub",
+            "Lumora Plus",
+            "Lumora Home",
         ],
     },
     "rules": {
