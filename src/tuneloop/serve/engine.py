@@ -139,11 +139,9 @@ class Engine:
     def encode(self, messages: list[dict[str, str]]) -> list[int]:
         if self.system_prompt and not any(m["role"] == "system" for m in messages):
             messages = [{"role": "system", "content": self.system_prompt}, *messages]
-        text = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        bos = self.tokenizer.bos_token
-        # lm-eval's rule: a prompt that already starts with BOS is encoded without special tokens
-        kwargs = {"add_special_tokens": False} if bos and text.startswith(bos) else {}
-        ids = self.tokenizer(text, **kwargs)["input_ids"]
+        from tuneloop.route import chat_ids  # the harness's encoding (lm-eval's BOS rule), one copy of it
+
+        ids = chat_ids(self.tokenizer, messages)
         if len(ids) > self.max_prompt_tokens:
             raise PromptTooLong(len(ids), self.max_prompt_tokens)
         return ids
