@@ -49,6 +49,9 @@ def test_split_is_deterministic_stratified_and_grouped(built, tmp_path):
         == len(params["policy"]["families"] or FAMILIES) * params["policy"]["examples_per_family"]
     )
     assert "safety" not in report["val"]["tasks"] and "safety" not in report["test"]["tasks"]
+    # KB questions are held out too: their prompts carry retrieved passages that training prompts also carry,
+    # which is no leak (the guard leaves an item's passages out); counting them emptied the KB test set
+    assert report["test"]["tasks"].get("kb_qa", 0) > 0
     # a ticket's examples never straddle splits
     groups = {s: {line.split('"group": "')[1].split('"')[0] for line in first[s].decode().splitlines()} for s in first}
     assert not (groups["train"] & groups["test"]) and not (groups["train"] & groups["val"])
@@ -65,6 +68,21 @@ def test_split_fractions_must_add_up(built):
     params["data"]["split"] = {"train": 0.7, "val": 0.2, "test": 0.2}
     with pytest.raises(ValueError, match="add up to 1"):
         split.run(params)
+
+
+def test_the_guard_ignores_an_items_passages_but_not_a_question_hidden_in_training_passages():
+    from tuneloop.data.overlap import TrainIndex
+
+    article = "Hold the power button for ten seconds until the ring blinks blue, then pair the bulb again in the app"
+    question = "my kitchen bulb stopped answering the app after the router was replaced last night what now"
+
+    def prompt(passage, q):
+        return f"Answer.\n\nHelp-center passages:\n[1] (Reset) {passage}\nEnd of passages.\n\nQuestion: {q}"
+
+    training = TrainIndex([prompt(article, "how do I change the bulb colour")], n=5, ignore_common=None)
+    assert training.overlap(prompt(article, question)) == (False, 0.0)
+    hidden = TrainIndex([prompt(article + " " + question, "how do I change the bulb colour")], n=5, ignore_common=None)
+    assert hidden.overlap(prompt(article, question))[1] > 0.8
 
 
 def test_split_moves_what_the_contamination_guard_would_flag():

@@ -171,6 +171,12 @@ class Contract:
         return text.strip(), task
 
 
+def without_passages(user: str) -> str:
+    """A user prompt minus its retrieved passages (instruction and content kept)."""
+    head, sep, rest = user.partition(SEPARATOR)
+    return head + sep + _PASSAGES.sub("", rest) if sep else user
+
+
 def source_text(user: str) -> str:
     """The content of a user prompt without its instruction and without retrieved passages: what
     split's leakage check and the contamination guard compare."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from tuneloop.data.synth import source_text
+from tuneloop.prompts import source_text, without_passages
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -62,8 +62,12 @@ class TrainIndex:
         return self.nearest(text)[:2]
 
     def nearest(self, text: str) -> tuple[bool, float, int | None]:
-        """(exact copy?, overlap fraction, index of the training text sharing most of the item's n-grams)."""
-        tokens = normalize(text)
+        """(exact copy?, overlap fraction, index of the training text sharing most of the item's n-grams).
+
+        The item's retrieved passages are left out: they are KB text the model is given at inference, and
+        training prompts carry the same articles as passages, so counting them flagged every KB question.
+        Training texts keep theirs, so a question hidden in a training prompt's passages is still seen."""
+        tokens = normalize(without_passages(text))
         for whole in (" ".join(tokens), " ".join(normalize(source_text(text)))):
             if whole and whole in self.exact:
                 return True, 1.0, self.exact[whole]
