@@ -145,7 +145,8 @@ def make_repo(
 def tuneloop(workdir: Path, *args: str) -> tuple[float, float]:
     """Run `tuneloop ARGS` in the scratch repo with its own src first: (wall s, child CPU s)."""
     env = {**os.environ, "PYTHONPATH": str(workdir / "src"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    exe = shutil.which("tuneloop") or str(Path(sys.executable).parent / "tuneloop")
+    # absolute: the documented PATH=.venv/bin:$PATH is relative, and the command runs in the scratch copy
+    exe = str(Path(shutil.which("tuneloop") or Path(sys.executable).parent / "tuneloop").resolve())
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([exe, *args], cwd=workdir, env=env, capture_output=True, text=True)
