@@ -168,8 +168,10 @@ def test_the_guard_catches_a_probe_copied_or_paraphrased_into_a_frequent_safety_
 def test_a_task_the_preset_leaves_out_is_neither_trained_nor_evaluated_and_the_reason_is_reported(params, tmp_path):
     from tuneloop.evals.evaluate import planned_tasks
 
+    why = "made thread summaries worse than the base on this hardware"
+    params = {**params, "preset": {**params["preset"], "left_out": {"summary": why}}}
+    params["preset"]["max_train_examples"] = {**params["preset"]["max_train_examples"], "summary": 0}
     left_out = params["preset"]["left_out"]
-    assert left_out, "the cpu preset leaves summary out (it ended worse than the base)"
     caps = resolve_training(params)["max_train_examples"]
     assert all(caps.get(task) == 0 for task in left_out), "a task left out must not train either"
     test_file = tmp_path / "test.jsonl"
@@ -180,5 +182,8 @@ def test_a_task_the_preset_leaves_out_is_neither_trained_nor_evaluated_and_the_r
     assert "tuneloop_summary" not in run and "tuneloop_classify" in run and "tuneloop_reply" in run
     assert skipped["tuneloop_summary"].startswith("left out of training and evaluation by preset cpu: ")
     assert left_out["summary"] in skipped["tuneloop_summary"]
+    # the default cpu preset trains and scores summaries (the extractive reference; docs/results.md)
+    default = compose(conf_dir=REPO / "conf")
+    assert "tuneloop_summary" in planned_tasks(default, test_file, tmp_path / "none.jsonl")[0]
     balanced = compose(["preset=balanced"], conf_dir=REPO / "conf")
     assert "tuneloop_summary" in planned_tasks(balanced, test_file, tmp_path / "none.jsonl")[0]

@@ -7,6 +7,7 @@ import json
 import os
 import re
 
+from tuneloop.data.thread_facts import fact_coverage, thread_facts
 from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1, in_scope_acc, oos_recall: YAML)
     fact_match,
     in_scope_acc,
@@ -18,7 +19,7 @@ from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1, in_scope_acc, oos_
     rouge_l,
 )
 from tuneloop.evals.probes import check
-from tuneloop.prompts import Contract, ticket_text
+from tuneloop.prompts import Contract, source_text, ticket_text
 
 
 def _task(name):
@@ -57,7 +58,9 @@ def reply_results(doc, results):
 
 
 def summary_results(doc, results):
-    return {"rougeL": rouge_l(doc["answer"], results[0])}
+    """ROUGE-L against the reference, and the thread's facts (references, products, steps tried) kept."""
+    facts = thread_facts(source_text(doc["user"]))
+    return {"rougeL": rouge_l(doc["answer"], results[0]), "fact_coverage": fact_coverage(facts, results[0])}
 
 
 def kbqa_results(doc, results):

@@ -22,6 +22,7 @@ import re
 
 # The prompts themselves (instructions, ticket text, the separator) are the prompt contract's
 # (tuneloop.prompts); they are re-exported here for the modules that read them through synth.
+from tuneloop.data.thread_facts import stated, thread_facts
 from tuneloop.prompts import (  # noqa: F401
     MAX_LISTED_LABELS,
     PRIORITIES,
@@ -108,11 +109,27 @@ def thread_text(ticket: dict) -> str:
 
 
 def ticket_summary(ticket: dict) -> str:
-    """Reference summary from the ticket's own fields (no model): category, issue, resolution, status."""
-    issue = lead(substantive_sentences(ticket.get("customer_message") or ""), 2, 35) or "(no message)"
-    resolution = lead(substantive_sentences(ticket.get("agent_reply") or ""), 2, 45) or "No reply yet."
+    """Reference summary from the ticket's own fields (no model): what an agent picking the thread up needs.
+
+    Category, the customer's issue (lead sentences), the steps already tried, the thread's references and
+    products the lines above do not already state (thread_facts: order numbers, codes, models), the
+    resolution and the status. Extractive on purpose: a small model learns to copy, not to invent."""
+    issue = lead(substantive_sentences(ticket.get("customer_message") or ""), 2, 30) or "(no message)"
+    answered = [  # not "No problem." alone, nor a sign-off ("Kateryna | Lumora Support")
+        s for s in substantive_sentences(ticket.get("agent_reply") or "") if len(s.split()) >= 4 and "|" not in s
+    ]
+    resolution = lead(answered, 2, 35) or "No reply yet."
+    facts = thread_facts(thread_text(ticket))
+    tried = [f.removeprefix("tried: ") for f in facts if f.startswith("tried: ")]
+    said = issue + " " + resolution
+    details = [f for f in facts if not f.startswith("tried: ") and not stated(f, said)]
     lines = [f"Category: {ticket['category']}"] if ticket.get("category") else []
-    lines += [f"Issue: {issue}", f"Resolution: {resolution}"]
+    lines.append(f"Issue: {issue}")
+    if tried:
+        lines.append(f"Already tried: {', '.join(tried)}")
+    if details:
+        lines.append(f"Details: {', '.join(details)}")
+    lines.append(f"Resolution: {resolution}")
     if ticket.get("status"):
         lines.append(f"Status: {ticket['status']}")
     return "\n".join(lines)
