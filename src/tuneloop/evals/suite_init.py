@@ -186,6 +186,7 @@ def gate_rules(
         "tuneloop_summary": [
             ({"metric": "tuneloop_summary.rougeL", "min_delta": -0.02}, "summaries may not get clearly worse"),
             ({"metric": "tuneloop_summary.rougeL", "non_inferior": 0.02}, ""),
+            ({"metric": "tuneloop_summary.fact_coverage", "min_delta": -0.05}, "and keep the thread's facts"),
         ],
         "tuneloop_kbqa": [
             ({"metric": "tuneloop_kbqa.fact_match", "non_inferior": 0.05}, "answers keep the KB's facts")
