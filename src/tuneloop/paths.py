@@ -57,3 +57,13 @@ DRIFT_DIR = Path("reports/drift")
 DRIFT_METRICS = Path("metrics/drift.json")
 # not DVC-tracked: wall times written by train/evaluate, read by the PR comment
 TIMING_FILE = Path("reports/timing.json")
+
+
+def is_full_model(folder: Path | str | None) -> bool:
+    """A trained folder that is a whole model (method=full: config.json, no adapter_config.json), not an adapter.
+    evaluate's lm-eval model and the router's scorer load it alone instead of base + adapter."""
+    return (
+        folder is not None
+        and (Path(folder) / "config.json").exists()
+        and not (Path(folder) / "adapter_config.json").exists()
+    )

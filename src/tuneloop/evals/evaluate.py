@@ -115,11 +115,7 @@ def resolve_generation_caps(tasks: dict[str, dict], params: dict[str, Any], base
 def load_lm(base_dir: Path, adapter_dir: Path | None, batch_size: int, backend: dict | str = "hf"):
     """lm-eval's model for the base, base + PEFT adapter, or a fully fine-tuned model folder: HF (the CPU
     default) or, with `eval.backend: vllm` on a GPU runner, vLLM with the adapter as a LoRA request."""
-    full_model = (
-        adapter_dir is not None
-        and (adapter_dir / "config.json").exists()
-        and not (adapter_dir / "adapter_config.json").exists()
-    )
+    full_model = paths.is_full_model(adapter_dir)
     name = backend if isinstance(backend, str) else backend.get("name", "hf")
     if name == "vllm":
         vllm_settings = {} if isinstance(backend, str) else backend

@@ -46,11 +46,7 @@ def load_scorer(base_dir: Path, adapter_dir: Path | None):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    full_model = (  # method=full: the folder is a whole model (evaluate.load_lm reads it the same way)
-        adapter_dir is not None
-        and (Path(adapter_dir) / "config.json").exists()
-        and not (Path(adapter_dir) / "adapter_config.json").exists()
-    )
+    full_model = paths.is_full_model(adapter_dir)  # method=full: evaluate.load_lm reads it the same way
     model = AutoModelForCausalLM.from_pretrained(adapter_dir if full_model else base_dir, dtype=torch.float32).eval()
     if adapter_dir is not None and not full_model:
         from peft import PeftModel
