@@ -12,8 +12,8 @@ would show a test answer): every ticket of a returning customer is one split gro
 
 Facts (stored on the reply example as `history_facts`, scored by the tuneloop_reply_history task): the
 earlier ticket's number when the reply names it, and a run of FACT_WORDS words of the earlier answer
-that the reply repeats (the step already tried), when that run is rare in the corpus's answers (not a
-greeting or sign-off every answer has) and not in the customer's own message (not something the
+that the reply repeats (the step already tried), when that run is rare in the corpus's answers (in at
+most RARE_SHARE of them: not a greeting, sign-off or stock closing) and not in the customer's own message (not something the
 ticket itself says).
 """
 
@@ -25,7 +25,9 @@ from collections import Counter, defaultdict
 from tuneloop.prompts import EarlierTicket
 
 FACT_WORDS = 5
-RARE = 2  # a run of words in at most this many answers (the earlier one and the follow-up) is specific
+# a run of words in at most this share of the answers (and at least the earlier one and the follow-up) is
+# specific to a situation; greetings, sign-offs and stock closings are in many more
+RARE_SHARE = 0.02
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -56,6 +58,7 @@ class CustomerHistory:
                     tickets[record["customer_id"]].append(record)
         self.tickets = {c: sorted(ts, key=lambda t: (t.get("created_at") or "", t["id"])) for c, ts in tickets.items()}
         self.answers = answers  # how many answers hold each run of FACT_WORDS words
+        self.rare = max(2, int(RARE_SHARE * sum(r.get("kind") == "ticket" for r in records)))
 
     def group(self, ticket: dict) -> str:
         customer = ticket.get("customer_id")
@@ -83,7 +86,9 @@ class CustomerHistory:
             if contains(reply, earlier.ticket_id) and not contains(message, earlier.ticket_id):
                 out.append(earlier.ticket_id)
             visible = " ".join(earlier.reply.split()[:shown_words])
-            step = next((r for r in _runs(visible) if r in said and r not in own and self.answers[r] <= RARE), None)
+            step = next(
+                (r for r in _runs(visible) if r in said and r not in own and self.answers[r] <= self.rare), None
+            )
             if step:
                 out.append(step)
         return out
