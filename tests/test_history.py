@@ -3,9 +3,17 @@ first; the customer's tickets one split group; the facts a follow-up's answer ta
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
+import datasets
+
 from tuneloop.data import build, split
 from tuneloop.data.history import CustomerHistory, contains
-from tuneloop.prompts import HISTORY_HEAD, Contract, source_text, ticket_text
+from tuneloop.evals import history_items
+from tuneloop.prompts import HISTORY_HEAD, Contract, source_text, ticket_text, without_history
+
+REPO = Path(__file__).resolve().parents[1]
 
 DATA = {
     "system_prompt": "You are a support agent.",
@@ -94,3 +102,29 @@ def test_history_switched_off_or_undated_tickets_show_none():
     undated = [{**r, "created_at": None} for r in records()]
     examples, _ = build.build(undated, DATA, retrieval=RETRIEVAL)
     assert not any(e.get("history") for e in examples)
+
+
+def test_the_history_eval_scores_the_replies_that_need_the_earlier_ticket_with_and_without_it(monkeypatch):
+    examples, _ = build.build(records(), DATA, retrieval=RETRIEVAL)
+    spec = importlib.util.spec_from_file_location("tuneloop_task_utils", REPO / "evals" / "tasks" / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    monkeypatch.setenv("TUNELOOP_SUITE_SOURCES", "[]")
+    rows = [{k: e.get(k) for k in ("id", "task", "user", "answer", "history_facts")} for e in examples]
+    dataset = datasets.Dataset.from_list(rows)
+    (doc,) = utils.reply_history_docs(dataset)  # LUM-3 has history but its answer uses none of it
+    (blind,) = utils.reply_history_blind_docs(dataset)
+    assert doc["id"] == blind["id"] == "LUM-2:reply" and blind["user"] == without_history(doc["user"])
+    assert HISTORY_HEAD in doc["user"] and HISTORY_HEAD not in blind["user"]
+    said = utils.reply_history_results(doc, ["Per ticket lum-1, please send the serial number."])
+    assert said["history_fact"] == 1.0
+    step = utils.reply_history_results(doc, ["We asked you to hold the pairing button on the hub already."])
+    assert step["history_fact"] == 1.0 and utils.reply_history_results(doc, ["Please reset it."])["history_fact"] == 0.0
+    # evaluate runs the pair only with items, and says so when they are few
+    run = {t: {"layer": "tasks"} for t in history_items.TASKS}
+    skipped: dict = {}
+    history_items.plan(run, skipped, examples, set())
+    assert run["tuneloop_reply_history"]["note"].startswith("only 1 test items") and not skipped
+    run = {t: {"layer": "tasks"} for t in history_items.TASKS}
+    history_items.plan(run, skipped, examples, {"LUM-2:reply"})
+    assert not run and set(skipped) == set(history_items.TASKS)
