@@ -116,9 +116,13 @@ def test_grounded_prompts_are_one_string_for_build_lm_eval_and_the_support_servi
         assert e["user"].endswith("Question: " + e["question"])
         assert source_text(e["user"]) == "Question: " + e["question"]  # the guard compares the question only
     service = SupportService(None, params, idx)  # the prompt side of the service needs no model
-    for e in replies[:20]:
+    records = {r["id"]: r for r in read_jsonl(root / "data" / "prepared" / "records.jsonl")}
+    with_history = [e for e in replies if e.get("history")]
+    assert with_history  # the example corpus has returning customers
+    for e in replies[:20] + with_history[:5]:
         ticket = source_text(e["user"])
-        prompt, passages = service.reply_prompt(ticket)
+        history = [EarlierTicket.from_ticket(records[t]) for t in e.get("history", [])]
+        prompt, passages = service.reply_prompt(ticket, history)
         assert prompt == e["user"] and [p.id for p in passages] == e["passages"]
         assert strip_prompt(prompt, contract) == (ticket.split("\n\n", 1)[-1].strip(), False)
 
