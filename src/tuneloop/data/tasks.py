@@ -136,7 +136,7 @@ def ticket_examples(ticket: dict, tasks: list[str], ctx: Context) -> Made:
     for task in tasks:
         if task == "classify":
             made, why = _classify(ctx, ticket["id"], group, ticket.get("category"), ticket_text(ticket))
-            out += made
+            out += [{**e, "record": ticket["id"]} for e in made] if group != ticket["id"] else made
             skipped.update(why)
             continue
         if task == "reply":
