@@ -75,6 +75,8 @@ TINY_EVAL_SIZES = {
     "tasks.tuneloop_reply": (8, 16),
     "tasks.tuneloop_summary": (4, 16),
     "tasks.tuneloop_kbqa": (4, 16),
+    "tasks.tuneloop_reply_history": (4, 16),
+    "tasks.tuneloop_reply_history_blind": (4, 16),
     "regression.tuneloop_regression_classify": (16, 8),
     "regression.tuneloop_regression_qa": (8, 16),
     **{f"probes.tuneloop_probe_{f}": (4, 16) for f in ("refusal", "format", "pii", "helpful")},

@@ -33,7 +33,7 @@ DEFAULT_SHA256 = {
     "kb/two-factor-authentication-and-account-security.md": "5ae175d52bb323015113415a25b21b8a561a4a294a1e66c75af03d51106230fc",
     "kb/warranty-and-replacements.md": "d1a0023ab8f18ece04e73a4b7c350f6f86d620d07ef7a60cd428b03fbada43ec",
     "kb/wifi-and-connectivity-troubleshooting.md": "7728917a8ab91c44b3c9b96a0db28a2fedb8be7dae724dc79686bcb4570193a2",
-    "tickets.jsonl": "a0e27103cf64d66d0d84719e24d04410b4ebe45a40ab17748b6fcc29d0a3ff98",
+    "tickets.jsonl": "51b6922fefb72910a28255b1c497efc1c2b3650aa2c33e577043640c81263d9e",
 }
 DEFAULT_SUMMARY = {
     "seed": 1234,
@@ -53,6 +53,7 @@ DEFAULT_SUMMARY = {
     "with_pii": 109,
     "unusable": 7,
     "malformed_lines": 1,
+    "follow_ups": 103,
     "kb_articles": 13,
 }
 
@@ -153,3 +154,22 @@ def test_summary_counts_the_planted_problems(tmp_path):
     assert 0.13 <= summary["with_pii"] / len(lines) <= 0.18  # about 15%, as the docstring says
     text = "\n".join(lines)
     assert all(canary in text for canary in example.CANARIES)
+
+
+def test_returning_customers_follow_up_on_an_earlier_ticket_only_it_explains(default_corpus):
+    """Every line has a customer; a follow-up's customer wrote an earlier ticket of the same category, and its
+    reply names that ticket's number and the step it gave (the facts only the history holds), never in the
+    customer's own message; the planted problems are those of the corpus without returning customers."""
+    out, summary = default_corpus
+    rows = [json.loads(line) for line in (out / "tickets.jsonl").read_text().splitlines() if line.endswith("}")]
+    assert all(r["customer_id"].startswith("CUS-") for r in rows)
+    by_id = {r["ticket_id"]: r for r in rows}
+    follow_ups = [r for r in rows if r["channel"] == "email" and "LUM-" in (r["agent_reply"] or "")]
+    assert len(follow_ups) == summary["follow_ups"] and 0.12 <= summary["follow_ups"] / len(rows) <= 0.16
+    for r in follow_ups:
+        earlier = by_id[next(w.strip('.,()"') for w in r["agent_reply"].split() if w.startswith("LUM-"))]
+        assert earlier["customer_id"] == r["customer_id"] and earlier["category"] == r["category"]
+        assert earlier["created_at"] < r["created_at"] and earlier["ticket_id"] not in r["customer_message"]
+        step = r["agent_reply"].split('"')[1]
+        assert step in earlier["agent_reply"] and step not in r["customer_message"]
+        assert earlier["satisfaction"] in (None, 4, 5) and r["satisfaction"] in (None, 4, 5)  # prepare keeps both

@@ -17,7 +17,19 @@ from conftest import REPO, tiny_params
 from tuneloop.data import build, index, prepare
 from tuneloop.io import read_jsonl
 from tuneloop.monitor.sources import strip_prompt
-from tuneloop.prompts import ENV, PASSAGES_END, PASSAGES_HEAD, Contract, source_text, ticket_text
+from tuneloop.prompts import (
+    ENV,
+    HISTORY_END,
+    HISTORY_HEAD,
+    PASSAGES_END,
+    PASSAGES_HEAD,
+    Contract,
+    EarlierTicket,
+    Passage,
+    source_text,
+    ticket_text,
+    without_history,
+)
 from tuneloop.retrieval import Index
 from tuneloop.route import chat_ids
 
@@ -104,9 +116,13 @@ def test_grounded_prompts_are_one_string_for_build_lm_eval_and_the_support_servi
         assert e["user"].endswith("Question: " + e["question"])
         assert source_text(e["user"]) == "Question: " + e["question"]  # the guard compares the question only
     service = SupportService(None, params, idx)  # the prompt side of the service needs no model
-    for e in replies[:20]:
+    records = {r["id"]: r for r in read_jsonl(root / "data" / "prepared" / "records.jsonl")}
+    with_history = [e for e in replies if e.get("history")]
+    assert with_history  # the example corpus has returning customers
+    for e in replies[:20] + with_history[:5]:
         ticket = source_text(e["user"])
-        prompt, passages = service.reply_prompt(ticket)
+        history = [EarlierTicket.from_ticket(records[t]) for t in e.get("history", [])]
+        prompt, passages = service.reply_prompt(ticket, history)
         assert prompt == e["user"] and [p.id for p in passages] == e["passages"]
         assert strip_prompt(prompt, contract) == (ticket.split("\n\n", 1)[-1].strip(), False)
 
@@ -131,3 +147,38 @@ def test_the_contract_travels_as_one_json_value():
     assert contract.choices == ["a", "b", "oos"] and Contract(system="s").choices == []
     # a retrieval that finds nothing says so in the prompt, never an empty block
     assert "(none found)" in contract.reply(ticket_text({"customer_message": "hi"}), [])
+
+
+def test_a_returning_customers_earlier_tickets_sit_between_passages_and_ticket_and_strip_off():
+    contract = Contract.from_config(
+        {"system_prompt": "s"}, {"tasks": ["reply"], "passage_words": 5, "history": {"max_tickets": 2, "words": 6}}
+    )
+    earlier = [
+        EarlierTicket("LUM-1", "2025-05-01T09:00:00Z", "Hub offline", "My hub went offline after the storm.", "Ok."),
+        EarlierTicket("LUM-7", "2025-05-20T09:00:00Z", "Still offline", "It is offline " * 5, "Reset the hub.", "wifi"),
+        EarlierTicket("LUM-4", "2025-05-10T09:00:00Z", "Offline", "Offline again.", ""),
+    ]
+    ticket = ticket_text({"subject": "Again", "customer_message": "Same problem as before."})
+    passage = Passage("kb#1", "Wi-Fi", "Reconnect", "Open the app and pick the network.")
+    user = contract.reply(ticket, [passage], earlier)
+    content = user.split("\n\n", 1)[1]
+    assert content.startswith(PASSAGES_HEAD) and user.endswith(ticket)
+    block = content.split(PASSAGES_END + "\n\n", 1)[1].split("\n\n" + ticket)[0]
+    # the newest max_tickets, newest first; a cut text says so; an unanswered ticket says so
+    assert block == (
+        f"{HISTORY_HEAD}\n"
+        "[1] 2025-05-20, ticket LUM-7, wifi: Still offline\nCustomer: It is offline It is offline [...]\n"
+        "Agent: Reset the hub.\n"
+        "[2] 2025-05-10, ticket LUM-4: Offline\nCustomer: Offline again.\nAgent: (no answer yet)\n"
+        f"{HISTORY_END}"
+    )
+    # the checks compare the ticket itself; without the block the prompt is a first-time customer's
+    assert source_text(user) == ticket and source_text(contract.reply(ticket, None, earlier)) == ticket
+    assert without_history(user) == contract.reply(ticket, [passage])
+    assert without_history(contract.reply(ticket, None, earlier)) == contract.reply(ticket)
+    assert contract.reply(ticket, None, []) == contract.reply(ticket)  # no history: no block
+    assert Contract.from_json(contract.to_json()) == contract and contract.history_tickets == 2
+    # a prepared ticket shows the helpdesk's own number and no customer id
+    record = {"id": "zendesk:9", "meta": {"external_id": "9"}, "customer_id": "zendesk:501", "created_at": "2025-01-02"}
+    shown = EarlierTicket.from_ticket({**record, "customer_message": "hi", "agent_reply": "hello"})
+    assert shown.ticket_id == "9" and "501" not in contract.reply(ticket, None, [shown])

@@ -393,7 +393,8 @@ def test_support_respond_routes_then_answers_from_the_passages_it_cites(support_
     from tuneloop.route import handoff
 
     url, root, params = support_served
-    replies = [e for e in read_jsonl(root / "data/splits/test.jsonl") if e["task"] == "reply"][:6]
+    replies = [e for e in read_jsonl(root / "data/splits/test.jsonl") if e["task"] == "reply" and not e.get("history")]
+    replies = replies[:6]  # first-time customers (a returning one's history: the next test)
     answered = 0
     with _client(url) as client:
         # a critical message is handed to a person before any model runs, with the policy's words
@@ -414,9 +415,11 @@ def test_support_respond_routes_then_answers_from_the_passages_it_cites(support_
             body = r.json()
             route = body["route"]
             assert set(route) == {"label", "confidence", "escalate", "why", "topic", "critical"}
-            assert body["customer_history"].startswith("not used")  # said, not silently dropped
+            assert body["customer_history"] == {"received": 0, "used": 0}  # said, not silently dropped
             if route["escalate"]:
-                assert body["generated"] is False and body["reply"].startswith(params["policy"]["handoff"][:20])
+                assert (
+                    body["generated"] is False and params["policy"]["handoff"][:20] in body["reply"]
+                )  # after a safety line
                 continue
             answered += 1
             assert route["label"] in params["data"]["labels"] and 0 < route["confidence"] <= 1
@@ -429,6 +432,56 @@ def test_support_respond_routes_then_answers_from_the_passages_it_cites(support_
     # what the model was asked is the training prompt (build's example), logged redacted like any request
     prompts = {row["messages"][0]["content"] for row in logged if row["route"]["escalate"] is False}
     assert prompts <= {e["user"] for e in replies} and len(prompts) == answered
+
+
+def test_support_respond_renders_a_returning_customers_history_as_build_does(support_served):
+    """The helpdesk sends the customer's earlier tickets; the prompt the model reads is build's for that ticket."""
+    from tuneloop.prompts import source_text
+
+    url, root, params = support_served
+    records = {r["id"]: r for r in read_jsonl(root / "data/prepared/records.jsonl")}
+    returning = [e for e in read_jsonl(root / "data/examples.jsonl") if e["task"] == "reply" and e.get("history")]
+    assert returning, "the example corpus has returning customers"
+    answered = []
+    with _client(url) as client:
+        for e in returning[:8]:
+            ticket = source_text(e["user"])
+            subject, _, message = ticket.partition("\n\n") if ticket.startswith("Subject: ") else ("", "", ticket)
+            earlier = [records[t] for t in e["history"]]
+            history = [
+                {
+                    "ticket_id": r["id"],
+                    "created_at": r["created_at"],
+                    "subject": r["subject"],
+                    "text": r["customer_message"],
+                    "reply": r["agent_reply"],
+                    "category": r["category"],
+                }
+                for r in earlier
+            ]
+            request = {"ticket": message, "subject": subject.removeprefix("Subject: ") or None, "history": history}
+            r = client.post(
+                "/v1/support/respond", json={**request, "customer_id": records[e["history"][0]]["customer_id"]}
+            )
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["customer_history"]["received"] == len(history)
+            if body["generated"]:
+                assert body["customer_history"]["used"] == len(e["history"])
+                answered.append(e["user"])
+        bad = {"ticket": "still broken", "history": [{"ticket_id": "LUM-1", "created_at": "last week", "text": "hi"}]}
+        assert (
+            _error(client.post("/v1/support/respond", json=bad), 400, "invalid_value")["param"]
+            == "history[0].created_at"
+        )
+        bad = {"ticket": "still broken", "history": [{"ticket_id": "LUM-1", "created_at": "2025-05-03"}]}
+        assert _error(client.post("/v1/support/respond", json=bad), 400, "invalid_value")["param"] == "history[0].text"
+        _error(client.post("/v1/support/respond", json={"ticket": "x", "history": "LUM-1"}), 400, "invalid_value")
+    assert answered, "the threshold of 0 routes most tickets to the model"
+    logged = [
+        row["messages"][0]["content"] for row in read_jsonl(root / "reports/serve/support.jsonl") if row.get("messages")
+    ]
+    assert set(answered) <= set(logged)  # build's prompt, history block included, is what the model read
 
 
 def test_support_bad_input_is_a_clear_4xx_and_summarize_answers(support_served):

@@ -10,6 +10,7 @@ import re
 from tuneloop.data.thread_facts import fact_coverage, thread_facts
 from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1, in_scope_acc, oos_recall: YAML)
     fact_match,
+    history_fact_used,
     in_scope_acc,
     keyword_coverage,
     label_correct,
@@ -19,7 +20,7 @@ from tuneloop.evals.metrics import (  # noqa: F401 (macro_f1, in_scope_acc, oos_
     rouge_l,
 )
 from tuneloop.evals.probes import check
-from tuneloop.prompts import Contract, source_text, ticket_text
+from tuneloop.prompts import Contract, source_text, ticket_text, without_history
 
 
 def _task(name):
@@ -54,6 +55,23 @@ def reply_results(doc, results):
     return {
         "rougeL": rouge_l(doc["answer"], results[0]),
         "keyword_coverage": keyword_coverage(doc["answer"], results[0]),
+    }
+
+
+def reply_history_docs(dataset):
+    """The replies that need the customer's earlier ticket: those whose answer uses a fact only it gives."""
+    return reply_docs(dataset).filter(lambda doc: bool(doc.get("history_facts")))
+
+
+def reply_history_blind_docs(dataset):
+    """The same items with the earlier tickets taken out of the prompt: the difference is what the history adds."""
+    return reply_history_docs(dataset).map(lambda doc: {"user": without_history(doc["user"])})
+
+
+def reply_history_results(doc, results):
+    return {
+        "history_fact": history_fact_used(doc["history_facts"], results[0]),
+        "rougeL": rouge_l(doc["answer"], results[0]),
     }
 
 

@@ -13,8 +13,10 @@ Every user prompt reads `instruction + SEPARATOR + content`; no instruction hold
 help-center passages, when a task has them, open the content in a block between PASSAGES_HEAD and
 PASSAGES_END, and the customer's own words close it (the question is the last thing the model reads
 before it answers; a prompt cut to fit `max_length` loses passage text, never the question:
-train/lengths.py). `source_text` drops that block: the overlap and contamination checks compare what
-was asked, not the help-center text that every split shares.
+train/lengths.py). A returning customer's reply prompt also carries their earlier tickets (newest
+first, `retrieval.history`), between HISTORY_HEAD and HISTORY_END after the passages and before the
+ticket. `source_text` drops both blocks: the overlap and contamination checks compare what was asked,
+not the help-center text that every split shares nor another ticket's text.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ MAX_LISTED_LABELS = 20
 PASSAGES_HEAD = "Help-center passages:"
 PASSAGES_END = "End of passages."
 _PASSAGES = re.compile("^" + re.escape(PASSAGES_HEAD) + r"\n.*?\n" + re.escape(PASSAGES_END + SEPARATOR), re.S)
+HISTORY_HEAD = "Earlier tickets from this customer, newest first:"
+HISTORY_END = "End of earlier tickets."
+_HISTORY = re.compile("^" + re.escape(HISTORY_HEAD) + r"\n.*?\n" + re.escape(HISTORY_END + SEPARATOR), re.S)
 ENV = "TUNELOOP_PROMPT_CONTRACT"  # how `evaluate` hands the contract to lm-eval's task hooks
 
 REPLY = "Write the support agent's reply to this customer ticket."
@@ -66,6 +71,44 @@ class Passage:
         return f"[{n}] ({self.section or self.title}) {body}"
 
 
+def cut_words(text: str, max_words: int) -> str:
+    """The first max_words words on one line, marked [...] when something was cut."""
+    words = text.split()
+    return " ".join(words[:max_words]) + (" [...]" if len(words) > max_words else "")
+
+
+@dataclass(frozen=True)
+class EarlierTicket:
+    """One of the customer's earlier tickets as the reply prompt shows it. Its texts are the prepared
+    (redacted) ticket's, or the server's request redacted like the ticket itself; the customer id is no
+    part of it, so no prompt ever shows one."""
+
+    ticket_id: str
+    created_at: str  # ISO 8601; the prompt shows the date, and the newest tickets are the ones shown
+    subject: str
+    message: str
+    reply: str
+    category: str = ""
+
+    @classmethod
+    def from_ticket(cls, ticket: dict) -> EarlierTicket:
+        """From a prepared ticket record (the helpdesk's own number when the importer kept it in meta)."""
+        return cls(
+            ticket_id=str((ticket.get("meta") or {}).get("external_id") or ticket.get("ticket_id") or ticket["id"]),
+            created_at=str(ticket.get("created_at") or ""),
+            subject=(ticket.get("subject") or "").strip(),
+            message=ticket.get("customer_message") or "",
+            reply=ticket.get("agent_reply") or "",
+            category=ticket.get("category") or "",
+        )
+
+    def render(self, n: int, max_words: int) -> str:
+        head = f"[{n}] {self.created_at[:10] or 'undated'}, ticket {self.ticket_id}"
+        head += (f", {self.category}" if self.category else "") + (f": {self.subject}" if self.subject else "")
+        reply = cut_words(self.reply, max_words) if self.reply.strip() else "(no answer yet)"
+        return f"{head}\nCustomer: {cut_words(self.message, max_words)}\nAgent: {reply}"
+
+
 @dataclass(frozen=True)
 class Contract:
     system: str
@@ -75,6 +118,8 @@ class Contract:
     passage_words: int = 80  # words of each retrieved passage a prompt shows (retrieval.passage_words)
     grounded_tasks: tuple[str, ...] = field(default=())  # tasks whose prompts carry passages (retrieval.tasks)
     k: int = 3  # passages per grounded prompt (retrieval.k)
+    history_tickets: int = 2  # a returning customer's earlier tickets a reply prompt shows (retrieval.history)
+    history_words: int = 40  # words of each earlier message and answer shown (retrieval.history.words)
 
     # --- construction --------------------------------------------------------------------------------
     @classmethod
@@ -84,6 +129,7 @@ class Contract:
     @classmethod
     def from_config(cls, data: dict[str, Any], retrieval: dict[str, Any] | None = None) -> Contract:
         retrieval = retrieval or {}
+        history = retrieval.get("history") or {}
         return cls(
             system=data["system_prompt"],
             labels=tuple(data.get("labels") or ()),
@@ -92,6 +138,8 @@ class Contract:
             passage_words=int(retrieval.get("passage_words") or 80),
             grounded_tasks=tuple(retrieval.get("tasks") or ()) if retrieval.get("enabled", True) else (),
             k=int(retrieval.get("k") or 3),
+            history_tickets=int(history.get("max_tickets", 2)),
+            history_words=int(history.get("words") or 40),
         )
 
     def to_json(self) -> str:
@@ -129,10 +177,23 @@ class Contract:
     def priority(self, text: str) -> str:
         return priority_instruction() + SEPARATOR + text
 
-    def reply(self, ticket: str, passages: list[Passage] | None = None) -> str:
-        if passages is None:
-            return REPLY + SEPARATOR + ticket
-        return REPLY_GROUNDED + SEPARATOR + self.passages(passages) + SEPARATOR + ticket
+    def reply(
+        self, ticket: str, passages: list[Passage] | None = None, history: list[EarlierTicket] | None = None
+    ) -> str:
+        """The reply prompt: passages (grounded), then the customer's earlier tickets (when any), then the ticket."""
+        blocks = [] if passages is None else [self.passages(passages)]
+        shown = self.shown_history(history or [])
+        blocks += [self.history(shown)] if shown else []
+        return (REPLY if passages is None else REPLY_GROUNDED) + SEPARATOR + SEPARATOR.join([*blocks, ticket])
+
+    def shown_history(self, history: list[EarlierTicket]) -> list[EarlierTicket]:
+        """The earlier tickets a reply prompt shows: the newest history_tickets, newest first."""
+        return sorted(history, key=lambda t: (t.created_at, t.ticket_id), reverse=True)[: self.history_tickets]
+
+    def history(self, shown: list[EarlierTicket]) -> str:
+        """The earlier-tickets block (shown_history's tickets, in that order)."""
+        body = [t.render(i, self.history_words) for i, t in enumerate(shown, 1)]
+        return HISTORY_HEAD + "\n" + "\n".join(body) + "\n" + HISTORY_END
 
     def summary(self, thread: str) -> str:
         return SUMMARY + SEPARATOR + thread
@@ -177,10 +238,20 @@ def without_passages(user: str) -> str:
     return head + sep + _PASSAGES.sub("", rest) if sep else user
 
 
+def without_history(user: str) -> str:
+    """A user prompt minus the customer's earlier tickets (the same prompt as for a first-time customer)."""
+    head, sep, rest = user.partition(SEPARATOR)
+    if not sep:
+        return user
+    match = _PASSAGES.match(rest)
+    passages = match.group(0) if match else ""
+    return head + sep + passages + _HISTORY.sub("", rest[len(passages) :])
+
+
 def source_text(user: str) -> str:
-    """The content of a user prompt without its instruction and without retrieved passages: what
-    split's leakage check and the contamination guard compare."""
-    return _PASSAGES.sub("", user.split(SEPARATOR, 1)[-1])
+    """The content of a user prompt without its instruction, retrieved passages and earlier tickets: what
+    split's leakage check and the contamination guard compare (the ticket itself)."""
+    return _HISTORY.sub("", _PASSAGES.sub("", user.split(SEPARATOR, 1)[-1]))
 
 
 def classify_instruction(

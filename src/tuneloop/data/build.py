@@ -28,6 +28,7 @@ from typing import Any
 
 from tuneloop import paths
 from tuneloop.data import synth
+from tuneloop.data.history import CustomerHistory
 from tuneloop.data.tasks import ALL_TASKS, MAKERS, TASKS_BY_KIND, Context, kb_examples
 from tuneloop.io import read_jsonl, write_json, write_jsonl, write_text_atomic
 
@@ -108,7 +109,7 @@ def build(
     """(examples, report): every record's examples, and per kind/task what went in, came out, and why not.
     With `policy` (conf/policy), its record makes the safety and out-of-scope examples (tasks.py); with
     `index` (tuneloop.retrieval.Index), the tasks `retrieval.tasks` names carry retrieved passages."""
-    ctx = Context(data, retrieval, index)
+    ctx = Context(data, retrieval, index, CustomerHistory(records))
     extra = policy_record(data, policy)
     records = records + [extra] if extra else records
     kinds = {r["kind"] for r in records}
@@ -138,7 +139,21 @@ def build(
         examples += made
     report = _report(examples, per_kind, not_built, tasks_for, data)
     report["retrieval"] = retrieval_report(examples, ctx)
+    report["history"] = history_report(examples, ctx)
     return examples, report
+
+
+def history_report(examples: list[dict], ctx: Context) -> dict[str, Any]:
+    """How many customers return, and how many reply prompts carry earlier tickets (and use a fact of theirs)."""
+    returning = {c: ts for c, ts in ctx.history.tickets.items() if len(ts) > 1}
+    with_history = [e for e in examples if e["task"] == "reply" and e.get("history")]
+    return {
+        "returning_customers": len(returning),
+        "their_tickets": sum(len(ts) for ts in returning.values()),
+        "reply_examples_with_history": len(with_history),
+        "of_which_use_a_history_fact": sum(bool(e.get("history_facts")) for e in with_history),
+        "max_tickets": ctx.contract.history_tickets,
+    }
 
 
 def retrieval_report(examples: list[dict], ctx: Context) -> dict[str, Any]:
@@ -333,6 +348,14 @@ def render_markdown(report: dict) -> str:
         ]
     elif r:
         lines += ["", f"Retrieval: {r['note']}."]
+    h = report.get("history") or {}
+    if h:
+        lines += [
+            "",
+            f"Returning customers: {h['returning_customers']} ({h['their_tickets']} tickets); "
+            f"{h['reply_examples_with_history']} reply prompts carry up to {h['max_tickets']} earlier tickets, "
+            f"{h['of_which_use_a_history_fact']} of whose answers use a fact only the earlier ticket gives.",
+        ]
     if report["warnings"]:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
     return "\n".join(lines) + "\n"

@@ -2,7 +2,8 @@
 
     tuneloop split       # data/examples.jsonl -> data/splits/{train,val,test}.jsonl, reports/data/split.json
 
-Tickets (groups) are assigned whole: a ticket's classify and reply examples land in the same split.
+Tickets (groups) are assigned whole: a ticket's classify and reply examples land in the same split, and
+a returning customer's tickets are one group (a follow-up's prompt shows the earlier ticket: data/history.py).
 Examples marked `train_only` (the policy's safety examples, built from conf/policy) always go to train.
 Within each category, tickets are shuffled with `seed` and cut by data.split fractions, so the label
 balance is the same in every split. Same inputs + same seed -> byte-identical files.
@@ -47,8 +48,14 @@ def assign_groups(examples: list[dict], fractions: dict[str, float], seed: int) 
     """Map each group (ticket id) to a split, stratified by its label. A group with a `train_only` example
     (the policy's safety examples: the probes, not a test split, measure them) always goes to train."""
     pinned = {e["group"] for e in examples if e.get("train_only")}
+    # a group is stratified by one label: a returning customer's group (data/history.py) may hold tickets
+    # of several categories, and is drawn once, under the first of them
+    label_of: dict[str, str] = {}
+    for e in examples:
+        if e["group"] not in pinned:
+            label_of[e["group"]] = min(label_of.get(e["group"], e["label"]), e["label"])
     by_label: dict[str, list[str]] = defaultdict(list)
-    for group, label in sorted({(e["group"], e["label"]) for e in examples if e["group"] not in pinned}):
+    for group, label in sorted(label_of.items()):
         by_label[label].append(group)
     rng = random.Random(seed)
     assignment = {group: "train" for group in sorted(pinned)}

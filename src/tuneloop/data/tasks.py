@@ -26,6 +26,7 @@ from typing import Any
 
 from tuneloop.data import safety_mix as company_policy
 from tuneloop.data import synth
+from tuneloop.data.history import CustomerHistory
 from tuneloop.data.importers.fields import thread_fields
 from tuneloop.prompts import Contract, ticket_text
 
@@ -77,9 +78,16 @@ class Context:
     """What every maker needs from data config, computed once per build; `index` (tuneloop.retrieval.Index)
     grounds the tasks retrieval.tasks names with its top `retrieval.k` passages."""
 
-    def __init__(self, data: dict[str, Any], retrieval: dict[str, Any] | None = None, index=None):
+    def __init__(
+        self,
+        data: dict[str, Any],
+        retrieval: dict[str, Any] | None = None,
+        index=None,
+        history: CustomerHistory | None = None,
+    ):
         self.contract = Contract.from_config(data, retrieval)
         self.index = index
+        self.history = history or CustomerHistory([])  # the customers' tickets, for returning customers
         self.k = self.contract.k
         self.labels = list(data.get("labels") or [])
         self.system = data["system_prompt"]
@@ -124,10 +132,11 @@ def _classify(ctx: Context, record_id: str, group: str, label: Any, text: str) -
 def ticket_examples(ticket: dict, tasks: list[str], ctx: Context) -> Made:
     out, skipped = [], {}
     label = ticket.get("category") or "uncategorized"
+    group = ctx.history.group(ticket)  # a returning customer's tickets are one split group (data/history.py)
     for task in tasks:
         if task == "classify":
-            made, why = _classify(ctx, ticket["id"], ticket["id"], ticket.get("category"), ticket_text(ticket))
-            out += made
+            made, why = _classify(ctx, ticket["id"], group, ticket.get("category"), ticket_text(ticket))
+            out += [{**e, "record": ticket["id"]} for e in made] if group != ticket["id"] else made
             skipped.update(why)
             continue
         if task == "reply":
@@ -135,11 +144,9 @@ def ticket_examples(ticket: dict, tasks: list[str], ctx: Context) -> Made:
                 skipped[task] = "no_agent_reply"
                 continue
             passages = ctx.passages("reply", ticket_text(ticket))
-            user = ctx.contract.reply(ticket_text(ticket), passages)
-            answer, extra = (
-                ticket["agent_reply"],
-                ({"passages": [p.id for p in passages]} if passages is not None else {}),
-            )
+            shown = ctx.contract.shown_history(ctx.history.earlier(ticket))
+            user = ctx.contract.reply(ticket_text(ticket), passages, shown)
+            answer, extra = ticket["agent_reply"], _reply_extra(ctx, ticket, passages, shown)
         elif task == "priority":
             if ticket.get("priority") not in synth.PRIORITIES:
                 skipped[task] = "no_priority"
@@ -150,8 +157,20 @@ def ticket_examples(ticket: dict, tasks: list[str], ctx: Context) -> Made:
         else:  # summary
             user = ctx.contract.summary(synth.thread_text(ticket))
             answer, extra = synth.ticket_summary(ticket), {}
-        out.append(example(f"{ticket['id']}:{task}", ticket["id"], task, label, ctx.system, user, answer, extra))
+        if group != ticket["id"]:
+            extra = {**extra, "record": ticket["id"]}  # the ticket the example came from (group is its customer's)
+        out.append(example(f"{ticket['id']}:{task}", group, task, label, ctx.system, user, answer, extra))
     return out, skipped
+
+
+def _reply_extra(ctx: Context, ticket: dict, passages, shown) -> dict:
+    """The reply example's passage ids, and with a returning customer's history the earlier tickets shown
+    and the facts of theirs the answer uses (`history_facts`: what tuneloop_reply_history scores)."""
+    extra: dict = {"passages": [p.id for p in passages]} if passages is not None else {}
+    if shown:
+        extra["history"] = [t.ticket_id for t in shown]
+        extra["history_facts"] = ctx.history.facts(ticket, shown, ctx.contract.history_words)
+    return extra
 
 
 def transcript_examples(call: dict, tasks: list[str], ctx: Context) -> Made:

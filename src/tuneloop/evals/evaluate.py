@@ -27,7 +27,7 @@ from typing import Any
 
 from tuneloop import hardware, paths, prompts
 from tuneloop.data.synth import label_answer_tokens
-from tuneloop.evals import base_cache, degeneration, general, routed, suite
+from tuneloop.evals import base_cache, degeneration, general, history_items, routed, suite
 from tuneloop.evals.critical import critical_flips, critical_items, excerpt, sampled
 from tuneloop.evals.stats import paired_bootstrap
 from tuneloop.io import read_jsonl, record_timing, write_json, write_jsonl
@@ -48,7 +48,7 @@ FLIPS_FILE = paths.FLIPS_FILE
 SPLIT_TASK, REGRESSION_KIND = suite.SPLIT_TASK, suite.REGRESSION_KIND
 INDEX_ENV = "TUNELOOP_INDEX_DIR"  # the help-center index lm-eval's hooks retrieve from (tuneloop.retrieval)
 # The per-item pass/fail used for "flipped" items (continuous metrics such as ROUGE-L have none).
-BINARY_METRIC = ("acc", "fact_match", "pass")
+BINARY_METRIC = ("acc", "fact_match", "pass", "history_fact")
 
 
 def planned_tasks(
@@ -89,6 +89,7 @@ def planned_tasks(
                 skipped[task] = f"no `{kind}` cases in {Path(regression_file).as_posix()} (tuneloop suite init)"
             else:
                 run[task] = {**settings, "layer": layer}
+    history_items.plan(run, skipped, held_out, in_suite)  # the returning-customer tasks: items with history facts
     return run, skipped
 
 
@@ -474,10 +475,8 @@ def run(
     table["general"] = general_ability(params, models, Path(task_dir))
     table["retrieval"] = routed.retrieval_recall(params, Path(test_file), Path(index_dir))
     table["layers"] = {task: s["layer"] for task, s in {**tasks, **route_tasks}.items()}
-    table["max_gen_toks"] = {
-        task: s["max_gen_toks"] for task, s in {**tasks, **route_tasks}.items()
-    }  # what each answer could use
-    table["skipped"] = skipped
+    table["max_gen_toks"] = {t: s["max_gen_toks"] for t, s in {**tasks, **route_tasks}.items()}  # each answer's cap
+    table["skipped"], table["notes"] = skipped, {t: s["note"] for t, s in tasks.items() if s.get("note")}
     table["disjoint"] = {"test_items_in_the_regression_suite": len(in_suite), "left_out_of_task_evals": True}
     table["models"] = list(models)  # base, champion (if any), candidate
     write_json(metrics_file, table)

@@ -112,3 +112,11 @@ def fact_match(facts: list[str], output: str) -> float:
     """1.0 when every fact string occurs in the output (case- and space-insensitive), else 0.0."""
     said = " ".join(output.lower().split())
     return float(all(" ".join(f.lower().split()) in said for f in facts))
+
+
+def history_fact_used(facts: list[str], output: str) -> float:
+    """1.0 when the output says any of the facts only the customer's earlier ticket gives (its number, the step
+    already tried: data/history.py), whole words in order, case and punctuation ignored; else 0.0."""
+    from tuneloop.data.history import contains
+
+    return float(any(contains(output, fact) for fact in facts))

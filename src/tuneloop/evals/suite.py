@@ -25,6 +25,8 @@ SPLIT_TASK = {
     "tuneloop_reply": "reply",
     "tuneloop_summary": "summary",
     "tuneloop_kbqa": "kb_qa",
+    "tuneloop_reply_history": "reply",  # ... the replies that use an earlier ticket (evals/history_items.py)
+    "tuneloop_reply_history_blind": "reply",
 }
 # Regression tasks read the cases of one kind; evaluate skips them when the suite has none
 # (a company's suite from `tuneloop suite init` has no qa cases when its data has no KB facts).

@@ -59,7 +59,8 @@ def row(record: dict[str, Any], products: dict[str, list[str]]) -> dict[str, Any
 
 
 def reference_rows(split_file: str | Path, records_file: str | Path, products: dict[str, list[str]]) -> list[dict]:
-    groups = {r["group"] for r in read_jsonl(split_file)}
+    # an example's ticket: `record` where its group is its customer's (data/history.py), else the group
+    groups = {r.get("record") or r["group"] for r in read_jsonl(split_file)}
     rows = [row(r, products) for r in read_jsonl(records_file) if r.get("id") in groups]
     return [r for r in rows if r is not None]
 

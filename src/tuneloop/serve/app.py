@@ -25,6 +25,7 @@ from typing import Any
 
 from tuneloop.prompts import ticket_text
 from tuneloop.serve.guard import ApiError, Auth, RateLimiter
+from tuneloop.serve.history import parse_history
 
 MODEL = "tuneloop"
 ROLES = ("system", "user", "assistant")
@@ -122,7 +123,8 @@ THREAD_ROLES = ("customer", "agent")
 
 
 def _validate_support(body: Any, summarize: bool = False) -> dict[str, Any]:
-    """A /v1/support request: `ticket` (respond) or `thread` (summarize), optional subject, customer_id, model."""
+    """A /v1/support request: `ticket` (respond) or `thread` (summarize), optional subject, customer_id, model
+    (and `history`, checked by serve/history.py)."""
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.", code="invalid_body")
     for key in ("subject", "customer_id", "model", "status"):
@@ -388,7 +390,8 @@ def create_app(
                 output = result["summary"]
             else:
                 text = ticket_text({"subject": body.get("subject"), "customer_message": body["ticket"]})
-                result = await run_in_threadpool(support.respond, text, md5)
+                history = parse_history(body.get("history"), request_log.redact)  # redacted as training saw it
+                result = await run_in_threadpool(support.respond, text, md5, history)
                 output = result["reply"]
         except ApiError as err:
             request_log.write({**entry, "key": who, "status": err.status, "error": err.code})
@@ -423,8 +426,8 @@ def create_app(
                 sources=result["sources"],
                 checks=result["checks"],
                 usage=result["usage"],
-                customer_history="not used: returning-customer history is not built yet (issue 26)"
-                if body.get("customer_id")
+                customer_history={"received": len(body.get("history") or []), "used": result["history_used"]}
+                if body.get("customer_id") or body.get("history")
                 else None,
             )
         return JSONResponse(answer, headers={"x-tuneloop-arm": served, "x-tuneloop-version": version})

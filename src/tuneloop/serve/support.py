@@ -9,7 +9,8 @@ A ticket goes through, in order:
      fixed hand-off; nothing is generated;
   2. retrieval: the help-center index's top-k passages for the ticket (tuneloop.retrieval);
   3. the reply, generated on the prompt contract's grounded reply prompt (what training and the harness
-     use, tests/test_prompts.py), greedy;
+     use, tests/test_prompts.py), with a returning customer's earlier tickets when the request sends them
+     (serve/history.py; the contract shows the newest few), greedy;
   4. checks on the reply before it leaves: a loop (evals.degeneration.loops) or a phone number, email,
      URL or price absent from the passages (evals.grounding.ungrounded) replaces it with the hand-off,
      and the response says why.
@@ -28,7 +29,7 @@ from tuneloop.data.synth import thread_text
 from tuneloop.evals.degeneration import loops
 from tuneloop.evals.grounding import ungrounded
 from tuneloop.io import read_jsonl
-from tuneloop.prompts import Contract, Passage, source_text
+from tuneloop.prompts import Contract, EarlierTicket, Passage, source_text
 from tuneloop.route import Route, Router, calibrate
 
 log = logging.getLogger(__name__)
@@ -79,17 +80,20 @@ class SupportService:
     def passages(self, text: str) -> list[Passage]:
         return self.index.search(text, self.contract.k) if self.index is not None else []
 
-    def reply_prompt(self, text: str) -> tuple[str, list[Passage] | None]:
-        """The reply prompt for a ticket, with its passages: the one build trains on (tests/test_prompts.py)."""
+    def reply_prompt(self, text: str, history: list[EarlierTicket] | None = None) -> tuple[str, list[Passage] | None]:
+        """The reply prompt for a ticket, with its passages and the customer's earlier tickets: the one build
+        trains on (tests/test_prompts.py, tests/test_serve.py)."""
         passages = self.passages(text) if self.contract.grounded("reply") else None
-        return self.contract.reply(text, passages), passages
+        return self.contract.reply(text, passages, history), passages
 
-    def respond(self, text: str, md5: str | None) -> dict[str, Any]:
+    def respond(self, text: str, md5: str | None, history: list[EarlierTicket] | None = None) -> dict[str, Any]:
         route = self.route(text, md5)
-        out: dict[str, Any] = {"route": route.as_dict(), "sources": [], "checks": {}}
-        if route.escalate:
+        used = len(self.contract.shown_history(history or []))
+        out: dict[str, Any] = {"route": route.as_dict(), "sources": [], "checks": {}, "history_used": used}
+        if route.escalate:  # nothing generated: no earlier ticket used
+            out["history_used"] = 0
             return {**out, "reply": self.router.answer(route), "generated": False, "prompt": None, "usage": None}
-        prompt, passages = self.reply_prompt(text)
+        prompt, passages = self.reply_prompt(text, history)
         ids = self.engine.encode(self.contract.messages(prompt))
         completion = self.engine.generate(ids, md5, self.max_tokens, STOP)
         reply = completion.text.strip()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuneloop.prompts import PASSAGES_END, PASSAGES_HEAD, SEPARATOR  # the prompt contract's layout
+from tuneloop.prompts import HISTORY_END, HISTORY_HEAD, PASSAGES_END, PASSAGES_HEAD, SEPARATOR  # the contract's layout
 
 MARKER = " [...]"  # appended where a prompt was cut, so the model sees the text does not end there
 
@@ -37,14 +37,16 @@ def _cut_content(tokenizer, text: str, drop_tokens: int) -> str | None:
     head, sep, body = text.partition(SEPARATOR)
     if not sep:
         head, body = "", text
-    end = "\n" + PASSAGES_END
-    if body.startswith(PASSAGES_HEAD) and end in body:
-        block, rest = body.split(end, 1)
-        ids = tokenizer(block, add_special_tokens=False)["input_ids"]
-        floor = len(tokenizer(PASSAGES_HEAD, add_special_tokens=False)["input_ids"])
-        keep = len(ids) - drop_tokens - len(tokenizer(MARKER, add_special_tokens=False)["input_ids"])
-        if keep > floor:
-            return head + sep + tokenizer.decode(ids[:keep]).rstrip() + MARKER + end + rest
+    # the first context block (passages, else a returning customer's earlier tickets) gives way first
+    for block_head, block_end in ((PASSAGES_HEAD, PASSAGES_END), (HISTORY_HEAD, HISTORY_END)):
+        end = "\n" + block_end
+        if body.startswith(block_head) and end in body:
+            block, rest = body.split(end, 1)
+            ids = tokenizer(block, add_special_tokens=False)["input_ids"]
+            floor = len(tokenizer(block_head, add_special_tokens=False)["input_ids"])
+            keep = len(ids) - drop_tokens - len(tokenizer(MARKER, add_special_tokens=False)["input_ids"])
+            if keep > floor:
+                return head + sep + tokenizer.decode(ids[:keep]).rstrip() + MARKER + end + rest
     ids = tokenizer(body, add_special_tokens=False)["input_ids"]
     keep = len(ids) - drop_tokens - len(tokenizer(MARKER, add_special_tokens=False)["input_ids"])
     if keep <= 0:

@@ -83,6 +83,12 @@ def templates() -> SimpleNamespace:
 
 
 @functools.cache
+def returning_texts() -> SimpleNamespace:
+    """Subjects, messages and replies of returning customers' follow-up tickets (returning.yaml)."""
+    return SimpleNamespace(**_load("returning.yaml"))
+
+
+@functools.cache
 def pii_templates() -> SimpleNamespace:
     """Sentences carrying planted PII and the agent's echoes of it, by PII kind (pii.yaml)."""
     return SimpleNamespace(**_load("pii.yaml"))

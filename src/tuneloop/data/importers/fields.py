@@ -3,6 +3,7 @@ thread turns and the ticket record every helpdesk reader builds."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -102,6 +103,20 @@ def _try_strptime(text: str, fmt: str) -> datetime | None:
         return None
 
 
+def customer_key(source_format: str, customer: Any = None, email: Any = None) -> str | None:
+    """The ticket's customer as a stable key: "<format>:<id>" from the helpdesk's requester/contact id, else
+    "email:<16 hex>" (sha256 of the lowercased address) when an email address is the only identity, else None.
+
+    Readers call this on the raw export, before `prepare` redacts: the address itself never reaches a
+    record, and the same address gives the same key in every source. The key groups a customer's tickets
+    (history in the reply prompt, split groups); it is never shown in a prompt."""
+    if customer not in (None, "") and not isinstance(customer, (bool, dict, list)):
+        return f"{source_format}:{str(customer).strip()}"
+    if isinstance(email, str) and "@" in email:
+        return "email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
+    return None
+
+
 def has_words(text: Any) -> bool:
     return isinstance(text, str) and re.search(r"[^\W\d_]{2,}", text) is not None
 
@@ -146,6 +161,7 @@ def ticket_record(
     tags: list,
     approved: bool | None = None,
     meta: dict | None = None,
+    customer_id: str | None = None,
 ) -> tuple[dict | None, str | None]:
     """A kind "ticket" record from a threaded conversation, or the reason it is unusable."""
     turns = merge_turns(turns)
@@ -166,6 +182,7 @@ def ticket_record(
         "channel": str(channel).strip().lower() if channel not in (None, "") else None,
         "tags": sorted({str(t) for t in tags if t not in (None, "")}),
         "approved": approved,
+        "customer_id": customer_id,
         "meta": meta or {},
     }, None
 

@@ -4,6 +4,7 @@ Ticket: id, subject, description_text (or description, HTML), priority 1-4, stat
 (channel code), type, tags, custom_fields {cf_...}, created_at, conversations [{body_text, body,
 incoming, private, created_at}]. The description is the customer's first turn; a conversation with
 incoming=true is a customer turn, otherwise an agent turn. Private notes are dropped (meta.dropped_turns).
+Customer: requester_id ("freshdesk:<id>"), else the ticket's `email` (hashed).
 Satisfaction, when the export carries it (satisfaction_rating.ratings.default_question, Freshdesk's
 -103..103 scale), is mapped to 1-5.
 """
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tuneloop.data.importers.base import Item, read_json_objects
-from tuneloop.data.importers.fields import approved_of, iso_time, map_category, priority_of, ticket_record
+from tuneloop.data.importers.fields import approved_of, customer_key, iso_time, map_category, priority_of, ticket_record
 from tuneloop.data.importers.html import html_to_text
 
 PRIORITY = {
@@ -74,6 +75,7 @@ def to_ticket(ticket: dict, path: Path, mapping: dict) -> tuple[dict | None, str
         tags=tags,
         approved=approved_of(tags, mapping),
         meta={"external_id": str(ticket["id"]), "type": ticket.get("type"), "dropped_turns": dropped},
+        customer_id=customer_key("freshdesk", ticket.get("requester_id"), ticket.get("email")),
     )
 
 

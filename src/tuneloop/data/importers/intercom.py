@@ -6,6 +6,8 @@ conversation_parts {conversation_parts: [{part_type, body, author {type}}]}.
 Threading: author type user, lead or contact is the customer; admin (or team) is an agent. Dropped
 (meta.dropped_turns): parts by bots (author type bot, or from_ai_agent / is_ai_answer), notes
 (part_type note), and parts without a body (assignments, open/close events).
+Customer: the first of contacts.contacts[].id, else the source author's id ("intercom:<id>"), else the
+source author's email (hashed).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tuneloop.data.importers.base import Item, read_json_objects
-from tuneloop.data.importers.fields import approved_of, iso_time, map_category, priority_of, ticket_record
+from tuneloop.data.importers.fields import approved_of, customer_key, iso_time, map_category, priority_of, ticket_record
 from tuneloop.data.importers.html import html_to_text
 
 CUSTOMER_TYPES = {"user", "lead", "contact"}
@@ -80,4 +82,14 @@ def to_ticket(conv: dict, path: Path, mapping: dict) -> tuple[dict | None, str |
         tags=tags,
         approved=approved_of(tags, mapping),
         meta={"external_id": str(conv["id"]), "delivered_as": source.get("delivered_as"), "dropped_turns": dropped},
+        customer_id=_contact(conv, source),
     )
+
+
+def _contact(conv: dict, source: dict) -> str | None:
+    contacts = conv.get("contacts")
+    listed = contacts.get("contacts") if isinstance(contacts, dict) else contacts
+    first = next((c for c in listed if isinstance(c, dict) and c.get("id")), None) if isinstance(listed, list) else None
+    author = source.get("author") if isinstance(source.get("author"), dict) else {}
+    customer = author if author.get("type") in CUSTOMER_TYPES else {}
+    return customer_key("intercom", (first or {}).get("id") or customer.get("id"), customer.get("email"))

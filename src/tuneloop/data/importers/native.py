@@ -1,8 +1,9 @@
 """tuneloop's own ticket format: one ticket per JSONL line or CSV row (the data/raw/tickets.jsonl shape).
 
 Fields: customer_message, agent_reply, category (required); ticket_id, subject, created_at, channel,
-priority, status, satisfaction, tags, approved (optional). Values pass through unchanged, so the
-example corpus keeps exactly the tickets it always kept.
+priority, status, satisfaction, tags, approved, customer_id (optional). Values pass through unchanged, so the
+example corpus keeps exactly the tickets it always kept. Without customer_id, a `customer_email` field
+becomes its hash ("email:<16 hex>", fields.customer_key); the address itself is not kept.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tuneloop.data.importers.base import Item, bad, good, iter_json_records, provenance
-from tuneloop.data.importers.fields import has_words
+from tuneloop.data.importers.fields import customer_key, has_words
 from tuneloop.data.importers.tabular import iter_csv_rows
 
 REQUIRED = ("customer_message", "agent_reply", "category")
@@ -65,8 +66,17 @@ def to_ticket(record: dict, path: Path, locator, source_format: str) -> dict:
         "satisfaction": _satisfaction(record.get("satisfaction")),
         "tags": sorted(str(t) for t in tags) if isinstance(tags, list) else [],
         "approved": approved if isinstance(approved, bool) else None,
+        "customer_id": _customer(record),
         "meta": {},
     }
+
+
+def _customer(record: dict) -> str | None:
+    """The file's own customer_id as written (it is this format's id space), else the email's hash."""
+    given = record.get("customer_id")
+    if given not in (None, "") and not isinstance(given, (bool, dict, list)):
+        return str(given).strip()
+    return customer_key("tuneloop", None, record.get("customer_email"))
 
 
 def _satisfaction(value) -> int | None:

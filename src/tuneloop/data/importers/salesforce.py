@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tuneloop.data.importers.base import ConfigError, Item, bad, good, safely
-from tuneloop.data.importers.fields import iso_time, map_category, priority_of, ticket_record
+from tuneloop.data.importers.fields import customer_key, iso_time, map_category, priority_of, ticket_record
 from tuneloop.data.importers.tabular import iter_csv_rows
 
 ALIASES = {
@@ -84,6 +84,7 @@ def to_ticket(row: dict, line_no: int, path: Path, mapping: dict, comments: dict
         channel=row.get("Origin"),
         tags=[],
         meta={"external_id": number, "reason": row.get("Reason") or None, "dropped_turns": published[1]},
+        customer_id=customer_key("salesforce", (row.get("ContactId") or "").strip() or None, row.get("SuppliedEmail")),
     )
 
 

@@ -7,6 +7,7 @@ Threading: a comment by the requester is a customer turn, any other public comme
 Dropped (counted in meta.dropped_turns): private comments (internal notes) and comments made by
 triggers, automations or bots (via.channel rule, system, automation, answer_bot...).
 A `users` list in the export (id, role) marks other end-users (CCs) as customers too.
+Customer: requester_id ("zendesk:<id>"), else the email of `requester` or via.source.from (hashed).
 Satisfaction: "good" -> 5, "bad" -> 1 (Zendesk's binary CSAT), a 1-5 number as is.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tuneloop.data.importers.base import Item, read_json_objects
-from tuneloop.data.importers.fields import approved_of, iso_time, map_category, priority_of, ticket_record
+from tuneloop.data.importers.fields import approved_of, customer_key, iso_time, map_category, priority_of, ticket_record
 from tuneloop.data.importers.html import html_to_text
 
 PRIORITY = {"low": "low", "normal": "normal", "high": "high", "urgent": "urgent"}
@@ -68,7 +69,15 @@ def to_ticket(ticket: dict, path: Path, mapping: dict) -> tuple[dict | None, str
         tags=tags,
         approved=approved_of(tags, mapping),
         meta={"external_id": str(ticket["id"]), "type": ticket.get("type"), "dropped_turns": dropped},
+        customer_id=customer_key("zendesk", ticket.get("requester_id"), _requester_email(ticket, via)),
     )
+
+
+def _requester_email(ticket: dict, via: dict) -> str | None:
+    requester = ticket.get("requester") if isinstance(ticket.get("requester"), dict) else {}
+    source = via.get("source") if isinstance(via.get("source"), dict) else {}
+    sender = source.get("from") if isinstance(source.get("from"), dict) else {}
+    return requester.get("email") or sender.get("address")
 
 
 def _satisfaction(rating) -> int | None:

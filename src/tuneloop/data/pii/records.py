@@ -32,6 +32,7 @@ _METADATA_KEYS = frozenset(
         "doc_id",
         "ticket_id",
         "approved",
+        "customer_id",  # an id or an email's hash (importers.fields.customer_key): no text to redact
     }
 )
 
