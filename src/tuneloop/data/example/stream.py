@@ -38,6 +38,7 @@ from tuneloop.data.example.mix import (
     SPAN_DAYS,
     START,
 )
+from tuneloop.data.example.returning import KEPT_RATINGS, customer_ids, follow_up, plan_follow_ups
 from tuneloop.data.example.slots import weighted
 from tuneloop.data.example.tickets import build_ticket
 
@@ -131,18 +132,36 @@ def week_tickets(week: int, n: int, seed: int = 0, prefix: str = "STR") -> list[
         )
         for _ in range(n)
     )
-    out = []
+    out, metas, planted = [], {}, set()
     for i, created in enumerate(stamps):
         category = weighted(rng, labels, [shares[c] for c in labels])
         pii = None
         if rng.random() < PII_SHARE:
             pii = (weighted(rng, PII_TYPES, PII_TYPE_WEIGHTS.get(category, (3, 3, 1, 1, 1))), None)
-        record, _ = build_ticket(rng, category, created, *(pii or (None, None)))
+            planted.add(i)
+        record, metas[i] = build_ticket(rng, category, created, *(pii or (None, None)))
         record = _drift(rng, record, category, week)
         record["ticket_id"] = f"{prefix}-{week:+03d}-{i + 1:04d}"
         record["created_at"] = created.strftime("%Y-%m-%dT%H:%M:%SZ")
         out.append(record)
+    _returning_customers(out, metas, stamps, planted, random.Random(f"tuneloop-stream-returning:{seed}:{week}"))
     return out
+
+
+def _returning_customers(
+    records: list[dict], metas: dict[int, dict], stamps: list[datetime], planted: set[int], rng: random.Random
+) -> None:
+    """Customer ids, and follow-ups of an earlier ticket of the week as the corpus has them (returning.py): a
+    stream without them would differ from the training data in that alone. Own rng: the other draws stay."""
+    for record, customer in zip(records, customer_ids(rng, len(records))):
+        record["customer_id"] = customer
+    lines = [("ticket", r["category"]) for r in records]
+    rated = {i for i, r in enumerate(records) if r["satisfaction"] in KEPT_RATINGS}
+    free = set(range(len(records))) - planted
+    for i, j in sorted(plan_follow_ups(rng, lines, stamps, free, rated).items()):
+        texts = follow_up(rng, records[j], metas[j], metas[i]["slots"]["agent"], (stamps[i] - stamps[j]).days)
+        if texts is not None:
+            records[i].update(texts, customer_id=records[j]["customer_id"])
 
 
 def kb_texts(week: int) -> dict[str, str]:
