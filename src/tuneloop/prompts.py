@@ -50,8 +50,8 @@ KB_ANSWER = (
     '"Source:" and the title of the article you used.'
 )
 SUMMARY = (
-    "Summarize this support ticket for the ticket record, one line each: category, the customer's issue, "
-    "the resolution and the status."
+    "Summarize this support ticket for the agent who picks it up, one line each: category, the customer's "
+    "issue, what was already tried, details (order numbers, codes, products), the resolution and the status."
 )
 
 

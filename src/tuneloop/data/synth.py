@@ -108,6 +108,9 @@ def thread_text(ticket: dict) -> str:
     return "\n\n".join(parts)
 
 
+MAX_SUMMARY_FACTS = 8  # per line of the reference summary (Already tried, Details)
+
+
 def ticket_summary(ticket: dict) -> str:
     """Reference summary from the ticket's own fields (no model): what an agent picking the thread up needs.
 
@@ -126,9 +129,10 @@ def ticket_summary(ticket: dict) -> str:
     lines = [f"Category: {ticket['category']}"] if ticket.get("category") else []
     lines.append(f"Issue: {issue}")
     if tried:
-        lines.append(f"Already tried: {', '.join(tried)}")
-    if details:
-        lines.append(f"Details: {', '.join(details)}")
+        lines.append(f"Already tried: {', '.join(tried[:MAX_SUMMARY_FACTS])}")
+    if details:  # a long thread's list is cut, and says so: the summary stays a summary
+        more = len(details) - MAX_SUMMARY_FACTS
+        lines.append(f"Details: {', '.join(details[:MAX_SUMMARY_FACTS])}" + (f" (+{more} more)" if more > 0 else ""))
     lines.append(f"Resolution: {resolution}")
     if ticket.get("status"):
         lines.append(f"Status: {ticket['status']}")
