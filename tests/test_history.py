@@ -129,3 +129,21 @@ def test_the_history_eval_scores_the_replies_that_need_the_earlier_ticket_with_a
     run = {t: {"layer": "tasks"} for t in history_items.TASKS}
     history_items.plan(run, skipped, examples, {"LUM-2:reply"})
     assert not run and set(skipped) == set(history_items.TASKS)
+
+
+def test_a_preset_caps_returning_customers_replies_apart_from_the_other_replies(tmp_path):
+    from tuneloop.io import write_jsonl
+    from tuneloop.train.sft import load_split
+
+    rows = [{"id": f"r{i}", "task": "reply"} for i in range(20)]
+    rows += [{"id": f"h{i}", "task": "reply", "history_facts": ["LUM-1"]} for i in range(10)]
+    rows += [{"id": f"c{i}", "task": "classify"} for i in range(5)]
+    write_jsonl(tmp_path / "train.jsonl", rows)
+    picked = load_split(tmp_path / "train.jsonl", {"reply": 4, "reply_history": 6, "classify": None}, seed=1)
+    ids = [r["id"] for r in picked]
+    assert sum(i.startswith("h") for i in ids) == 6 and sum(i.startswith("r") for i in ids) == 4
+    assert sum(i.startswith("c") for i in ids) == 5
+    # without a reply_history cap they are replies like the others
+    plain = load_split(tmp_path / "train.jsonl", {"reply": 4}, seed=1)
+    assert sum(r["task"] == "reply" for r in plain) == 4
+    assert picked == load_split(tmp_path / "train.jsonl", {"reply": 4, "reply_history": 6, "classify": None}, seed=1)
