@@ -13,7 +13,6 @@ import json
 import logging
 import math
 import os
-import random
 import shutil
 import time
 from collections import Counter
@@ -21,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from tuneloop import hardware, paths
-from tuneloop.io import read_json, read_jsonl, record_timing, write_json
+from tuneloop.io import read_json, record_timing, write_json
 from tuneloop.params import resolve_training
 from tuneloop.progress import duration
 from tuneloop.train import checkpoints, compute, launch, packing
 from tuneloop.train.lengths import fit_rows
+from tuneloop.train.rows import load_split, to_dataset
 
 log = logging.getLogger(__name__)
 
@@ -41,41 +41,6 @@ CODE_FILES.append(Path(__file__).parents[1] / "hardware.py")
 
 class TrainError(RuntimeError):
     pass
-
-
-def load_split(path: Path, limit: int | dict[str, int] | None, seed: int) -> list[dict]:
-    """Read a split's examples; `limit` caps it (seeded sample), in total or per task."""
-    rows = read_jsonl(path)
-    if isinstance(limit, dict):
-        rows = [
-            r
-            for stratum in sorted({sampling_stratum(r, limit) for r in rows})
-            for r in _sample([r for r in rows if sampling_stratum(r, limit) == stratum], limit.get(stratum), seed)
-        ]
-        random.Random(seed).shuffle(rows)
-    else:
-        rows = _sample(rows, limit, seed)
-    return rows
-
-
-def sampling_stratum(row: dict, limit: dict) -> str:
-    """The cap a row counts against: its task, except a returning customer's reply (one whose answer uses
-    the earlier ticket: `history_facts`) when the preset caps `reply_history` apart. Sampled among all
-    replies, the 15% of them that need the history were too few to teach it (the adapter stopped using the
-    earlier ticket the base copied: history_fact 0.444 -> 0.056)."""
-    if row["task"] == "reply" and row.get("history_facts") and "reply_history" in limit:
-        return "reply_history"
-    return row["task"]
-
-
-def to_dataset(rows: list[dict]):
-    from datasets import Dataset
-
-    return Dataset.from_list([{"prompt": r["prompt"], "completion": r["completion"]} for r in rows])
-
-
-def _sample(rows: list[dict], limit: int | None, seed: int) -> list[dict]:
-    return random.Random(seed).sample(rows, int(limit)) if limit is not None and len(rows) > limit else rows
 
 
 def build_model(
