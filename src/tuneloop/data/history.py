@@ -19,21 +19,20 @@ ticket itself says).
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 
+from tuneloop.data.overlap import normalize
 from tuneloop.prompts import EarlierTicket
 
 FACT_WORDS = 5
 # a run of words in at most this share of the answers (and at least the earlier one and the follow-up) is
 # specific to a situation; greetings, sign-offs and stock closings are in many more
 RARE_SHARE = 0.02
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 def words(text: str) -> list[str]:
-    """Lowercased alphanumeric words: how facts are found and matched (punctuation and case never matter)."""
-    return _WORD.findall((text or "").lower())
+    """Lowercased alphanumeric words (the guard's own normalize): punctuation and case never matter."""
+    return normalize(text or "")
 
 
 def contains(text: str, fact: str) -> bool:

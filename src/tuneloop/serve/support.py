@@ -88,10 +88,9 @@ class SupportService:
 
     def respond(self, text: str, md5: str | None, history: list[EarlierTicket] | None = None) -> dict[str, Any]:
         route = self.route(text, md5)
-        used = len(self.contract.shown_history(history or []))
+        used = 0 if route.escalate else len(self.contract.shown_history(history or []))  # escalated: nothing generated
         out: dict[str, Any] = {"route": route.as_dict(), "sources": [], "checks": {}, "history_used": used}
-        if route.escalate:  # nothing generated: no earlier ticket used
-            out["history_used"] = 0
+        if route.escalate:
             return {**out, "reply": self.router.answer(route), "generated": False, "prompt": None, "usage": None}
         prompt, passages = self.reply_prompt(text, history)
         ids = self.engine.encode(self.contract.messages(prompt))
